@@ -1,0 +1,62 @@
+// Builds every bundle: the extension (CJS, `vscode` external), the CLI (ESM), the webview (browser)
+// and the integration-test suite. `node esbuild.mjs --watch` rebuilds on change.
+import * as esbuild from "esbuild";
+
+const watch = process.argv.includes("--watch");
+const production = process.argv.includes("--production");
+
+// An ESM bundle of CommonJS dependencies needs `require`; the shebang makes dist/cli.js the `oneshot` bin.
+const esmNodeBanner = [
+  "#!/usr/bin/env node",
+  "import { createRequire as __oneshotCreateRequire } from 'node:module';",
+  "const require = __oneshotCreateRequire(import.meta.url);",
+].join("\n");
+
+const common = { bundle: true, sourcemap: true, minify: production, logLevel: "info", target: "es2022" };
+
+/** @type {import('esbuild').BuildOptions[]} */
+export const bundles = [
+  {
+    ...common,
+    entryPoints: { extension: "src/vscode/extension.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".cjs" },
+    platform: "node",
+    format: "cjs",
+    external: ["vscode"],
+  },
+  {
+    ...common,
+    entryPoints: { cli: "src/cli/main.ts" },
+    outdir: "dist",
+    platform: "node",
+    format: "esm",
+    banner: { js: esmNodeBanner },
+  },
+  {
+    ...common,
+    entryPoints: { webview: "webview/main.ts" },
+    outdir: "dist",
+    platform: "browser",
+    format: "iife",
+    loader: { ".ttf": "file", ".woff": "file", ".woff2": "file" },
+  },
+  {
+    ...common,
+    minify: false,
+    entryPoints: { index: "test/integration/index.ts" },
+    outdir: "out/test",
+    outExtension: { ".js": ".cjs" },
+    platform: "node",
+    format: "cjs",
+    external: ["vscode", "mocha"],
+  },
+];
+
+if (watch) {
+  const contexts = await Promise.all(bundles.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log("watching for changes…");
+} else {
+  await Promise.all(bundles.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,5 @@
+import type { Command } from "../command";
+import { setupCommand } from "./setup";
+
+/** Every `oneshot` subcommand, in the order `oneshot --help` lists them. */
+export const commands: Command[] = [setupCommand];

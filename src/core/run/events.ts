@@ -1,0 +1,189 @@
+// The event schema of a run's `events.jsonl`: the one declaration every writer and reader uses
+// (controller, CLI, extension, webview). Append-only; one JSON object per line.
+// Readers ignore unknown `type`s and tolerate a torn last line, so adding a type or an optional
+// field is compatible; renaming or removing one bumps SCHEMA_VERSION.
+
+export const SCHEMA_VERSION = 1;
+
+export type RunStatus = "running" | "completed" | "stopped" | "failed";
+/** What a reader concludes: a `running` run whose process is gone is `interrupted`. */
+export type ObservedRunStatus = RunStatus | "interrupted";
+
+interface EventBase {
+  /** Schema version. */
+  v: number;
+  /** Unix time in milliseconds. */
+  t: number;
+}
+
+export interface RunStartedEvent extends EventBase {
+  type: "run_started";
+  run_id: string;
+  /** Path of the example file the run trains on, as given. */
+  example: string;
+  model: string;
+  preset: string;
+  total_steps: number;
+  /** Step the run starts from: 0, or the checkpoint step when resumed. */
+  start_step: number;
+  resumed: boolean;
+  pid: number;
+  /** Engine facts reported at load: device name, dtype, parameter count. */
+  engine?: { device: string; dtype: string; params: number; version?: string };
+}
+
+/** Metrics of one optimizer step. Fractions are in [0, 1]; times in seconds. */
+export interface StepMetrics {
+  reward_mean: number;
+  reward_std: number;
+  /** Fraction of rollouts graded correct. */
+  accuracy: number;
+  /** Groups whose rewards were all equal (zero advantage, no learning signal). */
+  zero_variance_groups: number;
+  groups: number;
+  entropy: number;
+  kl: number;
+  pg_loss: number;
+  loss: number;
+  grad_norm: number;
+  clip_fraction: number;
+  lr: number;
+  response_len_mean: number;
+  response_len_max: number;
+  /** Fraction of rollouts that hit the token limit. */
+  truncated_fraction: number;
+  /** Self-reflection words ("rethink", "recheck", "recalculate", "wait") per 1,000 response words. */
+  reflection_rate: number;
+  time_rollout_s: number;
+  time_reward_s: number;
+  time_train_s: number;
+  /** Generated tokens per second during the rollout phase. */
+  rollout_tokens_per_s: number;
+  peak_mem_gb?: number;
+}
+
+export interface StepEvent extends EventBase, StepMetrics {
+  type: "step";
+  /** 1-based index of the optimizer step just finished. */
+  step: number;
+  total_steps: number;
+}
+
+export type FinishReason = "stop" | "length" | "stop_string";
+
+export interface RolloutRecord {
+  /** Index of the rollout within its step. */
+  index: number;
+  /** Which prompt copy (GRPO group) it belongs to. */
+  group: number;
+  text: string;
+  reward: number;
+  correct: boolean;
+  extracted: string | null;
+  advantage: number;
+  tokens: number;
+  finish_reason: FinishReason;
+  /** Verifier's explanation, e.g. why an answer did not match. */
+  reason?: string;
+}
+
+export interface RolloutsEvent extends EventBase {
+  type: "rollouts";
+  step: number;
+  prompt: string;
+  answer: string;
+  rollouts: RolloutRecord[];
+  /** How many rollouts the step produced (the record may hold a sample of them). */
+  total: number;
+}
+
+export interface EvalEvent extends EventBase {
+  type: "eval";
+  step: number;
+  benchmark: string;
+  /** e.g. "acc" (greedy) or "avg@8". */
+  metric: string;
+  value: number;
+  /** Number of problems scored. */
+  n: number;
+  /** Per-sub-skill (or per-subject) scores when the benchmark has them. */
+  breakdown?: Record<string, { value: number; n: number }>;
+  /** Path, relative to the run directory, of the per-problem results JSONL. */
+  results_file?: string;
+  time_s?: number;
+}
+
+export interface CheckpointEvent extends EventBase {
+  type: "checkpoint";
+  step: number;
+  /** Path relative to the run directory, e.g. "checkpoints/step-20". */
+  path: string;
+  reason: "interval" | "best" | "final" | "stop";
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface LogEvent extends EventBase {
+  type: "log";
+  level: LogLevel;
+  message: string;
+  source?: "controller" | "engine" | "verifier";
+}
+
+export interface RunFinishedEvent extends EventBase {
+  type: "run_finished";
+  status: Exclude<RunStatus, "running">;
+  steps_done: number;
+  error?: string;
+  /** What the user can do about the error. */
+  hint?: string;
+}
+
+export type RunEvent =
+  | RunStartedEvent
+  | StepEvent
+  | RolloutsEvent
+  | EvalEvent
+  | CheckpointEvent
+  | LogEvent
+  | RunFinishedEvent;
+
+export type RunEventType = RunEvent["type"];
+
+/** An event as written, before the envelope fields are filled in. */
+export type RunEventInput<E extends RunEvent = RunEvent> = E extends RunEvent ? Omit<E, "v" | "t"> : never;
+
+export const EVENT_TYPES: readonly RunEventType[] = [
+  "run_started",
+  "step",
+  "rollouts",
+  "eval",
+  "checkpoint",
+  "log",
+  "run_finished",
+];
+
+export function isRunEvent(value: unknown): value is RunEvent {
+  if (typeof value !== "object" || value === null) return false;
+  const o = value as Record<string, unknown>;
+  return typeof o.v === "number" && typeof o.t === "number" && EVENT_TYPES.includes(o.type as RunEventType);
+}
+
+/** `summary.json`, written at the end of a run and refreshed at each evaluation. */
+export interface BenchmarkSummary {
+  metric: string;
+  n: number;
+  initial: number | null;
+  best: number | null;
+  best_step: number | null;
+  final: number | null;
+  final_step: number | null;
+}
+
+export interface RunSummary {
+  status: ObservedRunStatus;
+  steps: number;
+  total_steps: number;
+  benchmarks: Record<string, BenchmarkSummary>;
+  error?: string;
+}
