@@ -1,0 +1,99 @@
+// Scoring a model on a benchmark: format each problem with the system prompt, generate
+// `samples` responses per problem in batches, grade each with the one verifier, and keep every
+// response so one can see which problems flipped between checkpoints.
+import type { FinishReason } from "../engine/protocol";
+import type { Verifier } from "../verifier/api";
+import type { GenerationBackend } from "./backend";
+import type { BenchProblem, EvalSettings } from "./types";
+
+export interface ResponseRecord {
+  text: string;
+  extracted: string | null;
+  correct: boolean;
+  tokens: number;
+  finish_reason: FinishReason;
+  reason?: string;
+}
+
+/** One line of a per-problem results JSONL. */
+export interface ProblemResult {
+  id: string;
+  problem: string;
+  answer: string;
+  skill?: string;
+  samples: number;
+  correct: number;
+  /** Fraction of samples graded correct: the problem's contribution to acc / avg@k. */
+  score: number;
+  responses: ResponseRecord[];
+}
+
+export interface RunOptions {
+  backend: GenerationBackend;
+  verifier: Verifier;
+  /** Problems per generate call (each brings `samples` sequences). */
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export async function formatPrompts(backend: GenerationBackend, problems: BenchProblem[], systemPrompt: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of problems) {
+    const messages = systemPrompt
+      ? [
+          { role: "system" as const, content: systemPrompt },
+          { role: "user" as const, content: p.problem },
+        ]
+      : [{ role: "user" as const, content: p.problem }];
+    out.push((await backend.formatPrompt({ messages })).text);
+  }
+  return out;
+}
+
+export async function scoreProblems(problems: BenchProblem[], settings: EvalSettings, o: RunOptions): Promise<ProblemResult[]> {
+  const batch = Math.max(1, o.batchSize ?? Math.max(1, Math.floor(64 / settings.samples)));
+  const results: ProblemResult[] = [];
+  o.onProgress?.(0, problems.length);
+  for (let start = 0; start < problems.length; start += batch) {
+    o.signal?.throwIfAborted();
+    const chunk = problems.slice(start, start + batch);
+    const prompts = await formatPrompts(o.backend, chunk, settings.system_prompt);
+    const gen = await o.backend.generate({
+      prompts,
+      n: settings.samples,
+      temperature: settings.temperature,
+      top_p: settings.top_p,
+      top_k: 0,
+      max_new_tokens: settings.max_new_tokens,
+      stop: [],
+      seed: settings.seed + start,
+      keep_for_training: false,
+    });
+    const byPrompt = chunk.map(() => [] as typeof gen.outputs);
+    for (const out of gen.outputs) byPrompt[out.prompt_index]?.push(out);
+    const graded = await o.verifier.gradeMany(
+      chunk.flatMap((p, i) => byPrompt[i]!.map((out) => ({ response: out.text, answer: p.answer }))),
+    );
+    let g = 0;
+    chunk.forEach((p, i) => {
+      const responses: ResponseRecord[] = byPrompt[i]!.map((out) => {
+        const v = graded[g++]!;
+        return { text: out.text, extracted: v.extracted, correct: v.correct, tokens: out.tokens, finish_reason: out.finish_reason, reason: v.reason };
+      });
+      const correct = responses.filter((r) => r.correct).length;
+      results.push({
+        id: p.id,
+        problem: p.problem,
+        answer: p.answer,
+        ...(p.skill ? { skill: p.skill } : {}),
+        samples: responses.length,
+        correct,
+        score: responses.length ? correct / responses.length : 0,
+        responses,
+      });
+    });
+    o.onProgress?.(results.length, problems.length);
+  }
+  return results;
+}
