@@ -42,3 +42,8 @@ export function rankByVariance(results: ProblemResult[]): RankedProblem[] {
     .sort((a, b) => b.score - a.score || a.p - b.p || a.id.localeCompare(b.id, undefined, { numeric: true }))
     .map((r, i) => ({ ...r, rank: i + 1 }));
 }
+
+/** The ranked list as JSONL, best candidate first: what `oneshot rank` writes and the editor sorts by. */
+export function rankedJsonl(ranked: RankedProblem[]): string {
+  return ranked.map((r) => JSON.stringify(r)).join("\n") + (ranked.length ? "\n" : "");
+}

@@ -31,22 +31,39 @@ export interface ProblemResult {
 export interface RunOptions {
   backend: GenerationBackend;
   verifier: Verifier;
+  /** An explicit prompt template (`{problem}`/`{system}`) instead of the model's chat template. */
+  template?: string;
+  /** Stop strings for generation. */
+  stop?: string[];
+  /**
+   * Formatted prompts by problem id, filled on first use: evaluation during training formats
+   * each problem once per run, not once per evaluation.
+   */
+  promptCache?: Map<string, string>;
   /** Problems per generate call (each brings `samples` sequences). */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
-export async function formatPrompts(backend: GenerationBackend, problems: BenchProblem[], systemPrompt: string): Promise<string[]> {
+export function chatMessages(system: string, problem: string) {
+  return [...(system ? [{ role: "system" as const, content: system }] : []), { role: "user" as const, content: problem }];
+}
+
+export async function formatPrompts(
+  backend: GenerationBackend,
+  problems: BenchProblem[],
+  systemPrompt: string,
+  o: Pick<RunOptions, "template" | "promptCache"> = {},
+): Promise<string[]> {
   const out: string[] = [];
   for (const p of problems) {
-    const messages = systemPrompt
-      ? [
-          { role: "system" as const, content: systemPrompt },
-          { role: "user" as const, content: p.problem },
-        ]
-      : [{ role: "user" as const, content: p.problem }];
-    out.push((await backend.formatPrompt({ messages })).text);
+    let text = o.promptCache?.get(p.id);
+    if (text === undefined) {
+      text = (await backend.formatPrompt({ messages: chatMessages(systemPrompt, p.problem), ...(o.template ? { template: o.template } : {}) })).text;
+      o.promptCache?.set(p.id, text);
+    }
+    out.push(text);
   }
   return out;
 }
@@ -58,7 +75,7 @@ export async function scoreProblems(problems: BenchProblem[], settings: EvalSett
   for (let start = 0; start < problems.length; start += batch) {
     o.signal?.throwIfAborted();
     const chunk = problems.slice(start, start + batch);
-    const prompts = await formatPrompts(o.backend, chunk, settings.system_prompt);
+    const prompts = await formatPrompts(o.backend, chunk, settings.system_prompt, o);
     const gen = await o.backend.generate({
       prompts,
       n: settings.samples,
@@ -66,7 +83,7 @@ export async function scoreProblems(problems: BenchProblem[], settings: EvalSett
       top_p: settings.top_p,
       top_k: 0,
       max_new_tokens: settings.max_new_tokens,
-      stop: [],
+      stop: o.stop ?? [],
       seed: settings.seed + start,
       keep_for_training: false,
     });

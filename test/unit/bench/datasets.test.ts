@@ -108,3 +108,16 @@ test("hub refs parse owner/name, :config and @split; other strings are not hub i
 test("an unknown name is one sentence listing the presets", async () => {
   await assert.rejects(loadBenchmark("nonsense", opts(tmp())), /'nonsense' is not a benchmark preset, a dataset file or a hub id \(presets: math500/);
 });
+
+test("benchmark entries from settings or front matter: strings, objects with overrides, one-sentence errors", async () => {
+  const { parseBenchmarkSpec } = await import("../../../src/core/bench/specs");
+  assert.deepEqual(parseBenchmarkSpec("math500"), { dataset: "math500" });
+  assert.deepEqual(parseBenchmarkSpec({ dataset: "./mine.parquet", samples: 8, fields: { problem: "q", answer: "a" } }), {
+    dataset: "./mine.parquet",
+    samples: 8,
+    fields: { problem: "q", answer: "a" },
+  });
+  assert.equal(parseBenchmarkSpec({ dataset: "x", samples: 0.5 }), "'samples' must be a whole number ≥ 1");
+  assert.equal(parseBenchmarkSpec({ dataset: "x", fields: { question: "q" } }), "'fields' has an unknown key 'question' (known: problem, answer, solution, id, skill)");
+  assert.equal(parseBenchmarkSpec({ path: "x" }), "a benchmark object needs 'dataset' (a preset, file, URL or hub id)");
+});

@@ -123,3 +123,15 @@ test("flips list problems that became right or wrong between two evaluations", (
   assert.deepEqual(lost, [{ id: "b", before: 1, after: 0 }]);
   assert.deepEqual(summarize([]), { value: 0, n: 0 });
 });
+
+test("a prompt cache formats each problem once across evaluations; template and stop strings reach the engine", async () => {
+  const { backend, calls } = scriptedBackend(evenSolver);
+  let formatted = 0;
+  const counting = { ...backend, formatPrompt: (p: Parameters<typeof backend.formatPrompt>[0]) => (formatted++, backend.formatPrompt(p)) };
+  const promptCache = new Map<string, string>();
+  const o = { backend: counting, verifier: exactVerifier, promptCache, stop: ["</s>"], template: "{system}\n{problem}" };
+  await evaluateBenchmark(bench(), o);
+  await evaluateBenchmark(bench(), o);
+  assert.equal(formatted, 10);
+  assert.deepEqual(calls[0]!.stop, ["</s>"]);
+});
