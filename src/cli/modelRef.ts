@@ -1,0 +1,40 @@
+// What `oneshot eval MODEL_OR_CHECKPOINT` accepts: a model folder (Hugging Face layout), a
+// checkpoint inside a run, a run (its latest checkpoint), or a hub model id.
+import { existsSync, readdirSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { UserError } from "./command";
+
+export interface ModelRef {
+  /** What the engine loads: an absolute folder or a hub id. */
+  model: string;
+  /** Short name for output folders, e.g. "tiny-math" or "20260101-pi1-step-30". */
+  label: string;
+}
+
+const isModelDir = (d: string) => existsSync(path.join(d, "config.json")) && readdirSync(d).some((f) => /\.(safetensors|bin)$/.test(f));
+
+function latestCheckpoint(runDir: string): string | undefined {
+  const dir = path.join(runDir, "checkpoints");
+  if (!existsSync(dir)) return undefined;
+  const steps = readdirSync(dir)
+    .map((n) => ({ n, step: Number(/^step-(\d+)$/.exec(n)?.[1]) }))
+    .filter((c) => Number.isInteger(c.step) && isModelDir(path.join(dir, c.n)))
+    .sort((a, b) => b.step - a.step);
+  return steps[0] && path.join(dir, steps[0].n);
+}
+
+export function resolveModel(ref: string, cwd: string): ModelRef {
+  const abs = path.resolve(cwd, ref);
+  if (existsSync(abs) && statSync(abs).isDirectory()) {
+    if (isModelDir(abs)) {
+      const parent = path.dirname(abs);
+      const label = path.basename(parent) === "checkpoints" ? `${path.basename(path.dirname(parent))}-${path.basename(abs)}` : path.basename(abs);
+      return { model: abs, label };
+    }
+    const ckpt = latestCheckpoint(abs);
+    if (ckpt) return { model: ckpt, label: `${path.basename(abs)}-${path.basename(ckpt)}` };
+    throw new UserError(`${ref} holds no model (no config.json with weights) and no checkpoints/step-N of a run`);
+  }
+  if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(ref) && !existsSync(abs)) return { model: ref, label: ref.replace("/", "__") };
+  throw new UserError(`model '${ref}' is neither a folder nor a hub id (OWNER/NAME)`);
+}
