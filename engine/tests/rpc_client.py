@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,14 @@ ENGINE_ROOT = Path(__file__).resolve().parents[1]
 
 class EngineProcess:
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        # A file, not a pipe: nobody reads stderr while the engine runs, and a full pipe would block it.
+        self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         full_env = {**os.environ, "PYTHONPATH": str(ENGINE_ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "oneshot_engine", "serve", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.stderr_file,
             env=full_env,
         )
         # Strict: any non-protocol byte on stdout makes this reader fail the test.
@@ -60,9 +63,8 @@ class EngineProcess:
         return response["result"]
 
     def stderr_text(self) -> str:
-        if self.proc.poll() is None:
-            return "(still running)"
-        return self.proc.stderr.read().decode(errors="replace")[-3000:]
+        self.stderr_file.seek(0)
+        return self.stderr_file.read().decode(errors="replace")[-3000:]
 
     def close(self) -> int:
         if self.proc.poll() is None:
@@ -71,4 +73,4 @@ class EngineProcess:
             return self.proc.wait(timeout=20)
         finally:
             self.proc.stdout.close()
-            self.proc.stderr.close()
+            self.stderr_file.close()
