@@ -90,6 +90,8 @@ def parse_config(raw: dict[str, Any]) -> ModelConfig:
         raise bad_config(
             f"RoPE type '{cfg.rope_type}' is not supported (supported: {', '.join(SUPPORTED_ROPE_TYPES)})."
         )
+    if raw.get("use_sliding_window"):
+        raise bad_config("sliding-window attention (use_sliding_window) is not supported.")
     if model_type == "llama" and raw.get("mlp_bias"):
         raise bad_config("Llama models with mlp_bias are not supported.")
     if cfg.num_heads % cfg.num_kv_heads:

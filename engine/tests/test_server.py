@@ -161,3 +161,26 @@ def test_sigterm_abandons_a_long_generate(qwen2_dir):
         assert time.monotonic() - t0 < 10
     finally:
         proc.close()
+
+
+def test_out_of_memory_becomes_32001_with_a_hint():
+    import io
+
+    import torch
+
+    from oneshot_engine.rpc import MessageReader, MessageWriter
+    from oneshot_engine.server import Server
+
+    out = io.BytesIO()
+    server = Server(MessageReader(io.BytesIO()), MessageWriter(out))
+
+    def boom(_params):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    server.engine.generate = boom
+    server.handle({"jsonrpc": "2.0", "id": 3, "method": "generate", "params": {**GEN, "prompts": ["x"]}})
+    body = json.loads(out.getvalue().split(b"\r\n\r\n", 1)[1])
+    assert body["error"]["code"] == -32001
+    assert body["error"]["message"] == "the GPU ran out of memory during generate."
+    assert "fewer rollouts" in body["error"]["data"]["hint"] and "gradient checkpointing" in body["error"]["data"]["hint"]
+    assert body["error"]["data"]["exception"] == "OutOfMemoryError"
