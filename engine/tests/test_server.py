@@ -44,6 +44,7 @@ STEP = {
 def engine(tmp_path_factory):
     home = tmp_path_factory.mktemp("hf-home")
     proc = EngineProcess(env={**OFFLINE_ENV, "HF_HOME": str(home)})
+    proc.hf_home = home
     yield proc
     assert proc.close() == 0  # closing stdin ends the process with 0
 
@@ -100,6 +101,20 @@ def test_load_errors_are_readable(engine, qwen2_dir, params, code, needle):
     response = engine.call("load", load_params(qwen2_dir, **params))
     assert response["error"]["code"] == code, response
     assert needle in response["error"]["message"]
+
+
+def test_hub_id_loads_from_the_local_cache_when_offline(engine, qwen2_dir):
+    # The layout huggingface_hub writes: models--org--name/{refs/main, snapshots/<commit>/files}.
+    repo = engine.hf_home / "hub" / "models--someorg--tiny-qwen"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    for f in qwen2_dir.iterdir():
+        (snapshot / f.name).write_bytes(f.read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    loaded = engine.result("load", load_params("someorg/tiny-qwen", train=False, reference_model=False))
+    assert loaded["model_type"] == "qwen2"
 
 
 def test_bad_model_config(engine, tmp_path, qwen2_dir):
