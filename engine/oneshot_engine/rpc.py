@@ -33,6 +33,10 @@ class MessageReader:
         line = self.stream.readline(_MAX_HEADER_LINE)
         if not line:
             return None
+        if not line.endswith(b"\n") and len(line) == _MAX_HEADER_LINE:
+            while line and not line.endswith(b"\n"):  # drop the rest of the over-long line
+                line = self.stream.readline(_MAX_HEADER_LINE)
+            return b"<over-long header line>"
         return line.rstrip(b"\r\n")
 
     def read(self) -> Any:
