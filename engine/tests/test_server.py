@@ -138,27 +138,33 @@ def test_framing_errors_keep_the_server_alive(engine):
     assert engine.receive()["result"]["protocol_version"] == 1
 
 
-def test_oversized_message_is_rejected_then_server_continues_until_shutdown():
+def test_oversized_message_is_rejected_then_server_continues_and_sigterm_when_idle_exits_0():
     proc = EngineProcess("--max-message-bytes", "1000")
     try:
         proc.send({"jsonrpc": "2.0", "id": 1, "method": "hello", "params": {"pad": "x" * 5000}})
         error = proc.receive()["error"]
         assert error["code"] == -32600 and "exceeds the limit of 1000 bytes" in error["message"]
         assert proc.result("hello")["protocol_version"] == 1
-        assert proc.result("shutdown") == {"ok": True}
-        assert proc.proc.wait(timeout=20) == 0
-    finally:
-        proc.close()
-
-
-def test_sigterm_when_idle_exits_cleanly():
-    proc = EngineProcess()
-    try:
-        proc.result("hello")
         proc.proc.send_signal(signal.SIGTERM)
         assert proc.proc.wait(timeout=20) == 0
     finally:
         proc.close()
+
+
+def test_shutdown_answers_then_ends_the_loop():
+    import io
+
+    from oneshot_engine.rpc import MessageReader, MessageWriter
+    from oneshot_engine.server import Server
+
+    out = io.BytesIO()
+    requests = b"".join(
+        f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+        for body in (json.dumps({"jsonrpc": "2.0", "id": i, "method": m}) for i, m in ((1, "shutdown"), (2, "hello")))
+    )
+    assert Server(MessageReader(io.BytesIO(requests)), MessageWriter(out)).serve() == 0
+    replies = out.getvalue().split(b"Content-Length: ")[1:]
+    assert len(replies) == 1 and json.loads(replies[0].split(b"\r\n\r\n", 1)[1])["result"] == {"ok": True}
 
 
 def test_sigterm_abandons_a_long_generate(qwen2_dir):
