@@ -34,7 +34,7 @@ export async function evaluateBenchmark(bench: Benchmark, o: EvaluateOptions): P
   const started = Date.now();
   const problems = o.subset ? subsetOf(bench.problems, o.subset) : bench.problems;
   const metric = metricName(bench.settings);
-  const key = o.cache && o.modelKey ? o.cache.key(o.modelKey, bench.name, problems, bench.settings) : undefined;
+  const key = o.cache && o.modelKey ? o.cache.key(o.modelKey, bench.name, problems, bench.settings, o) : undefined;
   const hit = key ? o.cache!.get(key) : undefined;
   let results: ProblemResult[];
   if (hit) {

@@ -92,7 +92,7 @@ export async function loadBenchmark(spec: string | BenchmarkSpec, o: LoadOptions
   const problems = s.limit !== undefined && s.limit > 0 ? mapped.problems.slice(0, s.limit) : mapped.problems;
   const settings = applyOverrides(preset?.settings ?? GREEDY, s);
   const name = s.name ? benchmarkName(s.name) : (preset?.name ?? benchmarkName(defaultName(source)));
-  return { name, title: s.name ?? preset?.title ?? name, source, problems, settings, origin };
+  return { name, title: s.name ?? preset?.title ?? name, source, problems, settings, fromPreset: !!preset, origin };
 }
 
 function applyOverrides(base: EvalSettings, s: BenchmarkSpec): EvalSettings {

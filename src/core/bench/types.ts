@@ -49,6 +49,8 @@ export interface Benchmark {
   source: DatasetSource;
   problems: BenchProblem[];
   settings: EvalSettings;
+  /** True for the built-in presets, whose sampling is the paper's evaluation protocol. */
+  fromPreset: boolean;
   /** Human-readable origin, e.g. "HuggingFaceH4/MATH-500 (default/test)". */
   origin: string;
 }

@@ -24,6 +24,7 @@ const bench = (settings = GREEDY, ps = problems): Benchmark => ({
   source: { kind: "file", path: "toy.jsonl" },
   problems: ps,
   settings,
+  fromPreset: false,
   origin: "toy.jsonl",
 });
 // Right on even-numbered problems, wrong on odd ones.
@@ -78,6 +79,12 @@ test("a cached evaluation is not recomputed; other settings or data are a differ
   const m = calls.length;
   await evaluateBenchmark(bench(), { ...o, modelKey: "id:model-b" });
   assert.ok(calls.length > m);
+  // Greedy ignores the seed: a different seed is the same entry; a different template is not.
+  const k = calls.length;
+  await evaluateBenchmark(bench({ ...GREEDY, seed: 7 }), o);
+  assert.equal(calls.length, k);
+  await evaluateBenchmark(bench(), { ...o, template: "{problem}" });
+  assert.ok(calls.length > k);
 });
 
 test("a checkpoint's fingerprint changes when its weights are rewritten, not when optimizer state is", () => {
