@@ -55,11 +55,15 @@ export function benchmarkName(s: string): string {
   );
 }
 
-/** Interprets a string as preset, file, URL or hub id, without touching disk or network. */
-export function classify(dataset: string, o: Pick<LoadOptions, "cwd">): { preset?: BenchmarkPreset; source: DatasetSource } {
+/** Where a bare name finds a project's own benchmark: examples/bench/NAME.jsonl. */
+export const projectBenchFile = (root: string, name: string) => path.join(root, "examples", "bench", `${name}.jsonl`);
+
+/** Interprets a string as preset, project benchmark, file, URL or hub id, without reading anything. */
+export function classify(dataset: string, o: Pick<LoadOptions, "cwd" | "root">): { preset?: BenchmarkPreset; source: DatasetSource } {
   const preset = findPreset(dataset);
   if (preset) return { preset, source: preset.source };
   if (/^https?:\/\//.test(dataset)) return { source: { kind: "url", url: dataset } };
+  if (/^[\w.-]+$/.test(dataset) && existsSync(projectBenchFile(o.root, dataset))) return { source: { kind: "file", path: projectBenchFile(o.root, dataset) } };
   const file = path.resolve(o.cwd, dataset);
   if (existsSync(file) || isDatasetFile(dataset)) return { source: { kind: "file", path: file } };
   const hub = parseHubRef(dataset);

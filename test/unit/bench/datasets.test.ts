@@ -121,3 +121,14 @@ test("benchmark entries from settings or front matter: strings, objects with ove
   assert.equal(parseBenchmarkSpec({ dataset: "x", fields: { question: "q" } }), "'fields' has an unknown key 'question' (known: problem, answer, solution, id, skill)");
   assert.equal(parseBenchmarkSpec({ path: "x" }), "a benchmark object needs 'dataset' (a preset, file, URL or hub id)");
 });
+
+test("a bare name finds the project's examples/bench/NAME.jsonl", async () => {
+  const dir = tmp();
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(path.join(dir, "examples", "bench"), { recursive: true });
+  writeJsonl(path.join(dir, "examples", "bench", "tiny.jsonl"), [{ problem: "2+2?", answer: "4" }]);
+  const b = await loadBenchmark("tiny", { ...opts(dir), cwd: "/" });
+  assert.equal(b.name, "tiny");
+  assert.equal(b.fromPreset, false);
+  assert.deepEqual(b.problems, [{ id: "0", problem: "2+2?", answer: "4" }]);
+});
