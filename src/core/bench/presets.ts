@@ -91,7 +91,7 @@ export const PRESETS: readonly BenchmarkPreset[] = [
   {
     name: "synthetic",
     title: "Synthetic (built-in)",
-    aliases: ["builtin", "tiny"],
+    aliases: ["builtin"],
     source: { kind: "file", path: SYNTHETIC_FILE },
     fields: { problem: "problem", answer: "answer", id: "id", skill: "skill" },
     // The built-in tiny model answers in a few dozen tokens: the cpu-demo preset's response limit (48).
