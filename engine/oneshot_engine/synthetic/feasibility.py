@@ -44,7 +44,8 @@ class TinyQwen2(torch.nn.Module):
         self.hd = cfg["hidden_size"] // self.n_heads
         w = load_file(str(folder / "model.safetensors"))
         self.params = torch.nn.ParameterDict({k.replace(".", "__"): torch.nn.Parameter(v.float()) for k, v in w.items()})
-        inv = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, self.hd, 2).float() / self.hd))
+        theta = cfg.get("rope_theta") or cfg.get("rope_parameters", {}).get("rope_theta", 10000.0)
+        inv = 1.0 / (theta ** (torch.arange(0, self.hd, 2).float() / self.hd))
         self.register_buffer("inv_freq", inv, persistent=False)
 
     def p(self, name: str) -> torch.Tensor:
@@ -172,6 +173,7 @@ def evaluate(model: TinyQwen2, tok: Tokenizer, bench: list[dict], max_new: int, 
     hits: dict[str, list[float]] = {}
     boxed = 0
     any_hit = [0.0] * len(bench)
+    wrong: dict[str, list[dict]] = {}
     for _ in range(samples):
         for s in range(0, len(bench), batch):
             rows = bench[s : s + batch]
@@ -183,12 +185,19 @@ def evaluate(model: TinyQwen2, tok: Tokenizer, bench: list[dict], max_new: int, 
                 hits.setdefault(r["skill"], []).append(rw)
                 boxed += last_boxed(text) is not None
                 any_hit[s + k] = max(any_hit[s + k], rw)
+                if not rw and len(wrong.setdefault(r["skill"], [])) < 2:
+                    wrong[r["skill"]].append({"problem": r["problem"], "answer": r["answer"], "output": text})
     per_skill = {k: round(sum(v) / len(v), 4) for k, v in sorted(hits.items())}
     total = [x for v in hits.values() for x in v]
     res = {"acc": round(sum(total) / len(total), 4), "per_skill": per_skill, "boxed_rate": round(boxed / len(total), 4)}
     if samples > 1:
         res[f"pass@{samples}"] = round(sum(any_hit) / len(any_hit), 4)
+    res["wrong_samples"] = wrong
     return res
+
+
+def _brief(e: dict) -> dict:
+    return {k: v for k, v in e.items() if k != "wrong_samples"}
 
 
 def grpo_step(model: TinyQwen2, opt: torch.optim.Optimizer, prompt: list[int], answer: str, tok: Tokenizer,
@@ -269,11 +278,11 @@ def main() -> None:
     t0 = time.time()
     initial = evaluate(model, tok, bench, a.max_new)
     t_eval = time.time() - t0
-    print(f"initial {initial} ({t_eval:.1f}s)", flush=True)
+    print(f"initial {_brief(initial)} ({t_eval:.1f}s)", flush=True)
     base_sampled = None
     if a.base_samples:
         base_sampled = evaluate(model, tok, bench, a.max_new, temperature=1.0, samples=a.base_samples, gen=gen)
-        print(f"base sampled T=1 {base_sampled}", flush=True)
+        print(f"base sampled T=1 {_brief(base_sampled)}", flush=True)
 
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.999))
     log, evals = [], []
@@ -286,11 +295,11 @@ def main() -> None:
         if a.eval_every and step % a.eval_every == 0 and step < a.steps:
             e = evaluate(model, tok, bench, a.max_new)
             evals.append({"step": step, **e})
-            print(f"eval {step} {e}", flush=True)
+            print(f"eval {step} {_brief(e)}", flush=True)
     train_s = time.time() - t_train
     t0 = time.time()
     final = evaluate(model, tok, bench, a.max_new)
-    print(f"final {final}", flush=True)
+    print(f"final {_brief(final)}", flush=True)
     result = {
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()},
         "example": {"problem": problem, "answer": answer},

@@ -155,6 +155,11 @@ def main() -> None:
     model.eval()
     model.config.use_cache = True
     model.save_pretrained(args.out, safe_serialization=True)
+    # transformers 5 writes rope_theta under rope_parameters; older loaders read the top-level key.
+    cfg_path = args.out / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg.setdefault("rope_theta", MODEL_SHAPE["rope_theta"])
+    cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
     GenerationConfig(eos_token_id=eos_id, pad_token_id=pad_id, bos_token_id=None, do_sample=False,
                      max_new_tokens=160).save_pretrained(args.out)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
