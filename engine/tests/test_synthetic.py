@@ -182,6 +182,7 @@ def test_transformers_loads_the_shipped_model_and_agrees_with_the_feasibility_fo
     hf = transformers.AutoModelForCausalLM.from_pretrained(MODEL).eval()
     ours = TinyQwen2(MODEL).eval()
     ids = torch.tensor([Tokenizer.from_file(str(MODEL / "tokenizer.json")).encode(text).ids])
+    assert hf_tok(text, add_special_tokens=False).input_ids == ids[0].tolist()
     n = ids.shape[1]
     with torch.no_grad():
         ref = hf(ids).logits
