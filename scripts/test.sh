@@ -9,4 +9,4 @@ echo "» engine environment"; node dist/cli.js setup --dev --quiet
 echo "» lint and type check"; npx eslint . && node scripts/run-venv.mjs ruff check engine bench && npm run -s typecheck
 echo "» unit tests"; node scripts/test-unit.mjs
 echo "» engine tests"; node scripts/run-venv.mjs python -m pytest -q engine -p no:cacheprovider
-echo "» integration tests in code-server"; node scripts/test-integration.mjs
+echo "» integration tests in code-server (suite, harness self-check, .vsix smoke)"; node scripts/test-integration.mjs --no-build
