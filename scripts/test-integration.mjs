@@ -44,6 +44,7 @@ const { values: opts } = parseArgs({
 const cleanups = new Set();
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, async () => {
+    console.log(`interrupted (${sig}): stopping code-server and the browser`);
     await Promise.allSettled([...cleanups].map((c) => c()));
     process.exit(130);
   });
