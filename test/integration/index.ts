@@ -5,7 +5,7 @@
 //   ONESHOT_TEST_GREP   only tests whose full title matches this regular expression
 // Every line meant for the harness starts with REPORT_PREFIX so it can be told apart from the
 // workbench's own log; the last one carries the counts.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import Mocha from "mocha";
 
@@ -49,24 +49,26 @@ class LineReporter extends Mocha.reporters.Base {
   }
 }
 
-export function run(): Promise<void> {
-  const suite = process.env.ONESHOT_TEST_SUITE || "suite";
-  const grep = process.env.ONESHOT_TEST_GREP;
+export async function run(): Promise<void> {
+  try {
+    await runSuite(process.env.ONESHOT_TEST_SUITE || "suite", process.env.ONESHOT_TEST_GREP);
+  } catch (e) {
+    // Also through the report channel: the harness shows only these lines.
+    say(`ERROR ${(e as Error).message ?? String(e)}`);
+    throw e;
+  }
+}
+
+function runSuite(suite: string, grep: string | undefined): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 60_000, color: false, reporter: LineReporter });
   if (grep) mocha.grep(new RegExp(grep));
   const dir = path.join(__dirname, suite);
-  let files: string[];
-  try {
-    files = testFiles(dir);
-  } catch {
-    return Promise.reject(new Error(`The integration suite folder ${dir} does not exist; build the tests first.`));
-  }
-  for (const f of files) mocha.addFile(f);
+  if (!existsSync(dir)) throw new Error(`The integration suite folder ${dir} does not exist; build the tests first.`);
+  for (const f of testFiles(dir)) mocha.addFile(f);
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {
-      const ran = counts.passed + counts.failed;
-      if (failures) reject(new Error(`${failures} integration test(s) failed`));
-      else if (ran === 0) reject(new Error(`No integration tests ran (suite "${suite}").`));
+      if (failures) reject(new Error(`${failures} integration test(s) failed.`));
+      else if (counts.passed + counts.failed === 0) reject(new Error(`No integration test ran (suite "${suite}").`));
       else resolve();
     });
   });
