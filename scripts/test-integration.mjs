@@ -112,6 +112,8 @@ async function session({ name, suite, devPath = root, folder, grep, trusted = tr
   }
 }
 
+const since = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+
 function describe(name, r) {
   const counts = r.result ? `${r.result.passed} passed, ${r.result.failed} failed` : "no test results";
   const state = r.timedOut ? "timed out" : `exit ${r.exitCode}`;
@@ -129,7 +131,8 @@ async function vsixSmoke(fixtures) {
   sh("npm", ["run", "-s", "package", "--", "--out", vsix], "npm run package");
   build(); // back to the development bundles that `npm run package` replaced with production ones
   const sizeKiB = statSync(vsix).size / 1024;
-  console.log(`» installing ${path.relative(root, vsix)} (${sizeKiB.toFixed(0)} KiB) into a fresh code-server profile`);
+  console.log(`  packed ${path.relative(root, vsix)} (${sizeKiB.toFixed(0)} KiB) in ${since(started)}`);
+  console.log("» installing it into a fresh code-server profile with --install-extension");
   const r = await session({
     name: "vsix-smoke",
     suite: "vsix",
@@ -138,8 +141,10 @@ async function vsixSmoke(fixtures) {
     devPath: path.join(fixtures, "vsix-host"),
     folder: path.join(fixtures, "workspace"),
     before: (profile) => {
+      const t = Date.now();
       const out = installExtension(cs, profile, vsix);
       if (!/successfully installed/i.test(out)) throw new Error(`code-server did not install the .vsix: ${out}`);
+      console.log(`  installed in ${since(t)}`);
     },
   });
   return { ...r, seconds: (Date.now() - started) / 1000, sizeKiB };

@@ -53,11 +53,14 @@ export async function run(): Promise<void> {
   try {
     await runSuite(process.env.ONESHOT_TEST_SUITE || "suite", process.env.ONESHOT_TEST_GREP);
   } catch (e) {
-    // Also through the report channel: the harness shows only these lines.
-    say(`ERROR ${(e as Error).message ?? String(e)}`);
+    // Why the suite could not run goes through the report channel too: the harness shows only
+    // those lines. Failed tests were reported one by one already.
+    if (!(e instanceof TestsFailed)) say(`ERROR ${(e as Error).message ?? String(e)}`);
     throw e;
   }
 }
+
+class TestsFailed extends Error {}
 
 function runSuite(suite: string, grep: string | undefined): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 60_000, color: false, reporter: LineReporter });
@@ -67,7 +70,7 @@ function runSuite(suite: string, grep: string | undefined): Promise<void> {
   for (const f of testFiles(dir)) mocha.addFile(f);
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {
-      if (failures) reject(new Error(`${failures} integration test(s) failed.`));
+      if (failures) reject(new TestsFailed(`${failures} integration test(s) failed.`));
       else if (counts.passed + counts.failed === 0) reject(new Error(`No integration test ran (suite "${suite}").`));
       else resolve();
     });
