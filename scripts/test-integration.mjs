@@ -78,6 +78,7 @@ async function session({ name, suite, devPath = root, folder, grep, trusted = tr
   try {
     const profile = makeProfile(tmp, trusted ? {} : { "security.workspace.trust.startupPrompt": "never" });
     before?.(profile);
+    const tServer = Date.now();
     server = await startCodeServer(cs, profile, {
       trust: trusted,
       logFile: path.join(dir, "code-server.log"),
@@ -89,6 +90,7 @@ async function session({ name, suite, devPath = root, folder, grep, trusted = tr
       },
     });
     cleanups.add(server.stop);
+    const serverSeconds = (Date.now() - tServer) / 1000;
     const url = workbenchUrl(server.baseUrl, {
       folder,
       extensionDevelopmentPath: devPath,
@@ -103,7 +105,7 @@ async function session({ name, suite, devPath = root, folder, grep, trusted = tr
       onTestLine: (line) => console.log(`  ${line}`),
     });
     if (opts.verbose) for (const l of run.logLines) console.log(`    | ${l}`);
-    return { ...run, ...verdict(run), seconds: (Date.now() - started) / 1000, dir };
+    return { ...run, ...verdict(run), serverSeconds, seconds: (Date.now() - started) / 1000, dir };
   } finally {
     await server?.stop();
     cleanups.delete(server?.stop);
@@ -117,7 +119,8 @@ const since = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 function describe(name, r) {
   const counts = r.result ? `${r.result.passed} passed, ${r.result.failed} failed` : "no test results";
   const state = r.timedOut ? "timed out" : `exit ${r.exitCode}`;
-  return `${name}: ${counts} (${state}, ${r.seconds.toFixed(1)} s; artifacts in ${path.relative(root, r.dir)})`;
+  const phases = `server ${r.serverSeconds.toFixed(0)} s, workbench ${r.loadSeconds.toFixed(0)} s, tests ${r.runSeconds.toFixed(0)} s`;
+  return `${name}: ${counts} (${state}; ${r.seconds.toFixed(0)} s: ${phases}; artifacts in ${path.relative(root, r.dir)})`;
 }
 
 /** Packs the extension with `npm run package` and checks the .vsix installs and activates. */

@@ -23,8 +23,9 @@ export function workbenchUrl(baseUrl, { folder, extensionDevelopmentPath, extens
 }
 
 /**
- * Runs one test session. Resolves with { exitCode, timedOut, result, lines } where `result` is
- * the suite's RESULT line ({passed, failed, pending}) or null when none arrived.
+ * Runs one test session. Resolves with { exitCode, timedOut, result, logLines, loadSeconds,
+ * runSeconds } where `result` is the suite's RESULT line ({passed, failed, pending}) or null when
+ * none arrived.
  * `onTestLine` receives each line the suite reported; every log line goes to `logLines`.
  */
 export async function runInWorkbench({
@@ -62,7 +63,9 @@ export async function runInWorkbench({
       if (m.type() === "error") logLines.push(`[console.error] ${m.text()}`);
     });
 
+    const t0 = Date.now();
     await page.goto(url);
+    const loadSeconds = (Date.now() - t0) / 1000;
     let timer;
     const outcome = await Promise.race([
       exited,
@@ -71,7 +74,8 @@ export async function runInWorkbench({
     clearTimeout(timer);
     await page.screenshot({ path: screenshot }).catch((e) => logLines.push(`[harness] no screenshot: ${e.message}`));
     if (outcome?.logs) saveLogs(logDir, outcome.logs);
-    return { exitCode: outcome ? Number(outcome.code) : null, timedOut: !outcome, result, logLines };
+    const runSeconds = (Date.now() - t0) / 1000 - loadSeconds;
+    return { exitCode: outcome ? Number(outcome.code) : null, timedOut: !outcome, result, logLines, loadSeconds, runSeconds };
   } finally {
     writeFileSync(path.join(logDir, "workbench.log"), logLines.join("\n") + "\n");
     await browser.close().catch(() => {});
