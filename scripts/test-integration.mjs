@@ -6,7 +6,7 @@
 //   node scripts/test-integration.mjs --suite suite --grep activates    one suite, some tests
 //
 // Options:
-//   --suite NAME      run only test/integration/NAME (e.g. suite, selfcheck, vsix) once
+//   --suite NAME      run only test/integration/NAME (e.g. suite, selfcheck) once, against this checkout
 //   --grep RE         only tests whose full title matches RE
 //   --folder DIR      the workspace folder to open (default test/integration/fixtures/workspace)
 //   --untrusted       keep workspace trust on and leave the folder untrusted (also ONESHOT_TEST_UNTRUSTED=1)
@@ -40,6 +40,12 @@ const { values: opts } = parseArgs({
     verbose: { type: "boolean", default: false },
   },
 });
+
+const timeoutSeconds = Number(opts.timeout);
+if (!(timeoutSeconds > 0)) {
+  console.error(`--timeout wants a number of seconds, not "${opts.timeout}".`);
+  process.exit(2);
+}
 
 const cleanups = new Set();
 for (const sig of ["SIGINT", "SIGTERM"]) {
@@ -99,7 +105,7 @@ async function session({ name, suite, devPath = root, folder, grep, trusted = tr
     const run = await runInWorkbench({
       executablePath: chromiumPath,
       url,
-      timeoutMs: Number(opts.timeout) * 1000,
+      timeoutMs: timeoutSeconds * 1000,
       screenshot: path.join(dir, "screenshot.png"),
       logDir: dir,
       onTestLine: (line) => console.log(`  ${line}`),
@@ -116,7 +122,7 @@ async function session({ name, suite, devPath = root, folder, grep, trusted = tr
 
 const since = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
 
-function describe(name, r) {
+function summary(name, r) {
   const counts = r.result ? `${r.result.passed} passed, ${r.result.failed} failed` : "no test results";
   const state = r.timedOut ? "timed out" : `exit ${r.exitCode}`;
   const phases = `server ${r.serverSeconds.toFixed(0)} s, workbench ${r.loadSeconds.toFixed(0)} s, tests ${r.runSeconds.toFixed(0)} s`;
@@ -170,7 +176,7 @@ try {
   if (opts.suite) {
     console.log(`» integration suite "${opts.suite}" in code-server${trusted ? "" : " (untrusted workspace)"}`);
     const r = await session({ name: opts.suite, suite: opts.suite, folder, grep: opts.grep, trusted });
-    console.log(describe(opts.suite, r));
+    console.log(summary(opts.suite, r));
     if (!r.ok) console.log(`FAILED: ${r.why}`);
     console.log(`${r.result?.passed ?? 0} passed, ${r.result?.failed || (r.ok ? 0 : 1)} failed`);
     exitCode = r.ok ? 0 : 1;
@@ -178,20 +184,20 @@ try {
     const problems = [];
     console.log(`» integration suite in code-server${trusted ? "" : " (untrusted workspace)"}`);
     const main = await session({ name: "suite", suite: "suite", folder, grep: opts.grep, trusted });
-    console.log(describe("suite", main));
+    console.log(summary("suite", main));
     if (!main.ok) problems.push(`the integration suite failed: ${main.why}`);
 
     // The harness must turn a failing test red: run a suite whose only test fails on purpose.
     console.log("» harness self-check: the next test fails on purpose and must be reported as 0 passed, 1 failed");
     const check = await session({ name: "selfcheck", suite: "selfcheck", folder });
-    console.log(describe("selfcheck", check));
+    console.log(summary("selfcheck", check));
     const reportedRight = !check.ok && !check.timedOut && check.exitCode !== 0 && check.result?.passed === 0 && check.result?.failed === 1;
     if (!reportedRight) problems.push("self-check: the harness did not report the deliberately failing test as exactly 1 failure");
 
     let vsix;
     if (!opts["skip-vsix"]) {
       vsix = await vsixSmoke(fixtures);
-      console.log(describe("vsix smoke", vsix));
+      console.log(summary("vsix smoke", vsix));
       if (!vsix.ok) problems.push(`the installed .vsix did not pass its smoke test: ${vsix.why}`);
     }
     // The closing count: the suite's and the smoke's tests, plus the self-check as one test.
