@@ -92,6 +92,7 @@ async function session({ name, suite, devPath = root, folder, grep, trusted = tr
         ONESHOT_TEST_SUITE: suite,
         ONESHOT_TEST_GREP: grep ?? "",
         ONESHOT_TEST_EXTENSIONS_DIR: profile.extensionsDir,
+        ONESHOT_TEST_CHECKOUT: root,
         ONESHOT_TEST_WORKSPACE_TRUST: trusted ? "trusted" : "untrusted",
       },
     });

@@ -27,8 +27,21 @@ describe("installed .vsix", () => {
     for (const f of ["dist/extension.cjs", "dist/cli.js", "engine/requirements.txt", "engine/pyproject.toml", "engine/oneshot_engine/__init__.py", "LICENSE.txt"]) {
       assert.ok(fs.existsSync(path.join(dir, f)), `${f} is missing from the installed extension`);
     }
-    for (const f of ["src", "test", "node_modules", ".venv", "tsconfig.json", "esbuild.mjs", "scripts"]) {
+    for (const f of ["src", "test", "node_modules", ".venv", "tsconfig.json", "esbuild.mjs", "scripts", "engine/tests"]) {
       assert.ok(!fs.existsSync(path.join(dir, f)), `${f} should not be in the installed extension`);
     }
+  });
+
+  it("ships every file of the engine package (else .vscodeignore needs a new pattern)", function () {
+    const checkout = process.env.ONESHOT_TEST_CHECKOUT;
+    if (!checkout) this.skip();
+    const dir = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const pkg = path.join("engine", "oneshot_engine");
+    const sources = fs
+      .readdirSync(path.join(checkout, pkg), { recursive: true, encoding: "utf8" })
+      .filter((f) => !f.split(path.sep).includes("__pycache__") && fs.statSync(path.join(checkout, pkg, f)).isFile());
+    assert.ok(sources.length > 0);
+    const missing = sources.filter((f) => !fs.existsSync(path.join(dir, pkg, f)));
+    assert.deepEqual(missing, [], "engine files missing from the .vsix");
   });
 });
