@@ -132,3 +132,12 @@ test("a bare name finds the project's examples/bench/NAME.jsonl", async () => {
   assert.equal(b.fromPreset, false);
   assert.deepEqual(b.problems, [{ id: "0", problem: "2+2?", answer: "4" }]);
 });
+
+test("the shipped synthetic benchmark loads through its preset: 320 problems in four skills, greedy", async () => {
+  const root = path.resolve(".");
+  const b = await loadBenchmark("synthetic", { root, cwd: tmp(), hub: hubOptionsFromEnv({}, { cacheDir: tmp() }) });
+  assert.equal(b.problems.length, 320);
+  assert.deepEqual([...new Set(b.problems.map((p) => p.skill))].sort(), ["arithmetic", "equations", "fractions", "rates"]);
+  assert.equal(b.problems[0]!.id, "synthetic-0000");
+  assert.equal(b.settings.samples, 1);
+});
