@@ -94,8 +94,8 @@ export const PRESETS: readonly BenchmarkPreset[] = [
     aliases: ["builtin"],
     source: { kind: "file", path: SYNTHETIC_FILE },
     fields: { problem: "problem", answer: "answer", id: "id", skill: "skill" },
-    // The built-in tiny model answers in a few dozen tokens: the cpu-demo preset's response limit (48).
-    settings: { ...GREEDY, max_new_tokens: 48 },
+    // The built-in tiny model answers in a few dozen tokens: the cpu-demo preset's response limit (96), so `oneshot eval` reproduces the demo's step-0 row.
+    settings: { ...GREEDY, max_new_tokens: 96 },
   },
 ];
 
