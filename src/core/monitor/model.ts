@@ -13,7 +13,7 @@ import type {
 } from "../run/events";
 import { estimateEta } from "./eta";
 import { METRIC_KEYS, type EvalSeries, type MetricKey, type SeriesDelta } from "./series";
-import type { RolloutLineRef } from "./tail";
+import type { RolloutLineRef } from "./types";
 
 export interface SeriesCursor {
   epoch: number;

@@ -1,24 +1,10 @@
 // Pages of one step's rollouts, read on request from the lines the tail indexed. The dashboard
 // asks for a page at a time, so a 100k-rollout run never crosses the webview boundary whole.
 import type { RolloutRecord, RolloutsEvent } from "../run/events";
-import { readLines, type RolloutLineRef } from "./tail";
+import { readLines } from "./tail";
+import type { RolloutFilter, RolloutLineRef, RolloutPage } from "./types";
 
-export type RolloutFilter = "all" | "correct" | "incorrect";
-
-export interface RolloutPage {
-  step: number;
-  prompt: string;
-  answer: string;
-  /** Rollouts the step produced (the log may record a sample of them). */
-  produced: number;
-  recorded: number;
-  correct: number;
-  filter: RolloutFilter;
-  /** Matching rollouts before filtering into the page. */
-  matching: number;
-  offset: number;
-  rollouts: RolloutRecord[];
-}
+export type { RolloutFilter, RolloutPage };
 
 interface StepRecords {
   prompt: string;

@@ -95,7 +95,7 @@ function pushAll<T>(into: T[], xs: readonly T[]): void {
 export function alignOnSteps(
   steps: readonly number[],
   columns: readonly Column[],
-  sparse: readonly { steps: readonly number[]; values: readonly number[] }[],
+  sparse: readonly { steps: readonly number[]; values: readonly (number | null)[] }[],
 ): { x: number[]; ys: Column[] } {
   const xs = new Set<number>(steps);
   for (const s of sparse) for (const x of s.steps) xs.add(x);

@@ -5,13 +5,9 @@
 // as `readEvents` (src/core/run/eventLog.ts); a torn last line is left for the next read.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { isRunEvent, type RunEvent } from "../run/events";
+import type { RolloutLineRef } from "./types";
 
-/** Where one `rollouts` line lies in the file. */
-export interface RolloutLineRef {
-  step: number;
-  offset: number;
-  length: number;
-}
+export type { RolloutLineRef };
 
 export interface TailChunk {
   events: RunEvent[];

@@ -1,0 +1,45 @@
+// Model output as text with its LaTeX rendered by KaTeX. Text stays text nodes (never HTML), and
+// KaTeX builds DOM nodes itself (render, not renderToString), so nothing needs inline styles or
+// innerHTML under the webview's CSP. Bad LaTeX shows as KaTeX's red source, never an exception.
+import katex from "katex";
+
+// $$…$$, \[…\], \(…\) and $…$ (a `$` not escaped and not spanning lines).
+const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\\\(([\s\S]+?)\\\)|(?<![\\$])\$((?:\\\$|[^$\n])+?)\$/g;
+
+export interface Segment {
+  kind: "text" | "inline" | "display";
+  value: string;
+}
+
+export function splitMath(text: string): Segment[] {
+  const out: Segment[] = [];
+  let last = 0;
+  for (const m of text.matchAll(MATH)) {
+    const at = m.index ?? 0;
+    if (at > last) out.push({ kind: "text", value: text.slice(last, at) });
+    if (m[1] !== undefined) out.push({ kind: "display", value: m[1] });
+    else if (m[2] !== undefined) out.push({ kind: "display", value: m[2] });
+    else out.push({ kind: "inline", value: m[3] ?? m[4] });
+    last = at + m[0].length;
+  }
+  if (last < text.length) out.push({ kind: "text", value: text.slice(last) });
+  return out;
+}
+
+export function renderTex(into: HTMLElement, tex: string, display = false): void {
+  katex.render(tex, into, { displayMode: display, throwOnError: false, strict: "ignore", trust: false, maxExpand: 500 });
+}
+
+/** Appends `text` to `into` with its math rendered. */
+export function renderMathText(into: HTMLElement, text: string): void {
+  for (const seg of splitMath(text)) {
+    if (seg.kind === "text") {
+      into.append(document.createTextNode(seg.value));
+      continue;
+    }
+    const el = document.createElement(seg.kind === "display" ? "div" : "span");
+    el.className = seg.kind === "display" ? "math-display" : "math-inline";
+    renderTex(el, seg.value, seg.kind === "display");
+    into.append(el);
+  }
+}
