@@ -19,7 +19,11 @@ import { RunHeader } from "./header";
 import { RolloutViewer } from "./rollouts";
 import { onThemeChange } from "./theme";
 
-window.addEventListener("error", (e) => post({ type: "error", message: String(e.message) }));
+window.addEventListener("error", (e) => {
+  // Chromium reports a ResizeObserver callback that resized observed boxes as an error; benign.
+  if (String(e.message).startsWith("ResizeObserver loop")) return;
+  post({ type: "error", message: String(e.message) });
+});
 window.addEventListener("unhandledrejection", (e) => post({ type: "error", message: String(e.reason) }));
 
 const TABS = ["charts", "rollouts", "config"] as const;
@@ -54,7 +58,7 @@ const viewer = new RolloutViewer(rolloutsRoot);
 const configRoot = el("div", { class: "config" });
 
 const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.indexOf((state.tab ?? "charts") as never))) }, [
-  el("vscode-tab-header", { slot: "header", id: "tab-charts" }, ["Charts"]),
+  el("vscode-tab-header", { slot: "header", "data-tab": "charts" }, ["Charts"]),
   el("vscode-tab-panel", {}, [
     el("div", { class: "toolbar" }, [
       el("label", {}, ["Smoothing ", smoothingInput, smoothingValue]),
@@ -62,9 +66,9 @@ const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.index
     ]),
     chartsRoot,
   ]),
-  el("vscode-tab-header", { slot: "header", id: "tab-rollouts" }, ["Rollouts"]),
+  el("vscode-tab-header", { slot: "header", "data-tab": "rollouts" }, ["Rollouts"]),
   el("vscode-tab-panel", {}, [rolloutsRoot]),
-  el("vscode-tab-header", { slot: "header", id: "tab-config" }, ["Config"]),
+  el("vscode-tab-header", { slot: "header", "data-tab": "config" }, ["Config"]),
   el("vscode-tab-panel", {}, [configRoot]),
 ]);
 app.append(headerRoot, tabs);

@@ -135,6 +135,7 @@ export class RolloutViewer {
       (page.produced > page.recorded ? ` · the step sampled ${page.produced}` : "") +
       (page.filter !== "all" ? ` · showing ${page.matching} ${page.filter}` : "");
     const frag = document.createDocumentFragment();
+    if (!page.matching) frag.append(el("p", { class: "empty" }, [`No ${page.filter} rollouts at this step.`]));
     for (const r of page.rollouts) frag.append(card(r));
     this.list.append(frag);
     const loaded = page.offset + page.rollouts.length;

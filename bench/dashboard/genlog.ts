@@ -210,7 +210,7 @@ export class RunGenerator {
         correct,
         extracted,
         advantage: correct ? 1 - p : -p,
-        tokens: truncated ? 3072 : Math.round(text.length / 3.2),
+        tokens: truncated ? 3072 : Math.round(text.length / 3.2 + 350 + step * 0.15 + this.rnd() * 200),
         finish_reason: truncated ? "length" : "stop",
         ...(correct ? {} : { reason: extracted === null ? "No \\boxed{} answer found." : `${extracted} ≠ 12.8` }),
       });
