@@ -4,7 +4,7 @@
 // Redraws are batched into one animation frame however many updates arrive.
 import uPlot from "uplot";
 import { alignOnSteps, type Column, type MetricKey, type SeriesData } from "../src/core/monitor/series";
-import { emaSmooth } from "../src/core/monitor/smoothing";
+import { IncrementalSmoother } from "../src/core/monitor/smoothing";
 import { axisColors, color, faint, type ColorName } from "./theme";
 
 interface LineSpec {
@@ -27,9 +27,10 @@ export const CHARTS: readonly ChartSpec[] = [
   {
     id: "reward",
     title: "Training reward and benchmark accuracy",
+    // Accuracy first: with the paper's 0/1 reward it equals the reward, which is drawn over it.
     lines: [
-      { key: "reward_mean", label: "train reward", color: "blue" },
       { key: "accuracy", label: "train accuracy", color: "purple" },
+      { key: "reward_mean", label: "train reward", color: "blue" },
     ],
     evals: true,
     range: [0, 1],
@@ -87,10 +88,12 @@ interface Built {
   data: uPlot.AlignedData;
 }
 
+const smoother = new IncrementalSmoother();
+
 function buildChart(spec: ChartSpec, p: SeriesData, overlay: Overlay | null, smoothing: number): Built {
   const series: uPlot.Series[] = [{ label: "step" }];
   const cols: Column[] = [];
-  const smooth = (c: Column) => (smoothing > 0 ? emaSmooth(c, smoothing) : c);
+  const smooth = (c: Column) => (smoothing > 0 ? smoother.smooth(c, smoothing) : c);
   for (const l of spec.lines) {
     const c = color(l.color);
     if (smoothing > 0) {
@@ -143,6 +146,10 @@ interface Mounted {
   box: HTMLElement;
   plot?: uPlot;
   shape?: string;
+  /** On screen (charts scrolled away or in a hidden tab are drawn when they come back). */
+  visible: boolean;
+  /** Has data it has not drawn yet. */
+  dirty: boolean;
 }
 
 export class ChartGrid {
@@ -166,21 +173,34 @@ export class ChartGrid {
       box.className = "chart-box";
       card.append(h, box);
       root.append(card);
-      return { spec, box };
+      // Not visible until the IntersectionObserver's first report (it reports every target).
+      return { spec, box, visible: false, dirty: false };
     });
     new ResizeObserver(() => this.resize()).observe(root);
+    const seen = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const m = this.mounted.find((x) => x.box.parentElement === e.target);
+        if (m) m.visible = e.isIntersecting;
+      }
+      if (this.mounted.some((m) => m.visible && m.dirty)) this.schedule();
+    });
+    for (const m of this.mounted) seen.observe(m.box.parentElement!);
   }
 
   set(primary: SeriesData, overlay: Overlay | null, smoothing: number): void {
     this.primary = primary;
     this.overlay = overlay;
     this.smoothing = smoothing;
+    for (const m of this.mounted) m.dirty = true;
     this.schedule();
   }
 
   /** Rebuilds every chart (new theme colours). */
   restyle(): void {
-    for (const m of this.mounted) m.shape = undefined;
+    for (const m of this.mounted) {
+      m.shape = undefined;
+      m.dirty = true;
+    }
     this.schedule();
   }
 
@@ -203,7 +223,12 @@ export class ChartGrid {
   private draw(): void {
     if (!this.primary) return;
     const axes = axisColors();
+    this.root.dataset.points = String(this.primary.steps.length);
+    let drew = false;
     for (const m of this.mounted) {
+      if (!m.dirty || !m.visible) continue;
+      m.dirty = false;
+      drew = true;
       const b = buildChart(m.spec, this.primary, this.overlay, this.smoothing);
       if (m.plot && m.shape === b.shape) {
         m.plot.setData(b.data);
@@ -225,8 +250,10 @@ export class ChartGrid {
       );
       m.shape = b.shape;
     }
+    if (!drew) return;
     this.draws++;
+    if (this.draws === 1) performance.mark("oneshot:first-draw");
     this.root.dataset.draws = String(this.draws);
-    this.root.dataset.points = String(this.primary.steps.length);
+    this.root.dataset.drawnPoints = String(this.primary.steps.length);
   }
 }

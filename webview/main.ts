@@ -1,5 +1,6 @@
 // Dashboard webview entry. Announces itself with `ready` (the handshake the extension waits for
 // before sending state), then keeps the run's series as `update` deltas arrive and draws them.
+import "./startMark";
 import "@vscode-elements/elements/dist/vscode-badge/index.js";
 import "@vscode-elements/elements/dist/vscode-button/index.js";
 import "@vscode-elements/elements/dist/vscode-checkbox/index.js";
@@ -119,6 +120,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
   const m = e.data;
   switch (m.type) {
     case "init":
+      performance.mark("oneshot:init");
       runDir = m.run.runDir;
       saveState({ runDir });
       header.set(m.run);
@@ -157,4 +159,5 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
   document.body.dataset.lastMessage = m.type;
 });
 
+performance.mark("oneshot:ready");
 post({ type: "ready" });

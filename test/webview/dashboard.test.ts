@@ -42,9 +42,23 @@ async function noErrors(d: OpenDashboard): Promise<void> {
 
 const points = (d: OpenDashboard) => d.page.locator(".chart-grid").getAttribute("data-points");
 
+test("charts off screen are drawn once scrolled into view", async () => {
+  const d = await openDashboard(h, registry, live, { theme: "dark", height: 700 });
+  await d.page.waitForSelector(".chart-grid[data-drawn-points]");
+  const drawn = () => d.page.locator(".chart-card canvas").count();
+  const before = await drawn();
+  assert.ok(before < 8, `only the charts on screen are drawn first (${before})`);
+  await d.page.locator('[data-chart="grad"]').scrollIntoViewIfNeeded();
+  await d.page.waitForFunction(() => document.querySelector('[data-chart="grad"] canvas') !== null);
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
 test("charts render every series from init, under the strict CSP", async () => {
-  const d = await openDashboard(h, registry, live, { theme: "dark" });
-  await d.page.waitForSelector('.chart-grid[data-points="120"]');
+  // Tall enough that every chart is on screen (off-screen charts are drawn when scrolled to).
+  const d = await openDashboard(h, registry, live, { theme: "dark", height: 1700 });
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="120"]');
   assert.equal(d.sent[0].type, "init");
   assert.equal(await d.page.locator(".chart-card canvas").count(), 8);
   const legend = await d.page.locator('[data-chart="reward"] .u-legend').innerText();
@@ -61,11 +75,11 @@ test("charts render every series from init, under the strict CSP", async () => {
 });
 
 test("live appends reach the charts and the rollout slider; the header action posts stop", async () => {
-  const d = await openDashboard(h, registry, live, { theme: "light" });
-  await d.page.waitForSelector('.chart-grid[data-points="120"]');
+  const d = await openDashboard(h, registry, live, { theme: "light", height: 1700 });
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="120"]');
   appendSteps(live, gen, 5);
   registry.refresh(live);
-  await d.page.waitForSelector('.chart-grid[data-points="125"]');
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="125"]');
   assert.ok(d.sent.some((m) => m.type === "update" && m.rolloutSteps.join() === "121,122,123,124,125"));
   await d.page.locator(".run-header vscode-button", { hasText: "Stop" }).click();
   await d.page.waitForFunction(() => true);
@@ -117,7 +131,7 @@ test("the rollout viewer pages a step's rollouts, renders LaTeX, filters and mov
 });
 
 test("a second run overlays the charts; config shows; state survives a reload", async () => {
-  const d = await openDashboard(h, registry, live, { theme: "dark" });
+  const d = await openDashboard(h, registry, live, { theme: "dark", height: 1700 });
   await d.page.waitForSelector(".chart-grid[data-points]");
   const other = path.join(root, "pi1-baseline");
   await d.page.evaluate((dir) => {
@@ -134,6 +148,7 @@ test("a second run overlays the charts; config shows; state survives a reload", 
   await d.page.reload();
   await d.page.waitForSelector(".chart-grid[data-points]", { state: "attached" });
   assert.equal(await d.page.evaluate(() => document.body.dataset.tab), "config");
+  await d.page.locator("vscode-tab-header[data-tab=charts]").click();
   await d.page.waitForFunction(() =>
     document.querySelector('[data-chart="reward"] .u-legend')?.textContent?.includes("pi1-baseline"),
   );
@@ -148,7 +163,7 @@ test("an interrupted or failed run offers resume and shows why it ended", async 
   writeRun(failed, { steps: 30, status: "failed" });
   registry.scan();
   const d = await openDashboard(h, registry, failed, { theme: "high-contrast" });
-  await d.page.waitForSelector('.chart-grid[data-points="30"]');
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="30"]');
   assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Resume" }).isVisible(), true);
   assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Stop" }).isVisible(), false);
   assert.match(await d.page.locator(".run-error").innerText(), /out of GPU memory/);

@@ -90,22 +90,49 @@ function pushAll<T>(into: T[], xs: readonly T[]): void {
 
 /**
  * Puts step metrics and sparse eval points on one x axis (the union of their steps), as charts
- * that share an axis need; a column has `null` where its series has no point.
+ * that share an axis need; a column has `null` where its series has no point. Linear in the
+ * points for ascending steps (the usual case, merged like sorted lists); any order still works.
  */
 export function alignOnSteps(
   steps: readonly number[],
   columns: readonly Column[],
   sparse: readonly { steps: readonly number[]; values: readonly (number | null)[] }[],
 ): { x: number[]; ys: Column[] } {
-  const xs = new Set<number>(steps);
-  for (const s of sparse) for (const x of s.steps) xs.add(x);
-  const x = [...xs].sort((a, b) => a - b);
-  const pos = new Map<number, number>();
-  x.forEach((v, i) => pos.set(v, i));
+  if (!sparse.length && ascending(steps)) return { x: steps.slice(), ys: columns.map((c) => c.slice()) };
+  const all = [steps, ...sparse.map((s) => s.steps)];
+  const x = all.every(ascending) ? mergeUnique(all) : [...new Set(all.flat())].sort((a, b) => a - b);
   const place = (sx: readonly number[], sy: readonly (number | null)[]): Column => {
     const col: Column = new Array<number | null>(x.length).fill(null);
-    for (let i = 0; i < sx.length; i++) col[pos.get(sx[i])!] = sy[i] ?? null;
+    if (ascending(sx)) {
+      let j = 0;
+      for (let i = 0; i < sx.length; i++) {
+        while (x[j] < sx[i]) j++;
+        col[j] = sy[i] ?? null;
+      }
+    } else {
+      const pos = new Map<number, number>();
+      x.forEach((v, i) => pos.set(v, i));
+      for (let i = 0; i < sx.length; i++) col[pos.get(sx[i])!] = sy[i] ?? null;
+    }
     return col;
   };
   return { x, ys: [...columns.map((c) => place(steps, c)), ...sparse.map((s) => place(s.steps, s.values))] };
+}
+
+function ascending(xs: readonly number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) return false;
+  return true;
+}
+
+/** The sorted union of strictly ascending lists. */
+function mergeUnique(lists: readonly (readonly number[])[]): number[] {
+  const idx = lists.map(() => 0);
+  const out: number[] = [];
+  for (;;) {
+    let min = Infinity;
+    for (let k = 0; k < lists.length; k++) if (idx[k] < lists[k].length && lists[k][idx[k]] < min) min = lists[k][idx[k]];
+    if (min === Infinity) return out;
+    out.push(min);
+    for (let k = 0; k < lists.length; k++) if (idx[k] < lists[k].length && lists[k][idx[k]] === min) idx[k]++;
+  }
 }

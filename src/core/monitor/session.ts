@@ -11,6 +11,7 @@ import type {
   WebviewToExtension,
 } from "../../protocol/messages";
 import { newCursor, type SeriesCursor } from "./model";
+import { METRIC_KEYS, type SeriesDelta } from "./series";
 import type { RunRegistry } from "./registry";
 import type { RunTracker } from "./tracker";
 
@@ -23,6 +24,17 @@ export interface SessionHost {
 
 /** Most rollouts one page may carry, whatever the webview asks for. */
 const MAX_PAGE = 100;
+
+/**
+ * Rounds metrics to 6 significant digits for the webview: charts cannot show more, and the
+ * first message of a long run halves in size (exports read the full values from the log).
+ */
+export function compactDelta(d: SeriesDelta): SeriesDelta {
+  const round = (v: number | null) => (v === null ? null : Number(v.toPrecision(6)));
+  const metrics = { ...d.metrics };
+  for (const k of METRIC_KEYS) metrics[k] = d.metrics[k].map(round);
+  return { ...d, metrics, evals: d.evals.map((e) => ({ ...e, values: e.values.map((v) => Number(v.toPrecision(6))) })) };
+}
 
 export function runInfo(t: RunTracker): RunInfo {
   return { runId: t.id, runDir: t.dir, status: t.status, headline: t.model.headline() };
@@ -92,7 +104,7 @@ export class DashboardSession {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.cursor = newCursor();
-    const series = this.run.model.deltaSince(this.cursor);
+    const series = compactDelta(this.run.model.deltaSince(this.cursor));
     const rolloutSteps = this.run.model.rolloutSteps();
     this.rolloutStepsSent = rolloutSteps.length;
     this.lastConfig = this.run.config();
@@ -115,7 +127,7 @@ export class DashboardSession {
     }
     const run = this.registry.open(runDir);
     this.overlay = { run, cursor: newCursor() };
-    this.host.send({ type: "overlay", runId: run.id, series: run.model.deltaSince(this.overlay.cursor) });
+    this.host.send({ type: "overlay", runId: run.id, series: compactDelta(run.model.deltaSince(this.overlay.cursor)) });
   }
 
   private schedule(): void {
@@ -129,7 +141,7 @@ export class DashboardSession {
   /** Sends whatever changed since the last message (called by the timer; public for tests). */
   flush(): void {
     if (!this.ready) return;
-    const series = this.run.model.deltaSince(this.cursor);
+    const series = compactDelta(this.run.model.deltaSince(this.cursor));
     const all = this.run.model.rolloutSteps();
     if (series.reset) this.rolloutStepsSent = 0;
     // Steps only grow between resets; a rewind bumps the epoch, so `reset` covers it.
@@ -144,7 +156,7 @@ export class DashboardSession {
     if (this.overlay) {
       const d = this.overlay.run.model.deltaSince(this.overlay.cursor);
       if (d.reset || d.steps.length || d.evals.length)
-        this.host.send({ type: "overlay", runId: this.overlay.run.id, series: d });
+        this.host.send({ type: "overlay", runId: this.overlay.run.id, series: compactDelta(d) });
     }
   }
 

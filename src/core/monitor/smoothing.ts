@@ -13,3 +13,40 @@ export function emaSmooth(values: readonly (number | null)[], weight: number): (
     return last / (1 - Math.pow(w, n));
   });
 }
+
+interface Cached {
+  weight: number;
+  length: number;
+  out: (number | null)[];
+  last: number;
+  n: number;
+}
+
+/**
+ * EMA of columns that only grow (a live run appends): each call smooths only the new points.
+ * Keyed by the column array itself; a replaced column (after a reset) starts over.
+ */
+export class IncrementalSmoother {
+  private cache = new WeakMap<readonly (number | null)[], Cached>();
+
+  smooth(values: readonly (number | null)[], weight: number): (number | null)[] {
+    const w = Math.min(Math.max(weight, 0), 0.999);
+    let c = this.cache.get(values);
+    if (!c || c.weight !== w || c.length > values.length) {
+      c = { weight: w, length: 0, out: [], last: 0, n: 0 };
+      this.cache.set(values, c);
+    }
+    for (let i = c.length; i < values.length; i++) {
+      const v = values[i];
+      if (v === null || !Number.isFinite(v)) {
+        c.out.push(null);
+        continue;
+      }
+      c.last = c.last * w + (1 - w) * v;
+      c.n++;
+      c.out.push(w === 0 ? v : c.last / (1 - Math.pow(w, c.n)));
+    }
+    c.length = values.length;
+    return c.out;
+  }
+}

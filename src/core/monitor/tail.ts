@@ -55,24 +55,24 @@ export class EventTail {
       }
       this.ino = st.ino;
       const out: TailChunk = { events: [], rolloutLines: [], skipped: 0, reset };
-      let pos = this.offset;
-      let carry: Buffer = Buffer.alloc(0);
-      let carryStart = pos;
-      while (pos < size) {
-        const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
-        const n = readSync(fd, buf, 0, buf.length, pos);
+      // Each read starts at the first unconsumed byte: a line cut by the chunk's end is read again
+      // by the next read instead of being copied around; a line longer than the buffer grows it.
+      let buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size - this.offset, 1)));
+      while (this.offset < size) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, size - this.offset), this.offset);
         if (n <= 0) break;
-        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-        const base = carryStart;
-        pos += n;
+        const view = buf.subarray(0, n);
         let start = 0;
-        for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
-          this.consumeLine(data, start, nl, base + start, out);
+        for (let nl = view.indexOf(10, start); nl !== -1; nl = view.indexOf(10, start)) {
+          this.consumeLine(view, start, nl, this.offset + start, out);
           start = nl + 1;
         }
-        carry = Buffer.from(data.subarray(start));
-        carryStart = base + start;
-        this.offset = carryStart;
+        if (start === 0) {
+          if (this.offset + n >= size) break; // a torn last line: wait for the rest
+          buf = Buffer.allocUnsafe(buf.length * 2);
+          continue;
+        }
+        this.offset += start;
       }
       return out;
     } finally {

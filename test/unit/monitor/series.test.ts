@@ -33,3 +33,24 @@ test("ETA uses the median step time, so one slow step does not swing it", () => 
   assert.equal(formatDuration(65_000), "1m 05s");
   assert.equal(formatDuration(4_000), "4s");
 });
+
+test("incremental smoothing of a growing column equals smoothing it whole", async () => {
+  const { IncrementalSmoother } = await import("../../../src/core/monitor/smoothing");
+  const s = new IncrementalSmoother();
+  const col: (number | null)[] = [0.1, 0.5, null, 0.9];
+  assert.deepEqual(s.smooth(col, 0.6), emaSmooth(col, 0.6));
+  col.push(0.2, 0.4);
+  assert.deepEqual(s.smooth(col, 0.6), emaSmooth(col, 0.6));
+  assert.deepEqual(s.smooth(col, 0.3), emaSmooth(col, 0.3));
+  assert.deepEqual(s.smooth(col, 0), col);
+});
+
+test("alignment merges ascending steps linearly and still handles unsorted input", () => {
+  const a = alignOnSteps([1, 2, 4], [[1, 2, 4]], [{ steps: [0, 3, 4], values: [0, 3, null] }]);
+  assert.deepEqual(a.x, [0, 1, 2, 3, 4]);
+  assert.deepEqual(a.ys[1], [0, null, null, 3, null]);
+  const b = alignOnSteps([2, 1], [[2, 1]], []);
+  assert.deepEqual(b, { x: [1, 2], ys: [[1, 2]] });
+  const c = alignOnSteps([1, 2], [[5, 6]], []);
+  assert.deepEqual(c, { x: [1, 2], ys: [[5, 6]] });
+});
