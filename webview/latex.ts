@@ -30,8 +30,12 @@ export function renderTex(into: HTMLElement, tex: string, display = false): void
   katex.render(tex, into, { displayMode: display, throwOnError: false, strict: "ignore", trust: false, maxExpand: 500 });
 }
 
-/** Appends `text` to `into` with its math rendered. */
-export function renderMathText(into: HTMLElement, text: string): void {
+/**
+ * Appends `text` to `into` with its math rendered. With `lazy`, math stays as its source until
+ * `renderPendingMath` is called on an ancestor (when it scrolls into view): a page of long
+ * rollouts holds hundreds of formulas, most of them off screen.
+ */
+export function renderMathText(into: HTMLElement, text: string, lazy = false): void {
   for (const seg of splitMath(text)) {
     if (seg.kind === "text") {
       into.append(document.createTextNode(seg.value));
@@ -39,7 +43,19 @@ export function renderMathText(into: HTMLElement, text: string): void {
     }
     const el = document.createElement(seg.kind === "display" ? "div" : "span");
     el.className = seg.kind === "display" ? "math-display" : "math-inline";
-    renderTex(el, seg.value, seg.kind === "display");
+    if (lazy) {
+      el.dataset.tex = seg.value;
+      el.textContent = seg.value;
+    } else renderTex(el, seg.value, seg.kind === "display");
     into.append(el);
+  }
+}
+
+export function renderPendingMath(root: HTMLElement): void {
+  for (const el of root.querySelectorAll<HTMLElement>("[data-tex]")) {
+    const tex = el.dataset.tex!;
+    delete el.dataset.tex;
+    el.textContent = "";
+    renderTex(el, tex, el.classList.contains("math-display"));
   }
 }

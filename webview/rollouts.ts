@@ -4,10 +4,22 @@
 import type { RolloutFilter, RolloutPage } from "../src/protocol/messages";
 import type { RolloutRecord } from "../src/core/run/events";
 import { getState, post, saveState } from "./api";
-import { renderMathText, renderTex } from "./latex";
+import { renderMathText, renderPendingMath, renderTex } from "./latex";
 import { el } from "./dom";
 
 const PAGE = 20;
+
+// Renders a card's math when it comes near the screen.
+const nearScreen = new IntersectionObserver(
+  (entries) => {
+    for (const e of entries)
+      if (e.isIntersecting) {
+        nearScreen.unobserve(e.target);
+        renderPendingMath(e.target as HTMLElement);
+      }
+  },
+  { rootMargin: "600px 0px" },
+);
 
 export class RolloutViewer {
   private steps: number[] = [];
@@ -107,12 +119,14 @@ export class RolloutViewer {
   private request(offset: number): void {
     if (!this.visible || this.index < 0) return;
     this.pending = ++this.requestId;
+    performance.mark("oneshot:rollouts-request");
     const step = this.steps[this.index];
     post({ type: "requestRollouts", requestId: this.pending, step, filter: this.filter, offset, limit: PAGE });
   }
 
   onPage(requestId: number, page: RolloutPage | null): void {
     if (requestId !== this.pending) return;
+    performance.mark("oneshot:rollouts-received");
     if (!page) {
       this.summary.textContent = "The rollouts of this step are no longer in the log.";
       this.list.replaceChildren();
@@ -141,6 +155,7 @@ export class RolloutViewer {
     const loaded = page.offset + page.rollouts.length;
     this.shown = { step: page.step, filter: page.filter, loaded, matching: page.matching };
     this.more.hidden = loaded >= page.matching;
+    performance.mark("oneshot:rollouts-rendered");
     this.list.dataset.step = String(page.step);
     this.list.dataset.count = String(loaded);
   }
@@ -160,7 +175,8 @@ function card(r: RolloutRecord): HTMLElement {
     el("span", { class: "dim" }, [`${r.tokens} tokens · ${r.finish_reason === "length" ? "hit the token limit" : r.finish_reason}`]),
   ]);
   const body = el("div", { class: "rv-text" });
-  renderMathText(body, r.text);
+  renderMathText(body, r.text, true);
+  nearScreen.observe(body);
   const children: (HTMLElement | string)[] = [head];
   if (r.reason) children.push(el("div", { class: "rv-reason" }, [r.reason]));
   children.push(body);

@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     await d.page.locator("vscode-tab-header[data-tab=rollouts]").click();
     await d.page.waitForSelector(`.rv-list[data-step="${steps}"][data-count="20"]`, { state: "attached" });
     const rolloutTabMs = ms(t0);
+    const rm = await marksOf(d.page);
+    const rolloutRenderMs = rm["oneshot:rollouts-rendered"] - rm["oneshot:rollouts-request"];
     await d.page.locator("vscode-tab-header[data-tab=charts]").click();
 
     // Live: append a step every liveMs while watching frames in the page.
@@ -142,7 +144,8 @@ async function main(): Promise<void> {
         first_render_total_ms: Math.round((scanMs + initMs + drawMs) * 10) / 10,
         first_render_definition: "node scan+reduce + init message + (in page) navigation start → all 8 charts drawn",
         marks_ms_since_navigation: marks,
-        rollout_tab_first_page_ms: rolloutTabMs,
+        rollout_tab_click_to_page_wall_ms: rolloutTabMs,
+        rollout_page_request_to_rendered_ms: rolloutRenderMs,
       },
       live: {
         appended_steps: liveSteps,
