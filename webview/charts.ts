@@ -161,7 +161,10 @@ export class ChartGrid {
   /** Set after each completed draw: tests and the benchmark wait on it. */
   draws = 0;
 
-  constructor(private readonly root: HTMLElement) {
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly onDrawn: (points: number) => void = () => {},
+  ) {
     root.classList.add("chart-grid");
     this.mounted = CHARTS.map((spec) => {
       const card = document.createElement("section");
@@ -258,5 +261,6 @@ export class ChartGrid {
     if (this.draws === 1) performance.mark("oneshot:first-draw");
     this.root.dataset.draws = String(this.draws);
     this.root.dataset.drawnPoints = String(this.primary.steps.length);
+    this.onDrawn(this.primary.steps.length);
   }
 }

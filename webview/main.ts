@@ -53,7 +53,11 @@ const exportJson = el("vscode-button", { secondary: "" }, ["Export JSON"]);
 const headerRoot = el("header", { class: "run-header" });
 const header = new RunHeader(headerRoot, [exportCsv, exportJson]);
 const chartsRoot = el("div");
-const charts = new ChartGrid(chartsRoot);
+let reported = -1;
+const charts = new ChartGrid(chartsRoot, (points) => {
+  if (points !== reported) post({ type: "rendered", points });
+  reported = points;
+});
 const rolloutsRoot = el("div", { class: "rollouts" });
 const viewer = new RolloutViewer(rolloutsRoot);
 const configRoot = el("div", { class: "config" });

@@ -31,6 +31,8 @@ export type ExportFormat = "csv" | "json";
 export type WebviewToExtension =
   | { type: "ready" }
   | { type: "error"; message: string }
+  /** The charts drew the first `points` steps (lets the extension, and its tests, see the page work). */
+  | { type: "rendered"; points: number }
   | { type: "requestRollouts"; requestId: number; step: number; filter: RolloutFilter; offset: number; limit: number }
   | { type: "setOverlay"; runDir: string | null }
   | { type: "export"; format: ExportFormat }

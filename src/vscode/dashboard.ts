@@ -2,6 +2,7 @@
 // DashboardSession (src/core/monitor/session.ts) speaks the protocol. A serializer restores open
 // dashboards after a window reload from the state the webview saved (its run directory).
 import { existsSync } from "node:fs";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import { dashboardHtml, makeNonce } from "../core/monitor/dashboardHtml";
 import { DashboardSession } from "../core/monitor/session";
@@ -13,7 +14,7 @@ import { exportMetrics, RUN_COMMANDS } from "./runActions";
 export const DASHBOARD_VIEW_TYPE = "oneshot.dashboard";
 
 export class DashboardManager implements vscode.Disposable {
-  private readonly panels = new Map<string, vscode.WebviewPanel>();
+  private readonly panels = new Map<string, { panel: vscode.WebviewPanel; session: DashboardSession }>();
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -36,9 +37,9 @@ export class DashboardManager implements vscode.Disposable {
 
   /** Opens (or reveals) the dashboard of the run in `runDir`. */
   open(runDir: string): void {
-    const existing = this.panels.get(runDir);
+    const existing = this.panels.get(path.resolve(runDir));
     if (existing) {
-      existing.reveal();
+      existing.panel.reveal();
       return;
     }
     const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, "Run", vscode.ViewColumn.Active, {
@@ -59,7 +60,8 @@ export class DashboardManager implements vscode.Disposable {
       error: (message) => log().warn(message),
     });
     const key = session.run.dir;
-    this.panels.set(key, panel);
+    this.panels.get(key)?.panel.dispose();
+    this.panels.set(key, { panel, session });
     panel.title = `Run ${session.run.id}`;
     panel.iconPath = vscode.Uri.joinPath(this.ctx.extensionUri, "media", "oneshot.svg");
     panel.webview.options = {
@@ -77,17 +79,22 @@ export class DashboardManager implements vscode.Disposable {
     panel.onDidDispose(() => {
       sub.dispose();
       session.dispose();
-      if (this.panels.get(key) === panel) this.panels.delete(key);
+      if (this.panels.get(key)?.panel === panel) this.panels.delete(key);
     });
   }
 
-  /** Run directories with an open dashboard (for tests and the status bar). */
-  openRuns(): string[] {
-    return [...this.panels.keys()];
+  /** Open dashboards: their run, whether the page handshook, and how many steps it drew. */
+  openRuns(): { dir: string; ready: boolean; handshakes: number; renderedPoints: number }[] {
+    return [...this.panels].map(([dir, { session }]) => ({
+      dir,
+      ready: session.isReady,
+      handshakes: session.handshakes,
+      renderedPoints: session.renderedPoints,
+    }));
   }
 
   dispose(): void {
-    for (const p of this.panels.values()) p.dispose();
+    for (const p of this.panels.values()) p.panel.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -9,8 +9,8 @@ export interface OneShotApi {
   readonly extensionPath: string;
   /** The runs the Runs view shows (integration tests read it). */
   runs(): { dir: string; id: string; status: string; step: number }[];
-  /** Run directories with an open dashboard. */
-  openDashboards(): string[];
+  /** Open dashboards: run directory, handshake done, steps the page has drawn. */
+  openDashboards(): { dir: string; ready: boolean; handshakes: number; renderedPoints: number }[];
 }
 
 export function activate(ctx: vscode.ExtensionContext): OneShotApi {

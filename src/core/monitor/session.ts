@@ -47,6 +47,10 @@ export function runChoices(registry: RunRegistry): RunChoice[] {
 export class DashboardSession {
   readonly run: RunTracker;
   private ready = false;
+  /** Steps the webview last reported drawn. */
+  renderedPoints = 0;
+  /** How many times a page said `ready` (a reloaded webview says it again). */
+  handshakes = 0;
   private cursor: SeriesCursor = newCursor();
   private rolloutStepsSent = 0;
   private overlay?: { run: RunTracker; cursor: SeriesCursor };
@@ -72,6 +76,8 @@ export class DashboardSession {
     switch (m.type) {
       case "ready":
         this.ready = true;
+        this.handshakes++;
+        this.renderedPoints = 0;
         this.sendInit();
         break;
       case "requestRollouts": {
@@ -97,7 +103,15 @@ export class DashboardSession {
       case "error":
         this.host.error(`Dashboard script error: ${m.message}`);
         break;
+      case "rendered":
+        this.renderedPoints = m.points;
+        break;
     }
+  }
+
+  /** Whether the webview has completed the handshake. */
+  get isReady(): boolean {
+    return this.ready;
   }
 
   private sendInit(): void {
