@@ -8,6 +8,7 @@
 // `--live MS` writes the status `running` with this process's pid and appends a step every MS.
 import { mkdirSync, openSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { RolloutRecord, RunEvent, RunEventInput } from "../../src/core/run/events";
 import { SCHEMA_VERSION } from "../../src/core/run/events";
@@ -330,7 +331,9 @@ async function main(): Promise<void> {
   }, live);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+// Run as a script, not when imported (a CommonJS bundle, e.g. the integration tests, has no URL).
+const self = import.meta.url ? fileURLToPath(import.meta.url) : "";
+if (self && process.argv[1] && path.resolve(process.argv[1]) === self) {
   main().catch((e: Error) => {
     console.error(e.message);
     process.exit(1);
