@@ -36,10 +36,15 @@ export function renderTex(into: HTMLElement, tex: string, display = false): void
  * rollouts holds hundreds of formulas, most of them off screen.
  */
 export function renderMathText(into: HTMLElement, text: string, lazy = false): void {
-  for (const seg of splitMath(text)) {
+  const segs = splitMath(text);
+  segs.forEach((seg, i) => {
     if (seg.kind === "text") {
-      into.append(document.createTextNode(seg.value));
-      continue;
+      // A display formula is a block already: the line breaks around it would add blank lines.
+      let v = seg.value;
+      if (segs[i - 1]?.kind === "display") v = v.replace(/^\s*\n/, "");
+      if (segs[i + 1]?.kind === "display") v = v.replace(/\n\s*$/, "");
+      into.append(document.createTextNode(v));
+      return;
     }
     const el = document.createElement(seg.kind === "display" ? "div" : "span");
     el.className = seg.kind === "display" ? "math-display" : "math-inline";
@@ -48,7 +53,7 @@ export function renderMathText(into: HTMLElement, text: string, lazy = false): v
       el.textContent = seg.value;
     } else renderTex(el, seg.value, seg.kind === "display");
     into.append(el);
-  }
+  });
 }
 
 export function renderPendingMath(root: HTMLElement): void {
