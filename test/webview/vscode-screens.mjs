@@ -6,10 +6,11 @@
 //
 //   node test/webview/vscode-screens.mjs [--theme light|dark|both]
 import { spawn } from "node:child_process";
+import { setTimeout } from "node:timers";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, URLSearchParams } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { codeServerFromCache, ensure, makeProfile, startCodeServer } from "../../scripts/lib/code-server.mjs";
