@@ -1,6 +1,7 @@
 // What the user can do to a run: open its dashboard, stop, resume, reveal, export, delete.
 // Stop and resume go through the CLI (`oneshot stop DIR`, `oneshot train --resume DIR --detach`),
-// the same path a terminal user takes; stop falls back to SIGTERM on the run's pid.
+// the same path a terminal user takes; stop falls back to one SIGTERM on the run's pid when the
+// CLI cannot do it.
 import { execFile } from "node:child_process";
 import { rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
@@ -80,7 +81,9 @@ export async function stopRun(ctx: vscode.ExtensionContext, monitor: RunMonitor,
     void vscode.window.showInformationMessage(`One-Shot RLVR: ${t.id} is not running (${t.status}).`);
     return;
   }
-  const r = await runCli(ctx, ["stop", t.dir]);
+  // --wait 0: return once signalled; the status file tells us when it has stopped. (Waiting here
+  // and timing out would make the fallback below send a second signal, which means "stop now".)
+  const r = await runCli(ctx, ["stop", t.dir, "--wait", "0"]);
   if (!r.ok) {
     // The CLI could not do it (or is older than `stop`): ask the controller to stop by signal;
     // it saves a checkpoint and writes `stopped` on SIGTERM.
