@@ -9,6 +9,8 @@ import { RunModel } from "./model";
 import { RolloutReader, type RolloutFilter, type RolloutPage } from "./rollouts";
 import { EventTail } from "./tail";
 
+const STARTING_GRACE_MS = 30_000;
+
 export class RunTracker {
   readonly model = new RunModel();
   readonly id: string;
@@ -56,7 +58,10 @@ export class RunTracker {
     // No `status` file (an older or foreign writer): the log and the pid decide.
     if (this.model.finished) return this.model.finished.status;
     const pid = readPid(this.dir) ?? this.model.started?.pid;
-    return pid !== undefined && isPidAlive(pid) ? "running" : "interrupted";
+    if (pid !== undefined) return isPidAlive(pid) ? "running" : "interrupted";
+    // A controller writes config.json first and its pid and status a moment later: a run that
+    // has only just appeared is starting, not dead.
+    return Date.now() - this.startedAt() < STARTING_GRACE_MS ? "running" : "interrupted";
   }
 
   /** The resolved `config.json`, re-read when it changes; undefined when missing or unreadable. */

@@ -67,3 +67,18 @@ test("rollout pages filter by correctness and page through the matches", () => {
   assert.equal(all.prompt.startsWith("The pressure"), true);
   assert.equal(all.produced, 1024);
 });
+
+test("a run directory with only its config is starting (running) until its grace runs out", async () => {
+  const { mkdirSync, utimesSync } = await import("node:fs");
+  const r = root();
+  const dir = path.join(r, "fresh");
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, "config.json"), "{}");
+  const reg = new RunRegistry();
+  reg.setRoots([r]);
+  assert.equal(reg.list()[0].status, "running");
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(dir, old, old);
+  reg.scan();
+  assert.equal(reg.list()[0].status, "interrupted");
+});
