@@ -110,6 +110,8 @@ export async function openDashboard(
   opts: { theme?: "light" | "dark" | "high-contrast"; width?: number; height?: number; throttleMs?: number } = {},
 ): Promise<OpenDashboard> {
   const page = await h.browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 } });
+  // Generous: these tests share loaded CI machines, and KaTeX pages take a while there.
+  page.setDefaultTimeout(60_000);
   const sent: ExtensionToWebview[] = [];
   const commands: string[] = [];
   const errors: string[] = [];
