@@ -44,10 +44,6 @@ export class RunRegistry {
     this.scan();
   }
 
-  get runRoots(): readonly string[] {
-    return this.roots;
-  }
-
   /** Newest first (by when the run started). */
   list(): RunTracker[] {
     return [...this.runs.values()].sort((a, b) => b.startedAt() - a.startedAt() || a.id.localeCompare(b.id));

@@ -32,10 +32,6 @@ export class RunTracker {
     return this.statusValue;
   }
 
-  get eventsFile(): string {
-    return runFiles(this.dir).events;
-  }
-
   /** Reads what was appended and re-observes the status; true when something changed. */
   refresh(): boolean {
     const chunk = this.tail.read();
