@@ -1,0 +1,106 @@
+// An answer string (LaTeX or plain) → what kind of answer it is and its parsed form. Gold answers
+// are parsed once and cached; repeated response answers (rollouts often agree) hit the cache too.
+import { latexToPlain, LatexError } from "./latex";
+import { parseExpr, ParseError, show, wordsIn, type Node } from "./expr";
+
+export type Answer =
+  | { kind: "empty"; raw: string }
+  | { kind: "choice"; raw: string; letter: string }
+  | { kind: "text"; raw: string; text: string }
+  | { kind: "math"; raw: string; items: Node[]; canonical: string; /** a leading "(C)" label, if any */ letter?: string };
+
+const MAX_MATH_LENGTH = 4000;
+
+/** "(C)", "C", "\text{(C)}", "\textbf{C}" alone; "(C) 12" and "C) 12" give the letter too. */
+const CHOICE_ALONE = /^\(?\s*([A-J])\s*\)?\.?$/;
+const CHOICE_LEAD = /^(?:\(([A-J])\)|([A-J])\))\s*(.*)$/s;
+
+function stripWrappers(s: string): string {
+  let t = s.trim();
+  for (let k = 0; k < 4; k++) {
+    const before = t;
+    t = t.replace(/^\$+|\$+$/g, "").trim();
+    t = t.replace(/^\\\[|\\\]$/g, "").replace(/^\\\(|\\\)$/g, "").trim();
+    t = t.replace(/^\\(?:boxed|fbox)\s*\{([\s\S]*)\}$/, "$1").trim();
+    t = t.replace(/^\\(?:text|textbf|mathrm|mathbf|textrm)\s*\{([^{}]*)\}$/, "$1").trim();
+    t = t.replace(/^\*\*|\*\*$/g, "").trim();
+    t = t.replace(/[.。]+$/, "").trim();
+    if (t === before) break;
+  }
+  return t;
+}
+
+export function choiceLetter(raw: string): string | null {
+  const t = stripWrappers(raw).replace(/\\text(?:bf)?\s*\{([^{}]*)\}/g, "$1").replace(/^(?:option|choice|answer)\s*:?\s*/i, "").trim();
+  const m = CHOICE_ALONE.exec(t) ?? /^\(?([A-J])\)?\s*[:.)]/.exec(t) ?? CHOICE_LEAD.exec(t);
+  if (!m) return null;
+  return (m[1] ?? m[2]).toUpperCase();
+}
+
+function normaliseText(plain: string): string {
+  return plain
+    .replace(/[⟪⟫]/g, " ")
+    .toLowerCase()
+    .replace(/[.,;:!?'"“”‘’()[\]{}*\\]/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/^(the|a|an) /, "");
+}
+
+/** Drops trailing words such as units ("5 cm", "12 dollars", "3 square units"). */
+function dropTrailingWords(plain: string): string {
+  let t = plain;
+  for (let k = 0; k < 6; k++) {
+    const m = /^([\s\S]*?[\d)π∞°%a-zA-Z\]}|])\s+([a-zA-Z]{2,}\.?)\s*(\^\s*\(?\d\)?)?\s*$/.exec(t);
+    if (!m || wordsIn(m[2]).length === 0 || !/[\dπ∞)\]}]/.test(m[1])) break;
+    t = m[1];
+  }
+  return t;
+}
+
+export function parseAnswer(raw: string): Answer {
+  const body = stripWrappers(raw);
+  if (body === "") return { kind: "empty", raw };
+  const alone = CHOICE_ALONE.exec(body.replace(/\\text(?:bf)?\s*\{([^{}]*)\}/g, "$1").trim());
+  if (alone) return { kind: "choice", raw, letter: alone[1] };
+  let plain: string;
+  try {
+    plain = latexToPlain(body.length > MAX_MATH_LENGTH ? body.slice(0, MAX_MATH_LENGTH) : body);
+  } catch (e) {
+    if (e instanceof LatexError) return { kind: "text", raw, text: normaliseText(body) };
+    throw e;
+  }
+  if (body.length > MAX_MATH_LENGTH) return { kind: "text", raw, text: normaliseText(plain) };
+  let letter: string | undefined;
+  const lead = CHOICE_LEAD.exec(plain.trim());
+  if (lead && lead[3].trim()) {
+    letter = lead[1] ?? lead[2];
+    plain = lead[3];
+  }
+  plain = plain.replace(/^\s*(?:[a-zA-Z]\s*(?:_\(\w+\))?\s*∈)/, "");
+  const textOnly = plain.replace(/⟪[^⟫]*⟫/g, "").trim() === "" && plain.includes("⟪");
+  if (textOnly) return { kind: "text", raw, text: normaliseText(plain) };
+  const dropped = dropTrailingWords(plain.replace(/⟪[^⟫]*⟫\s*$/, ""));
+  try {
+    if (wordsIn(dropped).length > 0 || dropped.includes("⟪")) return { kind: "text", raw, text: normaliseText(plain) };
+    const items = parseExpr(dropped);
+    if (items.length === 0) return { kind: "empty", raw };
+    return { kind: "math", raw, items, canonical: items.map(show).join(","), letter };
+  } catch (e) {
+    if (e instanceof ParseError || e instanceof RangeError) return { kind: "text", raw, text: normaliseText(plain) };
+    throw e;
+  }
+}
+
+const cache = new Map<string, Answer>();
+const CACHE_LIMIT = 20000;
+
+/** parseAnswer with a bounded memo: the same strings recur across rollouts and steps. */
+export function parseAnswerCached(raw: string): Answer {
+  let a = cache.get(raw);
+  if (a) return a;
+  a = parseAnswer(raw);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  if (raw.length < 2000) cache.set(raw, a);
+  return a;
+}
