@@ -34,6 +34,17 @@ export const bundles = [
     banner: { js: esmNodeBanner },
   },
   {
+    // The custom-verifier sandbox process: one CJS file, so Node's permission model can allow
+    // reading exactly this file and nothing else.
+    ...common,
+    sourcemap: false,
+    entryPoints: { "verifier-sandbox": "src/core/verifier/sandbox/child.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".cjs" },
+    platform: "node",
+    format: "cjs",
+  },
+  {
     ...common,
     entryPoints: { webview: "webview/main.ts" },
     outdir: "dist",

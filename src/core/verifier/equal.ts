@@ -209,6 +209,8 @@ function collectionEqual(g: Node, r: Node): Reason {
     const coll = gs ? g : r;
     const items = itemsOf(coll);
     if (items.length === 1 && (shapeOf(coll) === "set" || shapeOf(coll) === "list")) return gs ? equal(items[0], r) : equal(g, items[0]);
+    // "\frac12 or 0.5": one value written in several forms
+    if (coll === r && shapeOf(r) === "list" && items.length <= 4 && items.every((x) => equal(g, x))) return "every listed form equals the answer";
     return null;
   }
   if (gs === "tuple" && rs === "tuple") {
@@ -429,9 +431,19 @@ function equalNodes(g: Node, r: Node): boolean {
   return equal(g, r) !== null;
 }
 
+/** "x < -2 or x > 3" (a list of inequalities) as the union (-∞, -2) ∪ (3, ∞). */
+function asUnion(n: Node): Node {
+  if (n.k !== "list" || n.items.length < 2) return n;
+  const parts = n.items.map((x) => (x.k === "rel" ? relToInterval(x) : null));
+  if (parts.some((p) => p === null)) return n;
+  return (parts as Node[]).reduce((a, b) => ({ k: "setop", op: "∪", a, b }));
+}
+
 export function equal(g0: Node, r0: Node): Reason {
-  const g = expandList(g0);
-  const r = expandList(r0);
+  let g = expandList(g0);
+  let r = expandList(r0);
+  if (g.k === "setop" && r.k === "list") r = asUnion(r);
+  if (r.k === "setop" && g.k === "list") g = asUnion(g);
   if (g.k === "rel" || r.k === "rel") return relEqual(g, r);
   if (g.k === "list" && r.k === "list") return collectionEqual(g, r);
   if (shapeOf(g) || shapeOf(r) || g.k === "matrix" || r.k === "matrix" || g.k === "setop" || r.k === "setop") return collectionEqual(g, r);

@@ -88,7 +88,7 @@ export function tokenize(src: string): Tok[] {
       let j = i;
       while (j < s.length && /[0-9]/.test(s[j])) j++;
       // thousands separators, only outside brackets where a comma could separate coordinates
-      if (depth === 0 && j - i <= 3 && /^,\d{3}(?![\d.])/.test(s.slice(j, j + 5))) {
+      if (depth === 0 && j - i <= 3 && /^,\d{3}(?!\d)/.test(s.slice(j, j + 5))) {
         while (/^,\d{3}(?!\d)/.test(s.slice(j, j + 5))) j += 4;
       }
       if (s[j] === "." && /[0-9¯]/.test(s[j + 1] ?? "")) {

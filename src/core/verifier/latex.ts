@@ -187,8 +187,12 @@ function command(cmd: string, sc: Scanner, out: string, depth: number): string {
       return out + " " + a + " ";
     }
     case "mathrm": {
-      const a = sc.readArg();
-      if (/^\s*[a-zA-Z]\s*$/.test(a)) return out + a.trim(); // \mathrm{e}, \mathrm{i}
+      const a = sc.readArg().replace(/~/g, " ");
+      if (/^\s*[a-zA-Z]\s*$/.test(a)) {
+        // \mathrm{e} and \mathrm{i} are constants; "3\mathrm{~m}" is a unit
+        if (/[\d)]\s*$/.test(out) && !/^\s*[ei]\s*$/.test(a)) return textArg(a, out, sc, depth);
+        return out + a.trim();
+      }
       return textArg(a, out, sc, depth);
     }
     case "mathbb": {
@@ -231,7 +235,10 @@ function command(cmd: string, sc: Scanner, out: string, depth: number): string {
       return out + ",";
     case ",": case ";": case ":": case "!": case " ": case ">": {
       // 1\,000 is a thousands separator; elsewhere these are spaces.
-      if (/\d$/.test(out) && /^\d{3}(?!\d)/.test(sc.s.slice(sc.i))) return out;
+      if (/\d,?$/.test(out) && /^\s*\d{3}(?!\d)/.test(sc.s.slice(sc.i))) {
+        sc.skipSpace();
+        return out;
+      }
       return out + " ";
     }
     case "circ":
