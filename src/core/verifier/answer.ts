@@ -15,16 +15,29 @@ const MAX_MATH_LENGTH = 4000;
 const CHOICE_ALONE = /^\(?\s*([A-J])\s*\)?\.?$/;
 const CHOICE_LEAD = /^(?:\(([A-J])\)|([A-J])\))\s*(.*)$/s;
 
+/** Removes any of `chars` from both ends; a loop, because `/\$+$/` backtracks quadratically. */
+function trimChars(s: string, chars: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && chars.includes(s[a])) a++;
+  while (b > a && chars.includes(s[b - 1])) b--;
+  return s.slice(a, b);
+}
+
 function stripWrappers(s: string): string {
   let t = s.trim();
   for (let k = 0; k < 4; k++) {
     const before = t;
-    t = t.replace(/^\$+|\$+$/g, "").trim();
-    t = t.replace(/^\\\[|\\\]$/g, "").replace(/^\\\(|\\\)$/g, "").trim();
+    t = trimChars(t, "$").trim();
+    if (t.startsWith("\\[") && t.endsWith("\\]")) t = t.slice(2, -2).trim();
+    if (t.startsWith("\\(") && t.endsWith("\\)")) t = t.slice(2, -2).trim();
     t = t.replace(/^\\(?:boxed|fbox)\s*\{([\s\S]*)\}$/, "$1").trim();
     t = t.replace(/^\\(?:text|textbf|mathrm|mathbf|textrm)\s*\{([^{}]*)\}$/, "$1").trim();
-    t = t.replace(/^\*\*|\*\*$/g, "").trim();
-    t = t.replace(/[.。]+$/, "").trim();
+    t = t.replace(/^\\approx\s*/, "").trim();
+    if (t.startsWith("**")) t = t.slice(2).trim();
+    if (t.endsWith("**")) t = t.slice(0, -2).trim();
+    if (t.endsWith("\\text{.}")) t = t.slice(0, -8).trimEnd();
+    while (t.endsWith(".") || t.endsWith("。")) t = t.slice(0, -1).trimEnd();
     if (t === before) break;
   }
   return t;
@@ -78,6 +91,9 @@ export function parseAnswer(raw: string): Answer {
     plain = lead[3];
   }
   plain = plain.replace(/^\s*(?:[a-zA-Z]\s*(?:_\(\w+\))?\s*∈)/, "");
+  // "√2 ≈ 1.414": the exact value before the approximation is the answer
+  const approx = plain.indexOf("≈");
+  if (approx >= 0) plain = plain.slice(0, approx).trim() ? plain.slice(0, approx) : plain.slice(approx + 1);
   const textOnly = plain.replace(/⟪[^⟫]*⟫/g, "").trim() === "" && plain.includes("⟪");
   if (textOnly) return { kind: "text", raw, text: normaliseText(plain) };
   const dropped = dropTrailingWords(plain.replace(/⟪[^⟫]*⟫\s*$/, ""));

@@ -249,7 +249,11 @@ const FLIP: Record<RelOp, RelOp> = { "=": "=", "≠": "≠", "<": ">", ">": "<",
 /** A side that only names the answer: x, y_1, f(x) as in "f(x) = x^2". */
 function isLabel(n: Node, otherSymbols: Set<string>): boolean {
   if (n.k === "sym") return !otherSymbols.has(n.name);
-  if (n.k === "bin" && n.op === "*" && n.a.k === "sym" && !otherSymbols.has(n.a.name)) return true;
+  if (n.k === "bin" && n.op === "*") {
+    // f(x), f^{-1}(x): a function name applied to something
+    const head = n.a.k === "bin" && n.a.op === "^" ? n.a.a : n.a;
+    return head.k === "sym" && !otherSymbols.has(head.name);
+  }
   return false;
 }
 
@@ -445,14 +449,14 @@ export function equal(g0: Node, r0: Node): Reason {
   if (g.k === "setop" && r.k === "list") r = asUnion(r);
   if (r.k === "setop" && g.k === "list") g = asUnion(g);
   if (g.k === "rel" || r.k === "rel") return relEqual(g, r);
-  if (g.k === "list" && r.k === "list") return collectionEqual(g, r);
-  if (shapeOf(g) || shapeOf(r) || g.k === "matrix" || r.k === "matrix" || g.k === "setop" || r.k === "setop") return collectionEqual(g, r);
   if (g.k === "reals" || g.k === "empty" || r.k === "reals" || r.k === "empty") {
     if (g.k === r.k) return "same set";
     const other = g.k === "reals" ? r : r.k === "reals" ? g : null;
     if (other && other.k === "group" && other.items.length === 2 && isInf(other.items[0]) < 0 && isInf(other.items[1]) > 0) return "all real numbers";
     return null;
   }
+  if (g.k === "list" && r.k === "list") return collectionEqual(g, r);
+  if (shapeOf(g) || shapeOf(r) || g.k === "matrix" || r.k === "matrix" || g.k === "setop" || r.k === "setop") return collectionEqual(g, r);
   return scalarEqual(g, r);
 }
 

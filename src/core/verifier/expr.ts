@@ -90,6 +90,9 @@ export function tokenize(src: string): Tok[] {
       // thousands separators, only outside brackets where a comma could separate coordinates
       if (depth === 0 && j - i <= 3 && /^,\d{3}(?!\d)/.test(s.slice(j, j + 5))) {
         while (/^,\d{3}(?!\d)/.test(s.slice(j, j + 5))) j += 4;
+      } else if (depth === 0 && j - i <= 3 && /^ \d{3}(?![\d.])/.test(s.slice(j, j + 5)) && (i === 0 || !/[\d,]/.test(s[i - 2] ?? ""))) {
+        // "1 000 000" written with spaces
+        while (/^ \d{3}(?!\d)/.test(s.slice(j, j + 5))) j += 4;
       }
       if (s[j] === "." && /[0-9¯]/.test(s[j + 1] ?? "")) {
         j++;
@@ -97,11 +100,12 @@ export function tokenize(src: string): Tok[] {
       } else if (s[j] === "." && !/[a-zA-Z]/.test(s[j + 1] ?? "") && j + 1 < s.length) {
         j++; // "5." followed by an operator
       }
-      let text = s.slice(i, j).replace(/,/g, "");
+      let text = s.slice(i, j).replace(/[, ]/g, "");
       if (text.endsWith(".")) text = text.slice(0, -1);
       let repeat: string | null = null;
       if (s[j] === "¯") {
         const end = s.indexOf("¯", j + 1);
+        if (end < 0) throw new ParseError("unclosed repeating digits");
         repeat = s.slice(j + 1, end);
         j = end + 1;
       }

@@ -14,6 +14,10 @@ function result(correct: boolean, extracted: string | null, reason: string): Ver
 export function answersEqual(gold: Answer, got: Answer, kind: BuiltinVerifierKind = "math"): string | null {
   if (gold.kind === "empty" || got.kind === "empty") return null;
   if (kind === "exact") return squash(gold.raw) === squash(got.raw) ? "identical text" : null;
+  // a labelled option, "(C) 10": the letters decide when both sides give one
+  const goldLetter = gold.kind === "math" ? gold.letter : undefined;
+  const gotLetter = got.kind === "choice" ? got.letter : got.kind === "math" ? got.letter : undefined;
+  if (goldLetter && gotLetter) return goldLetter === gotLetter ? "same choice" : null;
   if (gold.kind === "choice" || kind === "choice") {
     const g = gold.kind === "choice" ? gold.letter : choiceLetter(gold.raw);
     const r = got.kind === "choice" ? got.letter : got.kind === "math" && got.letter ? got.letter : choiceLetter(got.raw);

@@ -18,7 +18,7 @@ const GREEK: Record<string, string> = {
 const SYMBOLS: Record<string, string> = {
   pi: "π", infty: "∞", infin: "∞", cdot: "*", times: "*", ast: "*", div: "/", pm: "±", mp: "±",
   le: "≤", leq: "≤", leqslant: "≤", ge: "≥", geq: "≥", geqslant: "≥", ne: "≠", neq: "≠", lt: "<",
-  gt: ">", cup: "∪", cap: "∩", degree: "°", emptyset: "∅", varnothing: "∅", approx: "=", equiv: "=",
+  gt: ">", cup: "∪", cap: "∩", degree: "°", emptyset: "∅", varnothing: "∅", approx: "≈", equiv: "=",
   dots: "", ldots: "", cdots: "", in: "∈", mid: "|", vert: "|", lvert: "|", rvert: "|", langle: "(",
   rangle: ")", lfloor: "⌊", rfloor: "⌋", lceil: "⌈", rceil: "⌉", colon: ":", prime: "'",
 };
