@@ -66,7 +66,9 @@ function load(source: string): void {
   context = vm.createContext({}, { codeGeneration: { strings: false, wasm: false } });
   (vm.runInContext(BOOT, context) as (b: typeof bridge) => void)(bridge);
   // `export default …` is the natural way to write a module; in a script it becomes module.exports
-  const script = source.replace(/^\s*export\s+default\s+/m, "module.exports = ");
+  const script = source
+    .replace(/(^|[;{}\s])export\s+default\s+/, "$1module.exports = ")
+    .replace(/(^|[;{}\s])export\s+(?=(?:async\s+)?function|const|let|var)/g, "$1");
   let loadError: unknown = null;
   try {
     vm.runInContext(script, context, { timeout: CALL_TIMEOUT_MS, filename: "verifier.js" });

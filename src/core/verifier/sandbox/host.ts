@@ -21,6 +21,8 @@ type Pending = { resolve: (m: ChildMessage) => void };
 
 /** Time the child gets to report its own (synchronous) timeout before the host kills it. */
 const GRACE_MS = 500;
+/** Time to start the sandbox process, on top of the verifier's own load time. */
+const START_MS = 10_000;
 
 export class Sandbox {
   private proc: ChildProcessWithoutNullStreams | null = null;
@@ -116,7 +118,9 @@ export class Sandbox {
       }
     });
     proc.on("error", () => undefined);
-    const reply = await this.send({ op: "load", source: this.source }, this.opts.timeoutMs + GRACE_MS);
+    // starting Node and loading the helpers takes a few hundred ms on a busy machine: that is
+    // not the verifier's time
+    const reply = await this.send({ op: "load", source: this.source }, this.opts.timeoutMs + START_MS);
     if (reply === "timeout") {
       this.kill();
       this.loadError = `loading the verifier timed out after ${this.opts.timeoutMs} ms`;
