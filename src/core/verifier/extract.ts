@@ -21,9 +21,13 @@ const MAX_FALLBACK = 400;
 function boxes(s: string): { contents: string[]; truncated: boolean } {
   const contents: string[] = [];
   let i = 0;
+  // next occurrences are remembered: searching for an absent "\fbox" after every box would make
+  // a response with thousands of boxes quadratic
+  let b = -2;
+  let f = -2;
   for (;;) {
-    const b = s.indexOf("\\boxed", i);
-    const f = s.indexOf("\\fbox", i);
+    if (b !== -1 && b < i) b = s.indexOf("\\boxed", i);
+    if (f !== -1 && f < i) f = s.indexOf("\\fbox", i);
     const at = b < 0 ? f : f < 0 ? b : Math.min(b, f);
     if (at < 0) return { contents, truncated: false };
     let j = at + (at === b ? 6 : 5);
