@@ -1,7 +1,7 @@
 // An answer string (LaTeX or plain) → what kind of answer it is and its parsed form. Gold answers
 // are parsed once and cached; repeated response answers (rollouts often agree) hit the cache too.
 import { latexToPlain, LatexError } from "./latex";
-import { parseExpr, ParseError, show, wordsIn, type Node } from "./expr";
+import { parseTokens, ParseError, show, tokenize, wordsIn, type Node } from "./expr";
 
 export type Answer =
   | { kind: "empty"; raw: string }
@@ -64,6 +64,7 @@ function normaliseText(plain: string): string {
 function dropTrailingWords(plain: string): string {
   let t = plain;
   for (let k = 0; k < 6; k++) {
+    if (!/[a-zA-Z][.)\d\s^(]*$/.test(t.slice(-12))) break;
     const m = /^([\s\S]*?[\d)π∞°%a-zA-Z\]}|])\s+([a-zA-Z]{2,}\.?)\s*(\^\s*\(?\d\)?)?\s*$/.exec(t);
     if (!m || wordsIn(m[2]).length === 0 || !/[\dπ∞)\]}]/.test(m[1])) break;
     t = m[1];
@@ -98,8 +99,9 @@ export function parseAnswer(raw: string): Answer {
   if (textOnly) return { kind: "text", raw, text: normaliseText(plain) };
   const dropped = dropTrailingWords(plain.replace(/⟪[^⟫]*⟫\s*$/, ""));
   try {
-    if (wordsIn(dropped).length > 0 || dropped.includes("⟪")) return { kind: "text", raw, text: normaliseText(plain) };
-    const items = parseExpr(dropped);
+    const toks = tokenize(dropped);
+    if (toks.some((t) => t.t === "word")) return { kind: "text", raw, text: normaliseText(plain) };
+    const items = parseTokens(toks);
     if (items.length === 0) return { kind: "empty", raw };
     return { kind: "math", raw, items, canonical: items.map(show).join(","), letter };
   } catch (e) {

@@ -25,7 +25,7 @@ export type RelOp = "=" | "<" | ">" | "≤" | "≥" | "≠";
 
 export class ParseError extends Error {}
 
-type Tok =
+export type Tok =
   | { t: "num"; node: Extract<Node, { k: "num" }> }
   | { t: "id"; name: string }
   | { t: "word"; text: string }
@@ -47,6 +47,7 @@ function isWordRun(run: string): boolean {
 }
 
 const MULTI_OPS = ["<=", ">=", "!=", "=<", "=>", "**", "\\cup"];
+const MULTI_FIRST = new Set(MULTI_OPS.map((m) => m[0]));
 const SINGLE_OPS = new Set("+-*/^!%°±=<>≤≥≠∪∩,;()[]{}|⟦⟧⌊⌋⌈⌉∞π∅ℝ_:'∈×÷−·".split(""));
 
 function makeNumber(text: string, repeat: string | null): Extract<Node, { k: "num" }> {
@@ -66,6 +67,9 @@ function makeNumber(text: string, repeat: string | null): Extract<Node, { k: "nu
   return { k: "num", v, text, dec: isDecimal ? fracPart.length : -1, sig: Math.max(digits.length, 1) };
 }
 
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
+const isAsciiLetter = (c: string | undefined): boolean => c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z"));
+
 export function tokenize(src: string): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
@@ -84,20 +88,20 @@ export function tokenize(src: string): Tok[] {
       i = stop + 1;
       continue;
     }
-    if (/[0-9.]/.test(c) && (c !== "." || /[0-9¯]/.test(s[i + 1] ?? ""))) {
+    if (isDigit(c) || (c === "." && (isDigit(s[i + 1]) || s[i + 1] === "¯"))) {
       let j = i;
-      while (j < s.length && /[0-9]/.test(s[j])) j++;
+      while (j < s.length && isDigit(s[j])) j++;
       // thousands separators, only outside brackets where a comma could separate coordinates
-      if (depth === 0 && j - i <= 3 && /^,\d{3}(?!\d)/.test(s.slice(j, j + 5))) {
+      if (depth === 0 && j - i <= 3 && s[j] === "," && /^,\d{3}(?!\d)/.test(s.slice(j, j + 5))) {
         while (/^,\d{3}(?!\d)/.test(s.slice(j, j + 5))) j += 4;
-      } else if (depth === 0 && j - i <= 3 && /^ \d{3}(?![\d.])/.test(s.slice(j, j + 5)) && (i === 0 || !/[\d,]/.test(s[i - 2] ?? ""))) {
+      } else if (depth === 0 && j - i <= 3 && s[j] === " " && /^ \d{3}(?![\d.])/.test(s.slice(j, j + 5)) && (i === 0 || !/[\d,]/.test(s[i - 2] ?? ""))) {
         // "1 000 000" written with spaces
         while (/^ \d{3}(?!\d)/.test(s.slice(j, j + 5))) j += 4;
       }
-      if (s[j] === "." && /[0-9¯]/.test(s[j + 1] ?? "")) {
+      if (s[j] === "." && (isDigit(s[j + 1]) || s[j + 1] === "¯")) {
         j++;
-        while (j < s.length && /[0-9]/.test(s[j])) j++;
-      } else if (s[j] === "." && !/[a-zA-Z]/.test(s[j + 1] ?? "") && j + 1 < s.length) {
+        while (j < s.length && isDigit(s[j])) j++;
+      } else if (s[j] === "." && !isAsciiLetter(s[j + 1]) && j + 1 < s.length) {
         j++; // "5." followed by an operator
       }
       let text = s.slice(i, j).replace(/[, ]/g, "");
@@ -111,7 +115,7 @@ export function tokenize(src: string): Tok[] {
       }
       const node = makeNumber(text, repeat);
       if (repeat) node.text = (text.includes(".") ? text : text + ".") + "(" + repeat + ")";
-      const sci = /^[eE]([+-]?\d+)(?![a-zA-Z\d])/.exec(s.slice(j, j + 8));
+      const sci = s[j] === "e" || s[j] === "E" ? /^[eE]([+-]?\d+)(?![a-zA-Z\d])/.exec(s.slice(j, j + 8)) : null;
       i = j;
       toks.push({ t: "num", node });
       if (sci) {
@@ -123,9 +127,9 @@ export function tokenize(src: string): Tok[] {
       }
       continue;
     }
-    if (/[a-zA-Z]/.test(c)) {
+    if (isAsciiLetter(c)) {
       let j = i;
-      while (j < s.length && /[a-zA-Z]/.test(s[j])) j++;
+      while (j < s.length && isAsciiLetter(s[j])) j++;
       const run = s.slice(i, j);
       i = j;
       const lower = run.toLowerCase();
@@ -135,12 +139,7 @@ export function tokenize(src: string): Tok[] {
       else for (const ch of run) toks.push({ t: "id", name: ch });
       continue;
     }
-    if (/\p{L}/u.test(c) && !SINGLE_OPS.has(c)) {
-      toks.push({ t: "id", name: c }); // greek letters from latex.ts
-      i++;
-      continue;
-    }
-    const multi = MULTI_OPS.find((m) => s.startsWith(m, i));
+    const multi = MULTI_FIRST.has(c) ? MULTI_OPS.find((m) => s.startsWith(m, i)) : undefined;
     if (multi) {
       const map: Record<string, string> = { "<=": "≤", "=<": "≤", ">=": "≥", "=>": "≥", "!=": "≠", "**": "^", "\\cup": "∪" };
       toks.push({ t: "op", op: map[multi] });
@@ -152,6 +151,11 @@ export function tokenize(src: string): Tok[] {
       if ("([{⟦".includes(op)) depth++;
       if (")]}⟧".includes(op)) depth--;
       toks.push({ t: "op", op });
+      i++;
+      continue;
+    }
+    if (/\p{L}/u.test(c)) {
+      toks.push({ t: "id", name: c }); // greek letters from latex.ts
       i++;
       continue;
     }
@@ -431,7 +435,11 @@ function toBase(n: Extract<Node, { k: "num" }>, base: number): Node {
 }
 
 export function parseExpr(plain: string): Node[] {
-  const p = new Parser(tokenize(plain));
+  return parseTokens(tokenize(plain));
+}
+
+export function parseTokens(toks: Tok[]): Node[] {
+  const p = new Parser(toks);
   const items = p.list();
   if (p.i < p.toks.length) throw new ParseError("unexpected trailing input");
   return items;
