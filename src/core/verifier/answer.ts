@@ -72,6 +72,21 @@ function dropTrailingWords(plain: string): string {
   return t;
 }
 
+const NUMBER_WORDS = [
+  "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+  "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+];
+
+/** "three" is the number 3; other text stays text. */
+function textOrNumber(raw: string, text: string): Answer {
+  const n = NUMBER_WORDS.indexOf(text);
+  if (n >= 0) {
+    const items = parseTokens(tokenize(String(n)));
+    return { kind: "math", raw, items, canonical: String(n) };
+  }
+  return { kind: "text", raw, text };
+}
+
 export function parseAnswer(raw: string): Answer {
   const body = stripWrappers(raw);
   if (body === "") return { kind: "empty", raw };
@@ -96,11 +111,11 @@ export function parseAnswer(raw: string): Answer {
   const approx = plain.indexOf("≈");
   if (approx >= 0) plain = plain.slice(0, approx).trim() ? plain.slice(0, approx) : plain.slice(approx + 1);
   const textOnly = plain.replace(/⟪[^⟫]*⟫/g, "").trim() === "" && plain.includes("⟪");
-  if (textOnly) return { kind: "text", raw, text: normaliseText(plain) };
+  if (textOnly) return textOrNumber(raw, normaliseText(plain));
   const dropped = dropTrailingWords(plain.replace(/⟪[^⟫]*⟫\s*$/, ""));
   try {
     const toks = tokenize(dropped);
-    if (toks.some((t) => t.t === "word")) return { kind: "text", raw, text: normaliseText(plain) };
+    if (toks.some((t) => t.t === "word")) return textOrNumber(raw, normaliseText(plain));
     const items = parseTokens(toks);
     if (items.length === 0) return { kind: "empty", raw };
     return { kind: "math", raw, items, canonical: items.map(show).join(","), letter };

@@ -250,8 +250,10 @@ const FLIP: Record<RelOp, RelOp> = { "=": "=", "≠": "≠", "<": ">", ">": "<",
 function isLabel(n: Node, otherSymbols: Set<string>): boolean {
   if (n.k === "sym") return !otherSymbols.has(n.name);
   if (n.k === "bin" && n.op === "*") {
-    // f(x), f^{-1}(x): a function name applied to something
-    const head = n.a.k === "bin" && n.a.op === "^" ? n.a.a : n.a;
+    // f(x), f^{-1}(x), AB, P(A): a name, possibly applied to something
+    let head: Node = n;
+    while (head.k === "bin" && head.op === "*") head = head.a;
+    if (head.k === "bin" && head.op === "^") head = head.a;
     return head.k === "sym" && !otherSymbols.has(head.name);
   }
   return false;
@@ -332,9 +334,17 @@ function relEqual(g: Node, r: Node): Reason {
   if (g.k === "rel" && r.k === "rel") {
     // the same label on both sides: compare what it is set to ("y = 2x+3" vs "y = 3+2x")
     if (g.ops.length === 1 && r.ops.length === 1 && g.ops[0] === "=" && r.ops[0] === "=") {
-      const gl = g.sides[0].k === "sym" ? 0 : g.sides[1].k === "sym" ? 1 : -1;
-      const rl = r.sides[0].k === "sym" ? 0 : r.sides[1].k === "sym" ? 1 : -1;
-      if (gl >= 0 && rl >= 0 && show(g.sides[gl]) === show(r.sides[rl])) {
+      const labelAt = (rel: typeof g): number => {
+        const [a, b] = rel.sides;
+        if (a.k === "sym" && !symbols(b).has(a.name)) return 0;
+        if (b.k === "sym" && !symbols(a).has(b.name)) return 1;
+        return isLabel(a, symbols(b)) ? 0 : -1;
+      };
+      const gl = labelAt(g);
+      const rl = labelAt(r);
+      // the same name on both sides ("y = …" and "y = …"), or a function on either ("f(x) = …")
+      const sameName = gl >= 0 && rl >= 0 && (show(g.sides[gl]) === show(r.sides[rl]) || g.sides[gl].k !== "sym" || r.sides[rl].k !== "sym");
+      if (sameName) {
         const v = equal(g.sides[1 - gl], r.sides[1 - rl]);
         if (v) return v;
       }

@@ -41,7 +41,11 @@ const NAMES = new Set(["pi", "inf", "infty", "infinity", "oo"]);
 const UNITS2 = new Set(["cm", "mm", "km", "kg", "mg", "ft", "in", "hr", "yd", "mi", "ml", "mL", "oz", "lb", "sq", "th", "st", "nd", "rd"]);
 const PRODUCTS = new Set(["abc", "xyz", "abcd", "uvw", "pqr"]);
 
+/** All-capital runs that are words, not point names like AB or ABC. */
+const CAPITAL_WORDS = new Set(["DNE", "NONE", "ALL", "YES", "NO", "TRUE", "FALSE", "AND", "OR"]);
+
 function isWordRun(run: string): boolean {
+  if (run.length <= 4 && /^[A-Z]+$/.test(run)) return CAPITAL_WORDS.has(run);
   if (run.length === 2) return UNITS2.has(run);
   return run.length >= 3 && /[aeiouAEIOU]/.test(run) && !PRODUCTS.has(run);
 }
@@ -70,7 +74,13 @@ function makeNumber(text: string, repeat: string | null): Extract<Node, { k: "nu
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
 const isAsciiLetter = (c: string | undefined): boolean => c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z"));
 
-export function tokenize(src: string): Tok[] {
+/** Characters a model may type instead of LaTeX. */
+const UNICODE: Record<string, string> = { "√": " sqrt ", "²": "^2", "³": "^3", "¹": "^1", "⁰": "^0", "⁴": "^4", "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)", "⋅": "*", "∗": "*", "–": "-" };
+const UNICODE_RE = /[√²³¹⁰⁴½¼¾⋅∗–]/g;
+
+export function tokenize(src0: string): Tok[] {
+  const src = UNICODE_RE.test(src0) ? src0.replace(UNICODE_RE, (c) => UNICODE[c]) : src0;
+  UNICODE_RE.lastIndex = 0;
   const toks: Tok[] = [];
   let i = 0;
   let depth = 0;

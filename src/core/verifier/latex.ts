@@ -169,12 +169,12 @@ function command(cmd: string, sc: Scanner, out: string, depth: number): string {
     case "sqrt": {
       const n = sc.readOptional();
       const a = sub(sc.readArg());
-      return out + (n === null ? `sqrt(${a})` : `root(${a},${sub(n)})`);
+      return out + (n === null ? ` sqrt(${a})` : ` root(${a},${sub(n)})`);
     }
     case "binom": case "dbinom": case "tbinom": case "choose": {
       const a = sub(sc.readArg());
       const b = sub(sc.readArg());
-      return out + `binom(${a},${b})`;
+      return out + ` binom(${a},${b})`;
     }
     case "overline": case "dot": {
       const a = sc.readArg();
