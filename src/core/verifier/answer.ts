@@ -47,6 +47,8 @@ export function choiceLetter(raw: string): string | null {
   const t = stripWrappers(raw).replace(/\\text(?:bf)?\s*\{([^{}]*)\}/g, "$1").replace(/^(?:option|choice|answer)\s*:?\s*/i, "").trim();
   const m = CHOICE_ALONE.exec(t) ?? /^\(?([A-J])\)?\s*[:.)]/.exec(t) ?? CHOICE_LEAD.exec(t);
   if (!m) return null;
+  // "(C) or (D)", "C) and D)": a hedge between options is no choice
+  if (/\(\s*[A-J]\s*\)|\b[A-J]\)|\bor\b|\band\b/i.test(t.slice(m[0].length - (m[3]?.length ?? 0)))) return null;
   return (m[1] ?? m[2]).toUpperCase();
 }
 
@@ -79,6 +81,7 @@ const NUMBER_WORDS = [
 
 /** "three" is the number 3; other text stays text. */
 function textOrNumber(raw: string, text: string): Answer {
+  if (/^all real(s| numbers)?$/.test(text)) return { kind: "math", raw, items: [{ k: "reals" }], canonical: "ℝ" };
   const n = NUMBER_WORDS.indexOf(text);
   if (n >= 0) {
     const items = parseTokens(tokenize(String(n)));

@@ -249,6 +249,8 @@ const FLIP: Record<RelOp, RelOp> = { "=": "=", "≠": "≠", "<": ">", ">": "<",
 /** A side that only names the answer: x, y_1, f(x) as in "f(x) = x^2". */
 function isLabel(n: Node, otherSymbols: Set<string>): boolean {
   if (n.k === "sym") return !otherSymbols.has(n.name);
+  // "(a, b) = (1, 2)"
+  if (n.k === "group" && n.items.length > 0 && n.items.every((x) => x.k === "sym" && !otherSymbols.has(x.name))) return true;
   if (n.k === "bin" && n.op === "*") {
     // f(x), f^{-1}(x), AB, P(A): a name, possibly applied to something
     let head: Node = n;
@@ -303,9 +305,15 @@ function proportional(f: Node, g: Node, positive: boolean): boolean {
 /** Single-variable inequalities as an interval: x > 3 → (3, ∞); 1 < x ≤ 3 → (1, 3]. */
 function relToInterval(rel: Extract<Node, { k: "rel" }>): Node | null {
   let { ops, sides } = rel;
-  if (ops.some((o) => o === "=" || o === "≠")) return null;
   const inf: Node = { k: "const", name: "inf" };
   const ninf: Node = { k: "neg", a: inf };
+  if (ops.length === 1 && ops[0] === "≠") {
+    // x ≠ a: (-∞, a) ∪ (a, ∞)
+    const [v, a] = sides[0].k === "sym" ? [sides[0], sides[1]] : [sides[1], sides[0]];
+    if (v.k !== "sym" || symbols(a).size > 0) return null;
+    return { k: "setop", op: "∪", a: { k: "group", open: "(", close: ")", items: [ninf, a] }, b: { k: "group", open: "(", close: ")", items: [a, inf] } };
+  }
+  if (ops.some((o) => o === "=" || o === "≠")) return null;
   if (ops.length === 1) {
     if (sides[0].k !== "sym") {
       if (sides[1].k !== "sym") return null;
