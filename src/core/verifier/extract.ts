@@ -5,8 +5,8 @@
 //   1. \boxed{…} / \fbox{…} (nested braces allowed). Every boxed answer is returned; the grader
 //      rejects a response whose boxed answers differ. A response whose last box is never closed
 //      (cut off) has no answer.
-//   2. "final answer is …" / "final answer: …" (last occurrence)
-//   3. "the answer is …" / "answer is …" (last occurrence, not "answer is not")
+//   2. "final answer is …" / "final answer: …" / "**Final Answer**\n…" (last occurrence)
+//   3. "the answer is …" / "answer is …" / "answer would be …" (last occurrence, not "is not")
 //   4. "Answer: …" (last occurrence)
 // After a phrase the answer is the first $…$, \(…\) or \[…\] if one starts there, otherwise the
 // rest of the sentence.
@@ -76,6 +76,9 @@ function mathAt(s: string, i: number): string | null {
 function sentenceAfter(s: string, i: number): string | null {
   let j = i;
   while (j < s.length && /[\s:*]/.test(s[j]) && j - i < 20) j++;
+  // "final answer is", "answer would be", "answer =": the verb is not part of the answer
+  const verb = /^(?:is|was|would be|will be|should be|=)(?![a-z])[\s:*]*/i.exec(s.slice(j, j + 16));
+  if (verb) j += verb[0].length;
   if (/^not\b/i.test(s.slice(j, j + 4))) return null;
   const math = mathAt(s, j);
   if (math !== null) return math.trim() || null;
@@ -109,9 +112,9 @@ export function extract(response: string): Extraction {
   if (truncated) return { found: false, reason: "the last \\boxed{} is never closed (truncated response)" };
   if (contents.length) return { found: true, answers: contents, source: "boxed" };
   const lower = response.toLowerCase();
-  const final = lastPhrase(lower, response, ["final answer is", "final answer:"]);
+  const final = lastPhrase(lower, response, ["final answer"]);
   if (final) return { found: true, answers: [final], source: "final answer" };
-  const is = lastPhrase(lower, response, ["answer is"]);
+  const is = lastPhrase(lower, response, ["answer is", "answer would be", "answer should be", "answer will be"]);
   if (is) return { found: true, answers: [is], source: "answer is" };
   const colon = lastPhrase(lower, response, ["answer:"]);
   if (colon) return { found: true, answers: [colon], source: "answer:" };
