@@ -95,14 +95,15 @@ export function parseAnswer(raw: string): Answer {
   if (body === "") return { kind: "empty", raw };
   const alone = CHOICE_ALONE.exec(body.replace(/\\text(?:bf)?\s*\{([^{}]*)\}/g, "$1").trim());
   if (alone) return { kind: "choice", raw, letter: alone[1] };
+  // no reference answer is this long: compare it as text, without parsing
+  if (body.length > MAX_MATH_LENGTH) return { kind: "text", raw, text: normaliseText(body) };
   let plain: string;
   try {
-    plain = latexToPlain(body.length > MAX_MATH_LENGTH ? body.slice(0, MAX_MATH_LENGTH) : body);
+    plain = latexToPlain(body);
   } catch (e) {
     if (e instanceof LatexError) return { kind: "text", raw, text: normaliseText(body) };
     throw e;
   }
-  if (body.length > MAX_MATH_LENGTH) return { kind: "text", raw, text: normaliseText(plain) };
   let letter: string | undefined;
   const lead = CHOICE_LEAD.exec(plain.trim());
   if (lead && lead[3].trim()) {
