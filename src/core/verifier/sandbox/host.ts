@@ -73,7 +73,7 @@ export class Sandbox {
       return this.loadError;
     }
     const args = [
-      "--experimental-permission",
+      permissionFlag(),
       `--allow-fs-read=${this.opts.scriptPath}`,
       `--max-old-space-size=${this.opts.memoryMb}`,
       "--disable-proto=delete",
@@ -82,7 +82,9 @@ export class Sandbox {
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ONESHOT_SANDBOX_TIMEOUT_MS: String(this.opts.timeoutMs) },
+      // nothing from the parent's environment (tokens, keys) reaches user code; inside the editor,
+      // process.execPath is Electron, which runs as plain Node with ELECTRON_RUN_AS_NODE
+      env: { ONESHOT_SANDBOX_TIMEOUT_MS: String(this.opts.timeoutMs), ELECTRON_RUN_AS_NODE: "1" },
       windowsHide: true,
     });
     this.proc = proc;
@@ -170,4 +172,10 @@ export class Sandbox {
     this.proc = null;
     if (p && p.exitCode === null) p.kill("SIGKILL");
   }
+}
+
+/** Node 23.5 renamed the permission model's flag; older releases know only the experimental one. */
+function permissionFlag(): string {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  return major > 23 || (major === 23 && minor >= 5) ? "--permission" : "--experimental-permission";
 }
