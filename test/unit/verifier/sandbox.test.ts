@@ -100,6 +100,16 @@ test("hangs time out (sync and async) and the next call still works", async () =
   });
 });
 
+test("a verifier that times out on every call is given up on, so training cannot stall", async () => {
+  await withCustom("export default () => { for (;;) {} }", async (grade) => {
+    for (let k = 0; k < 5; k++) assert.match((await grade("x", "1")).error ?? "", /timed out/);
+    const t = Date.now();
+    const r = await grade("x", "1");
+    assert.match(r.error ?? "", /5 calls in a row and is no longer called/);
+    assert.ok(Date.now() - t < 100);
+  }, 200);
+});
+
 test("unbounded allocation hits the heap cap and reports it", async () => {
   await withCustom("export default () => { const a = []; for (;;) a.push(new Array(1e6).fill(1)); }", async (grade) => {
     const r = await grade("x", "1");

@@ -21,6 +21,8 @@ type Pending = { resolve: (m: ChildMessage) => void };
 
 /** Time the child gets to report its own (synchronous) timeout before the host kills it. */
 const GRACE_MS = 500;
+/** Consecutive timed-out calls after which the verifier is given up on. */
+const MAX_CONSECUTIVE_TIMEOUTS = 5;
 /** Time to start the sandbox process, on top of the verifier's own load time. */
 const START_MS = 10_000;
 
@@ -32,6 +34,7 @@ export class Sandbox {
   private loadError: string | null = null;
   private stderrTail = "";
   private exitNote: string | null = null;
+  private timeouts = 0;
 
   constructor(
     private readonly source: string,
@@ -57,6 +60,13 @@ export class Sandbox {
       if (started) return { error: started };
     }
     const reply = await this.send({ op: "call", response, answer }, this.opts.timeoutMs + GRACE_MS);
+    const timedOut = reply === "timeout" || (reply !== "exit" && !reply.ok && /timed out/.test(reply.error));
+    this.timeouts = timedOut ? this.timeouts + 1 : 0;
+    if (this.timeouts >= MAX_CONSECUTIVE_TIMEOUTS) {
+      // a verifier that hangs on everything would stall training for hours: stop calling it
+      this.loadError = `the verifier timed out on ${MAX_CONSECUTIVE_TIMEOUTS} calls in a row and is no longer called`;
+      this.kill();
+    }
     if (reply === "timeout") {
       this.kill();
       return { error: `the verifier timed out after ${this.opts.timeoutMs} ms` };
