@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Verifier, VerifierOptions, VerifierSpec, VerifyResult } from "./api";
 import { extractAnswer } from "./extract";
 import { gradeBuiltin } from "./grade";
-import { Sandbox } from "./sandbox/host";
+import { Sandbox, type CallOutcome } from "./sandbox/host";
 
 export type { Verifier, VerifierKind, VerifierOptions, VerifierSpec, VerifyResult, BuiltinVerifierKind } from "./api";
 export { extract, extractAnswer } from "./extract";
@@ -32,23 +32,26 @@ export function createVerifier(spec: VerifierSpec, options: VerifierOptions = {}
     memoryMb: options.memoryMb ?? DEFAULT_MEMORY_MB,
     scriptPath: options.sandboxPath ?? defaultSandboxPath(),
   });
-  const grade = async (response: string, answer: string): Promise<VerifyResult> => {
+  const toResult = (response: string, out: CallOutcome): VerifyResult => {
     let extracted: string | null = null;
     try {
       extracted = extractAnswer(response);
     } catch {
       extracted = null;
     }
-    const out = await sandbox.call(String(response ?? ""), String(answer ?? ""));
     if ("error" in out) return { correct: false, reward: 0, extracted, reason: out.error, error: out.error };
     return { correct: out.reward === 1, reward: out.reward, extracted, reason: `custom verifier returned ${out.reward}` };
   };
+  const clean = (it: { response: string; answer: string }) => ({ response: String(it.response ?? ""), answer: String(it.answer ?? "") });
   return {
-    grade,
+    grade: async (response, answer) => {
+      const it = clean({ response, answer });
+      return toResult(it.response, await sandbox.call(it.response, it.answer));
+    },
     gradeMany: async (items) => {
-      const out: VerifyResult[] = [];
-      for (const it of items) out.push(await grade(it.response, it.answer));
-      return out;
+      const cleaned = items.map(clean);
+      const outs = await sandbox.callMany(cleaned);
+      return outs.map((o, k) => toResult(cleaned[k].response, o));
     },
     dispose: () => sandbox.dispose(),
   };

@@ -100,6 +100,27 @@ test("hangs time out (sync and async) and the next call still works", async () =
   });
 });
 
+test("gradeMany batches calls and pins a hang on the call that hung", async () => {
+  const source = `export default (r) => {
+    if (r === "sync") for (;;) {}
+    if (r === "micro") return Promise.resolve().then(() => { for (;;) {} });
+    if (r === "never") return new Promise(() => {});
+    return r.endsWith("{1}") ? 1 : 0;
+  };`;
+  const v = createVerifier({ kind: "custom", source }, { sandboxPath, timeoutMs: 300, memoryMb: 64 });
+  try {
+    const items = ["\\boxed{1}", "sync", "\\boxed{2}", "micro", "never", "\\boxed{1}"].map((response) => ({ response, answer: "1" }));
+    const out = await v.gradeMany(items);
+    assert.deepEqual(out.map((r) => r.reward), [1, 0, 0, 0, 0, 1]);
+    assert.deepEqual(out.map((r) => /timed out/.test(r.error ?? "")), [false, true, false, true, true, false]);
+    assert.equal(out[0].extracted, "1");
+    const many = await v.gradeMany(Array.from({ length: 200 }, (_, k) => ({ response: `\\boxed{${k % 2}}`, answer: "1" })));
+    assert.equal(many.filter((r) => r.correct).length, 100);
+  } finally {
+    await v.dispose();
+  }
+});
+
 test("a verifier that times out on every call is given up on, so training cannot stall", async () => {
   await withCustom("export default () => { for (;;) {} }", async (grade) => {
     for (let k = 0; k < 5; k++) assert.match((await grade("x", "1")).error ?? "", /timed out/);

@@ -7,11 +7,13 @@ import * as readline from "node:readline";
 import * as vm from "node:vm";
 import { extractAnswer } from "../extract";
 import { answersEquivalent, gradeBuiltin, normaliseAnswer } from "../grade";
-import type { ChildMessage, HostMessage } from "./protocol";
+import type { CallResult, ChildMessage, HostMessage } from "./protocol";
 
 const CALL_TIMEOUT_MS = Number(process.env.ONESHOT_SANDBOX_TIMEOUT_MS) || 1000;
 
 let context: vm.Context | null = null;
+/** Compiled once: compiling the call expression again for every call costs more than the call. */
+const CALL_SCRIPT = new vm.Script("__oneshotCall(__oneshotResponse, __oneshotAnswer)");
 
 function bridge(op: string, argsJson: string): string {
   const args = JSON.parse(argsJson) as string[];
@@ -98,8 +100,20 @@ async function call(response: string, answer: string): Promise<number> {
   if (!context) throw new Error("no verifier loaded");
   context.__oneshotResponse = response;
   context.__oneshotAnswer = answer;
-  let v: unknown = vm.runInContext("__oneshotCall(__oneshotResponse, __oneshotAnswer)", context, { timeout: CALL_TIMEOUT_MS });
-  if (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function") v = await v;
+  let v: unknown = CALL_SCRIPT.runInContext(context, { timeout: CALL_TIMEOUT_MS });
+  if (v !== null && typeof v === "object" && typeof (v as { then?: unknown }).then === "function") {
+    // a promise that never settles: give up here; one that spins in microtasks blocks this
+    // process and the host kills it
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the verifier timed out after ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+    });
+    try {
+      v = await Promise.race([v, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   if (typeof v !== "number") {
     const hint = typeof v === "boolean" ? " (write `ok ? 1 : 0`)" : "";
     throw new Error(`the verifier returned ${describe(v)}, not a number in [0, 1]${hint}`);
@@ -115,6 +129,18 @@ function message(e: unknown): string {
     return `${name}: ${String((e as { message: unknown }).message)}`;
   }
   return String(e);
+}
+
+async function callMany(id: number, items: { response: string; answer: string }[]): Promise<void> {
+  const out: CallResult[] = [];
+  for (const it of items) {
+    try {
+      out.push({ ok: true, value: await call(it.response, it.answer) });
+    } catch (e) {
+      out.push({ ok: false, error: message(e) });
+    }
+  }
+  send({ id, ok: true, value: out });
 }
 
 function send(m: ChildMessage): void {
@@ -137,6 +163,10 @@ rl.on("line", (line) => {
       context = null;
       send({ id: msg.id, ok: false, error: message(e) });
     }
+    return;
+  }
+  if (msg.op === "callMany") {
+    void callMany(msg.id, msg.items);
     return;
   }
   call(msg.response, msg.answer).then(

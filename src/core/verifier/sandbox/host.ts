@@ -4,7 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as readline from "node:readline";
-import type { ChildMessage, HostMessage } from "./protocol";
+import type { CallResult, ChildMessage, HostMessage } from "./protocol";
 
 export interface SandboxOptions {
   timeoutMs: number;
@@ -21,6 +21,8 @@ type Pending = { resolve: (m: ChildMessage) => void };
 
 /** Time the child gets to report its own (synchronous) timeout before the host kills it. */
 const GRACE_MS = 500;
+/** Calls sent to the sandbox in one message by callMany. */
+const BATCH = 64;
 /** Consecutive timed-out calls after which the verifier is given up on. */
 const MAX_CONSECUTIVE_TIMEOUTS = 5;
 /** Time to start the sandbox process, on top of the verifier's own load time. */
@@ -46,6 +48,39 @@ export class Sandbox {
     const run = this.queue.then(() => this.callNow(response, answer));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Grades many responses with one round trip per batch. A batch that hangs the process (or
+   * kills it) is re-run one call at a time, so only the guilty call gets the error.
+   */
+  callMany(items: { response: string; answer: string }[]): Promise<CallOutcome[]> {
+    const run = this.queue.then(async () => {
+      const out: CallOutcome[] = [];
+      for (let k = 0; k < items.length; k += BATCH) out.push(...(await this.batchNow(items.slice(k, k + BATCH))));
+      return out;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async batchNow(items: { response: string; answer: string }[]): Promise<CallOutcome[]> {
+    if (this.loadError) return items.map(() => ({ error: this.loadError as string }));
+    if (!this.proc) {
+      const started = await this.start();
+      if (started) return items.map(() => ({ error: started }));
+    }
+    const reply = await this.send({ op: "callMany", items }, this.opts.timeoutMs * items.length + GRACE_MS);
+    if (reply === "timeout" || reply === "exit" || !reply.ok) {
+      this.kill();
+      const out: CallOutcome[] = [];
+      for (const it of items) out.push(await this.callNow(it.response, it.answer));
+      return out;
+    }
+    return (reply.value as CallResult[]).map((r) => {
+      this.timeouts = r.ok || !/timed out/.test(r.error) ? 0 : this.timeouts + 1;
+      return r.ok ? { reward: r.value } : { error: r.error };
+    });
   }
 
   async dispose(): Promise<void> {
