@@ -2,11 +2,13 @@
 // adversarial inputs. Writes bench/results/verifier-<date>.json.
 //   node --import tsx bench/verifier/run.ts [--seconds 5] [--out FILE]
 import { execSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import * as esbuild from "esbuild";
 import { gradeBuiltin } from "../../src/core/verifier/grade";
+import { createVerifier } from "../../src/core/verifier/index";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, out: { type: "string" } } });
 const seconds = Number(values.seconds);
@@ -170,10 +172,33 @@ function uniqueThroughput() {
   return { verificationsPerSecond: Math.round(n / ((performance.now() - start) / 1000)), perCpuSecond: Math.round(n / cpuSeconds(cpu0)), n };
 }
 
+/** A custom verifier (sandbox process) grading through gradeMany, as training does. */
+async function customThroughput() {
+  const dir = path.join(os.tmpdir(), `oneshot-bench-${process.pid}`);
+  const sandboxPath = path.join(dir, "verifier-sandbox.cjs");
+  await esbuild.build({ entryPoints: ["src/core/verifier/sandbox/child.ts"], bundle: true, platform: "node", format: "cjs", outfile: sandboxPath, logLevel: "silent" });
+  const source = "export default (response, answer, h) => (h.equal(h.extract(response), answer) ? 1 : 0)";
+  const v = createVerifier({ kind: "custom", source }, { sandboxPath });
+  const startT = performance.now();
+  await v.grade("\\boxed{1}", "1");
+  const startMs = performance.now() - startT;
+  const items = Array.from({ length: 3000 }, () => {
+    const [gold, ans] = typicalPair();
+    return { response: `${preamble}Therefore, the final answer is $\\boxed{${ans}}$.`, answer: gold };
+  });
+  const t = performance.now();
+  await v.gradeMany(items);
+  const rate = Math.round(items.length / ((performance.now() - t) / 1000));
+  await v.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  return { callsPerSecond: rate, n: items.length, firstCallMs: round(startMs), note: "sandbox process start + load in firstCallMs; two processes (host and sandbox) share the cores" };
+}
+
 const loadAtStart = os.loadavg().map((x) => +x.toFixed(2));
 const tp = throughput();
 const unique = uniqueThroughput();
 const adv = adversarialLatency(50);
+const custom = await customThroughput();
 const date = new Date().toISOString();
 const result = {
   benchmark: "verifier",
@@ -186,6 +211,7 @@ const result = {
   typical: { ...tp, goal: 5000, note: "math verifier on step-by-step responses ending in \\boxed{}; every (gold, response) pair distinct within a cycle of 5000" },
   unique_answers: { ...unique, note: "every response answer different (parse cache misses), 8 gold answers" },
   adversarial: adv,
+  custom_verifier: custom,
 };
 const out = values.out ?? path.join("bench", "results", `verifier-${date.slice(0, 10)}.json`);
 mkdirSync(path.dirname(out), { recursive: true });
@@ -195,4 +221,5 @@ console.log(`typical: ${tp.verificationsPerSecond} verifications/s wall, ${tp.pe
 console.log(`unique answers: ${unique.verificationsPerSecond} verifications/s wall, ${unique.perCpuSecond} per CPU-second`);
 console.log(`adversarial: p99 ${adv.overall_p99_ms} ms (CPU p99 ${adv.overall_cpu_p99_ms} ms), max ${adv.overall_max_ms} ms over ${Object.keys(adversarial).length} cases × ${adv.reps}`);
 for (const [name, r] of Object.entries(adv.cases)) console.log(`  ${name.padEnd(40)} p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms`);
+console.log(`custom verifier: ${custom.callsPerSecond} calls/s through gradeMany (first call ${custom.firstCallMs} ms)`);
 console.log(`wrote ${out}`);
