@@ -19,28 +19,29 @@
 //   or scaled). Inequalities match when one is a positive multiple of the other, with the same
 //   strictness; "x > 3" matches the interval (3, ∞).
 import { Fraction } from "mathjs";
-import type { Node, RelOp } from "./expr";
+import type { Node } from "./expr";
 import { show } from "./expr";
+import { collectionEqual, shapeOf } from "./collections";
 import { decimals, exact, symbols, value, type Cx, type Scope } from "./numeric";
+import { asUnion, relEqual } from "./relations";
 
 const REL_TOL = 1e-9;
 const MIN_APPROX_SIG = 6;
-const POINTS = 6;
-const MAX_SET = 64;
+export const POINTS = 6;
 
-type Reason = string | null;
+export type Reason = string | null;
 
-function close(a: Cx, b: Cx, tol: number): boolean {
+export function close(a: Cx, b: Cx, tol: number): boolean {
   const d = Math.hypot(a.re - b.re, a.im - b.im);
   const m = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
   return d <= tol * m || d <= 1e-12;
 }
 
-function finite(a: Cx): boolean {
+export function finite(a: Cx): boolean {
   return Number.isFinite(a.re) && Number.isFinite(a.im);
 }
 
-function isInf(n: Node): number {
+export function isInf(n: Node): number {
   if (n.k === "const" && n.name === "inf") return 1;
   if (n.k === "neg") return -isInf(n.a);
   return 0;
@@ -86,7 +87,7 @@ function terminates(d: bigint): boolean {
 }
 
 /** Deterministic pseudo-random points, so grading is reproducible. */
-function points(names: string[], count: number): Scope[] {
+export function points(names: string[], count: number): Scope[] {
   let seed = 0x9e3779b9;
   const rnd = () => {
     seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
@@ -153,252 +154,6 @@ function plainEqual(g: Node, r: Node): Reason {
   return symbolicEqual(g, r, names.sort());
 }
 
-// ---------- collections ----------
-
-type Shape = "set" | "list" | "tuple";
-
-function shapeOf(n: Node): Shape | null {
-  if (n.k === "list") return "list";
-  if (n.k === "group") return n.open === "{" ? "set" : "tuple";
-  return null;
-}
-
-function itemsOf(n: Node): Node[] {
-  if (n.k === "list" || n.k === "group") return n.items;
-  if (n.k === "matrix") return n.rows.flat();
-  return [n];
-}
-
-function unorderedEqual(gs: Node[], rs: Node[]): Reason {
-  if (gs.length !== rs.length || gs.length > MAX_SET) return null;
-  const used = new Array<boolean>(rs.length).fill(false);
-  for (const g of gs) {
-    let found = false;
-    for (let j = 0; j < rs.length; j++) {
-      if (!used[j] && equalNodes(g, rs[j])) {
-        used[j] = true;
-        found = true;
-        break;
-      }
-    }
-    if (!found) return null;
-  }
-  return "same elements in any order";
-}
-
-function orderedEqual(gs: Node[], rs: Node[]): Reason {
-  if (gs.length !== rs.length) return null;
-  for (let k = 0; k < gs.length; k++) if (!equalNodes(gs[k], rs[k])) return null;
-  return "same elements in the same order";
-}
-
-function unionParts(n: Node): Node[] {
-  return n.k === "setop" && n.op === "∪" ? [...unionParts(n.a), ...unionParts(n.b)] : [n];
-}
-
-function collectionEqual(g: Node, r: Node): Reason {
-  if (g.k === "setop" || r.k === "setop") {
-    if (g.k !== "setop" || r.k !== "setop" || g.op !== r.op) return null;
-    return unorderedEqual(unionParts(g), unionParts(r)) && "same union of sets";
-  }
-  if (g.k === "matrix" || r.k === "matrix") return matrixEqual(g, r);
-  const gs = shapeOf(g);
-  const rs = shapeOf(r);
-  if (!gs || !rs) {
-    // a one-element collection against a bare value: {5} vs 5
-    const coll = gs ? g : r;
-    const items = itemsOf(coll);
-    if (items.length === 1 && (shapeOf(coll) === "set" || shapeOf(coll) === "list")) return gs ? equal(items[0], r) : equal(g, items[0]);
-    // "\frac12 or 0.5": one value written in several forms
-    if (coll === r && shapeOf(r) === "list" && items.length <= 4 && items.every((x) => equal(g, x))) return "every listed form equals the answer";
-    return null;
-  }
-  if (gs === "tuple" && rs === "tuple") {
-    if (g.k !== "group" || r.k !== "group" || g.open !== r.open || g.close !== r.close) return null;
-    return orderedEqual(g.items, r.items) && (g.open === "(" && g.close === ")" ? "same tuple" : "same interval");
-  }
-  if (gs === "tuple" && rs === "list") {
-    // "(1, 2)" answered as "1, 2": order still matters unless it is an interval
-    if (g.k === "group" && g.open === "(" && g.close === ")") return orderedEqual(itemsOf(g), itemsOf(r));
-    return null;
-  }
-  if (gs === "tuple" || rs === "tuple") {
-    if (gs === "list" && r.k === "group" && r.open === "(" && r.close === ")") return unorderedEqual(itemsOf(g), itemsOf(r));
-    return null;
-  }
-  return unorderedEqual(itemsOf(g), itemsOf(r));
-}
-
-function matrixEqual(g: Node, r: Node): Reason {
-  if (g.k === "matrix" && r.k === "matrix") {
-    if (g.rows.length !== r.rows.length || g.rows.some((row, k) => row.length !== r.rows[k].length)) return null;
-    return orderedEqual(g.rows.flat(), r.rows.flat()) && "same matrix";
-  }
-  // a row or column vector against a tuple
-  const m = g.k === "matrix" ? g : r;
-  const other = m === g ? r : g;
-  if (m.k !== "matrix" || !(m.rows.length === 1 || m.rows.every((row) => row.length === 1))) return null;
-  if (!(other.k === "group" && other.open === "(") && other.k !== "list") return null;
-  return orderedEqual(m === g ? m.rows.flat() : itemsOf(other), m === g ? itemsOf(other) : m.rows.flat()) && "same vector";
-}
-
-// ---------- relations ----------
-
-const FLIP: Record<RelOp, RelOp> = { "=": "=", "≠": "≠", "<": ">", ">": "<", "≤": "≥", "≥": "≤" };
-
-/** A side that only names the answer: x, y_1, f(x) as in "f(x) = x^2". */
-function isLabel(n: Node, otherSymbols: Set<string>): boolean {
-  if (n.k === "sym") return !otherSymbols.has(n.name);
-  // "(a, b) = (1, 2)"
-  if (n.k === "group" && n.items.length > 0 && n.items.every((x) => x.k === "sym" && !otherSymbols.has(x.name))) return true;
-  if (n.k === "bin" && n.op === "*") {
-    // f(x), f^{-1}(x), AB, P(A): a name, possibly applied to something
-    let head: Node = n;
-    while (head.k === "bin" && head.op === "*") head = head.a;
-    if (head.k === "bin" && head.op === "^") head = head.a;
-    return head.k === "sym" && !otherSymbols.has(head.name);
-  }
-  return false;
-}
-
-/** The sides of an equation chain that carry a value (labels like "x =" dropped). */
-function valueSides(rel: Extract<Node, { k: "rel" }>, context: Set<string>): Node[] | null {
-  if (rel.ops.some((op) => op !== "=")) return null;
-  const sides = rel.sides.filter((s, k) => {
-    const others = new Set(context);
-    rel.sides.forEach((o, j) => j !== k && symbols(o, others));
-    return !isLabel(s, others);
-  });
-  return sides.length > 0 && sides.length < rel.sides.length + 1 ? sides : null;
-}
-
-function difference(l: Node, r: Node): Node {
-  return { k: "bin", op: "-", a: l, b: r };
-}
-
-/** Whether f/g is the same constant at every point (positive only when `positive`). */
-function proportional(f: Node, g: Node, positive: boolean): boolean {
-  const names = [...symbols(f, symbols(g))].sort();
-  if (names.length === 0) return false;
-  let ratio: Cx | null = null;
-  let agreed = 0;
-  for (const scope of points(names, POINTS)) {
-    const a = value(f, scope);
-    const b = value(g, scope);
-    if (!finite(a) || !finite(b)) continue;
-    const zeroA = Math.hypot(a.re, a.im) < 1e-12;
-    const zeroB = Math.hypot(b.re, b.im) < 1e-12;
-    if (zeroA || zeroB) {
-      if (zeroA !== zeroB) return false;
-      continue;
-    }
-    const den = b.re * b.re + b.im * b.im;
-    const q = { re: (a.re * b.re + a.im * b.im) / den, im: (a.im * b.re - a.re * b.im) / den };
-    if (ratio === null) ratio = q;
-    else if (!close(ratio, q, 1e-8)) return false;
-    agreed++;
-  }
-  if (ratio === null || agreed < 3) return false;
-  return !positive || (ratio.re > 0 && Math.abs(ratio.im) < 1e-9);
-}
-
-/** Single-variable inequalities as an interval: x > 3 → (3, ∞); 1 < x ≤ 3 → (1, 3]. */
-function relToInterval(rel: Extract<Node, { k: "rel" }>): Node | null {
-  let { ops, sides } = rel;
-  const inf: Node = { k: "const", name: "inf" };
-  const ninf: Node = { k: "neg", a: inf };
-  if (ops.length === 1 && ops[0] === "≠") {
-    // x ≠ a: (-∞, a) ∪ (a, ∞)
-    const [v, a] = sides[0].k === "sym" ? [sides[0], sides[1]] : [sides[1], sides[0]];
-    if (v.k !== "sym" || symbols(a).size > 0) return null;
-    return { k: "setop", op: "∪", a: { k: "group", open: "(", close: ")", items: [ninf, a] }, b: { k: "group", open: "(", close: ")", items: [a, inf] } };
-  }
-  if (ops.some((o) => o === "=" || o === "≠")) return null;
-  if (ops.length === 1) {
-    if (sides[0].k !== "sym") {
-      if (sides[1].k !== "sym") return null;
-      sides = [sides[1], sides[0]];
-      ops = [FLIP[ops[0]]];
-    }
-    if (symbols(sides[1]).size > 0) return null;
-    const op = ops[0];
-    const closed = op === "≤" || op === "≥";
-    return op === "<" || op === "≤"
-      ? { k: "group", open: "(", close: closed ? "]" : ")", items: [ninf, sides[1]] }
-      : { k: "group", open: closed ? "[" : "(", close: ")", items: [sides[1], inf] };
-  }
-  if (ops.length === 2 && sides[1].k === "sym" && symbols(sides[0]).size === 0 && symbols(sides[2]).size === 0) {
-    const up = ops.every((o) => o === "<" || o === "≤");
-    const down = ops.every((o) => o === ">" || o === "≥");
-    if (!up && !down) return null;
-    const [lo, hi] = up ? [sides[0], sides[2]] : [sides[2], sides[0]];
-    const [loOp, hiOp] = up ? [ops[0], ops[1]] : [ops[1], ops[0]];
-    return { k: "group", open: loOp === "≤" || loOp === "≥" ? "[" : "(", close: hiOp === "≤" || hiOp === "≥" ? "]" : ")", items: [lo, hi] };
-  }
-  return null;
-}
-
-function relEqual(g: Node, r: Node): Reason {
-  if (g.k === "rel" && r.k === "rel") {
-    // the same label on both sides: compare what it is set to ("y = 2x+3" vs "y = 3+2x")
-    if (g.ops.length === 1 && r.ops.length === 1 && g.ops[0] === "=" && r.ops[0] === "=") {
-      const labelAt = (rel: typeof g): number => {
-        const [a, b] = rel.sides;
-        if (a.k === "sym" && !symbols(b).has(a.name)) return 0;
-        if (b.k === "sym" && !symbols(a).has(b.name)) return 1;
-        return isLabel(a, symbols(b)) ? 0 : -1;
-      };
-      const gl = labelAt(g);
-      const rl = labelAt(r);
-      // the same name on both sides ("y = …" and "y = …"), or a function on either ("f(x) = …")
-      const sameName = gl >= 0 && rl >= 0 && (show(g.sides[gl]) === show(r.sides[rl]) || g.sides[gl].k !== "sym" || r.sides[rl].k !== "sym");
-      if (sameName) {
-        const v = equal(g.sides[1 - gl], r.sides[1 - rl]);
-        if (v) return v;
-      }
-    }
-    if (g.ops.length === 1 && r.ops.length === 1) {
-      const go = g.ops[0];
-      let ro = r.ops[0];
-      let [rl, rr] = r.sides;
-      if (go !== ro && FLIP[ro] === go) {
-        [rl, rr] = [rr, rl];
-        ro = go;
-      }
-      if (go === ro) {
-        const f = difference(g.sides[0], g.sides[1]);
-        const h = difference(rl, rr);
-        const positive = go !== "=" && go !== "≠";
-        if (proportional(f, h, positive)) return positive ? "same inequality up to a positive factor" : "same equation up to a factor";
-        if (symbols(f).size === 0 && symbols(h).size === 0 && equal(g.sides[0], rl) && equal(g.sides[1], rr)) return "same sides";
-      }
-    }
-    const gi = relToInterval(g);
-    const ri = relToInterval(r);
-    if (gi && ri) return collectionEqual(gi, ri);
-    if (g.ops.length === r.ops.length && g.ops.every((o, k) => o === r.ops[k])) {
-      if (g.sides.every((s, k) => equal(s, r.sides[k]))) return "same sides";
-    }
-    return null;
-  }
-  if (g.k === "rel") {
-    const gi = relToInterval(g);
-    if (gi) return equal(gi, r);
-    const sides = valueSides(g, symbols(r));
-    if (sides && sides.length === 1) return equal(sides[0], r);
-    return null;
-  }
-  if (r.k === "rel") {
-    const ri = relToInterval(r);
-    if (ri) return equal(g, ri);
-    const sides = valueSides(r, symbols(g));
-    if (!sides) return null;
-    for (const s of sides) if (!equal(g, s)) return null;
-    return sides.length > 1 ? "every side of the chain equals the answer" : "equal after the label";
-  }
-  return null;
-}
-
 // ---------- ± ----------
 
 function hasPm(n: Node): boolean {
@@ -448,18 +203,6 @@ function expandList(n: Node): Node {
 }
 
 // ---------- entry points ----------
-
-function equalNodes(g: Node, r: Node): boolean {
-  return equal(g, r) !== null;
-}
-
-/** "x < -2 or x > 3" (a list of inequalities) as the union (-∞, -2) ∪ (3, ∞). */
-function asUnion(n: Node): Node {
-  if (n.k !== "list" || n.items.length < 2) return n;
-  const parts = n.items.map((x) => (x.k === "rel" ? relToInterval(x) : null));
-  if (parts.some((p) => p === null)) return n;
-  return (parts as Node[]).reduce((a, b) => ({ k: "setop", op: "∪", a, b }));
-}
 
 export function equal(g0: Node, r0: Node): Reason {
   let g = expandList(g0);
