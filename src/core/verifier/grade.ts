@@ -65,8 +65,10 @@ function gradeUnsafe(kind: BuiltinVerifierKind, response: string, answer: string
     }
     return result(false, null, ex.reason);
   }
-  const last = ex.answers[ex.answers.length - 1];
-  const distinct = [...new Set(ex.answers.map((a) => a.trim()))];
+  // an empty \boxed{} is the model quoting the instructions ("put the answer in \boxed{}")
+  const answers = ex.answers.some((a) => a.trim()) ? ex.answers.filter((a) => a.trim()) : ex.answers;
+  const last = answers[answers.length - 1];
+  const distinct = [...new Set(answers.map((a) => a.trim()))];
   if (distinct.length === 1) {
     const got = parseAnswerCached(distinct[0]);
     const why = answersEqual(gold, got, kind);

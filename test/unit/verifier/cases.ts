@@ -276,6 +276,8 @@ export const categories: Record<string, Case[]> = {
     ["2", "The answer is $\\boxed{2}$.\n\n**Final Answer**\n\\boxed{2}", true],
     ["2", "First guess: \\boxed{\\frac{4}{2}}. Double-checking: \\boxed{2}.", true],
     ["12", "\\fbox{12}", true],
+    ["12", "I will put the final answer in \\boxed{} as asked.\n\nThe total is \\boxed{12}.", true],
+    ["12", "Final answer: \\boxed{}", false],
     ["12", "I think it might be 12, but I am not sure.", false],
     ["5", "Therefore x = 5.", false],
     ["5", "The answer is not 5.", false],
