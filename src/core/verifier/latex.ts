@@ -101,7 +101,7 @@ function trailingInteger(out: string): string | null {
 }
 
 function isPlainWords(text: string): boolean {
-  return /^[\s\p{L}.,'’:;!?-]*$/u.test(text) && /\p{L}/u.test(text);
+  return /^[\s\p{L}.,'’:;!?()/-]*$/u.test(text) && /\p{L}/u.test(text);
 }
 
 export function latexToPlain(src: string, depth = 0): string {
@@ -276,6 +276,7 @@ function textArg(arg: string, out: string, sc: Scanner, depth: number): string {
   const t = arg.trim();
   if (/^(or|and|,)$/i.test(t)) return out + ",";
   if (t === "") return out;
+  if (/^\(?[A-J]\)$/.test(t)) return out + t; // "\text{(C)} 12": a choice label
   if (isPlainWords(t)) {
     if (/\S/.test(out) && !/[,(=]\s*$/.test(out)) {
       // "5\text{ cm}^2": a trailing unit, with its power.

@@ -539,4 +539,14 @@ export const categories: Record<string, Case[]> = {
   ["\\text{undefined}", "\\boxed{\\text{undefined}}", true],
   ["\\text{undefined}", "\\boxed{0}", false],
   ],
+  annotationsInBoxes: [
+  ["\\frac{1}{2}", "\\boxed{\\dfrac{1}{2} \\quad \\text{(simplified)}}", true],
+  ["5", "\\boxed{5 \\text{ (miles)}}", true],
+  ["5", "\\boxed{5\\text{ m/s}}", true],
+  ["5", "\\boxed{5\\,\\text{km/h}}", true],
+  ["C", "\\boxed{\\text{(C)} 12}", true],
+  ["C", "\\boxed{\\text{(C)}}", true],
+  ["\\text{(C)}", "\\boxed{\\text{(D)}}", false],
+  ["12", "\\boxed{\\text{(C)} 12}", true],
+  ],
 };
