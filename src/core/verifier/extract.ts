@@ -8,11 +8,12 @@
 //   2. "final answer is …" / "final answer: …" / "**Final Answer**\n…" (last occurrence)
 //   3. "the answer is …" / "answer is …" / "answer would be …" (last occurrence, not "is not")
 //   4. "Answer: …" (last occurrence)
+//   5. "#### …" (GSM8K style, last occurrence)
 // After a phrase the answer is the first $…$, \(…\) or \[…\] if one starts there, otherwise the
 // rest of the sentence.
 
 export type Extraction =
-  | { found: true; answers: string[]; source: "boxed" | "final answer" | "answer is" | "answer:" }
+  | { found: true; answers: string[]; source: "boxed" | "final answer" | "answer is" | "answer:" | "####" }
   | { found: false; reason: string };
 
 const MAX_BOXES = 64;
@@ -118,6 +119,8 @@ export function extract(response: string): Extraction {
   if (is) return { found: true, answers: [is], source: "answer is" };
   const colon = lastPhrase(lower, response, ["answer:"]);
   if (colon) return { found: true, answers: [colon], source: "answer:" };
+  const hashes = lastPhrase(lower, response, ["####"]);
+  if (hashes) return { found: true, answers: [hashes], source: "####" };
   return { found: false, reason: "no final answer found" };
 }
 

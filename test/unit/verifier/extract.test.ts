@@ -19,6 +19,7 @@ test("fallback phrases have a fixed priority", () => {
   assert.equal(extractAnswer("the answer is 12 because 3 times 4 is 12"), "12");
   assert.equal(extractAnswer("the answer is not obvious"), null);
   assert.equal(extractAnswer("**Final Answer**\n\n42"), "42");
+  assert.equal(extractAnswer("Natalia sold 48 + 24 = 72 clips.\n#### 72"), "72");
   assert.equal(extractAnswer("so the answer would be 12."), "12");
   assert.equal(extractAnswer("the final answer is not yet known"), null);
   assert.equal(extractAnswer("We get 12 apples in total."), null);
