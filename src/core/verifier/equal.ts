@@ -6,7 +6,8 @@
 //   0.5 = 1/2). Irrational values (√2, π) compare in floating point with relative tolerance 1e-9.
 //   A decimal stands for an exact non-terminating value (1/3, √2) only when it gives at least 6
 //   significant digits and is within one unit of its last digit: 0.333333 = 1/3, 0.33 ≠ 1/3,
-//   3.14 ≠ π. A decimal never stands for a different terminating value (4.0000001 ≠ 4).
+//   3.14 ≠ π. A decimal never stands for a different terminating value (4.0000001 ≠ 4), except a
+//   printed double with 15+ significant digits (0.30000000000000004 = 0.3, relative 1e-12).
 // - Percent: "x%" equals x and x/100 (50% matches 50 and 1/2); with % on both sides, x% = y%
 //   only when x = y.
 // - Degrees: "x°" equals x, and x·π/180 (30° matches 30 and π/6).
@@ -64,6 +65,9 @@ export function constantEqual(g: Node, r: Node): Reason {
   // the side with decimals approximates the other only if the other is not a terminating decimal
   const approx = (d: { sig: number; dec: number } | null, otherExact: typeof eg, otherDec: typeof dg) =>
     d !== null && otherDec === null && d.sig >= MIN_APPROX_SIG && !(otherExact && terminates(otherExact.d));
+  // 15+ significant digits is a printed double (0.30000000000000004): compare as floats
+  const printedDouble = (dg !== null && dg.sig >= 15) || (dr !== null && dr.sig >= 15);
+  if (eg && er && printedDouble) return Math.abs(eg.valueOf() - er.valueOf()) <= 1e-12 * Math.max(Math.abs(eg.valueOf()), Math.abs(er.valueOf())) ? "equal as floating-point numbers" : null;
   if (eg && er && !approx(dr, eg, dg) && !approx(dg, er, dr)) return null;
   const vg = value(g, new Map());
   const vr = value(r, new Map());

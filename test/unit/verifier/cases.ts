@@ -64,6 +64,8 @@ export const categories: Record<string, Case[]> = {
     ["2\\sqrt{2}", qwen("2.828"), false],
     ["4", qwen("4.0000001"), false],
     ["5", qwen("4.99999999"), false],
+    ["0.3", qwen("0.30000000000000004"), true],
+    ["0.3", qwen("0.3000000001"), false],
   ],
   mixedNumbers: [
     ["2\\frac{1}{2}", qwen("\\frac52"), true],
