@@ -24,6 +24,8 @@ export interface VerifierOptions {
   timeoutMs?: number;
   /** Heap limit of the custom-verifier sandbox process, MiB. */
   memoryMb?: number;
+  /** The bundled sandbox script (dist/verifier-sandbox.cjs); default: beside the running bundle. */
+  sandboxPath?: string;
 }
 
 /** Grades responses against a reference answer. Never throws for bad responses or verifier code. */
