@@ -39,7 +39,9 @@ Verifier:
   --verifier-file FILE   a custom verifier: JavaScript that exports
                          (response, answer, helpers) => reward between 0 and 1
   --timeout MS           time limit for one custom-verifier call (default 2000)
-  --memory MB            memory limit of the custom-verifier process (default 128)`,
+  --memory MB            memory limit of the custom-verifier process (default 128)
+  --boxed-only           count only a final answer inside \\boxed{} (the training reward's rule);
+                         "The answer is 7." then scores 0`,
   async run(args, ctx) {
     const { values } = parseArgs({
       args,
@@ -53,12 +55,14 @@ Verifier:
         timeout: { type: "string" },
         memory: { type: "string" },
         json: { type: "boolean", default: false },
+        "boxed-only": { type: "boolean", default: false },
       },
     });
     const options: VerifierOptions = {
       timeoutMs: positive(values.timeout, "--timeout"),
       memoryMb: positive(values.memory, "--memory"),
       sandboxPath: ctx.env.ONESHOT_VERIFIER_SANDBOX ?? path.join(ctx.installDir, "verifier-sandbox.cjs"),
+      boxedOnly: values["boxed-only"],
     };
     const defaultSpec = specFromOptions(values.verifier, values["verifier-file"], ctx);
     const pool = new VerifierPool(options);

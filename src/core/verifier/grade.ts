@@ -43,19 +43,28 @@ function squash(s: string): string {
 }
 
 /** Grades one response against a reference answer with a built-in verifier. Never throws. */
-export function gradeBuiltin(kind: BuiltinVerifierKind, response: string, answer: string): VerifyResult {
+export function gradeBuiltin(
+  kind: BuiltinVerifierKind,
+  response: string,
+  answer: string,
+  opts: { boxedOnly?: boolean } = {},
+): VerifyResult {
   try {
-    return gradeUnsafe(kind, response, answer);
+    return gradeUnsafe(kind, response, answer, opts.boxedOnly === true);
   } catch (e) {
     // a stack overflow or a bug in parsing must not take down training
     return result(false, null, `could not grade: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-function gradeUnsafe(kind: BuiltinVerifierKind, response: string, answer: string): VerifyResult {
+function gradeUnsafe(kind: BuiltinVerifierKind, response: string, answer: string, boxedOnly: boolean): VerifyResult {
   const gold = parseAnswerCached(answer);
   if (gold.kind === "empty") return result(false, null, "the reference answer is empty");
   const ex = extract(response ?? "");
+  if (boxedOnly && ex.found && ex.source !== "boxed") {
+    return result(false, ex.answers[ex.answers.length - 1] ?? null, `the final answer is not in \\boxed{} (found after "${ex.source}"; this grader requires a box)`);
+  }
+  if (boxedOnly && !ex.found) return result(false, null, ex.reason);
   if (!ex.found) {
     // a bare letter or number is a complete answer for a choice question
     if (kind === "choice" && response && response.trim().length <= 12) {

@@ -20,7 +20,8 @@ export function defaultSandboxPath(): string {
 export function createVerifier(spec: VerifierSpec, options: VerifierOptions = {}): Verifier {
   if (spec.kind !== "custom") {
     const kind = spec.kind;
-    const grade = (response: string, answer: string) => gradeBuiltin(kind, response, answer);
+    const boxedOnly = options.boxedOnly === true;
+    const grade = (response: string, answer: string) => gradeBuiltin(kind, response, answer, { boxedOnly });
     return {
       grade: async (response, answer) => grade(response, answer),
       gradeMany: async (items) => items.map((it) => grade(it.response, it.answer)),
