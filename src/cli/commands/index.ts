@@ -1,6 +1,7 @@
 import type { Command } from "../command";
 import { reportCommand } from "./report";
 import { setupCommand } from "./setup";
+import { verifyCommand } from "./verify";
 
 /** Every `oneshot` subcommand, in the order `oneshot --help` lists them. */
-export const commands: Command[] = [setupCommand, reportCommand];
+export const commands: Command[] = [setupCommand, verifyCommand, reportCommand];
