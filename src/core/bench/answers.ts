@@ -1,23 +1,7 @@
 // Reference answers as text: dataset cells come as strings, numbers, bigints (parquet int64) or
-// lists (OlympiadBench's final_answer); worked solutions carry theirs in the last \boxed{}.
-
-/** The content of the last \boxed{…} (or \fbox{…}) in `text`, braces balanced; null when none. */
-export function lastBoxed(text: string): string | null {
-  const re = /\\(?:boxed|fbox)\s*\{/g;
-  let found: string | null = null;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    let depth = 1;
-    let i = m.index + m[0].length;
-    const start = i;
-    for (; i < text.length && depth > 0; i++) {
-      if (text[i] === "\\") i++;
-      else if (text[i] === "{") depth++;
-      else if (text[i] === "}") depth--;
-    }
-    if (depth === 0) found = text.slice(start, i - 1).trim();
-  }
-  return found;
-}
+// lists (OlympiadBench's final_answer); worked solutions carry theirs in the last \boxed{} (or,
+// GSM8K style, after "####"), found by the verifier's own extraction.
+import { extract } from "../verifier/index";
 
 /** A dataset cell as answer text; lists join with ", " (multi-part answers); empty → null. */
 export function cellText(value: unknown): string | null {
@@ -31,14 +15,14 @@ export function cellText(value: unknown): string | null {
   return null;
 }
 
-/**
- * The final answer of a reference: the answer cell itself, unless it is a worked solution, in
- * which case its last \boxed{} or, GSM8K style, what follows its last "####" line.
- */
+/** The final answer of a reference: the cell itself, or a worked solution's boxed / "####" answer. */
 export function referenceAnswer(value: unknown): string | null {
   const text = cellText(value);
   if (text === null) return null;
-  if (text.includes("\\boxed") || text.includes("\\fbox")) return lastBoxed(text);
-  const hashes = /(?:^|\n)####\s*(.+?)\s*$/.exec(text);
-  return hashes ? hashes[1]!.replace(/,(?=\d{3}\b)/g, "") : text;
+  if (!/\\boxed|\\fbox|(^|\n)####/.test(text)) return text;
+  const e = extract(text);
+  if (!e.found || (e.source !== "boxed" && e.source !== "####")) return null;
+  const answer = e.answers[e.answers.length - 1]!;
+  // "#### 1,018": a thousands separator, not a list.
+  return e.source === "####" ? answer.replace(/,(?=\d{3}\b)/g, "") : answer;
 }

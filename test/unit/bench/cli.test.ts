@@ -7,7 +7,7 @@ import type { CliContext } from "../../../src/cli/command";
 import { createEvalCommand } from "../../../src/cli/commands/eval";
 import { createRankCommand } from "../../../src/cli/commands/rank";
 import type { OpenSession } from "../../../src/cli/evalSession";
-import { exactVerifier, scriptedBackend } from "./fakes";
+import { mathVerifier, scriptedBackend } from "./fakes";
 import { tmp, writeJsonl } from "./fixtures";
 
 function ctx(cwd: string) {
@@ -35,7 +35,7 @@ function setup(solve: (problem: string, sample: number) => string) {
     opened++;
     assert.equal(o.model, model);
     const { backend } = scriptedBackend(solve);
-    return { backend, verifier: exactVerifier, device: "cpu", close: async () => {} };
+    return { backend, verifier: mathVerifier, device: "cpu", close: async () => {} };
   };
   return { dir, model, open, opened: () => opened };
 }

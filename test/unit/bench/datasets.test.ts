@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { lastBoxed, referenceAnswer } from "../../../src/core/bench/answers";
+import { referenceAnswer } from "../../../src/core/bench/answers";
 import { rowsToProblems } from "../../../src/core/bench/fields";
 import { readRows } from "../../../src/core/bench/files";
 import { hubOptionsFromEnv } from "../../../src/core/bench/hub";
@@ -11,10 +11,10 @@ import { sampleRows, tmp, writeJsonl, writeParquet } from "./fixtures";
 
 const opts = (dir: string) => ({ root: dir, cwd: dir, hub: hubOptionsFromEnv({}, { cacheDir: path.join(dir, "cache") }) });
 
-test("the last \\boxed{} is taken with nested braces; GSM8K '####' answers too", () => {
-  assert.equal(lastBoxed("first \\boxed{1} then \\boxed{\\frac{a}{b^{2}}} end"), "\\frac{a}{b^{2}}");
-  assert.equal(lastBoxed("no box here"), null);
-  assert.equal(lastBoxed("unclosed \\boxed{1"), null);
+test("worked solutions give their last \\boxed{} (nested braces) or GSM8K '####' answer", () => {
+  assert.equal(referenceAnswer("first \\boxed{1} then \\boxed{\\frac{a}{b^{2}}} end"), "\\frac{a}{b^{2}}");
+  assert.equal(referenceAnswer("no box here"), "no box here");
+  assert.equal(referenceAnswer("unclosed \\boxed{1"), null);
   assert.equal(referenceAnswer("So $x = \\boxed{42}$."), "42");
   assert.equal(referenceAnswer("Janet sells 16 - 3 - 4 = 9 eggs.\n#### 1,018"), "1018");
   assert.equal(referenceAnswer(["3", "5"]), "3, 5");

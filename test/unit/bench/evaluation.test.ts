@@ -9,7 +9,7 @@ import { readResults } from "../../../src/core/bench/results";
 import { flips, summarize } from "../../../src/core/bench/scoring";
 import { subsetOf } from "../../../src/core/bench/subset";
 import type { Benchmark, BenchProblem } from "../../../src/core/bench/types";
-import { exactVerifier, scriptedBackend } from "./fakes";
+import { mathVerifier, scriptedBackend } from "./fakes";
 import { tmp } from "./fixtures";
 
 const problems: BenchProblem[] = Array.from({ length: 10 }, (_, i) => ({
@@ -35,7 +35,7 @@ const evenSolver = (problem: string) => {
 
 test("greedy: one sample per problem at temperature 0 with the paper's system prompt; acc and per-skill breakdown", async () => {
   const { backend, calls } = scriptedBackend(evenSolver);
-  const out = await evaluateBenchmark(bench(), { backend, verifier: exactVerifier, batchSize: 4 });
+  const out = await evaluateBenchmark(bench(), { backend, verifier: mathVerifier, batchSize: 4 });
   assert.equal(out.metric, "acc");
   assert.equal(out.n, 10);
   // p0 is right for both solvers ("0" is its answer), so 5 of 10.
@@ -53,7 +53,7 @@ test("avg@8: eight samples at temperature 0.6; the score is the mean fraction co
     const i = Number(/(\d+)\+/.exec(problem)![1]);
     return s < i ? String(2 * i) : "wrong";
   });
-  const out = await evaluateBenchmark(bench(AVG_AT_8), { backend, verifier: exactVerifier });
+  const out = await evaluateBenchmark(bench(AVG_AT_8), { backend, verifier: mathVerifier });
   assert.equal(out.metric, "avg@8");
   assert.ok(calls.every((c) => c.n === 8 && c.temperature === 0.6));
   const expected = problems.map((_, i) => Math.min(i, 8) / 8).reduce((a, b) => a + b) / 10;
@@ -66,7 +66,7 @@ test("a cached evaluation is not recomputed; other settings or data are a differ
   const dir = tmp();
   const cache = new EvalCache(path.join(dir, "evals"));
   const { backend, calls } = scriptedBackend(evenSolver);
-  const o = { backend, verifier: exactVerifier, cache, modelKey: "id:model-a", resultsDir: path.join(dir, "run", "eval", "step-0") };
+  const o = { backend, verifier: mathVerifier, cache, modelKey: "id:model-a", resultsDir: path.join(dir, "run", "eval", "step-0") };
   const first = await evaluateBenchmark(bench(), o);
   const n = calls.length;
   const second = await evaluateBenchmark(bench(), o);
@@ -114,7 +114,7 @@ test("the training subset is the same problems every time, spread over the set, 
 test("subset evaluation and the eval event: n, metric, breakdown, results path relative to the run", async () => {
   const dir = tmp();
   const { backend } = scriptedBackend(evenSolver);
-  const out = await evaluateBenchmark(bench(), { backend, verifier: exactVerifier, subset: 4, resultsDir: path.join(dir, "eval", "step-20") });
+  const out = await evaluateBenchmark(bench(), { backend, verifier: mathVerifier, subset: 4, resultsDir: path.join(dir, "eval", "step-20") });
   assert.equal(out.n, 4);
   const ev = evalEvent(out, 20, dir);
   assert.equal(ev.type, "eval");
@@ -136,7 +136,7 @@ test("a prompt cache formats each problem once across evaluations; template and 
   let formatted = 0;
   const counting = { ...backend, formatPrompt: (p: Parameters<typeof backend.formatPrompt>[0]) => (formatted++, backend.formatPrompt(p)) };
   const promptCache = new Map<string, string>();
-  const o = { backend: counting, verifier: exactVerifier, promptCache, stop: ["</s>"], template: "{system}\n{problem}" };
+  const o = { backend: counting, verifier: mathVerifier, promptCache, stop: ["</s>"], template: "{system}\n{problem}" };
   await evaluateBenchmark(bench(), o);
   await evaluateBenchmark(bench(), o);
   assert.equal(formatted, 10);

@@ -1,8 +1,7 @@
-// Scripted stand-ins for the engine and the verifier, so evaluation logic is tested without a model.
+// A scripted stand-in for the engine, so evaluation logic is tested without a model, and the real verifier.
 import type { GenerationBackend } from "../../../src/core/bench/backend";
-import { lastBoxed } from "../../../src/core/bench/answers";
 import type { GenerateParams, GenerateResult } from "../../../src/core/engine/protocol";
-import type { Verifier, VerifyResult } from "../../../src/core/verifier/api";
+import { createVerifier } from "../../../src/core/verifier/index";
 
 /**
  * A "model" whose answer to a prompt is decided by `answer(problem, sampleIndex)`: the prompt is
@@ -30,15 +29,5 @@ export function scriptedBackend(answer: (problem: string, sample: number, p: Gen
   return { backend, calls };
 }
 
-/** Exact match of the last \boxed{} against the reference; enough to test the plumbing. */
-export const exactVerifier: Verifier = {
-  async grade(response, answer): Promise<VerifyResult> {
-    const extracted = lastBoxed(response);
-    const correct = extracted === answer;
-    return { correct, reward: correct ? 1 : 0, extracted, reason: correct ? "equal" : "different" };
-  },
-  async gradeMany(items) {
-    return Promise.all(items.map((i) => exactVerifier.grade(i.response, i.answer)));
-  },
-  async dispose() {},
-};
+/** The product's one verifier, as training and `oneshot eval` use it. */
+export const mathVerifier = createVerifier({ kind: "math" });
