@@ -16,6 +16,8 @@ export interface EvaluateOptions extends RunOptions {
   cache?: EvalCache;
   /** Where to write `<benchmark>.jsonl` with the per-problem results. */
   resultsDir?: string;
+  /** Or the exact results file (a run's `evals/<benchmark>/step-N.jsonl`). */
+  resultsFile?: string;
   /** Score this many problems (the same ones every time) instead of the whole set. */
   subset?: number;
 }
@@ -45,11 +47,8 @@ export async function evaluateBenchmark(bench: Benchmark, o: EvaluateOptions): P
   }
   const score = summarize(results);
   if (key && !hit) o.cache!.put(key, { benchmark: bench.name, metric, score, results, model: o.modelKey!, settings: bench.settings });
-  let resultsFile: string | undefined;
-  if (o.resultsDir) {
-    resultsFile = path.join(o.resultsDir, `${bench.name}.jsonl`);
-    writeResults(resultsFile, results);
-  }
+  const resultsFile = o.resultsFile ?? (o.resultsDir ? path.join(o.resultsDir, `${bench.name}.jsonl`) : undefined);
+  if (resultsFile) writeResults(resultsFile, results);
   return { benchmark: bench.name, metric, ...score, results, resultsFile, time_s: (Date.now() - started) / 1000, cached: !!hit };
 }
 
@@ -65,9 +64,9 @@ export function evalEvent(outcome: EvalOutcome, step: number, runDir?: string): 
     time_s: outcome.time_s,
   };
   if (outcome.breakdown) ev.breakdown = outcome.breakdown;
-  if (outcome.resultsFile) ev.results_file = runDir ? path.relative(runDir, outcome.resultsFile) : outcome.resultsFile;
+  if (outcome.resultsFile) ev.results_file = runDir ? path.relative(runDir, outcome.resultsFile).split(path.sep).join("/") : outcome.resultsFile;
   return ev;
 }
 
-/** Per-step results directory inside a run: `eval/step-N/`. */
-export const evalResultsDir = (runDir: string, step: number) => path.join(runDir, "eval", `step-${step}`);
+/** A run's per-problem results for one evaluation: `evals/<benchmark>/step-N.jsonl`. */
+export const runResultsFile = (runDir: string, benchmark: string, step: number) => path.join(runDir, "evals", benchmark, `step-${step}.jsonl`);

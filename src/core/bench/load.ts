@@ -55,6 +55,11 @@ export function benchmarkName(s: string): string {
   );
 }
 
+/** The name a benchmark reference will load under (events and summaries key on it). */
+export function benchmarkNameFor(ref: string): string {
+  return findPreset(ref)?.name ?? benchmarkName(path.basename(ref.replace(/^hf:/, "").replace(/[?#].*$/, "").replace(/[:@][\w.-]*$/, "").replace(/[:@][\w.-]*$/, "")));
+}
+
 /** Where a bare name finds a project's own benchmark: examples/bench/NAME.jsonl. */
 export const projectBenchFile = (root: string, name: string) => path.join(root, "examples", "bench", `${name}.jsonl`);
 

@@ -193,7 +193,7 @@ export function buildReport(d: ReportData): Block[] {
       blocks.push({ kind: "paragraph", parts: [`${title(b.name)}, step ${f.from} → step ${f.to}: ${f.gained.length} now right, ${f.lost.length} now wrong.`] });
       blocks.push({ kind: "list", items: [[`Now right: ${ids(f.gained)}`], [`Now wrong: ${ids(f.lost)}`]] });
     }
-    blocks.push({ kind: "paragraph", parts: ["Per-problem responses are in the results files under ", { code: "eval/" }, " in the run directory."] });
+    blocks.push({ kind: "paragraph", parts: ["Per-problem responses are in the results files under ", { code: "evals/" }, " in the run directory."] });
   }
 
   if (d.steps.length) {

@@ -6,7 +6,7 @@ import { referenceAnswer } from "../../../src/core/bench/answers";
 import { rowsToProblems } from "../../../src/core/bench/fields";
 import { readRows } from "../../../src/core/bench/files";
 import { hubOptionsFromEnv } from "../../../src/core/bench/hub";
-import { BenchmarkError, loadBenchmark, parseHubRef } from "../../../src/core/bench/load";
+import { BenchmarkError, benchmarkNameFor, loadBenchmark, parseHubRef } from "../../../src/core/bench/load";
 import { sampleRows, tmp, writeJsonl, writeParquet } from "./fixtures";
 
 const opts = (dir: string) => ({ root: dir, cwd: dir, hub: hubOptionsFromEnv({}, { cacheDir: path.join(dir, "cache") }) });
@@ -140,4 +140,11 @@ test("the shipped synthetic benchmark loads through its preset: 320 problems in 
   assert.deepEqual([...new Set(b.problems.map((p) => p.skill))].sort(), ["arithmetic", "equations", "fractions", "rates"]);
   assert.equal(b.problems[0]!.id, "synthetic-0000");
   assert.equal(b.settings.samples, 1);
+});
+
+test("the name a reference loads under is known before loading", () => {
+  assert.equal(benchmarkNameFor("MATH500"), "math500");
+  assert.equal(benchmarkNameFor("bench/My Set.jsonl"), "my-set");
+  assert.equal(benchmarkNameFor("math-ai/aime25:default@test"), "aime25");
+  assert.equal(benchmarkNameFor("tiny"), "tiny");
 });

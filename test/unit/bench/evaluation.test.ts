@@ -3,7 +3,7 @@ import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { EvalCache, modelFingerprint } from "../../../src/core/bench/evalCache";
-import { evalEvent, evaluateBenchmark } from "../../../src/core/bench/evaluation";
+import { evalEvent, evaluateBenchmark, runResultsFile } from "../../../src/core/bench/evaluation";
 import { AVG_AT_8, GREEDY, PAPER_SYSTEM_PROMPT } from "../../../src/core/bench/presets";
 import { readResults } from "../../../src/core/bench/results";
 import { flips, summarize } from "../../../src/core/bench/scoring";
@@ -114,12 +114,12 @@ test("the training subset is the same problems every time, spread over the set, 
 test("subset evaluation and the eval event: n, metric, breakdown, results path relative to the run", async () => {
   const dir = tmp();
   const { backend } = scriptedBackend(evenSolver);
-  const out = await evaluateBenchmark(bench(), { backend, verifier: mathVerifier, subset: 4, resultsDir: path.join(dir, "eval", "step-20") });
+  const out = await evaluateBenchmark(bench(), { backend, verifier: mathVerifier, subset: 4, resultsFile: runResultsFile(dir, "toy", 20) });
   assert.equal(out.n, 4);
   const ev = evalEvent(out, 20, dir);
   assert.equal(ev.type, "eval");
   assert.equal(ev.step, 20);
-  assert.equal(ev.results_file, path.join("eval", "step-20", "toy.jsonl"));
+  assert.equal(ev.results_file, "evals/toy/step-20.jsonl");
   assert.equal(ev.metric, "acc");
 });
 

@@ -71,7 +71,7 @@ export function writeFixtureRun(dir: string, opts: { model?: string; steps?: num
       });
     }
     if (step % 20 === 0) {
-      const file = step === 0 || step === total ? path.join("eval", `step-${step}`, "math500.jsonl") : undefined;
+      const file = step === 0 || step === total ? `evals/math500/step-${step}.jsonl` : undefined;
       if (file) writeResults(path.join(dir, file), results(step));
       evalAt(step, "math500", "acc", math500(step), 500, file);
     }
