@@ -59,6 +59,7 @@ A model × benchmark × settings scored before is read from the cache, not recom
                    unless --temperature says otherwise)
   --temperature T  sampling temperature (presets: 0 greedy, 0.6 for avg@8)
   --max-tokens N   response token limit (presets: 3072)
+  --batch-size N   sequences per generate call (presets: 64; synthetic: 160)
   --out DIR        where results go (default: .oneshot/evals/<model>)
   --json           print the scores as JSON instead of a table
 ${ENGINE_USAGE}`,
@@ -72,6 +73,7 @@ ${ENGINE_USAGE}`,
           samples: { type: "string" },
           temperature: { type: "string" },
           "max-tokens": { type: "string" },
+          "batch-size": { type: "string" },
           out: { type: "string" },
           json: { type: "boolean", default: false },
           ...engineOptions,
@@ -87,6 +89,7 @@ ${ENGINE_USAGE}`,
         samples: parseCount(values.samples, "--samples"),
         temperature: parseNumber(values.temperature, "--temperature"),
         max_tokens: parseCount(values["max-tokens"], "--max-tokens"),
+        batch_size: parseCount(values["batch-size"], "--batch-size"),
       };
       const benches = await loadBenchmarks(
         names.map((dataset) => ({ dataset, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) })),

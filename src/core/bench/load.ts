@@ -18,6 +18,8 @@ export interface BenchmarkSpec {
   temperature?: number;
   max_tokens?: number;
   system_prompt?: string;
+  /** Sequences per generate call. */
+  batch_size?: number;
   /** Evaluate only the first N problems. */
   limit?: number;
 }
@@ -114,6 +116,7 @@ function applyOverrides(base: EvalSettings, s: BenchmarkSpec): EvalSettings {
   if (s.temperature !== undefined) out.temperature = s.temperature;
   if (s.max_tokens !== undefined) out.max_new_tokens = s.max_tokens;
   if (s.system_prompt !== undefined) out.system_prompt = s.system_prompt;
+  if (s.batch_size !== undefined) out.batch_size = s.batch_size;
   if (out.samples < 1 || !Number.isInteger(out.samples)) throw new BenchmarkError(`samples must be a whole number ≥ 1, not ${out.samples}`);
   return out;
 }

@@ -14,6 +14,7 @@ export const GREEDY: EvalSettings = {
   max_new_tokens: PAPER_MAX_TOKENS,
   system_prompt: PAPER_SYSTEM_PROMPT,
   seed: 0,
+  batch_size: 64,
 };
 
 export const AVG_AT_8: EvalSettings = { ...GREEDY, samples: 8, temperature: 0.6 };
@@ -94,8 +95,9 @@ export const PRESETS: readonly BenchmarkPreset[] = [
     aliases: ["builtin"],
     source: { kind: "file", path: SYNTHETIC_FILE },
     fields: { problem: "problem", answer: "answer", id: "id", skill: "skill" },
-    // The built-in tiny model answers in a few dozen tokens: the cpu-demo preset's response limit (96), so `oneshot eval` reproduces the demo's step-0 row.
-    settings: { ...GREEDY, max_new_tokens: 96 },
+    // The cpu-demo preset's response limit and evaluation batch, so that `oneshot eval` on the
+    // built-in model reproduces the demo's step-0 row exactly.
+    settings: { ...GREEDY, max_new_tokens: 96, batch_size: 160 },
   },
 ];
 

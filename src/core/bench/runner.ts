@@ -40,7 +40,7 @@ export interface RunOptions {
    * each problem once per run, not once per evaluation.
    */
   promptCache?: Map<string, string>;
-  /** Problems per generate call (each brings `samples` sequences). */
+  /** Problems per generate call (each brings `samples` sequences); default from the settings' batch_size. */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -69,7 +69,7 @@ export async function formatPrompts(
 }
 
 export async function scoreProblems(problems: BenchProblem[], settings: EvalSettings, o: RunOptions): Promise<ProblemResult[]> {
-  const batch = Math.max(1, o.batchSize ?? Math.max(1, Math.floor(64 / settings.samples)));
+  const batch = Math.max(1, o.batchSize ?? Math.floor(settings.batch_size / settings.samples));
   const results: ProblemResult[] = [];
   o.onProgress?.(0, problems.length);
   for (let start = 0; start < problems.length; start += batch) {

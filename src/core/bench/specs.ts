@@ -2,7 +2,7 @@
 // matter (`benchmarks:`): a string (preset, file, URL, hub id) or an object with overrides.
 import type { BenchmarkSpec } from "./load";
 
-const NUMBER_KEYS = ["samples", "temperature", "max_tokens", "limit"] as const;
+const NUMBER_KEYS = ["samples", "temperature", "max_tokens", "limit", "batch_size"] as const;
 const STRING_KEYS = ["name", "system_prompt"] as const;
 const FIELD_KEYS = ["problem", "answer", "solution", "id", "skill"] as const;
 

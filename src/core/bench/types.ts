@@ -18,6 +18,11 @@ export interface EvalSettings {
   max_new_tokens: number;
   system_prompt: string;
   seed: number;
+  /**
+   * Sequences per generate call. Part of the protocol, not just speed: batched decoding pads
+   * prompts, and near-ties in greedy decoding can resolve differently with other batch shapes.
+   */
+  batch_size: number;
 }
 
 /** Name of the score a setting produces, as written in `eval` events: "acc" or "avg@k". */
