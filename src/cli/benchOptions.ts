@@ -30,8 +30,9 @@ export function parseDevice(v: string): "auto" | "cpu" | "cuda" {
   throw new UsageError(`--device must be auto, cpu or cuda, not '${v}'`);
 }
 
-export function parseDtype(v: string | undefined, device: string): Dtype {
-  if (v === undefined) return device === "cpu" ? "float32" : "bfloat16";
+/** undefined: the session decides once it knows the device (float32 on CPU, bfloat16 on GPU). */
+export function parseDtype(v: string | undefined): Dtype | undefined {
+  if (v === undefined) return undefined;
   if (v === "bfloat16" || v === "float16" || v === "float32") return v;
   throw new UsageError(`--dtype must be bfloat16, float16 or float32, not '${v}'`);
 }

@@ -99,7 +99,7 @@ ${ENGINE_USAGE}`,
       const seed = parseCount(values.seed, "--seed", 0)!;
       for (const b of benches) b.settings = { ...b.settings, seed };
       const outDir = path.resolve(ctx.cwd, values.out ?? path.join(".oneshot", "evals", ref.label));
-      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype, device), seed, ctx }));
+      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype), seed, ctx }));
       const modelKey = modelFingerprint(ref.model);
       const outcomes: EvalOutcome[] = [];
       let device_: string | undefined;

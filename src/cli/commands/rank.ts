@@ -77,7 +77,7 @@ ${ENGINE_USAGE}`,
         values.refresh,
       );
       bench!.settings = { ...bench!.settings, seed };
-      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype, device), seed, ctx }));
+      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype), seed, ctx }));
       let ranked: RankedProblem[];
       try {
         const outcome = await evaluateBenchmark(bench!, {
