@@ -68,8 +68,13 @@ export async function ensurePythonEnv(opts: PythonEnvOptions): Promise<PythonEnv
     if (!existsSync(py)) throw new PythonEnvError(`Creating the venv did not produce ${py}.`);
   }
   const version = (await capture(py, ["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])).trim();
-  const stamp = hashOf([version, ...requirementFiles.map((f) => readFileSync(f, "utf8"))]);
-  if (existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === stamp) {
+  // The stamp maps each installed requirement file to its hash, so a plain set-up after a --dev
+  // one (a superset) is a no-op, and editing one file reinstalls.
+  const stamp = readStamp(stampFile);
+  const wanted = Object.fromEntries(
+    requirementFiles.map((f) => [path.basename(f), hashOf([version, readFileSync(f, "utf8")])]),
+  );
+  if (Object.entries(wanted).every(([name, hash]) => stamp[name] === hash)) {
     return { python: py, changed: false, pythonVersion: version };
   }
 
@@ -82,7 +87,7 @@ export async function ensurePythonEnv(opts: PythonEnvOptions): Promise<PythonEnv
     log,
     opts.signal,
   );
-  writeFileSync(stampFile, stamp + "\n");
+  writeFileSync(stampFile, JSON.stringify({ ...stamp, ...wanted }, null, 1) + "\n");
   return { python: py, changed: true, pythonVersion: version };
 }
 
@@ -145,6 +150,15 @@ function reachable(host: string, port: number, timeoutMs: number): Promise<boole
     socket.once("connect", () => done(true));
     socket.once("error", () => done(false));
   });
+}
+
+function readStamp(file: string): Record<string, string> {
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, "utf8"));
+    return typeof value === "object" && value !== null ? (value as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
 }
 
 function hashOf(parts: string[]): string {
