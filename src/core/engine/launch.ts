@@ -1,0 +1,27 @@
+// How the controller starts the engine: `python -m oneshot_engine serve` from the engine sources,
+// with the Python chosen as --python, then $ONESHOT_PYTHON, then the project's venv.
+import { existsSync } from "node:fs";
+import type { EngineLaunch } from "./client";
+import { engineEnv, venvPython } from "./pythonEnv";
+
+export interface PythonChoice {
+  python: string;
+  /** Where the choice came from, for messages. */
+  source: "--python" | "ONESHOT_PYTHON" | "venv";
+}
+
+export function choosePython(explicit: string | undefined, env: NodeJS.ProcessEnv, venvDir: string): PythonChoice {
+  if (explicit) return { python: explicit, source: "--python" };
+  if (env.ONESHOT_PYTHON) return { python: env.ONESHOT_PYTHON, source: "ONESHOT_PYTHON" };
+  return { python: venvPython(venvDir), source: "venv" };
+}
+
+/** A sentence explaining why the chosen Python cannot run, or undefined when it exists. */
+export function missingPython(choice: PythonChoice): string | undefined {
+  if (choice.source !== "venv" || existsSync(choice.python)) return undefined;
+  return `The engine's Python environment does not exist yet (${choice.python}): create it with \`oneshot setup\`, or pass --python (or set ONESHOT_PYTHON) to a Python that has the engine's packages`;
+}
+
+export function engineLaunch(python: string, engineDir: string, env: NodeJS.ProcessEnv = process.env): EngineLaunch {
+  return { command: python, args: ["-m", "oneshot_engine", "serve"], env: engineEnv(engineDir, env) };
+}
