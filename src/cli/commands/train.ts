@@ -194,10 +194,12 @@ function report(o: RunOutcome, p: Prepared, ctx: CliContext, seconds: number): v
 /** Re-runs this command as a detached process writing RUN_DIR/controller.log; returns once it runs. */
 async function detach(p: Prepared, args: string[], ctx: CliContext): Promise<number> {
   const childArgs = p.resume ? ["--resume", p.runDir, ...passThrough(args, ["--python"])] : [...withoutFlags(args, ["--detach", "--run-dir", "--runs-root"]), "--run-dir", p.runDir];
-  const script = existsSync(path.join(ctx.installDir, "cli.js")) ? path.join(ctx.installDir, "cli.js") : process.argv[1];
+  // The bundle (dist/cli.js) runs on plain node; from sources, keep the loader flags (e.g. tsx).
+  const bundled = path.join(ctx.installDir, "cli.js");
+  const [script, execArgv] = existsSync(bundled) ? [bundled, []] : [process.argv[1], process.execArgv];
   const files = runFiles(p.runDir);
   const logFd = openSync(files.controllerLog, "a");
-  const child = spawn(process.execPath, [...process.execArgv, script, "train", ...childArgs], {
+  const child = spawn(process.execPath, [...execArgv, script, "train", ...childArgs], {
     cwd: ctx.cwd,
     env: { ...ctx.env, ONESHOT_DETACHED: "1" },
     detached: true,

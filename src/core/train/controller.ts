@@ -104,15 +104,25 @@ export class RunController {
       );
       summary.add(finished);
       writeJsonAtomic(files.summary, summary.build(outcome.status, outcome.error ? { error: outcome.error, hint: outcome.hint } : undefined));
+      // The status changes last, after the engine is gone: a reader seeing it can start a new run at once.
+      await this.cleanUp(verifier);
       writeFileSync(files.status, `${outcome.status}\n`);
       return outcome;
     } finally {
-      this.o.progress?.close();
-      await this.engine?.stop().catch(() => undefined);
-      await verifier?.dispose().catch(() => undefined);
+      await this.cleanUp(verifier);
       events?.close();
       lock.release();
     }
+  }
+
+  private cleaned = false;
+
+  private async cleanUp(verifier: Verifier | undefined): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    this.o.progress?.close();
+    await this.engine?.stop().catch(() => undefined);
+    await verifier?.dispose().catch(() => undefined);
   }
 
   private summaryFor(eventsFile: string): SummaryBuilder {

@@ -42,7 +42,7 @@ test("train runs to completion, prints a summary, and `runs` lists the run", asy
   const code = await train.run(["two.rlvr.md", "--steps", "2", "--run-dir", "out/r", ...common(root)], c);
   assert.equal(code, 0, c.err());
   assert.match(c.out(), /^Run directory: .*out\/r\n/);
-  assert.match(c.out(), /step 2\/2  reward /);
+  assert.match(c.out(), /step 2\/2 {2}reward /);
   assert.match(c.out(), /Run completed: 2\/2 steps in \d+s\./);
   assert.match(c.out(), /tiny acc \d+\.\d% → \d+\.\d% \(best/);
   const runDir = path.join(root, "out/r");
