@@ -88,7 +88,7 @@ type Values = {
 };
 
 function prepare(values: Values, positionals: string[], ctx: CliContext, root: string): Prepared {
-  const choice = choosePython(values.python, ctx.env, defaultVenvDir(root));
+  const choice = choosePython(values.python, ctx.env, defaultVenvDir(root), ctx.cwd);
   const missing = missingPython(choice);
   if (missing) throw new UserError(missing);
 

@@ -1,6 +1,7 @@
 // How the controller starts the engine: `python -m oneshot_engine serve` from the engine sources,
 // with the Python chosen as --python, then $ONESHOT_PYTHON, then the project's venv.
 import { existsSync } from "node:fs";
+import * as path from "node:path";
 import type { EngineLaunch } from "./client";
 import { engineEnv, venvPython } from "./pythonEnv";
 
@@ -10,9 +11,11 @@ export interface PythonChoice {
   source: "--python" | "ONESHOT_PYTHON" | "venv";
 }
 
-export function choosePython(explicit: string | undefined, env: NodeJS.ProcessEnv, venvDir: string): PythonChoice {
-  if (explicit) return { python: explicit, source: "--python" };
-  if (env.ONESHOT_PYTHON) return { python: env.ONESHOT_PYTHON, source: "ONESHOT_PYTHON" };
+export function choosePython(explicit: string | undefined, env: NodeJS.ProcessEnv, venvDir: string, cwd = process.cwd()): PythonChoice {
+  // The engine runs in the run directory: a relative path to a Python must not depend on that.
+  const abs = (p: string) => (p.includes("/") || p.includes("\\") ? path.resolve(cwd, p) : p);
+  if (explicit) return { python: abs(explicit), source: "--python" };
+  if (env.ONESHOT_PYTHON) return { python: abs(env.ONESHOT_PYTHON), source: "ONESHOT_PYTHON" };
   return { python: venvPython(venvDir), source: "venv" };
 }
 

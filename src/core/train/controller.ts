@@ -73,6 +73,11 @@ export class RunController {
     this.engine?.kill();
   }
 
+  /** The engine's process id while it runs (for tests that kill it). */
+  get enginePid(): number | undefined {
+    return this.engine?.pid;
+  }
+
   get stopping(): boolean {
     return this.stopRequest.signal.aborted;
   }
