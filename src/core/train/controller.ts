@@ -219,7 +219,7 @@ export class RunController {
       pid: process.pid,
       engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version },
     });
-    log("info", `${resumeFrom ? `Resuming at step ${startStep}` : "Training"} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${(loaded.params / 1e6).toFixed(1)}M parameters), ${s.steps} steps`);
+    log("info", `${resumeFrom ? `Resuming at step ${startStep}` : "Training"} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
 
     const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { template: s.prompt_template } : {}) });
     if (prompt.tokens > s.max_prompt_tokens) {
@@ -414,4 +414,12 @@ export function savedCheckpoints(events: readonly RunEvent[], runDir: string): S
     byStep.set(e.step, { step: e.step, path: e.path, resumable: resumable || !!prev?.resumable });
   }
   return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** 28320 → "28.3K", 1543714304 → "1.54B". */
+export function formatCount(n: number): string {
+  for (const [unit, size] of [["B", 1e9], ["M", 1e6], ["K", 1e3]] as const) {
+    if (n >= size) return `${(n / size).toPrecision(3).replace(/\.?0+$/, "")}${unit}`;
+  }
+  return String(n);
 }
