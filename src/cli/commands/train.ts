@@ -100,6 +100,7 @@ function prepare(values: Values, positionals: string[], ctx: CliContext, root: s
     const file = runFiles(runDir).config;
     if (!existsSync(file)) throw new UserError(`${runDir} is not a run directory (it has no config.json)`);
     if (observeRunStatus(runDir) === "running") throw new UserError(`The run in ${runDir} is still running; stop it first with \`oneshot stop ${values.resume}\``);
+    if (observeRunStatus(runDir) === "completed") throw new UserError(`The run in ${runDir} already completed all its steps; start a new run to train further (e.g. with \`model:\` set to its last checkpoint)`);
     let config: TrainConfig;
     try {
       config = JSON.parse(readFileSync(file, "utf8")) as TrainConfig;

@@ -70,6 +70,7 @@ test("a crashed run fails readably and --resume continues it", async () => {
   assert.match(r.out(), /Resuming at step 2/);
   assert.match(r.out(), /Run completed: 4\/4 steps/);
   await assert.rejects(train.run(["--resume", "r", "--steps", "9"], ctx(root)), /--resume takes the run directory alone/);
+  await assert.rejects(train.run(["--resume", "r", "--python", FAKE_PYTHON], ctx(root)), /already completed all its steps/);
 });
 
 test("a missing engine environment points at `oneshot setup`", async () => {
