@@ -153,7 +153,7 @@ export function parseExample(rawText: string, file: string): ParseResult {
       const src: string[] = [];
       for (let k = l + 1; k < end; k++) src.push(lines.lineText(k));
       verifierSource = src.join("\n");
-      if (!verifierSource.trim()) lineError(l, "The verifier block is empty: write a function `verify(response, answer)` in it, or remove the block");
+      if (!verifierSource.trim()) lineError(l, "The verifier block is empty: write `export default (response, answer, helpers) => …` returning a reward in [0, 1], or remove the block");
     }
     l = end;
   }
