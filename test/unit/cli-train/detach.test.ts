@@ -65,3 +65,28 @@ test("--detach outlives the command, `runs` shows it running, `stop` checkpoints
   assert.equal(await stopCommand.run([runDir], s2), 0);
   assert.equal(s2.out(), "The run is not running (stopped).\n");
 });
+
+test("a controller killed with SIGKILL shows as interrupted and can be resumed", async () => {
+  const { root } = project();
+  const bench = path.join(root, "examples/bench/tiny.jsonl");
+  const train = createTrainCommand({ createVerifier: boxedVerifier });
+  const c = ctx(root, { FAKE_ENGINE_DELAY_MS: "100" });
+  const args = ["two.rlvr.md", "--detach", "--preset", "cpu-demo", "--steps", "6", "--python", FAKE_PYTHON, "--set", "model=fake", "--set", `eval_benchmarks=[${bench}]`, "--set", "checkpoint_every=1", "--set", "eval_every=0"];
+  assert.equal(await train.run(args, c), 0, c.err());
+  const runDir = c.out().trim();
+  const pid = readPid(runDir)!;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !eventsOf(runDir).some((e) => e.type === "checkpoint")) await new Promise((r) => setTimeout(r, 50));
+  process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 50 && isPidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(observeRunStatus(runDir), "interrupted");
+  const l = ctx(root);
+  await runsCommand.run([], l);
+  assert.match(l.out(), /-two\s+interrupted\s+/);
+
+  const r = ctx(root);
+  assert.equal(await train.run(["--resume", runDir, "--python", FAKE_PYTHON], r), 0, r.err());
+  assert.match(r.out(), /Run completed: 6\/6 steps/);
+  const started = eventsOf(runDir).filter((e) => e.type === "run_started");
+  assert.ok(started[1]?.type === "run_started" && started[1].resumed && started[1].start_step >= 1);
+});
