@@ -50,7 +50,7 @@ const paper: TrainSettings = {
   eval_batch_size: 64,
   checkpoint_every: 100,
   keep_checkpoints: 3,
-  log_rollouts: 16,
+  log_rollouts: 8,
   verifier_timeout_ms: 2000,
 };
 
@@ -112,7 +112,7 @@ const cpuDemo: TrainSettings = {
   eval_batch_size: 32,
   checkpoint_every: 10,
   keep_checkpoints: 2,
-  log_rollouts: 16,
+  log_rollouts: 8,
 };
 
 export const PRESETS: Readonly<Record<PresetName, Readonly<TrainSettings>>> = {
