@@ -26,5 +26,7 @@ export function missingPython(choice: PythonChoice): string | undefined {
 }
 
 export function engineLaunch(python: string, engineDir: string, env: NodeJS.ProcessEnv = process.env): EngineLaunch {
-  return { command: python, args: ["-m", "oneshot_engine", "serve"], env: engineEnv(engineDir, env) };
+  // Spinning OpenMP threads make torch 10-20x slower on a CPU shared with other work (measured by
+  // the synthetic-data work: 69 s instead of 5 s for one generation); waiting passively costs nothing on GPU runs.
+  return { command: python, args: ["-m", "oneshot_engine", "serve"], env: { OMP_WAIT_POLICY: "PASSIVE", ...engineEnv(engineDir, env) } };
 }

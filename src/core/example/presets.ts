@@ -83,34 +83,38 @@ const local: TrainSettings = {
 };
 
 /**
- * `cpu-demo`: the built-in tiny model (examples/models/tiny-math) on the synthetic benchmark, so the
- * whole product can be tried on a laptop CPU in minutes. Provisional numbers: the synthetic-data
- * work reports tuned hyperparameters. Short responses, small batches, fp32 (no master copy needed),
- * no KL (no reference model to hold), a higher lr because the model is tiny.
+ * `cpu-demo`: the built-in tiny model (examples/models/tiny-math, 1.86M parameters) on the synthetic
+ * benchmark, so the whole product can be tried on a laptop CPU in minutes. The numbers are the
+ * synthetic-data work's tuned demo setting (engine/oneshot_engine/synthetic/README.md): 40 steps,
+ * 4 copies × 8 rollouts, temperature 1.0, 96 new tokens, AdamW lr 1e-4 (wd 0.01, clip 1.0),
+ * entropy 0.001, no KL, token-mean, greedy evaluation on all 320 problems at steps 0, 20 and 40.
+ * With it, one equations example lifts the benchmark from 37.5% to ~74% (lr 1e-3 collapses the
+ * model; 2e-4 slowly erodes it after saturation). fp32 throughout, so no master copy is needed.
  */
 const cpuDemo: TrainSettings = {
   ...paper,
   model: "examples/models/tiny-math",
-  steps: 30,
+  steps: 40,
   prompt_copies: 4,
-  rollouts: 4,
+  rollouts: 8,
   temperature: 1,
   max_prompt_tokens: 256,
-  max_response_tokens: 48,
+  max_response_tokens: 96,
   lr: 1e-4,
-  weight_decay: 0,
+  weight_decay: 0.01,
   fp32_master: false,
   kl_coef: 0,
-  entropy_coef: 0,
-  micro_batch_size: 16,
+  entropy_coef: 0.001,
+  micro_batch_size: 32,
   dtype: "float32",
   device: "cpu",
   gradient_checkpointing: false,
-  eval_every: 10,
+  seed: 0,
+  eval_every: 20,
   eval_benchmarks: ["synthetic"],
-  eval_subset: 64,
-  eval_batch_size: 32,
-  checkpoint_every: 10,
+  eval_subset: null,
+  eval_batch_size: 160,
+  checkpoint_every: 20,
   keep_checkpoints: 2,
   log_rollouts: 8,
 };
