@@ -23,7 +23,7 @@ test("on a TTY one line is redrawn in place, with log lines above it", () => {
   const t = text();
   assert.ok(t.startsWith("\r\x1b[2Kstep 3/30  reward 0.625  acc 0.62  len 41  812 tok/s  3.1s/step  ETA 1m35s"));
   assert.match(t, /\[generating\]/);
-  assert.match(t, /\r\x1b\[2Kwarn: slow\n\r\x1b\[2Kstep 3\/30/);
+  assert.ok(t.includes("\r\x1b[2Kwarn: slow\n\r\x1b[2Kstep 3/30"));
   assert.ok(t.endsWith("\n"));
 });
 
@@ -33,7 +33,7 @@ test("without a TTY each step is a plain timestamped line and phases are silent"
   p.step(step, undefined);
   p.phase("generating");
   p.close();
-  assert.match(text(), /^\d{4}-\d\d-\d\dT[\d:.]+Z step 3\/30  reward 0\.625  acc 0\.62  len 41  812 tok\/s  3\.1s\/step\n$/);
+  assert.match(text(), /^\d{4}-\d\d-\d\dT[\d:.]+Z step 3\/30 {2}reward 0\.625 {2}acc 0\.62 {2}len 41 {2}812 tok\/s {2}3\.1s\/step\n$/);
 });
 
 test("durations read naturally", () => {
