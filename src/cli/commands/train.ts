@@ -12,6 +12,7 @@ import type { RunSummary } from "../../core/run/events";
 import { RunController, type RunOutcome } from "../../core/train/controller";
 import { createProgress, formatDuration } from "../../core/train/progress";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../../core/verifier/api";
+import { createVerifier } from "../../core/verifier/index";
 import type { CliContext, Command } from "../command";
 import { UsageError, UserError } from "../command";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
@@ -76,6 +77,8 @@ export function createTrainCommand(deps: TrainDeps): Command {
     },
   };
 }
+
+export const trainCommand: Command = createTrainCommand({ createVerifier });
 
 type Values = {
   preset?: string;
@@ -144,7 +147,8 @@ async function attached(p: Prepared, ctx: CliContext, deps: TrainDeps): Promise<
     config: p.config,
     runDir: p.runDir,
     engine: engineLaunch(p.python, engineDir(p.root), ctx.env),
-    createVerifier: deps.createVerifier,
+    // Custom verifiers run in the sandbox bundle shipped beside the CLI (as in `oneshot verify`).
+    createVerifier: (spec, o) => deps.createVerifier(spec, { sandboxPath: ctx.env.ONESHOT_VERIFIER_SANDBOX ?? path.join(ctx.installDir, "verifier-sandbox.cjs"), ...o }),
     projectRoot: p.root,
     resume: p.resume,
     progress,

@@ -46,6 +46,7 @@ export interface TrainSettings {
   checkpoint_every: number;
   keep_checkpoints: number;
   log_rollouts: number;
+  boxed_only: boolean;
   verifier_timeout_ms: number;
 }
 

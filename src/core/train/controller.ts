@@ -98,7 +98,7 @@ export class RunController {
       events = new EventLogWriter(files.events);
       const log = this.logger(events);
       try {
-        verifier = this.o.createVerifier(config.example.verifier, { timeoutMs: config.settings.verifier_timeout_ms });
+        verifier = this.o.createVerifier(config.example.verifier, { timeoutMs: config.settings.verifier_timeout_ms, boxedOnly: config.settings.boxed_only });
         outcome = await this.train(events, summary, verifier, log);
       } catch (e) {
         outcome = this.failure(e, summary.stepsDone, log);
