@@ -34,7 +34,7 @@ function readJson<T>(file: string): T | undefined {
 /** What `oneshot runs` shows for one run directory. */
 export function describeRun(dir: string): RunListing {
   const files = runFiles(dir);
-  const config = readJson<TrainConfig>(files.config);
+  const config = runConfig(dir);
   // summary.json is refreshed every step; replay the log only when it is missing (a crash before step 1).
   const summary: RunSummary | undefined =
     readJson<RunSummary>(files.summary) ?? (config ? SummaryBuilder.fromEvents(readEvents(files.events).events, config.run_id, config.settings.steps).build("running") : undefined);
@@ -53,13 +53,27 @@ export function describeRun(dir: string): RunListing {
   };
 }
 
+/** The run's config.json, or undefined when the folder's config.json is something else (e.g. a model's). */
+function runConfig(dir: string): TrainConfig | undefined {
+  const c = readJson<TrainConfig>(runFiles(dir).config);
+  return c && c.version === 1 && typeof c.settings === "object" && c.settings !== null && typeof c.example === "object" ? c : undefined;
+}
+
 export function listRuns(root: string): RunListing[] {
   if (!existsSync(root)) return [];
   return readdirSync(root)
     .map((name) => path.join(root, name))
-    .filter((d) => statSync(d).isDirectory() && (existsSync(runFiles(d).config) || existsSync(runFiles(d).status)))
+    .filter((d) => isDir(d) && (runConfig(d) !== undefined || observeRunStatus(d) !== undefined))
     .sort()
     .map(describeRun);
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export const runsCommand: Command = {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { choosePython, engineLaunch, missingPython } from "../../core/engine/launch";
@@ -127,6 +127,7 @@ function prepare(values: Values, positionals: string[], ctx: CliContext, root: s
   if (values["run-dir"]) {
     runDir = path.resolve(ctx.cwd, values["run-dir"]);
     if (holdsRun(runDir)) throw new UserError(`${runDir} already holds a run: continue it with \`oneshot train --resume ${values["run-dir"]}\` or choose another --run-dir`);
+    mkdirSync(runDir, { recursive: true });
   } else {
     runDir = "";
   }

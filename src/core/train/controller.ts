@@ -172,9 +172,10 @@ export class RunController {
     if (this.o.resume) {
       const saved = savedCheckpoints(readEvents(files.events).events, runDir);
       keeper.restore(saved, summary.bestStep() ?? undefined);
+      // Without a checkpoint (stopped or failed before the first one) the run starts over from the
+      // base model: its last checkpoint, so to speak, is step 0.
       resumeFrom = keeper.lastResumable;
-      if (!resumeFrom) throw new RunFailure(`The run in ${runDir} has no checkpoint to resume from`, "Start a new run instead; checkpoints are saved every checkpoint_every steps.");
-      startStep = resumeFrom.step;
+      startStep = resumeFrom?.step ?? 0;
     }
 
     const engineLog = files.engineLog;
@@ -215,11 +216,12 @@ export class RunController {
       preset: config.preset,
       total_steps: s.steps,
       start_step: startStep,
-      resumed: !!resumeFrom,
+      resumed: !!this.o.resume,
       pid: process.pid,
       engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version },
     });
-    log("info", `${resumeFrom ? `Resuming at step ${startStep}` : "Training"} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
+    const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";
+    log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
 
     const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { template: s.prompt_template } : {}) });
     if (prompt.tokens > s.max_prompt_tokens) {
@@ -261,7 +263,8 @@ export class RunController {
     };
 
     const evalEvery = benches.length ? s.eval_every : 0;
-    if (evalEvery > 0 && !resumeFrom && !this.stopping) await evalAt(0);
+    const hasInitialEval = benches.every((b) => summary.build("running").benchmarks[b.benchmark.name]?.initial != null);
+    if (evalEvery > 0 && startStep === 0 && !hasInitialEval && !this.stopping) await evalAt(0);
 
     let done = startStep;
     const stepTimes: number[] = [];

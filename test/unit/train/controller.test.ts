@@ -148,3 +148,17 @@ test("a second controller cannot take a directory in use", async () => {
   c.forceStop();
   assert.equal((await running).status, "stopped");
 });
+
+test("resuming a run that failed before its first checkpoint starts over from the base model", async () => {
+  const { root, example } = project();
+  const runDir = path.join(root, "runs", "r7");
+  const cfg = config(root, example, ["checkpoint_every=0", "eval_every=0"]);
+  const first = await new RunController({ config: cfg, runDir, engine: fakeEngine({ FAKE_ENGINE_CRASH_AT_TRAIN: "2" }), createVerifier: boxedVerifier, projectRoot: root }).run();
+  assert.equal(first.status, "failed");
+  assert.equal(first.steps_done, 1);
+  const second = await new RunController({ config: cfg, runDir, engine: fakeEngine(), createVerifier: boxedVerifier, projectRoot: root, resume: true }).run();
+  assert.deepEqual(second, { status: "completed", steps_done: 3 });
+  const started = eventsOf(runDir).filter((e) => e.type === "run_started");
+  assert.ok(started[1].type === "run_started" && started[1].resumed && started[1].start_step === 0);
+  assert.ok(eventsOf(runDir).some((e) => e.type === "log" && /Starting over \(no checkpoint to resume from\)/.test(e.message)));
+});
