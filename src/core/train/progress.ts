@@ -53,8 +53,9 @@ export function createProgress(out: NodeJS.WritableStream & { isTTY?: boolean; c
   }
   let live = "";
   let phase = "";
-  const width = () => Math.max(20, (out.columns ?? 100) - 1);
-  const draw = () => out.write(`\r\x1b[2K${(phase ? `${live}  [${phase}]` : live).slice(0, width())}`);
+  // A pty may report 0 columns (e.g. under `script`): then assume a common width.
+  const width = () => Math.max(20, (out.columns || 100) - 1);
+  const draw = () => out.write(`\r\x1b[2K${(phase ? (live ? `${live}  [${phase}]` : `[${phase}]`) : live).slice(0, width())}`);
   const above = (s: string) => {
     out.write(`\r\x1b[2K${s}\n`);
     draw();
