@@ -287,7 +287,8 @@ export class RunController {
       writeJsonAtomic(files.summary, summary.build("running"));
     }
 
-    if (this.stopping) {
+    // A stop that arrives during the last step's evaluation still leaves a completed run.
+    if (this.stopping && done < s.steps) {
       if (done > startStep && keeper.lastResumable?.step !== done) await checkpoint(done, "stop");
       return { status: "stopped", steps_done: done };
     }
