@@ -67,8 +67,11 @@ const paper: TrainSettings = {
  *   activation peak; gradients accumulate, so the update is the same as one big batch.
  * - eval every 50 steps on a 200-problem subset keeps evaluation under ~10% of the time.
  * Memory arithmetic (1.54 B parameters): bf16 weights 3.1 GB + fp32 master 6.2 GB + AdamW moments
- * 12.3 GB = 21.6 GB before activations. That only fits in 24 GB if the engine keeps the optimizer
- * state compactly (bf16 moments, 8-bit, or CPU offload); with plain fp32 AdamW use a 0.5B model.
+ * 12.3 GB = 21.6 GB before activations. The engine today keeps plain fp32 AdamW state, and its
+ * smoke test measured a 34.6 GB peak for a 1.5B train step with gradient checkpointing
+ * (bench/results/engine-smoke-gc-2026-11-22.json, H200), so this preset fits 24 GB only once the
+ * engine keeps optimizer state compactly (bf16/8-bit moments or CPU offload); until then use a
+ * smaller model on such a GPU (e.g. --set model=Qwen/Qwen2.5-0.5B-Instruct).
  */
 const local: TrainSettings = {
   ...paper,
