@@ -9,6 +9,7 @@ logits never exist at once (150k vocabularies).
 from __future__ import annotations
 
 import math
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -196,10 +197,14 @@ def activation_bytes_per_token(model: Transformer) -> tuple[int, int]:
 
 
 def memory_headroom(device: torch.device) -> float:
-    """Bytes the caching allocator can still hand out (free device memory, the process cap respected)."""
+    """Bytes the caching allocator can still hand out: free device memory, within the process's memory
+    fraction and ONESHOT_MEMORY_LIMIT_GB (a smaller card's budget on a bigger one) when set."""
     free, total = torch.cuda.mem_get_info(device)
     getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
     cap = total * getter(device) if getter is not None else total
+    limit_gb = os.environ.get("ONESHOT_MEMORY_LIMIT_GB")
+    if limit_gb:
+        cap = min(cap, float(limit_gb) * 1024**3)
     reserved, allocated = torch.cuda.memory_reserved(device), torch.cuda.memory_allocated(device)
     return min(free + reserved - allocated, cap - allocated)
 
