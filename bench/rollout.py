@@ -69,6 +69,62 @@ def run_hf(hf: Any, prompt: list[int], batch: int, new: int) -> float:
     return secs
 
 
+def profile_decode(model: Transformer, prompt: list[int], batch: int, new: int) -> dict[str, Any]:
+    """Where a decode step's time goes: graph replay time per step against the sum of its kernels' time,
+    and the kernels grouped by kind, at the middle attention length."""
+    from oneshot_engine.decode import Sampler
+    from torch.profiler import ProfilerActivity, profile
+
+    run_ours(model, prompt, batch, new, seed=9)  # leaves the runner and its graphs in place
+    runner = model._decode_runner  # type: ignore[attr-defined]
+    sampler = Sampler(greedy=False, top_k=0, top_p=1.0)
+    col = len(prompt) + new // 2
+    length = -(-(col + 1) // 128) * 128
+    reps = 20
+
+    def replay() -> None:
+        runner.col.fill_(col)
+        for _ in range(reps):
+            runner.run_step(batch, length, sampler, None)
+
+    replay()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    replay()
+    end.record()
+    end.synchronize()
+    step_ms = start.elapsed_time(end) / reps
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        replay()
+        torch.cuda.synchronize()
+    groups: dict[str, list[float]] = {}
+    kernels = []
+    for e in prof.key_averages():
+        if e.device_time_total <= 0:
+            continue
+        name = e.key.lower()
+        kind = (
+            "gemm" if any(k in name for k in ("gemm", "cutlass", "sm90", "xmma", "matmul")) else
+            "attention" if any(k in name for k in ("fmha", "attention", "flash", "efficient")) else
+            "fused (triton)" if "triton" in name else
+            "sampling noise" if "exponential" in name or "philox" in name else "other"
+        )
+        g = groups.setdefault(kind, [0.0, 0.0])
+        g[0] += e.device_time_total / 1e3 / reps
+        g[1] += e.count / reps
+        kernels.append((e.device_time_total / 1e3 / reps, e.count / reps, e.key[:80]))
+    kernels.sort(reverse=True)
+    total = sum(g[0] for g in groups.values())
+    return {
+        "at_keys": length,
+        "graph_ms_per_step": round(step_ms, 3),
+        "kernel_ms_per_step": round(total, 3),
+        "kernels_per_step": round(sum(g[1] for g in groups.values()), 1),
+        "by_kind_ms": {k: round(v[0], 3) for k, v in sorted(groups.items(), key=lambda kv: -kv[1][0])},
+        "top_kernels": [{"ms": round(t, 3), "per_step": round(c, 1), "name": n} for t, c, n in kernels[:12]],
+    }
+
+
 def greedy_agreement(model: Transformer, hf: Any, prompt: list[int], new: int) -> dict[str, float]:
     """Fraction of equal greedy tokens: ours (fast) vs HF, and ours fast vs ours eager."""
     sp = SamplingParams(n=2, temperature=0.0, max_new_tokens=new, ignore_eos=True)
@@ -96,6 +152,8 @@ def main() -> int:
     ap.add_argument("--new-tokens", type=int, default=1024)
     ap.add_argument("--attn", default="sdpa", help="decode attention variants to time, comma-separated: sdpa,bmm")
     ap.add_argument("--skip-hf", action="store_true")
+    ap.add_argument("--hf-warmup", choices=["full", "first", "short"], default="full")
+    ap.add_argument("--profile", action="store_true", help="kernel breakdown of one decode step (CUDA)")
     ap.add_argument("--commit", default=None)
     args = ap.parse_args()
 
@@ -140,7 +198,6 @@ def main() -> int:
         ok = [a for a in variants if "warm_s" in variants[a]]
         best = min(ok, key=lambda a: min(variants[a]["warm_s"]))
         ours_s = min(variants[best]["warm_s"])
-        release_runner(model)
         roof = roofline_s(model, batch, args.prompt_len, args.new_tokens, ceil)
         rec.update(
             ours_variants=variants,
@@ -151,9 +208,18 @@ def main() -> int:
             roofline_s=round(roof, 3),
             roofline_fraction=round(roof / ours_s, 4),
         )
+        if args.profile and device.type == "cuda":
+            rec["ours_profile"] = profile_decode(model, prompt, batch, args.new_tokens)
+        release_runner(model)
         if not args.skip_hf:
-            run_hf(hf, prompt, batch, 8)  # warm-up
+            # Warm means a first run of the same length: HF's growing cache allocates new block sizes
+            # all through its first long run (measured here: 61 ms/step on a first run, 24 the next).
+            # "first": only the first batch warms at full length; its cached blocks serve smaller batches.
+            full = args.hf_warmup == "full" or (args.hf_warmup == "first" and not rows)
+            warm_tokens = args.new_tokens if full else 8
+            warmup = run_hf(hf, prompt, batch, warm_tokens)
             hf_s = run_hf(hf, prompt, batch, args.new_tokens)
+            rec["hf_warmup"] = {"new_tokens": warm_tokens, "s": round(warmup, 3), "mode": args.hf_warmup}
             rec.update(
                 hf_s=round(hf_s, 3),
                 hf_tokens_per_s=round(tokens / hf_s, 1),

@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from .fused import argmax, kernels
 from .model import Transformer
 
 # Cache columns per attention-length bucket: each step attends to at most this many unwritten columns.
@@ -38,67 +38,6 @@ def batch_buckets(limit: int) -> list[int]:
                 return [*out, limit]
             out.append(v)
         p *= 2
-
-
-# ---------------------------------------------------------------------------------------------------
-# Fused elementwise helpers. On CUDA they go through torch.compile (one kernel each instead of 3–8);
-# on the CPU, or when compilation is off or fails, they run eagerly with identical math.
-
-
-def _rms_norm(x: torch.Tensor, w: torch.Tensor, eps: float) -> torch.Tensor:
-    dtype = x.dtype
-    xf = x.float()
-    xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
-    return w * xf.to(dtype)
-
-
-def _add_rms_norm(x: torch.Tensor, r: torch.Tensor, w: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    s = x + r
-    return s, _rms_norm(s, w, eps)
-
-
-def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    x1, x2 = x.chunk(2, dim=-1)
-    return x * cos + torch.cat((-x2, x1), dim=-1) * sin
-
-
-def _silu_mul(g: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    return F.silu(g) * u
-
-
-def sample_exp(logits: torch.Tensor, noise: torch.Tensor, inv_temp: torch.Tensor) -> torch.Tensor:
-    """Exponential race: argmax(p / E), E ~ Exp(1) per entry, draws from softmax(logits / T) exactly."""
-    probs = (logits.float() * inv_temp).softmax(-1)
-    return (probs / noise).argmax(-1)
-
-
-def _argmax(logits: torch.Tensor) -> torch.Tensor:
-    return logits.argmax(-1)
-
-
-@dataclass
-class Kernels:
-    rms_norm: Callable[..., torch.Tensor]
-    add_rms_norm: Callable[..., tuple[torch.Tensor, torch.Tensor]]
-    rope: Callable[..., torch.Tensor]
-    silu_mul: Callable[..., torch.Tensor]
-    sample_exp: Callable[..., torch.Tensor]
-    compiled: bool
-
-
-EAGER = Kernels(_rms_norm, _add_rms_norm, _rope, _silu_mul, sample_exp, compiled=False)
-_compiled: Kernels | None = None
-
-
-def kernels(device: torch.device) -> Kernels:
-    """Compiled helpers on CUDA unless ONESHOT_COMPILE=0; eager ones otherwise."""
-    global _compiled
-    if device.type != "cuda" or os.environ.get("ONESHOT_COMPILE", "1") == "0":
-        return EAGER
-    if _compiled is None:
-        c = lambda f: torch.compile(f, dynamic=True, fullgraph=True)  # noqa: E731
-        _compiled = Kernels(c(_rms_norm), c(_add_rms_norm), c(_rope), c(_silu_mul), c(sample_exp), compiled=True)
-    return _compiled
 
 
 def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
@@ -214,7 +153,7 @@ class DecodeRunner:
 
     def _sample(self, logits: torch.Tensor, b: int, sampler: Sampler) -> torch.Tensor:
         if sampler.greedy:
-            return _argmax(logits)
+            return argmax(logits)
         if sampler.top_k > 0 or sampler.top_p < 1.0:
             logits = filter_logits(logits, sampler.top_k, sampler.top_p)
         return self.k_.sample_exp(logits, self.noise[:b], self.inv_temp)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits, runner_for, sample_exp
+from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits, runner_for
+from .fused import sample_exp
 from .model import KVCache, Transformer
 from .tokenizer import TextTokenizer
 
