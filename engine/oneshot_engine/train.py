@@ -221,12 +221,16 @@ def layers_to_checkpoint(model: Transformer, batch: RolloutBatch, micro: int) ->
     # Room for the logits chunks of the loss, the fp32 gradient buffers created in the first backward
     # and allocator slack.
     reserve = 4 * LOGITS_CHUNK_BYTES + 4 * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
-    budget = memory_headroom(device) - reserve
+    return layers_that_fit(tokens, full, ckpt, layers, memory_headroom(device) - reserve)
+
+
+def layers_that_fit(tokens: int, full: int, ckpt: int, layers: int, budget: float) -> int:
+    """Fewest leading layers to checkpoint so `tokens` tokens' activations fit in `budget` bytes, when a
+    layer keeps `full` bytes per token and a checkpointed one only `ckpt`."""
     need = tokens * full * layers
     if need <= budget:
         return 0
-    saved_per_layer = tokens * (full - ckpt)
-    return min(layers, math.ceil((need - budget) / saved_per_layer))
+    return min(layers, math.ceil((need - budget) / (tokens * (full - ckpt))))
 
 
 def peak_memory_gb(device: torch.device) -> float:
