@@ -1,7 +1,13 @@
 import type { Command } from "../command";
+import { openEngineSession } from "../engineSession";
+import { createEvalCommand } from "./eval";
+import { createRankCommand } from "./rank";
 import { reportCommand } from "./report";
+import { runsCommand } from "./runs";
 import { setupCommand } from "./setup";
+import { stopCommand } from "./stop";
+import { trainCommand } from "./train";
 import { verifyCommand } from "./verify";
 
 /** Every `oneshot` subcommand, in the order `oneshot --help` lists them. */
-export const commands: Command[] = [setupCommand, verifyCommand, reportCommand];
+export const commands: Command[] = [setupCommand, trainCommand, runsCommand, stopCommand, verifyCommand, createEvalCommand(openEngineSession), reportCommand, createRankCommand(openEngineSession)];
