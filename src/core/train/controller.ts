@@ -15,9 +15,11 @@ import type { CheckpointEvent, EvalEvent, LogLevel, RolloutRecord, RunEvent, Run
 import { acquireRunLock, type RunLock } from "../run/lock";
 import { checkpointDir, runFiles } from "../run/runDir";
 import { SummaryBuilder, supersede, writeJsonAtomic } from "../run/summary";
+import { EvalCache, modelFingerprint } from "../bench/evalCache";
+import { defaultCacheRoot, hubOptionsFromEnv } from "../bench/hub";
+import { BenchmarkError, benchmarkNameFor, classify, loadBenchmark } from "../bench/load";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../verifier/api";
 import { groupAdvantages } from "./advantages";
-import { benchmarkName, BenchmarkError, loadBenchmark, locateBenchmark, subset } from "./benchmarks";
 import { CheckpointKeeper, type SavedCheckpoint } from "./checkpoints";
 import { chatMessages, evaluate, prepareBenchmark, type PreparedBenchmark } from "./evaluate";
 import { mean, reflectionRate, spreadSample, std } from "./metrics";
@@ -132,7 +134,7 @@ export class RunController {
 
   private summaryFor(eventsFile: string): SummaryBuilder {
     const { config } = this.o;
-    const primary = config.settings.eval_benchmarks[0] !== undefined ? benchmarkName(config.settings.eval_benchmarks[0]) : undefined;
+    const primary = config.settings.eval_benchmarks[0] !== undefined ? benchmarkNameFor(config.settings.eval_benchmarks[0]) : undefined;
     if (!this.o.resume) return new SummaryBuilder(config.run_id, config.settings.steps, primary);
     return SummaryBuilder.fromEvents(readEvents(eventsFile).events, config.run_id, config.settings.steps, primary);
   }
@@ -228,24 +230,31 @@ export class RunController {
       throw new RunFailure(`The formatted prompt has ${prompt.tokens} tokens, more than max_prompt_tokens (${s.max_prompt_tokens})`, "Shorten the problem or system prompt, or raise max_prompt_tokens.");
     }
 
-    const benches = await this.prepareBenchmarks(engine, log);
-    const evalAt = async (step: number): Promise<boolean> => {
+    const benches = await this.prepareBenchmarks(log);
+    // Benchmarks are graded by the built-in math verifier whatever the example's own verifier is,
+    // exactly as `oneshot eval` grades them (a built-in verifier holds no process to dispose).
+    const evalVerifier = this.o.createVerifier({ kind: "math" }, { timeoutMs: s.verifier_timeout_ms });
+    const evalCache = new EvalCache(path.join(defaultCacheRoot(process.env), "evals"));
+    const evalAt = async (step: number, full: boolean): Promise<boolean> => {
       let newBest = false;
       for (const bench of benches) {
         const e = await evaluate({
           engine,
-          verifier,
+          verifier: evalVerifier,
           bench,
           settings: s,
           step,
           runDir,
+          full,
+          // At step 0 the weights are the base model's: its score is shared across runs.
+          ...(step === 0 ? { cache: evalCache, modelKey: modelFingerprint(s.model) } : {}),
           signal: this.stopRequest.signal,
           onProgress: (done, total) => this.o.progress?.phase(`eval ${bench.benchmark.name} ${done}/${total}`),
         });
         if (!e) return false;
-        const full = events.append(e);
-        if (summary.onEval(full as EvalEvent)) newBest = true;
-        this.o.progress?.eval(full as EvalEvent);
+        const written = events.append(e) as EvalEvent;
+        if (summary.onEval(written)) newBest = true;
+        this.o.progress?.eval(written);
       }
       writeJsonAtomic(files.summary, summary.build("running"));
       return newBest;
@@ -264,7 +273,7 @@ export class RunController {
 
     const evalEvery = benches.length ? s.eval_every : 0;
     const hasInitialEval = benches.every((b) => summary.build("running").benchmarks[b.benchmark.name]?.initial != null);
-    if (evalEvery > 0 && startStep === 0 && !hasInitialEval && !this.stopping) await evalAt(0);
+    if (evalEvery > 0 && startStep === 0 && !hasInitialEval && !this.stopping) await evalAt(0, true);
 
     let done = startStep;
     const stepTimes: number[] = [];
@@ -280,7 +289,8 @@ export class RunController {
       this.o.progress?.step(stepEvent, mean(recent) * (s.steps - step));
 
       const last = step === s.steps;
-      const newBest = evalEvery > 0 && (step % evalEvery === 0 || last) ? await evalAt(step) : false;
+      // The subset in between; the whole set at the end, to compare with step 0.
+      const newBest = evalEvery > 0 && (step % evalEvery === 0 || last) ? await evalAt(step, last) : false;
       if (newBest) keeper.setBest(step);
       if ((s.checkpoint_every > 0 && step % s.checkpoint_every === 0) || last) await checkpoint(step, last ? "final" : "interval");
       else if (newBest) await checkpoint(step, "best");
@@ -295,23 +305,32 @@ export class RunController {
     return { status: "completed", steps_done: done };
   }
 
-  private async prepareBenchmarks(engine: EngineClient, log: ReturnType<RunController["logger"]>): Promise<PreparedBenchmark[]> {
+  private async prepareBenchmarks(log: ReturnType<RunController["logger"]>): Promise<PreparedBenchmark[]> {
     const { config, projectRoot } = this.o;
     const s = config.settings;
     if (s.eval_every === 0) return [];
-    const where = { exampleDir: path.dirname(config.example.file), projectRoot };
+    const exampleDir = path.dirname(config.example.file);
+    const hub = hubOptionsFromEnv(process.env, { onProgress: (m) => this.o.progress?.phase(m) });
     const out: PreparedBenchmark[] = [];
     for (const ref of s.eval_benchmarks) {
-      // A missing named benchmark (e.g. math500 before it is downloaded) must not stop training;
-      // a path that does not exist is a mistake in the file and fails the run.
-      if (!ref.includes("/") && !ref.endsWith(".jsonl") && !locateBenchmark(ref, where)) {
-        log("warn", `No benchmark named '${ref}' (expected examples/bench/${ref}.jsonl): training without evaluating on it`);
-        continue;
+      // Relative paths are looked up next to the example, then in the project.
+      const cwd = existsSync(path.resolve(exampleDir, ref)) || !existsSync(path.resolve(projectRoot, ref)) ? exampleDir : projectRoot;
+      try {
+        this.o.progress?.phase(`preparing ${ref}`);
+        out.push(prepareBenchmark(await loadBenchmark(ref, { root: projectRoot, cwd, hub }), s));
+      } catch (e) {
+        // A benchmark that cannot be had now (math500 offline and not cached, an unknown name)
+        // must not stop training; a file that is not there is a mistake in the example.
+        if (!(e instanceof BenchmarkError)) throw e;
+        let isFile = false;
+        try {
+          isFile = classify(ref, { root: projectRoot, cwd }).source.kind === "file";
+        } catch {
+          isFile = false;
+        }
+        if (isFile) throw e;
+        log("warn", `Training without evaluating on '${ref}': ${e.message}`);
       }
-      const b = loadBenchmark(ref, where);
-      const problems = subset(b.problems, s.eval_subset, s.seed);
-      this.o.progress?.phase(`preparing ${b.name}`);
-      out.push(await prepareBenchmark(engine, { ...b, problems }, s));
     }
     return out;
   }

@@ -1,43 +1,57 @@
-// Minimal held-out evaluation: greedy generation over a benchmark's problems, graded by the same
-// verifier as training, with a per-skill breakdown and per-problem results in the run directory
-// (evals/<benchmark>/step-N.jsonl). Metric "acc" = fraction correct with one greedy sample.
-import { mkdirSync, writeFileSync } from "node:fs";
-import * as path from "node:path";
+// Evaluation during training, on the benchmark layer (src/core/bench): the engine's current
+// weights, the run's prompt format, the benchmark's own sampling (greedy; avg@8 for AIME/AMC).
+// The schedule's choices live here: `eval_subset` problems (the same ones every time) at
+// intermediate steps, the full set at step 0 and at the last step so before/after compare like
+// with like, and the base model's step-0 score shared with every other run (and `oneshot eval`)
+// through the evaluation cache.
+import type { EvalCache } from "../bench/evalCache";
+import { evalEvent, evaluateBenchmark, runResultsFile } from "../bench/evaluation";
+import { subsetOf } from "../bench/subset";
+import type { Benchmark, BenchProblem } from "../bench/types";
 import type { EngineMethod, EngineMethods } from "../engine/protocol";
 import type { EvalEvent, RunEventInput } from "../run/events";
 import type { Verifier } from "../verifier/api";
-import type { Benchmark } from "./benchmarks";
+
+export { chatMessages } from "../bench/runner";
 
 export interface EngineRpc {
   request<M extends EngineMethod>(method: M, params: EngineMethods[M][0]): Promise<EngineMethods[M][1]>;
-}
-
-export interface PreparedBenchmark {
-  benchmark: Benchmark;
-  /** Formatted prompt of each problem (format_prompt is called once per run, not per eval). */
-  prompts: string[];
 }
 
 export interface EvalSettings {
   system_prompt: string;
   prompt_template: string | null;
   max_response_tokens: number;
+  /** Sequences per generate call (problems × samples) for a project's own benchmark files. */
   eval_batch_size: number;
+  eval_subset: number | null;
   stop: string[];
   seed: number;
 }
 
-export async function prepareBenchmark(engine: EngineRpc, benchmark: Benchmark, s: EvalSettings): Promise<PreparedBenchmark> {
-  const prompts: string[] = [];
-  for (const p of benchmark.problems) {
-    const r = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, p.problem), ...(s.prompt_template ? { template: s.prompt_template } : {}) });
-    prompts.push(r.text);
-  }
-  return { benchmark, prompts };
+export interface PreparedBenchmark {
+  /** The benchmark with the run's prompt settings applied. */
+  benchmark: Benchmark;
+  /** The problems scored at intermediate steps. */
+  subset: BenchProblem[];
+  /** Formatted prompts by problem id: each problem is formatted once per run. */
+  promptCache: Map<string, string>;
 }
 
-export function chatMessages(system: string, problem: string) {
-  return [...(system ? [{ role: "system" as const, content: system }] : []), { role: "user" as const, content: problem }];
+export function prepareBenchmark(benchmark: Benchmark, s: EvalSettings): PreparedBenchmark {
+  // Presets keep their evaluation protocol (sampling, length, batch shape: `oneshot eval` gives
+  // the same numbers); a project's own file follows the run's length and batch size.
+  const settings = {
+    ...benchmark.settings,
+    system_prompt: s.system_prompt,
+    seed: s.seed,
+    ...(benchmark.fromPreset ? {} : { max_new_tokens: s.max_response_tokens, batch_size: s.eval_batch_size }),
+  };
+  return {
+    benchmark: { ...benchmark, settings },
+    subset: s.eval_subset ? subsetOf(benchmark.problems, s.eval_subset, s.seed) : benchmark.problems,
+    promptCache: new Map(),
+  };
 }
 
 export interface EvaluateOptions {
@@ -47,76 +61,40 @@ export interface EvaluateOptions {
   settings: EvalSettings;
   step: number;
   runDir: string;
+  /** The whole set (step 0 and the last step) rather than the subset. */
+  full: boolean;
+  cache?: EvalCache;
+  /** Fingerprint of the weights being scored, when they are a saved model (the base at step 0). */
+  modelKey?: string;
   /** Checked between batches: an aborted evaluation returns undefined. */
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<RunEventInput<EvalEvent> | undefined> {
-  const started = Date.now();
-  const { problems } = o.bench.benchmark;
-  const rows: Record<string, unknown>[] = [];
-  const bySkill = new Map<string, { correct: number; n: number }>();
-  let correct = 0;
-  for (let start = 0; start < problems.length; start += o.settings.eval_batch_size) {
+  const { benchmark, subset, promptCache } = o.bench;
+  try {
+    const out = await evaluateBenchmark(
+      { ...benchmark, problems: o.full ? benchmark.problems : subset },
+      {
+        backend: {
+          formatPrompt: (p) => o.engine.request("format_prompt", p),
+          generate: (p) => o.engine.request("generate", p),
+        },
+        verifier: o.verifier,
+        template: o.settings.prompt_template ?? undefined,
+        stop: o.settings.stop,
+        promptCache,
+        resultsFile: runResultsFile(o.runDir, benchmark.name, o.step),
+        cache: o.cache,
+        modelKey: o.modelKey,
+        signal: o.signal,
+        onProgress: o.onProgress,
+      },
+    );
+    return evalEvent(out, o.step, o.runDir);
+  } catch (e) {
     if (o.signal?.aborted) return undefined;
-    const end = Math.min(problems.length, start + o.settings.eval_batch_size);
-    const gen = await o.engine.request("generate", {
-      prompts: o.bench.prompts.slice(start, end),
-      n: 1,
-      // Greedy decoding, as the paper evaluates MATH500.
-      temperature: 0,
-      top_p: 1,
-      top_k: 0,
-      max_new_tokens: o.settings.max_response_tokens,
-      stop: o.settings.stop,
-      seed: o.settings.seed,
-      keep_for_training: false,
-    });
-    const graded = await o.verifier.gradeMany(gen.outputs.map((out) => ({ response: out.text, answer: problems[start + out.prompt_index].answer })));
-    gen.outputs.forEach((out, k) => {
-      const i = start + out.prompt_index;
-      const p = problems[i];
-      const g = graded[k];
-      if (g.correct) correct++;
-      const skill = p.skill ?? "all";
-      const s = bySkill.get(skill) ?? { correct: 0, n: 0 };
-      s.n++;
-      if (g.correct) s.correct++;
-      bySkill.set(skill, s);
-      rows.push({
-        index: i,
-        ...(p.id ? { id: p.id } : {}),
-        ...(p.skill ? { skill: p.skill } : {}),
-        problem: p.problem,
-        answer: p.answer,
-        response: out.text,
-        extracted: g.extracted,
-        correct: g.correct,
-        reward: g.reward,
-        reason: g.reason,
-        tokens: out.tokens,
-        finish_reason: out.finish_reason,
-      });
-    });
-    o.onProgress?.(end, problems.length);
+    throw e;
   }
-  const name = o.bench.benchmark.name;
-  const rel = path.join("evals", safeName(name), `step-${o.step}.jsonl`);
-  mkdirSync(path.dirname(path.join(o.runDir, rel)), { recursive: true });
-  writeFileSync(path.join(o.runDir, rel), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  const hasSkills = problems.some((p) => p.skill !== undefined);
-  return {
-    type: "eval",
-    step: o.step,
-    benchmark: name,
-    metric: "acc",
-    value: problems.length ? correct / problems.length : 0,
-    n: problems.length,
-    ...(hasSkills ? { breakdown: Object.fromEntries([...bySkill].sort().map(([k, v]) => [k, { value: v.correct / v.n, n: v.n }])) } : {}),
-    results_file: rel.split(path.sep).join("/"),
-    time_s: (Date.now() - started) / 1000,
-  };
 }
-
-const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_");

@@ -11,6 +11,9 @@ import { readEvents } from "../../../src/core/run/eventLog";
 import type { RunEvent } from "../../../src/core/run/events";
 import type { Verifier } from "../../../src/core/verifier/api";
 
+// The controller caches the base model's step-0 evaluation under the user's cache: not in tests.
+process.env.ONESHOT_CACHE_DIR ??= mkdtempSync(path.join(tmpdir(), "oneshot-cache-"));
+
 export const FAKE_ENGINE = path.resolve("test/unit/engine/fixtures/fake-engine.mjs");
 
 export function project(): { root: string; example: string } {
