@@ -9,6 +9,8 @@ export interface ModelRef {
   model: string;
   /** Short name for output folders, e.g. "tiny-math" or "20260101-pi1-step-30". */
   label: string;
+  /** The run the checkpoint belongs to, when it is one. */
+  runDir?: string;
 }
 
 const isModelDir = (d: string) => existsSync(path.join(d, "config.json")) && readdirSync(d).some((f) => /\.(safetensors|bin)$/.test(f));
@@ -28,11 +30,12 @@ export function resolveModel(ref: string, cwd: string): ModelRef {
   if (existsSync(abs) && statSync(abs).isDirectory()) {
     if (isModelDir(abs)) {
       const parent = path.dirname(abs);
-      const label = path.basename(parent) === "checkpoints" ? `${path.basename(path.dirname(parent))}-${path.basename(abs)}` : path.basename(abs);
-      return { model: abs, label };
+      if (path.basename(parent) !== "checkpoints") return { model: abs, label: path.basename(abs) };
+      const runDir = path.dirname(parent);
+      return { model: abs, label: `${path.basename(runDir)}-${path.basename(abs)}`, runDir };
     }
     const ckpt = latestCheckpoint(abs);
-    if (ckpt) return { model: ckpt, label: `${path.basename(abs)}-${path.basename(ckpt)}` };
+    if (ckpt) return { model: ckpt, label: `${path.basename(abs)}-${path.basename(ckpt)}`, runDir: abs };
     throw new UserError(`${ref} holds no model (no config.json with weights) and no checkpoints/step-N of a run`);
   }
   if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(ref) && !existsSync(abs)) return { model: ref, label: ref.replace("/", "__") };

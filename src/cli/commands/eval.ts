@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { modelFingerprint } from "../../core/bench/evalCache";
@@ -18,7 +18,20 @@ import {
 import type { Command } from "../command";
 import { UsageError } from "../command";
 import { lazySession, type OpenSession } from "../evalSession";
-import { resolveModel } from "../modelRef";
+import { resolveModel, type ModelRef } from "../modelRef";
+
+/** Without --bench: a run's own benchmarks, or the synthetic one for the built-in model. */
+function defaultBenchmarks(ref: ModelRef): string[] | undefined {
+  if (ref.runDir) {
+    try {
+      const config = JSON.parse(readFileSync(path.join(ref.runDir, "config.json"), "utf8")) as { settings?: { eval_benchmarks?: string[] } };
+      if (config.settings?.eval_benchmarks?.length) return config.settings.eval_benchmarks;
+    } catch {
+      // not a run written by `oneshot train`: fall through
+    }
+  }
+  return /(^|[\\/])tiny-math$/.test(ref.model) ? ["synthetic"] : undefined;
+}
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
@@ -53,7 +66,7 @@ A model × benchmark × settings scored before is read from the cache, not recom
   --bench NAME     a preset (math500, aime24, aime25, amc23, minerva, olympiadbench,
                    synthetic), a .jsonl/.json/.parquet file, a URL, or a hub dataset
                    id (OWNER/NAME[:CONFIG][@SPLIT]); repeat for several.
-                   Default: synthetic for the built-in model
+                   Default: a run's own benchmarks; synthetic for the built-in model
   --limit N        score only the first N problems of each benchmark
   --samples K      samples per problem (K > 1 reports avg@K, at temperature 0.6
                    unless --temperature says otherwise)
@@ -81,7 +94,7 @@ ${ENGINE_USAGE}`,
       });
       if (positionals.length !== 1) throw new UsageError("give exactly one model or checkpoint");
       const ref = resolveModel(positionals[0]!, ctx.cwd);
-      const names = values.bench?.length ? values.bench : /(^|[\\/])tiny-math$/.test(ref.model) ? ["synthetic"] : undefined;
+      const names = values.bench?.length ? values.bench : defaultBenchmarks(ref);
       if (!names) throw new UsageError("name at least one benchmark with --bench");
       const device = parseDevice(values.device);
       const overrides = {
