@@ -57,11 +57,15 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** Score at the first evaluation, the best (earliest step among equals) and the last. */
+/**
+ * Score at the first evaluation, the best (earliest step among equals) and the last. Best is
+ * taken among whole-set evaluations only: a lucky subset score is not a better model.
+ */
 export function summarizePoints(metric: string, points: EvalPoint[]): BenchmarkSummary {
   if (!points.length) return { metric, n: 0, initial: null, best: null, best_step: null, final: null, final_step: null };
   const sorted = [...points].sort((a, b) => a.step - b.step);
-  const best = sorted.reduce((b, p) => (p.value > b.value ? p : b));
+  const full = Math.max(...sorted.map((p) => p.n));
+  const best = sorted.filter((p) => p.n === full).reduce((b, p) => (p.value > b.value ? p : b));
   const last = sorted[sorted.length - 1]!;
   return {
     metric,
@@ -93,7 +97,8 @@ export function collectReport(runDir: string): ReportData {
     for (const e of evs) atStep.set(e.step, { step: e.step, value: e.value, n: e.n, results_file: e.results_file });
     const points = [...atStep.values()].sort((a, b) => a.step - b.step);
     const metric = evs[evs.length - 1]!.metric;
-    const report: BenchmarkReport = { name, metric, points, summary: summary?.benchmarks?.[name] ?? summarizePoints(metric, points) };
+    // From the events (the record), not summary.json, so subset evaluations cannot be "best".
+    const report: BenchmarkReport = { name, metric, points, summary: points.length ? summarizePoints(metric, points) : (summary?.benchmarks?.[name] ?? summarizePoints(metric, points)) };
     const first = points[0];
     const last = points[points.length - 1];
     if (first && last && first !== last && first.results_file && last.results_file) {

@@ -68,6 +68,14 @@ test("summaries from eval points: initial only when step 0 was evaluated; best i
     { metric: "acc", n: 5, initial: 0.3, best: 0.6, best_step: 20, final: 0.5, final_step: 60 },
   );
   assert.equal(summarizePoints("acc", [{ step: 20, value: 0.6, n: 5 }]).initial, null);
+  // A subset evaluation (n=2) scoring higher is not the best.
+  const s = summarizePoints("acc", [
+    { step: 0, value: 0.3, n: 5 },
+    { step: 10, value: 0.9, n: 2 },
+    { step: 20, value: 0.5, n: 5 },
+  ]);
+  assert.equal(s.best_step, 20);
+  assert.deepEqual(niceTicks(1, 4, 6, true), [1, 2, 3, 4]);
 });
 
 test("charts: round ticks, escaped labels, no data drawn as a note", () => {
