@@ -16,6 +16,7 @@ export const engineOptions = {
   seed: { type: "string", default: "0" },
   refresh: { type: "boolean", default: false },
   "no-cache": { type: "boolean", default: false },
+  "any-final-answer": { type: "boolean", default: false },
 } as const;
 
 export const ENGINE_USAGE = `  --device D       auto (default), cpu or cuda
@@ -23,7 +24,9 @@ export const ENGINE_USAGE = `  --device D       auto (default), cpu or cuda
   --python PATH    the Python that runs the engine (default: $ONESHOT_PYTHON, then the venv)
   --seed N         sampling seed (default 0)
   --refresh        download hub datasets again even when cached
-  --no-cache       score again even when this model × benchmark × settings was scored before`;
+  --no-cache       score again even when this model × benchmark × settings was scored before
+  --any-final-answer  also accept an unboxed "The answer is …" (default: only \boxed{}
+                   answers count, as in the paper's reward and every training preset)`;
 
 export function parseDevice(v: string): "auto" | "cpu" | "cuda" {
   if (v === "auto" || v === "cpu" || v === "cuda") return v;

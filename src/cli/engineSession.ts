@@ -39,7 +39,7 @@ export const openEngineSession: OpenSession = async (o) => {
     if (e instanceof EngineError) throw new UserError(`${e.message}${e.hint ? ` (${e.hint})` : ""}`);
     throw e;
   }
-  const verifier = createVerifier({ kind: "math" });
+  const verifier = createVerifier({ kind: "math" }, { boxedOnly: o.boxedOnly });
   const session: EvalSession = {
     backend: {
       formatPrompt: (p) => engine.request("format_prompt", p),

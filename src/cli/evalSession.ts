@@ -18,6 +18,8 @@ export interface SessionOptions {
   model: string;
   python?: string;
   device: "auto" | "cpu" | "cuda";
+  /** Grade only boxed final answers (the paper's reward). */
+  boxedOnly: boolean;
   /** Default: float32 on CPU, bfloat16 on a GPU, as the cpu-demo and paper presets train. */
   dtype?: Dtype;
   seed: number;

@@ -110,9 +110,9 @@ ${ENGINE_USAGE}`,
         values.refresh,
       );
       const seed = parseCount(values.seed, "--seed", 0)!;
-      for (const b of benches) b.settings = { ...b.settings, seed };
+      for (const b of benches) b.settings = { ...b.settings, seed, boxed_only: !values["any-final-answer"] };
       const outDir = path.resolve(ctx.cwd, values.out ?? path.join(".oneshot", "evals", ref.label));
-      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype), seed, ctx }));
+      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype), boxedOnly: !values["any-final-answer"], seed, ctx }));
       const modelKey = modelFingerprint(ref.model);
       const outcomes: EvalOutcome[] = [];
       let device_: string | undefined;

@@ -76,8 +76,8 @@ ${ENGINE_USAGE}`,
         ctx,
         values.refresh,
       );
-      bench!.settings = { ...bench!.settings, seed };
-      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype), seed, ctx }));
+      bench!.settings = { ...bench!.settings, seed, boxed_only: !values["any-final-answer"] };
+      const lazy = lazySession(() => open({ model: ref.model, python: values.python, device, dtype: parseDtype(values.dtype), boxedOnly: !values["any-final-answer"], seed, ctx }));
       let ranked: RankedProblem[];
       try {
         const outcome = await evaluateBenchmark(bench!, {

@@ -15,6 +15,7 @@ export const GREEDY: EvalSettings = {
   system_prompt: PAPER_SYSTEM_PROMPT,
   seed: 0,
   batch_size: 64,
+  boxed_only: true,
 };
 
 export const AVG_AT_8: EvalSettings = { ...GREEDY, samples: 8, temperature: 0.6 };

@@ -23,6 +23,8 @@ export interface EvalSettings {
    * prompts, and near-ties in greedy decoding can resolve differently with other batch shapes.
    */
   batch_size: number;
+  /** Grade only a final answer inside \boxed{} (the paper's reward, every preset's setting). */
+  boxed_only: boolean;
 }
 
 /** Name of the score a setting produces, as written in `eval` events: "acc" or "avg@k". */

@@ -232,8 +232,9 @@ export class RunController {
 
     const benches = await this.prepareBenchmarks(log);
     // Benchmarks are graded by the built-in math verifier whatever the example's own verifier is,
-    // exactly as `oneshot eval` grades them (a built-in verifier holds no process to dispose).
-    const evalVerifier = this.o.createVerifier({ kind: "math" }, { timeoutMs: s.verifier_timeout_ms });
+    // with the run's boxed_only, exactly as `oneshot eval` grades them (a built-in verifier holds
+    // no process to dispose).
+    const evalVerifier = this.o.createVerifier({ kind: "math" }, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only });
     const evalCache = new EvalCache(path.join(defaultCacheRoot(process.env), "evals"));
     const evalAt = async (step: number, full: boolean): Promise<boolean> => {
       let newBest = false;

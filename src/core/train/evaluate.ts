@@ -27,6 +27,7 @@ export interface EvalSettings {
   eval_subset: number | null;
   stop: string[];
   seed: number;
+  boxed_only: boolean;
 }
 
 export interface PreparedBenchmark {
@@ -45,6 +46,7 @@ export function prepareBenchmark(benchmark: Benchmark, s: EvalSettings): Prepare
     ...benchmark.settings,
     system_prompt: s.system_prompt,
     seed: s.seed,
+    boxed_only: s.boxed_only,
     ...(benchmark.fromPreset ? {} : { max_new_tokens: s.max_response_tokens, batch_size: s.eval_batch_size }),
   };
   return {
