@@ -24,7 +24,8 @@ export interface ExampleLayout {
 }
 
 const KEY = /^([A-Za-z_][\w-]*)\s*:(?:\s|$)/;
-const FENCE_OPEN = /^(\s{0,3})(`{3,}|~{3,})\s*verifier\b/;
+// The same openings the example parser accepts: ```verifier, ~~~verifier, ```js verifier, ```javascript verifier.
+const FENCE_OPEN = /^(\s{0,3})(`{3,}|~{3,})[ \t]*(?:(?:js|javascript)[ \t]+)?verifier\b/;
 
 export function exampleLayout(text: string): ExampleLayout {
   const lines = text.split(/\r?\n/);

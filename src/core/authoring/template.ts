@@ -2,7 +2,7 @@
 // and its answer ("Train on Selection", "New Example from Dataset…"). Front matter values are
 // written by `yaml` so that LaTeX answers survive quoting.
 import * as path from "node:path";
-import { Document } from "yaml";
+import { Document, isScalar, Scalar } from "yaml";
 import type { VerifierKind } from "../verifier/api";
 
 export interface ExampleDraft {
@@ -48,7 +48,10 @@ export function renderExample(draft: ExampleDraft): RenderedExample {
   if (draft.model) fm.model = draft.model;
   if (draft.source) fm.source = draft.source;
   const doc = new Document(fm);
-  const yamlText = doc.toString({ defaultStringType: "QUOTE_SINGLE", defaultKeyType: "PLAIN", lineWidth: 0 });
+  // The answer is always single-quoted: LaTeX backslashes stay literal and `42` stays a string.
+  const answerNode = doc.get("answer", true);
+  if (isScalar(answerNode)) answerNode.type = Scalar.QUOTE_SINGLE;
+  const yamlText = doc.toString({ defaultStringType: "PLAIN", defaultKeyType: "PLAIN", lineWidth: 0 });
   const head = `---\n${yamlText}---\n`;
   const problem = draft.problem.trim();
   const verifierBlock =

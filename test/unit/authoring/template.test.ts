@@ -41,3 +41,11 @@ test("file names: slug from the problem words, unique with a counter", () => {
   const taken = new Set(["/d/a.rlvr.md", "/d/a-2.rlvr.md"]);
   assert.equal(uniqueExamplePath("/d", "a", (f) => taken.has(f)), path.join("/d", "a-3.rlvr.md"));
 });
+
+test("only the answer is quoted; other values are plain unless YAML needs quotes", () => {
+  const r = renderExample({ problem: "P", answer: "7", preset: "local", source: "data.jsonl row 3", title: "yes" });
+  assert.match(r.text, /^answer: '7'$/m);
+  assert.match(r.text, /^preset: local$/m);
+  assert.match(r.text, /^source: data\.jsonl row 3$/m);
+  assert.equal(frontMatter(r.text).title, "yes");
+});
