@@ -28,6 +28,7 @@ export type TrainResult =
   | { started: false; reason: "no-example" | "untrusted" | "invalid" | "verifier-rejects-reference" | "no-engine" | "failed"; message?: string };
 
 const LAUNCH_TIMEOUT_MS = 60_000;
+const CONFIG_WAIT_MS = 10_000;
 
 export async function trainExample(
   ctx: vscode.ExtensionContext,
@@ -129,6 +130,9 @@ function launch(args: string[], cwd: string): Promise<{ ok: true } | { ok: false
 }
 
 async function revealRun(runDir: string): Promise<void> {
+  // The detached controller writes config.json first; the dashboard opens on a directory with it.
+  const config = path.join(runDir, "config.json");
+  for (let waited = 0; !existsSync(config) && waited < CONFIG_WAIT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
   const all = await vscode.commands.getCommands(true);
   if (all.includes(COMMANDS.openDashboard)) {
     await vscode.commands.executeCommand(COMMANDS.openDashboard, vscode.Uri.file(runDir));

@@ -171,6 +171,51 @@ describe("authoring: example files", function () {
     assert.deepEqual({ started: result.started, reason: result.reason }, { started: false, reason: "verifier-rejects-reference" });
   });
 
+  it("Train on This Example from the command palette acts on the active example", async () => {
+    await openExample(path.join(dir, "rejects-reference.rlvr.md"));
+    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>("oneshot.trainExample", undefined, {
+      interactive: false,
+    });
+    assert.equal(result.reason, "verifier-rejects-reference");
+  });
+
+  it("the verifier block gets JavaScript completion and hover through the embedded document", async function () {
+    // The first request starts the TypeScript server, which takes a while on a small machine.
+    this.timeout(120_000);
+    const { doc, editor } = await openExample(path.join(dir, "accepts-anything.rlvr.md"));
+    const line = doc.getText().split("\n").findIndex((l) => l.includes("return 1;"));
+    await editor.edit((e) => e.insert(new vscode.Position(line, 2), "Math."));
+    const list = await waitFor(async () => {
+      const l = await vscode.commands.executeCommand<vscode.CompletionList>(
+        "vscode.executeCompletionItemProvider",
+        doc.uri,
+        new vscode.Position(line, 7),
+        ".",
+      );
+      return l.items.some((i) => (typeof i.label === "string" ? i.label : i.label.label) === "floor") ? l : undefined;
+    }, "JavaScript completions for Math.", 80_000);
+    assert.ok(list.items.length > 10);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", doc.uri, new vscode.Position(line, 4));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === "string" ? c : c.value))).join("\n");
+    assert.match(text, /var Math: Math/);
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+  });
+
+  it("contributes snippets for a whole example and a verifier block", async () => {
+    const { doc, editor } = await openExample(path.join(dir, "pipe.rlvr.md"));
+    const end = new vscode.Position(doc.lineCount, 0);
+    await editor.edit((e) => e.insert(end, "\nrlvr"));
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      "vscode.executeCompletionItemProvider",
+      doc.uri,
+      new vscode.Position(doc.lineCount - 1, 4),
+    );
+    const labels = list.items.map((i) => (typeof i.label === "string" ? i.label : i.label.label));
+    assert.ok(labels.includes("rlvr-example"), labels.slice(0, 30).join(", "));
+    assert.ok(labels.includes("rlvr-verifier"), labels.slice(0, 30).join(", "));
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+  });
+
   it("training refuses a file with errors", async () => {
     const { doc } = await openExample(path.join(dir, "malformed.rlvr.md"));
     const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string; message?: string }>(
@@ -241,6 +286,16 @@ describe("authoring: example files", function () {
     );
     const fromParquet = await vscode.commands.executeCommand<vscode.Uri>("oneshot.newExampleFromDataset", { file: parquet, row: 1, dir });
     assert.match(fs.readFileSync(fromParquet.fsPath, "utf8"), /^answer: '9'\n[\s\S]*^What is \$3\^2\$\?$/m);
+  });
+
+  it("the walkthrough's steps complete on commands the extension registers", async () => {
+    const ext = vscode.extensions.getExtension("oneshot-rlvr.oneshot-rlvr")!;
+    const steps: { id: string; completionEvents: string[] }[] = ext.packageJSON.contributes.walkthroughs[0].steps;
+    assert.deepEqual(steps.map((s) => s.id), ["setupEngine", "openDemo", "train", "dashboard"]);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const events = steps.flatMap((s) => s.completionEvents);
+    const missing = events.filter((e) => e.startsWith("onCommand:") && !registered.has(e.slice("onCommand:".length)));
+    assert.deepEqual(missing, []);
   });
 
   it("leaves an example with its CodeLens and a diagnostic on screen for the screenshot", async () => {
