@@ -9,7 +9,9 @@ export const EXAMPLE_SELECTOR: vscode.DocumentSelector = [
   { language: "markdown", scheme: "untitled", pattern: "**/*.rlvr.md" },
 ];
 
-export const isExample = (doc: vscode.TextDocument): boolean => doc.uri.path.endsWith(".rlvr.md");
+/** Example files the user edits; other schemes (git:, diff views, …) get no diagnostics or checks. */
+export const isExample = (doc: vscode.TextDocument): boolean =>
+  (doc.uri.scheme === "file" || doc.uri.scheme === "untitled") && doc.uri.path.endsWith(".rlvr.md");
 
 interface Cached {
   version: number;

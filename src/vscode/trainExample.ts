@@ -75,7 +75,10 @@ export async function trainExample(
     return { started: false, reason: "no-engine", message };
   }
 
-  const folder = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
+  // Runs go under the workspace's runs root, where the Runs view looks, even for an example
+  // opened from elsewhere (the walkthrough's demo lives in the extension's folder).
+  const folder =
+    (vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0])?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
   const runDir = newRunDir(folder, doc);
   const args = [path.join(ctx.extensionPath, "dist", "cli.js"), "train", doc.uri.fsPath, "--detach", "--run-dir", runDir, "--python", python];
   const fm = example.frontMatter;
