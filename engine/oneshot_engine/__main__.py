@@ -1,0 +1,56 @@
+"""Command line: `python -m oneshot_engine serve` (see --help)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .rpc import DEFAULT_MAX_MESSAGE_BYTES
+
+DESCRIPTION = """\
+The One-Shot RLVR engine: the PyTorch worker that loads a model, samples rollouts, takes GRPO/PPO
+train steps on advantages it is given and saves Hugging Face checkpoints. The run controller
+(`oneshot train`, or the VS Code extension) starts it; you rarely run it by hand.
+"""
+
+SERVE_HELP = """\
+Speak JSON-RPC 2.0 on stdin/stdout with Content-Length framing (the framing of vscode-jsonrpc):
+each message is `Content-Length: N\\r\\n\\r\\n` followed by N bytes of UTF-8 JSON.
+
+Requests: hello, load, format_prompt, generate, train_step, save, shutdown.
+Notifications sent while a call runs: progress {phase, done, total}, log {level, message}.
+Errors use JSON-RPC codes: -32001 out of memory, -32002 model not found, -32003 bad config,
+-32004 unknown batch id, -32005 offline and not cached, -32602 invalid params, -32603 internal;
+error.data.hint says what to try. engine/PROTOCOL.md documents every field.
+
+stdout carries protocol bytes only; logs and warnings go to stderr. The process exits with 0 when
+stdin closes, on `shutdown`, and on SIGTERM (at once when idle, else at the running call's next
+progress point, abandoning it). HF_HUB_OFFLINE=1 keeps model loading to the local cache.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m oneshot_engine", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser(
+        "serve",
+        help="serve JSON-RPC on stdio (what the controller runs)",
+        description=SERVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=DEFAULT_MAX_MESSAGE_BYTES,
+        help=f"reject larger incoming messages (default {DEFAULT_MAX_MESSAGE_BYTES})",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from .server import serve as run_server
+
+        return run_server(args.max_message_bytes)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""The engine's state between calls (model, tokenizer, optimizer, kept rollout batches) and its methods.
+
+Each public method takes a parsed params dataclass (protocol.py) and returns the JSON result dict of
+the matching TypeScript interface.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import __version__, protocol
+from .checkpoint import DTYPES, load_model, save_checkpoint
+from .errors import NO_BATCH, EngineError, bad_config
+from .generate import RolloutBatch, SamplingParams, generate
+from .hub import resolve_model_dir
+from .model import Transformer
+from .tokenizer import TextTokenizer, format_prompt
+from .train import LossParams, OptimizerParams, Trainer
+
+KEPT_BATCHES = 4
+STATE_FILE = "engine_state.pt"
+
+Notify = Callable[[str, dict[str, Any]], None]
+
+
+def device_label(device: torch.device) -> str:
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return str(device)
+
+
+class Engine:
+    def __init__(self, notify: Notify, check_abort: Callable[[], None] = lambda: None) -> None:
+        self.notify = notify
+        self.check_abort = check_abort
+        self.model: Transformer | None = None
+        self.tok: TextTokenizer | None = None
+        self.trainer: Trainer | None = None
+        self.source_dir: Path | None = None
+        self.raw_config: dict[str, Any] = {}
+        self.reference_source: dict[str, Any] | None = None
+        self.batches: OrderedDict[str, RolloutBatch] = OrderedDict()
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        self.check_abort()
+        self.notify("progress", {"phase": phase, "done": done, "total": total})
+
+    def log(self, level: str, message: str) -> None:
+        self.notify("log", {"level": level, "message": message})
+
+    # -- hello / shutdown ------------------------------------------------------------------------------
+
+    def hello(self, _: protocol.NoParams) -> dict[str, Any]:
+        cuda = torch.cuda.is_available()
+        return {
+            "protocol_version": protocol.PROTOCOL_VERSION,
+            "engine_version": __version__,
+            "torch_version": torch.__version__,
+            "device": device_label(torch.device("cuda" if cuda else "cpu")),
+            "cuda_available": cuda,
+        }
+
+    # -- load ------------------------------------------------------------------------------------------
+
+    def _release(self) -> None:
+        self.model = self.tok = self.trainer = None
+        self.reference_source = None
+        self.batches.clear()
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def load(self, p: protocol.LoadParams) -> dict[str, Any]:
+        self._release()
+        device = _pick_device(p.device)
+        dtype = DTYPES[p.dtype]
+        if p.train and p.optimizer is None:
+            raise bad_config("load with train=true needs optimizer settings.")
+        state = _read_state(p.resume_state) if p.resume_state else None
+        torch.manual_seed(p.seed)
+        self.progress("load", 0, 2)
+        model_dir = resolve_model_dir(p.model, p.revision)
+        model, raw = load_model(model_dir, dtype, device)
+        tok = TextTokenizer(model_dir)
+        if tok.vocab_size > model.cfg.vocab_size:
+            raise bad_config(
+                f"the tokenizer has {tok.vocab_size} tokens but the model only {model.cfg.vocab_size} embeddings."
+            )
+        self.progress("load", 1, 2)
+        model.requires_grad_(p.train)
+        model.gradient_checkpointing = p.gradient_checkpointing
+        reference = None
+        if p.reference_model and p.train:
+            reference = self._reference(model, state, p, dtype, device)
+            self.reference_source = (state or {}).get("reference") or {"model": p.model, "revision": p.revision}
+        if p.train:
+            assert p.optimizer is not None
+            o = p.optimizer
+            opt = OptimizerParams(o.lr, o.weight_decay, o.betas, o.eps, o.grad_clip, o.fp32_master)
+            self.trainer = Trainer(model, opt, reference)
+            if state is not None:
+                self._restore(state, device)
+        elif state is not None:
+            raise bad_config("resume_state needs train=true (it restores the optimizer).")
+        self.model, self.tok, self.source_dir, self.raw_config = model, tok, model_dir, raw
+        self.progress("load", 2, 2)
+        return {
+            "model_type": model.cfg.model_type,
+            "params": sum(t.numel() for t in model.parameters()),
+            "device": device_label(device),
+            "dtype": p.dtype,
+            "vocab_size": model.cfg.vocab_size,
+            "max_position_embeddings": model.cfg.max_position_embeddings,
+            "has_chat_template": tok.chat_template is not None,
+        }
+
+    def _reference(
+        self,
+        model: Transformer,
+        state: dict[str, Any] | None,
+        p: protocol.LoadParams,
+        dtype: torch.dtype,
+        device: torch.device,
+    ) -> Transformer:
+        """A frozen copy of the initial policy. On resume the KL still measures against the run's start."""
+        source = (state or {}).get("reference")
+        if source and source.get("model") != p.model:
+            try:
+                ref, _ = load_model(resolve_model_dir(source["model"], source.get("revision")), dtype, device)
+            except EngineError as e:
+                self.log("warn", f"reference model {source['model']} unavailable ({e.message}); using the resumed weights.")
+            else:
+                return ref.requires_grad_(False).eval()
+        return copy.deepcopy(model).requires_grad_(False).eval()
+
+    def _restore(self, state: dict[str, Any], device: torch.device) -> None:
+        trainer = self.trainer
+        assert trainer is not None
+        master = state.get("master")
+        if trainer.use_master:
+            if master is None or len(master) != len(trainer.master):
+                raise bad_config("resume_state does not hold fp32 master weights for this model.")
+            with torch.no_grad():
+                for m, saved in zip(trainer.master, master, strict=True):
+                    if m.shape != saved.shape:
+                        raise bad_config("resume_state was saved for a model of another shape.")
+                    m.copy_(saved)
+        try:
+            trainer.optimizer.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError) as e:
+            raise bad_config(f"resume_state's optimizer state does not fit this model: {e}.") from None
+        trainer.steps = int(state.get("steps", 0))
+        rng = state.get("rng", {})
+        if rng.get("cpu") is not None:
+            torch.set_rng_state(rng["cpu"])
+        if device.type == "cuda" and rng.get("cuda") is not None:
+            torch.cuda.set_rng_state_all(rng["cuda"])
+
+    # -- prompts and rollouts --------------------------------------------------------------------------
+
+    def _loaded(self) -> tuple[Transformer, TextTokenizer]:
+        if self.model is None or self.tok is None:
+            raise bad_config("no model is loaded.", "Call load first.")
+        return self.model, self.tok
+
+    def format_prompt(self, p: protocol.FormatPromptParams) -> dict[str, Any]:
+        _, tok = self._loaded()
+        messages = [{"role": m.role, "content": m.content} for m in p.messages]
+        text = format_prompt(tok, messages, p.template)
+        return {"text": text, "tokens": len(tok.encode(text))}
+
+    def generate(self, p: protocol.GenerateParams) -> dict[str, Any]:
+        model, tok = self._loaded()
+        if not p.prompts:
+            raise bad_config("generate needs at least one prompt.")
+        if p.n < 1 or p.max_new_tokens < 0 or p.top_k < 0 or not 0 < p.top_p <= 1:
+            raise bad_config("generate needs n >= 1, max_new_tokens >= 0, top_k >= 0 and 0 < top_p <= 1.")
+        prompts = [tok.encode(text) for text in p.prompts]
+        if any(not ids for ids in prompts):
+            raise bad_config("a prompt is empty after tokenisation.")
+        sp = SamplingParams(p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.stop, p.seed)
+        rollouts, batch, seconds = generate(
+            model, tok, prompts, sp, on_step=lambda d, t: self.progress("generate", d, t)
+        )
+        tokens = sum(r.tokens for r in rollouts)
+        result: dict[str, Any] = {
+            "outputs": [
+                {"prompt_index": r.prompt_index, "text": r.text, "tokens": r.tokens, "finish_reason": r.finish_reason}
+                for r in rollouts
+            ],
+            "time_s": seconds,
+            "generated_tokens": tokens,
+            "tokens_per_s": tokens / seconds if seconds > 0 else 0.0,
+        }
+        if p.keep_for_training:
+            batch_id = uuid.uuid4().hex[:12]
+            self.batches[batch_id] = batch
+            while len(self.batches) > KEPT_BATCHES:
+                self.batches.popitem(last=False)
+            result["batch_id"] = batch_id
+        return result
+
+    # -- training --------------------------------------------------------------------------------------
+
+    def train_step(self, p: protocol.TrainStepParams) -> dict[str, Any]:
+        self._loaded()
+        if self.trainer is None:
+            raise bad_config("the model was loaded for evaluation only.", "Load it with train=true to train.")
+        batch = self.batches.get(p.batch_id)
+        if batch is None:
+            raise EngineError(
+                NO_BATCH,
+                f"no rollout batch '{p.batch_id}' is kept (the engine keeps the last {KEPT_BATCHES} generate "
+                "calls made with keep_for_training, and load clears them).",
+                "Generate the rollouts again with keep_for_training=true.",
+            )
+        lp = LossParams(p.clip_eps_low, p.clip_eps_high, p.kl_coef, p.kl_type, p.entropy_coef, p.loss_agg)
+        result = self.trainer.step(
+            batch,
+            p.advantages,
+            lp,
+            p.mini_batches,
+            p.micro_batch_size,
+            p.lr,
+            on_progress=lambda d, t: self.progress("train", d, t),
+        )
+        if result["grad_norm"] != result["grad_norm"] or abs(result["grad_norm"]) == float("inf"):
+            self.log("warn", "the gradient norm is not finite; the optimizer step was skipped.")
+        return result
+
+    # -- checkpoints -----------------------------------------------------------------------------------
+
+    def save(self, p: protocol.SaveParams) -> dict[str, Any]:
+        model, _ = self._loaded()
+        t0 = time.perf_counter()
+        out = Path(p.path).expanduser()
+        files = save_checkpoint(model, self.raw_config, self.source_dir, out)
+        if p.include_state:
+            if self.trainer is None:
+                raise bad_config("include_state needs a model loaded with train=true.")
+            _write_state(out / STATE_FILE, self._state())
+            files.append(STATE_FILE)
+        return {"path": str(out), "files": files, "time_s": time.perf_counter() - t0}
+
+    def _state(self) -> dict[str, Any]:
+        trainer = self.trainer
+        assert trainer is not None
+        cuda = torch.cuda.is_available()
+        return {
+            "version": 1,
+            "optimizer": trainer.optimizer.state_dict(),
+            "master": [m.detach() for m in trainer.master] if trainer.use_master else None,
+            "steps": trainer.steps,
+            "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},
+            "reference": self.reference_source if trainer.reference is not None else None,
+        }
+
+
+def _pick_device(choice: str) -> torch.device:
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise bad_config(
+                "device 'cuda' was requested but PyTorch sees no GPU.",
+                "Check the NVIDIA driver and that the venv has a CUDA build of torch, or use device 'cpu'.",
+            )
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def _read_state(path_text: str) -> dict[str, Any]:
+    path = Path(path_text).expanduser()
+    if path.is_dir():
+        path = path / STATE_FILE
+    if not path.is_file():
+        raise bad_config(f"resume state {path} does not exist.", "Resume from a checkpoint saved with include_state.")
+    try:
+        # On the CPU: optimizer.load_state_dict moves each tensor to its parameter's device, except Adam's
+        # step counters, which must stay on the CPU.
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure means the same thing to the user
+        raise bad_config(f"resume state {path} cannot be read: {e}.") from None
+    if not isinstance(state, dict) or state.get("version") != 1:
+        raise bad_config(f"resume state {path} is not an engine state file of version 1.")
+    return state

@@ -1,0 +1,115 @@
+"""Content-Length framed JSON-RPC 2.0 messages, byte-compatible with vscode-jsonrpc's stream framing.
+
+Each message: `Content-Length: N\\r\\n` (other headers such as Content-Type allowed), a blank line,
+then N bytes of UTF-8 JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from typing import Any, BinaryIO
+
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+_MAX_HEADER_LINE = 8192
+
+
+class FramingError(Exception):
+    """A message that cannot be read; `code` is the JSON-RPC error to answer with (id null)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class MessageReader:
+    def __init__(self, stream: BinaryIO, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+        self.stream = stream
+        self.max_bytes = max_bytes
+
+    def _header_line(self) -> bytes | None:
+        line = self.stream.readline(_MAX_HEADER_LINE)
+        if not line:
+            return None
+        if not line.endswith(b"\n") and len(line) == _MAX_HEADER_LINE:
+            while line and not line.endswith(b"\n"):  # drop the rest of the over-long line
+                line = self.stream.readline(_MAX_HEADER_LINE)
+            return b"<over-long header line>"
+        return line.rstrip(b"\r\n")
+
+    def read(self) -> Any:
+        """The next message's parsed JSON; None at end of input. Raises FramingError for a bad one."""
+        length: int | None = None
+        bad_header = None
+        while True:
+            line = self._header_line()
+            if line is None:
+                return None
+            if not line:
+                if length is None and bad_header is None:
+                    continue  # stray blank lines between messages
+                break
+            name, sep, value = line.decode("latin-1").partition(":")
+            if not sep:
+                bad_header = f"header line {line[:60]!r} is not 'Name: value'"
+            elif name.strip().lower() == "content-length":
+                try:
+                    length = int(value.strip())
+                except ValueError:
+                    bad_header = f"Content-Length {value.strip()[:20]!r} is not a number"
+        if bad_header is not None or length is None or length < 0:
+            raise FramingError(-32700, f"bad message header: {bad_header or 'no Content-Length'}.")
+        if length > self.max_bytes:
+            self._skip(length)
+            raise FramingError(-32600, f"a message of {length} bytes exceeds the limit of {self.max_bytes} bytes.")
+        body = self.stream.read(length)
+        if len(body) < length:
+            return None  # input closed mid-message
+        try:
+            return json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise FramingError(-32700, f"the message is not valid JSON: {e}.") from None
+
+    def _skip(self, length: int) -> None:
+        while length > 0:
+            chunk = self.stream.read(min(length, 1 << 20))
+            if not chunk:
+                return
+            length -= len(chunk)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN/Infinity (JSON.parse rejects them): send null instead."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class MessageWriter:
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def write(self, message: dict[str, Any]) -> None:
+        body = json.dumps(_finite(message), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        with self.lock:
+            self.stream.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self.stream.flush()
+
+    def result(self, id_: Any, result: Any) -> None:
+        self.write({"jsonrpc": "2.0", "id": id_, "result": result})
+
+    def error(self, id_: Any, code: int, message: str, data: dict[str, Any] | None = None) -> None:
+        err: dict[str, Any] = {"code": code, "message": message}
+        if data:
+            err["data"] = data
+        self.write({"jsonrpc": "2.0", "id": id_, "error": err})
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        self.write({"jsonrpc": "2.0", "method": method, "params": params})

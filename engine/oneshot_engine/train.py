@@ -1,0 +1,313 @@
+"""The policy update: PPO-clip on given advantages, KL to a frozen reference, entropy bonus.
+
+loss = pg - entropy_coef * entropy + kl_coef * kl, each term aggregated with loss_agg over a
+mini-batch; micro-batches accumulate gradients scaled so the sum equals the mini-batch value.
+Log-probabilities come from chunked, recomputed lm_head products, so the full [tokens, vocab] fp32
+logits never exist at once (150k vocabularies).
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch.utils.checkpoint import checkpoint
+
+from .errors import bad_config
+from .generate import RolloutBatch, padded_causal_mask
+from .model import Transformer
+
+KL_TYPES = ("low_var_kl", "k1", "k2")
+LOSS_AGGS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
+# Bytes of one fp32 [chunk, vocab] logits block; backward holds a few of them.
+LOGITS_CHUNK_BYTES = 1 << 28
+
+
+@dataclass
+class LossParams:
+    clip_eps_low: float = 0.2
+    clip_eps_high: float = 0.2
+    kl_coef: float = 0.0
+    kl_type: str = "low_var_kl"
+    entropy_coef: float = 0.0
+    loss_agg: str = "token-mean"
+
+
+@dataclass
+class OptimizerParams:
+    lr: float = 1e-6
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    grad_clip: float = 1.0
+    fp32_master: bool = True
+
+
+def _logp_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    logits = (h @ w.t()).float()  # the product in the model dtype, as lm_head computes it, then fp32
+    lse = logits.logsumexp(-1)
+    logp = logits.gather(-1, targets[:, None]).squeeze(-1) - lse
+    probs = (logits - lse[:, None]).exp()
+    entropy = lse - (probs * logits).sum(-1)
+    return logp, entropy
+
+
+def token_logp_entropy(
+    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-prob of each target and the entropy of each position's distribution, fp32, [tokens] each.
+
+    Chunks of rows go through the vocabulary projection one at a time; under autograd each chunk is
+    recomputed in backward instead of keeping its logits.
+    """
+    chunk = max(1, LOGITS_CHUNK_BYTES // (4 * w.shape[0]))
+    logps, ents = [], []
+    for i in range(0, h.shape[0], chunk):
+        args = (h[i : i + chunk], w, targets[i : i + chunk])
+        if torch.is_grad_enabled():
+            lp, ent = checkpoint(_logp_entropy, *args, use_reentrant=False)
+        else:
+            lp, ent = _logp_entropy(*args)
+        logps.append(lp)
+        ents.append(ent)
+    if not logps:
+        empty = h.new_zeros(0, dtype=torch.float32)
+        return empty, empty
+    return torch.cat(logps), torch.cat(ents)
+
+
+def response_logp_entropy(
+    model: Transformer, batch: RolloutBatch, rows: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-token log-probs and entropies of the responses of `rows`: [rows, R] fp32 each, plus the mask."""
+    plen = batch.prompt_len
+    pad_left, resp_len = batch.pad_left[rows], batch.resp_len[rows]
+    start, width = int(pad_left.min()), int(resp_len.max())
+    ids = batch.tokens[rows, start : plen + width]
+    pad = pad_left - start
+    positions = (torch.arange(ids.shape[1], device=ids.device)[None, :] - pad[:, None]).clamp(min=0)
+    hidden = model.hidden(ids, positions, padded_causal_mask(pad, ids.shape[1]))
+    first = plen - start  # column of the first response token
+    h = hidden[:, first - 1 : first - 1 + width]
+    targets = ids[:, first : first + width]
+    mask = torch.arange(width, device=ids.device)[None, :] < resp_len[:, None]
+    logp_flat, ent_flat = token_logp_entropy(h[mask], model.lm_head.weight, targets[mask])
+    logp = torch.zeros(mask.shape, dtype=torch.float32, device=ids.device)
+    ent = torch.zeros(mask.shape, dtype=torch.float32, device=ids.device)
+    return logp.masked_scatter(mask, logp_flat), ent.masked_scatter(mask, ent_flat), mask
+
+
+def kl_penalty(logp: torch.Tensor, ref_logp: torch.Tensor, kind: str) -> torch.Tensor:
+    """Per-token KL estimate of the policy from the reference (verl's definitions)."""
+    if kind == "k1":
+        return logp - ref_logp
+    if kind == "k2":
+        return 0.5 * (logp - ref_logp).square()
+    # low_var_kl (k3): unbiased and non-negative; clamped for stability as verl does.
+    log_ratio = (ref_logp - logp).clamp(-20, 20)
+    return (log_ratio.exp() - log_ratio - 1).clamp(-10, 10)
+
+
+def aggregate(values: torch.Tensor, mask: torch.Tensor, mode: str, tokens: int, seqs: int) -> torch.Tensor:
+    """This micro-batch's share of the mini-batch aggregate (mini-batch totals `tokens` and `seqs`)."""
+    m = mask.to(values.dtype)
+    if mode == "token-mean":
+        return (values * m).sum() / max(tokens, 1)
+    per_seq = (values * m).sum(-1)
+    if mode == "seq-mean-token-mean":
+        per_seq = per_seq / m.sum(-1).clamp(min=1)
+    return per_seq.sum() / max(seqs, 1)
+
+
+@torch.no_grad()
+def batch_logp(model: Transformer, batch: RolloutBatch, micro_batch_size: int) -> torch.Tensor:
+    """[rows, R] response log-probs of the whole batch (old policy or reference), no graph."""
+    width = int(batch.resp_len.max())
+    out = torch.zeros(batch.rows, width, dtype=torch.float32, device=batch.tokens.device)
+    for i in range(0, batch.rows, micro_batch_size):
+        rows = torch.arange(i, min(i + micro_batch_size, batch.rows), device=batch.tokens.device)
+        logp, _, _ = response_logp_entropy(model, batch, rows)
+        out[rows, : logp.shape[1]] = logp
+    return out
+
+
+def accumulate_gradients(
+    model: Transformer,
+    batch: RolloutBatch,
+    rows: torch.Tensor,
+    advantages: torch.Tensor,
+    lp: LossParams,
+    micro_batch_size: int,
+    old_logp: torch.Tensor | None = None,
+    ref_logp: torch.Tensor | None = None,
+    after_micro: Callable[[], None] | None = None,
+) -> dict[str, float]:
+    """Backward of one mini-batch's loss, micro-batch by micro-batch; returns its loss parts."""
+    tokens = int(batch.resp_len[rows].sum())
+    seqs = rows.numel()
+    sums = {"pg_loss": 0.0, "entropy": 0.0, "kl": 0.0, "clipped": 0.0}
+    for i in range(0, seqs, micro_batch_size):
+        micro = rows[i : i + micro_batch_size]
+        if int(batch.resp_len[micro].sum()) == 0:
+            continue  # empty responses add nothing to the loss
+        logp, ent, mask = response_logp_entropy(model, batch, micro)
+        width = logp.shape[1]
+        old = logp.detach() if old_logp is None else old_logp[micro, :width]
+        adv = advantages[micro][:, None]
+        ratio = (logp - old).exp()
+        pg_plain = -adv * ratio
+        pg_clipped = -adv * ratio.clamp(1 - lp.clip_eps_low, 1 + lp.clip_eps_high)
+        pg = torch.maximum(pg_plain, pg_clipped)
+        pg_loss = aggregate(pg, mask, lp.loss_agg, tokens, seqs)
+        entropy = aggregate(ent, mask, lp.loss_agg, tokens, seqs)
+        loss = pg_loss - lp.entropy_coef * entropy
+        if ref_logp is not None:
+            kl = aggregate(kl_penalty(logp, ref_logp[micro, :width], lp.kl_type), mask, lp.loss_agg, tokens, seqs)
+            loss = loss + lp.kl_coef * kl
+            sums["kl"] += float(kl.detach())
+        loss.backward()
+        sums["pg_loss"] += float(pg_loss.detach())
+        sums["entropy"] += float(entropy.detach())
+        sums["clipped"] += float(((pg_clipped > pg_plain) & mask).sum())
+        if after_micro is not None:
+            after_micro()
+    return {
+        "pg_loss": sums["pg_loss"],
+        "entropy": sums["entropy"],
+        "kl": sums["kl"],
+        "clip_fraction": sums["clipped"] / max(tokens, 1),
+        "loss": sums["pg_loss"] - lp.entropy_coef * sums["entropy"] + lp.kl_coef * sums["kl"],
+    }
+
+
+def peak_memory_gb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 1024**3
+    # The process's peak resident memory (KiB on Linux).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+class Trainer:
+    """AdamW on the policy; with bf16/fp16 weights, on fp32 master copies written back after each step."""
+
+    def __init__(self, model: Transformer, opt: OptimizerParams, reference: Transformer | None) -> None:
+        self.model = model
+        self.reference = reference
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.use_master = opt.fp32_master and self.params[0].dtype != torch.float32
+        if self.use_master:
+            self.master = [torch.nn.Parameter(p.detach().float().clone()) for p in self.params]
+        else:
+            self.master = self.params
+        self.grad_clip = opt.grad_clip
+        self.optimizer = torch.optim.AdamW(
+            self.master, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=opt.weight_decay
+        )
+        self.steps = 0
+
+    def _move_grads_to_master(self) -> None:
+        """Accumulates each micro-batch's low-precision gradients in fp32, so small ones are not lost."""
+        if not self.use_master:
+            return
+        for p, m in zip(self.params, self.master, strict=True):
+            if p.grad is None:
+                continue
+            if m.grad is None:
+                m.grad = p.grad.float()
+            else:
+                m.grad.add_(p.grad)
+            p.grad = None
+
+    def _optimizer_step(self) -> float:
+        max_norm = self.grad_clip if self.grad_clip > 0 else math.inf
+        norm = float(torch.nn.utils.clip_grad_norm_(self.master, max_norm))
+        if math.isfinite(norm):
+            self.optimizer.step()
+            if self.use_master:
+                with torch.no_grad():
+                    for p, m in zip(self.params, self.master, strict=True):
+                        p.copy_(m)
+        self.optimizer.zero_grad(set_to_none=True)
+        for p in self.params:
+            p.grad = None
+        return norm
+
+    def step(
+        self,
+        batch: RolloutBatch,
+        advantages: list[float],
+        lp: LossParams,
+        mini_batches: int,
+        micro_batch_size: int,
+        lr: float | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, float]:
+        t0 = time.perf_counter()
+        device = batch.tokens.device
+        _validate(batch, advantages, lp, mini_batches, micro_batch_size, self.reference is not None)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        if lr is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+        adv = torch.tensor(advantages, dtype=torch.float32, device=device)
+        ref_logp = old_logp = None
+        if self.reference is not None:
+            ref_logp = batch_logp(self.reference, batch, micro_batch_size)
+        self.model.train()
+        if mini_batches > 1:
+            old_logp = batch_logp(self.model, batch, micro_batch_size)
+        splits = torch.arange(batch.rows, device=device).tensor_split(mini_batches)
+        total_micro = sum(math.ceil(s.numel() / micro_batch_size) for s in splits)
+        done = 0
+
+        def after_micro() -> None:
+            nonlocal done
+            self._move_grads_to_master()
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total_micro)
+
+        parts: list[dict[str, float]] = []
+        for rows in splits:
+            m = accumulate_gradients(
+                self.model, batch, rows, adv, lp, micro_batch_size, old_logp, ref_logp, after_micro
+            )
+            m["grad_norm"] = self._optimizer_step()
+            parts.append(m)
+        self.steps += 1
+        result = {k: sum(p[k] for p in parts) / len(parts) for k in parts[0]}
+        result.update(
+            tokens=int(batch.resp_len.sum()),
+            time_s=time.perf_counter() - t0,
+            peak_mem_gb=peak_memory_gb(device),
+        )
+        return result
+
+
+def _validate(
+    batch: RolloutBatch, advantages: list[float], lp: LossParams, mini_batches: int, micro: int, has_ref: bool
+) -> None:
+    if len(advantages) != batch.rows:
+        raise bad_config(f"train_step got {len(advantages)} advantages for a batch of {batch.rows} rollouts.")
+    if not all(math.isfinite(a) for a in advantages):
+        raise bad_config("train_step got an advantage that is not a finite number.")
+    if not 1 <= mini_batches <= batch.rows:
+        raise bad_config(f"mini_batches must be between 1 and the batch's {batch.rows} rollouts.")
+    if micro < 1:
+        raise bad_config("micro_batch_size must be at least 1.")
+    if lp.kl_type not in KL_TYPES:
+        raise bad_config(f"kl_type '{lp.kl_type}' is not one of {', '.join(KL_TYPES)}.")
+    if lp.loss_agg not in LOSS_AGGS:
+        raise bad_config(f"loss_agg '{lp.loss_agg}' is not one of {', '.join(LOSS_AGGS)}.")
+    if lp.kl_coef != 0 and not has_ref:
+        raise bad_config(
+            "kl_coef is not 0 but the model was loaded without a reference copy.",
+            "Load with reference_model=true, or set the KL coefficient to 0.",
+        )
+    if int(batch.resp_len.sum()) == 0:
+        raise bad_config("the batch has no response tokens to train on.")

@@ -1,0 +1,207 @@
+"""Protocol round trips against `python -m oneshot_engine serve` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from rpc_client import EngineProcess
+
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1"}
+
+
+def load_params(model_dir: Path | str, **over) -> dict:
+    params = {
+        "model": str(model_dir),
+        "dtype": "float32",
+        "device": "cpu",
+        "seed": 0,
+        "train": True,
+        "optimizer": {"lr": 1e-3, "weight_decay": 0.01, "betas": [0.9, 0.999], "eps": 1e-8, "grad_clip": 1.0, "fp32_master": True},
+        "reference_model": True,
+        "gradient_checkpointing": False,
+    }
+    return {**params, **over}
+
+
+GEN = {"n": 4, "temperature": 1.0, "top_p": 1.0, "top_k": 0, "max_new_tokens": 12, "stop": [], "seed": 1, "keep_for_training": True}
+STEP = {
+    "clip_eps_low": 0.2,
+    "clip_eps_high": 0.28,
+    "kl_coef": 0.001,
+    "kl_type": "low_var_kl",
+    "entropy_coef": 0.001,
+    "loss_agg": "token-mean",
+    "mini_batches": 1,
+    "micro_batch_size": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    home = tmp_path_factory.mktemp("hf-home")
+    proc = EngineProcess(env={**OFFLINE_ENV, "HF_HOME": str(home)})
+    proc.hf_home = home
+    yield proc
+    assert proc.close() == 0  # closing stdin ends the process with 0
+
+
+def test_hello(engine):
+    hello = engine.result("hello")
+    assert hello["protocol_version"] == 1 and hello["device"] == "cpu" and hello["cuda_available"] is False
+    assert hello["torch_version"] and hello["engine_version"]
+
+
+def test_load_generate_train_save_round_trip(engine, qwen2_dir, tmp_path):
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    loaded = engine.result("load", load_params(qwen2_dir))
+    assert loaded["model_type"] == "qwen2" and loaded["has_chat_template"] and loaded["vocab_size"] == 512
+    assert any(n["method"] == "progress" and n["params"]["phase"] == "load" for n in engine.notifications)
+    prompt = engine.result("format_prompt", {"messages": [{"role": "user", "content": "What is 2+2?"}]})
+    assert prompt["text"].endswith("<|im_start|>assistant\n") and "What is 2+2?" in prompt["text"]
+    explicit = engine.result("format_prompt", {"messages": [{"role": "user", "content": "\\frac{1}{2}"}], "template": "Q: {problem}\nA:"})
+    assert explicit["text"] == "Q: \\frac{1}{2}\nA:"
+
+    gen = engine.result("generate", {**GEN, "prompts": [prompt["text"]]})
+    assert len(gen["outputs"]) == 4 and gen["batch_id"] and gen["generated_tokens"] == sum(o["tokens"] for o in gen["outputs"])
+    assert {o["finish_reason"] for o in gen["outputs"]} <= {"stop", "length", "stop_string"}
+    step = engine.result("train_step", {**STEP, "batch_id": gen["batch_id"], "advantages": [1.0, -1.0, 0.5, -0.5]})
+    for key in ("loss", "pg_loss", "kl", "entropy", "clip_fraction", "grad_norm", "tokens", "time_s", "peak_mem_gb"):
+        assert isinstance(step[key], int | float), key
+    assert step["tokens"] == gen["generated_tokens"] and step["grad_norm"] > 0
+
+    unknown = engine.call("train_step", {**STEP, "batch_id": "nope", "advantages": [0.0]})
+    assert unknown["error"]["code"] == -32004 and unknown["error"]["data"]["hint"]
+
+    saved = engine.result("save", {"path": str(tmp_path / "step-1"), "include_state": True})
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "engine_state.pt"} <= set(saved["files"])
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "step-1", dtype=torch.float32)
+    initial = transformers.AutoModelForCausalLM.from_pretrained(qwen2_dir, dtype=torch.float32)
+    trained_w = hf.model.layers[0].self_attn.q_proj.weight
+    assert not torch.equal(trained_w, initial.model.layers[0].self_attn.q_proj.weight)
+    tok = transformers.AutoTokenizer.from_pretrained(tmp_path / "step-1")
+    assert tok.eos_token == "<|im_end|>"
+
+
+@pytest.mark.parametrize(
+    "params, code, needle",
+    [
+        ({"model": "/nonexistent/model-dir"}, -32002, "neither a local directory"),
+        ({"model": "someorg/not-cached-model"}, -32005, "not in the local cache and the machine is offline"),
+        ({"dtype": "float8"}, -32602, "params.dtype must be one of"),
+        ({"seed": "zero"}, -32602, "params.seed must be an integer"),
+    ],
+)
+def test_load_errors_are_readable(engine, qwen2_dir, params, code, needle):
+    response = engine.call("load", load_params(qwen2_dir, **params))
+    assert response["error"]["code"] == code, response
+    assert needle in response["error"]["message"]
+
+
+def test_hub_id_loads_from_the_local_cache_when_offline(engine, qwen2_dir):
+    # The layout huggingface_hub writes: models--org--name/{refs/main, snapshots/<commit>/files}.
+    repo = engine.hf_home / "hub" / "models--someorg--tiny-qwen"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    for f in qwen2_dir.iterdir():
+        (snapshot / f.name).write_bytes(f.read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    loaded = engine.result("load", load_params("someorg/tiny-qwen", train=False, reference_model=False))
+    assert loaded["model_type"] == "qwen2"
+
+
+def test_bad_model_config(engine, tmp_path, qwen2_dir):
+    (tmp_path / "config.json").write_text(json.dumps({**json.loads((qwen2_dir / "config.json").read_text()), "model_type": "gpt2"}))
+    response = engine.call("load", load_params(tmp_path))
+    assert response["error"]["code"] == -32003 and "gpt2" in response["error"]["message"]
+
+
+def test_framing_errors_keep_the_server_alive(engine):
+    engine.send_raw(b"Content-Length: 9\r\n\r\n{not json")
+    assert engine.receive()["error"]["code"] == -32700
+    engine.send_raw(b"Content-Length: abc\r\n\r\n")
+    assert engine.receive()["error"]["code"] == -32700
+    engine.send({"jsonrpc": "2.0", "id": 99, "method": "no_such_method"})
+    assert engine.receive() == {"jsonrpc": "2.0", "id": 99, "error": {"code": -32601, "message": "the engine has no method 'no_such_method'."}}
+    engine.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": 1}})  # ignored notification
+    engine.send([1, 2])
+    assert engine.receive()["error"]["code"] == -32600
+    # vscode-jsonrpc may send a Content-Type header.
+    engine.send({"jsonrpc": "2.0", "id": 100, "method": "hello"}, headers="Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n")
+    assert engine.receive()["result"]["protocol_version"] == 1
+
+
+def test_oversized_message_is_rejected_then_server_continues_and_sigterm_when_idle_exits_0():
+    proc = EngineProcess("--max-message-bytes", "1000")
+    try:
+        proc.send({"jsonrpc": "2.0", "id": 1, "method": "hello", "params": {"pad": "x" * 5000}})
+        error = proc.receive()["error"]
+        assert error["code"] == -32600 and "exceeds the limit of 1000 bytes" in error["message"]
+        assert proc.result("hello")["protocol_version"] == 1
+        proc.proc.send_signal(signal.SIGTERM)
+        assert proc.proc.wait(timeout=20) == 0
+    finally:
+        proc.close()
+
+
+def test_shutdown_answers_then_ends_the_loop():
+    import io
+
+    from oneshot_engine.rpc import MessageReader, MessageWriter
+    from oneshot_engine.server import Server
+
+    out = io.BytesIO()
+    requests = b"".join(
+        f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+        for body in (json.dumps({"jsonrpc": "2.0", "id": i, "method": m}) for i, m in ((1, "shutdown"), (2, "hello")))
+    )
+    assert Server(MessageReader(io.BytesIO(requests)), MessageWriter(out)).serve() == 0
+    replies = out.getvalue().split(b"Content-Length: ")[1:]
+    assert len(replies) == 1 and json.loads(replies[0].split(b"\r\n\r\n", 1)[1])["result"] == {"ok": True}
+
+
+def test_sigterm_abandons_a_long_generate(qwen2_dir):
+    proc = EngineProcess()
+    try:
+        proc.result("load", load_params(qwen2_dir, train=False, reference_model=False))
+        proc.send({"jsonrpc": "2.0", "id": 7, "method": "generate", "params": {**GEN, "prompts": ["hi"], "n": 64, "max_new_tokens": 400}})
+        while True:  # wait until it is decoding
+            message = proc.reader.read()
+            if message.get("method") == "progress" and message["params"]["phase"] == "generate":
+                break
+        t0 = time.monotonic()
+        proc.proc.send_signal(signal.SIGTERM)
+        assert proc.proc.wait(timeout=20) == 0
+        assert time.monotonic() - t0 < 10
+    finally:
+        proc.close()
+
+
+def test_out_of_memory_becomes_32001_with_a_hint():
+    import io
+
+    import torch
+
+    from oneshot_engine.rpc import MessageReader, MessageWriter
+    from oneshot_engine.server import Server
+
+    out = io.BytesIO()
+    server = Server(MessageReader(io.BytesIO()), MessageWriter(out))
+
+    def boom(_params):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    server.engine.generate = boom
+    server.handle({"jsonrpc": "2.0", "id": 3, "method": "generate", "params": {**GEN, "prompts": ["x"]}})
+    body = json.loads(out.getvalue().split(b"\r\n\r\n", 1)[1])
+    assert body["error"]["code"] == -32001
+    assert body["error"]["message"] == "the GPU ran out of memory during generate."
+    assert "fewer rollouts" in body["error"]["data"]["hint"] and "gradient checkpointing" in body["error"]["data"]["hint"]
+    assert body["error"]["data"]["exception"] == "OutOfMemoryError"

@@ -1,0 +1,196 @@
+"""train_step against a naive reference: full-vocabulary log_softmax, one unpadded row at a time."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+
+from oneshot_engine import train as train_mod
+from oneshot_engine.checkpoint import load_model
+from oneshot_engine.generate import RolloutBatch, left_pad
+from oneshot_engine.train import LossParams, OptimizerParams, Trainer, accumulate_gradients
+
+PROMPTS = [[5, 17, 33, 2, 9], [40, 41, 42]]
+RESPONSES = [[7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17], [18], [19, 20, 21, 22, 23, 24], [25, 26]]
+PROMPT_INDEX = [0, 0, 1, 1, 1]
+ADVANTAGES = [1.0, -0.5, 0.8, -1.2, 0.3]
+
+
+def make_batch(pad_id: int = 0) -> RolloutBatch:
+    ids, pad_left = left_pad(PROMPTS, pad_id, torch.device("cpu"))
+    width = max(len(r) for r in RESPONSES)
+    resp = torch.full((len(RESPONSES), width), pad_id, dtype=torch.long)
+    for i, r in enumerate(RESPONSES):
+        resp[i, : len(r)] = torch.tensor(r)
+    rows = torch.tensor(PROMPT_INDEX)
+    return RolloutBatch(
+        tokens=torch.cat([ids[rows], resp], dim=1),
+        prompt_len=ids.shape[1],
+        pad_left=pad_left[rows],
+        resp_len=torch.tensor([len(r) for r in RESPONSES]),
+        prompt_index=PROMPT_INDEX,
+    )
+
+
+def naive_token_terms(model, row: int):
+    """Per-token log-prob and entropy of one row from the full fp32 log_softmax of an unpadded pass."""
+    prompt, resp = PROMPTS[PROMPT_INDEX[row]], RESPONSES[row]
+    logits = model(torch.tensor([prompt + resp]))[0].float()
+    logsm = logits.log_softmax(-1)[len(prompt) - 1 : len(prompt) - 1 + len(resp)]
+    logp = logsm.gather(-1, torch.tensor(resp)[:, None]).squeeze(-1)
+    entropy = -(logsm.exp() * logsm).sum(-1)
+    return logp, entropy
+
+
+def naive_kl(logp, ref, kind):
+    if kind == "k1":
+        return logp - ref
+    if kind == "k2":
+        return 0.5 * (logp - ref) ** 2
+    return torch.exp(ref - logp) - (ref - logp) - 1
+
+
+def naive_agg(per_row: list[torch.Tensor], mode: str) -> torch.Tensor:
+    if mode == "token-mean":
+        return torch.cat(per_row).mean()
+    if mode == "seq-mean-token-mean":
+        return torch.stack([v.mean() for v in per_row]).mean()
+    return torch.stack([v.sum() for v in per_row]).mean()
+
+
+def naive_loss(model, ref_model, lp: LossParams, old_shift: list[torch.Tensor]):
+    pgs, ents, kls, clipped = [], [], [], 0
+    for row in range(len(RESPONSES)):
+        logp, ent = naive_token_terms(model, row)
+        old = logp.detach() + old_shift[row]
+        ratio = torch.exp(logp - old)
+        a = ADVANTAGES[row]
+        plain, clip = -a * ratio, -a * torch.clamp(ratio, 1 - lp.clip_eps_low, 1 + lp.clip_eps_high)
+        pgs.append(torch.maximum(plain, clip))
+        clipped += int((clip > plain).sum())
+        ents.append(ent)
+        with torch.no_grad():
+            ref, _ = naive_token_terms(ref_model, row)
+        kls.append(naive_kl(logp, ref, lp.kl_type))
+    pg, ent, kl = (naive_agg(v, lp.loss_agg) for v in (pgs, ents, kls))
+    total = pg - lp.entropy_coef * ent + lp.kl_coef * kl
+    return total, {"pg_loss": pg, "entropy": ent, "kl": kl, "clip_fraction": clipped / sum(map(len, RESPONSES))}
+
+
+@pytest.fixture(scope="module")
+def models(family_dirs: dict[str, Path]):
+    model, _ = load_model(family_dirs["qwen3"], torch.float32, torch.device("cpu"))
+    ref = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return model, ref
+
+
+@pytest.mark.parametrize("loss_agg", train_mod.LOSS_AGGS)
+@pytest.mark.parametrize("kl_type", train_mod.KL_TYPES)
+def test_loss_and_gradients_match_naive_reference(models, loss_agg, kl_type, monkeypatch):
+    model, ref = models
+    # Small logits chunks, so the chunked path really runs several chunks.
+    monkeypatch.setattr(train_mod, "LOGITS_CHUNK_BYTES", 4 * 512 * 3)
+    lp = LossParams(0.2, 0.28, kl_coef=0.3, kl_type=kl_type, entropy_coef=0.05, loss_agg=loss_agg)
+    gen = torch.Generator().manual_seed(0)
+    shift = [torch.randn(len(r), generator=gen) * 0.3 for r in RESPONSES]  # off-policy: some ratios clip
+    batch = make_batch()
+    width = batch.tokens.shape[1] - batch.prompt_len
+    old = torch.zeros(len(RESPONSES), width)
+    with torch.no_grad():
+        for row in range(len(RESPONSES)):
+            old[row, : len(RESPONSES[row])] = naive_token_terms(model, row)[0] + shift[row]
+    ref_logp = train_mod.batch_logp(ref, batch, micro_batch_size=2)
+
+    model.zero_grad(set_to_none=True)
+    rows = torch.arange(len(RESPONSES))
+    got = accumulate_gradients(model, batch, rows, torch.tensor(ADVANTAGES), lp, 2, old, ref_logp)
+    ours = {n: p.grad.clone() for n, p in model.named_parameters()}
+
+    model.zero_grad(set_to_none=True)
+    total, expected = naive_loss(model, ref, lp, shift)
+    total.backward()
+    assert expected["clip_fraction"] > 0
+    for key in ("pg_loss", "entropy", "kl", "clip_fraction"):
+        assert got[key] == pytest.approx(float(torch.as_tensor(expected[key]).detach()), rel=1e-4, abs=1e-6), key
+    assert got["loss"] == pytest.approx(float(total.detach()), rel=1e-4, abs=1e-6)
+    for n, p in model.named_parameters():
+        torch.testing.assert_close(ours[n], p.grad, rtol=1e-3, atol=1e-6, msg=n)
+    model.zero_grad(set_to_none=True)
+
+
+def test_entropy_bonus_and_kl_terms_move_the_gradient(models):
+    model, ref = models
+    batch, rows, adv = make_batch(), torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
+    ref_logp = train_mod.batch_logp(ref, batch, 8)
+
+    def grad_of(lp: LossParams) -> torch.Tensor:
+        model.zero_grad(set_to_none=True)
+        accumulate_gradients(model, batch, rows, adv, lp, 8, None, ref_logp)
+        return model.lm_head.weight.grad.clone()
+
+    base = grad_of(LossParams())
+    with_entropy = grad_of(LossParams(entropy_coef=0.1))
+    with_kl = grad_of(LossParams(kl_coef=0.1))
+    assert not torch.allclose(base, with_entropy) and not torch.allclose(base, with_kl)
+    # An identical reference gives KL 0 and (k2, low_var_kl) zero KL gradient.
+    same_ref = train_mod.batch_logp(model, batch, 8)
+    model.zero_grad(set_to_none=True)
+    m = accumulate_gradients(model, batch, rows, adv, LossParams(kl_coef=1.0, kl_type="k2"), 8, None, same_ref)
+    assert m["kl"] == pytest.approx(0.0, abs=1e-6)
+    torch.testing.assert_close(model.lm_head.weight.grad, base, rtol=1e-4, atol=1e-6)
+    model.zero_grad(set_to_none=True)
+
+
+def test_gradient_checkpointing_gives_the_same_gradients(models):
+    model, _ = models
+    batch, rows, adv = make_batch(), torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
+    model.train()
+    model.zero_grad(set_to_none=True)
+    accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+    plain = model.model.layers[0].mlp.up_proj.weight.grad.clone()
+    model.zero_grad(set_to_none=True)
+    model.gradient_checkpointing = True
+    try:
+        accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+    finally:
+        model.gradient_checkpointing = False
+    torch.testing.assert_close(model.model.layers[0].mlp.up_proj.weight.grad, plain)
+    model.zero_grad(set_to_none=True)
+
+
+def test_lr_1e6_changes_bf16_weights_only_with_fp32_master(family_dirs):
+    """Adam moves each weight by about lr per step. A bf16 weight near 0.02 has a spacing of ~1e-4, so
+    plain bf16 updates of 1e-6 round away every time; fp32 masters accumulate them until they flip."""
+    fractions = {}
+    for fp32_master in (True, False):
+        model, _ = load_model(family_dirs["qwen2"], torch.bfloat16, torch.device("cpu"))
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        trainer = Trainer(model, OptimizerParams(lr=1e-6, weight_decay=0.0, fp32_master=fp32_master), None)
+        for _ in range(40):
+            result = trainer.step(make_batch(), ADVANTAGES, LossParams(), mini_batches=1, micro_batch_size=5)
+        changed = sum(int((p.detach() != before[n]).sum()) for n, p in model.named_parameters())
+        fractions[fp32_master] = changed / sum(p.numel() for p in model.parameters())
+        assert result["tokens"] == sum(map(len, RESPONSES)) and result["grad_norm"] > 0
+    assert fractions[True] > 0.3, fractions
+    assert fractions[False] < 0.05, fractions
+
+
+def test_step_with_mini_batches_reports_all_fields(family_dirs):
+    model, _ = load_model(family_dirs["llama"], torch.float32, torch.device("cpu"))
+    ref = copy.deepcopy(model).requires_grad_(False)
+    trainer = Trainer(model, OptimizerParams(lr=1e-2, grad_clip=0.5), ref)
+    lp = LossParams(kl_coef=0.01, entropy_coef=0.001)
+    seen = []
+    r = trainer.step(make_batch(), ADVANTAGES, lp, 2, 2, on_progress=lambda d, t: seen.append((d, t)))
+    assert set(r) == {"loss", "pg_loss", "kl", "entropy", "clip_fraction", "grad_norm", "tokens", "time_s", "peak_mem_gb"}
+    assert seen[-1] == (3, 3)  # mini-batches of 3 + 2 rows, micro-batches of 2: 2 + 1
+    # The second mini-batch runs after an update at lr 1e-2: off-policy, so some tokens clip and KL > 0.
+    assert r["clip_fraction"] > 0 and r["kl"] > 0
+    with pytest.raises(Exception, match="advantages"):
+        trainer.step(make_batch(), ADVANTAGES[:2], lp, 1, 2)
