@@ -1,6 +1,7 @@
 // "Open the Demo Example" (walkthrough step 2): the example shipped in the extension's examples/
-// folder, which trains the built-in tiny model on CPU.
-import { readdirSync } from "node:fs";
+// folder, which trains the built-in tiny model on CPU. With a folder open it is copied there first
+// (an existing copy is reused), so the user edits their own file, not the installed extension's.
+import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 
@@ -22,7 +23,13 @@ export async function openDemoExample(ctx: vscode.ExtensionContext): Promise<vsc
     void vscode.window.showErrorMessage("One-Shot RLVR: this installation has no example files in its examples/ folder.");
     return undefined;
   }
-  const uri = vscode.Uri.file(file);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  let target = file;
+  if (folder) {
+    target = path.join(folder, path.basename(file));
+    if (!existsSync(target)) copyFileSync(file, target);
+  }
+  const uri = vscode.Uri.file(target);
   await vscode.window.showTextDocument(uri);
   return uri;
 }
