@@ -14,8 +14,12 @@ export type CheckOutcome<T> =
   | { status: "untrusted"; spec: VerifierSpec }
   | { status: "invalid"; message: string };
 
-/** Time limit per custom-verifier call in the editor: "Test verifier" answers within a second. */
-const EDITOR_TIMEOUT_MS = 500;
+/**
+ * Time limit per custom-verifier call in the editor. A sound verifier answers in milliseconds once
+ * its sandbox runs; the limit also bounds the sandbox's start (a new process, on a busy machine
+ * a few hundred ms), so it is not tighter than that, and a hung verifier costs 1.5 s per case.
+ */
+const EDITOR_TIMEOUT_MS = 1500;
 
 /** The bundled sandbox script (dist/verifier-sandbox.cjs): the extension host's argv says nothing about it. */
 let sandboxPath: string | undefined;
