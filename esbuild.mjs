@@ -1,5 +1,7 @@
 // Builds every bundle: the extension (CJS, `vscode` external), the CLI (ESM), the webview (browser)
 // and the integration-test suite. `node esbuild.mjs --watch` rebuilds on change.
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
@@ -11,6 +13,15 @@ const esmNodeBanner = [
   "import { createRequire as __oneshotCreateRequire } from 'node:module';",
   "const require = __oneshotCreateRequire(import.meta.url);",
 ].join("\n");
+
+// The integration tests: the entry the extension host calls (index) and one bundle per *.test.ts,
+// which index.ts finds at run time; test/integration/<suite>/x.test.ts -> out/test/<suite>/x.test.cjs.
+const integrationEntries = [
+  "test/integration/index.ts",
+  ...readdirSync("test/integration", { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".test.ts"))
+    .map((f) => path.join("test/integration", f)),
+];
 
 const common = { bundle: true, sourcemap: true, minify: production, logLevel: "info", target: "es2022" };
 
@@ -44,7 +55,8 @@ export const bundles = [
   {
     ...common,
     minify: false,
-    entryPoints: { index: "test/integration/index.ts" },
+    entryPoints: integrationEntries,
+    outbase: "test/integration",
     outdir: "out/test",
     outExtension: { ".js": ".cjs" },
     platform: "node",

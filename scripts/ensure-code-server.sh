@@ -8,6 +8,11 @@ NODE24_VERSION=24.9.0
 cache="${ONESHOT_CACHE:-$HOME/.cache/oneshot-rlvr}/code-server-$CS_VERSION"
 stamp="$cache/.installed"
 if [[ -f "$stamp" ]]; then echo "$cache"; exit 0; fi
+# One install at a time (parallel test runs on a fresh machine); the winner's result is reused.
+mkdir -p "$(dirname "$cache")"
+exec 9>"$cache.lock"
+flock 9
+if [[ -f "$stamp" ]]; then echo "$cache"; exit 0; fi
 
 need_debs=(libkrb5-dev libsecret-1-dev libxkbfile-dev libx11-dev)
 missing=()
