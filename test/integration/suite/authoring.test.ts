@@ -298,6 +298,24 @@ describe("authoring: example files", function () {
     assert.deepEqual(missing, []);
   });
 
+  it("Open the Demo Example copies a shipped example into the workspace and opens it", async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const before = new Set(fs.readdirSync(folder));
+    const uri = await vscode.commands.executeCommand<vscode.Uri>("oneshot.openDemoExample");
+    try {
+      assert.ok(uri, "no example was opened");
+      assert.equal(path.dirname(uri.fsPath), folder);
+      assert.ok(!before.has(path.basename(uri.fsPath)), "an existing file was reused instead of a fresh copy");
+      assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath);
+      assert.match(fs.readFileSync(uri.fsPath, "utf8"), /^preset: cpu-demo$/m);
+      const titles = await codeLensTitles(uri);
+      assert.ok(titles.includes("▶ Train on this example"), titles.join(" | "));
+    } finally {
+      await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
+      if (uri && !before.has(path.basename(uri.fsPath))) fs.rmSync(uri.fsPath, { force: true });
+    }
+  });
+
   it("leaves an example with its CodeLens and a diagnostic on screen for the screenshot", async () => {
     const { doc } = await openExample(path.join(dir, "rejects-reference.rlvr.md"));
     await vscode.commands.executeCommand("workbench.action.closeOtherEditors");
