@@ -1,11 +1,12 @@
 // Problems from a local dataset file (JSON Lines or Parquet) for "New Example from Dataset…".
 // Column names differ between datasets, so the problem and answer columns are picked from the
 // names that common math datasets use; a row whose answer is only inside a worked solution gets
-// the solution's last \boxed{} content.
+// the solution's final answer, found by the verifier's own extraction (its last \boxed{}).
 import { createReadStream } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { asyncBufferFromFile, parquetReadObjects } from "hyparquet";
+import { extractAnswer } from "../verifier/extract";
 
 export interface DatasetProblem {
   /** 0-based row number in the file. */
@@ -63,7 +64,7 @@ export function toProblems(file: string, rows: Record<string, unknown>[], skippe
       return;
     }
     let answer = answerColumn ? scalarText(r[answerColumn]) : null;
-    if (!answer?.trim() && solutionColumn) answer = lastBoxed(scalarText(r[solutionColumn]) ?? "");
+    if (!answer?.trim() && solutionColumn) answer = extractAnswer(scalarText(r[solutionColumn]) ?? "");
     const extra: Record<string, string> = {};
     for (const [k, v] of Object.entries(r)) {
       if (k === problemColumn || k === answerColumn || k === solutionColumn) continue;
@@ -111,17 +112,5 @@ async function readParquet(file: string): Promise<Record<string, unknown>[]> {
 function scalarText(v: unknown): string | null {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return String(v);
-  return null;
-}
-
-/** Content of the last \boxed{…} (balanced braces), or null. */
-export function lastBoxed(text: string): string | null {
-  const at = text.lastIndexOf("\\boxed{");
-  if (at < 0) return null;
-  let depth = 0;
-  for (let i = at + "\\boxed".length; i < text.length; i++) {
-    if (text[i] === "{") depth++;
-    else if (text[i] === "}" && --depth === 0) return text.slice(at + "\\boxed{".length, i);
-  }
   return null;
 }

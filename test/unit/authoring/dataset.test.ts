@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { DatasetError, lastBoxed, readDataset } from "../../../src/core/authoring/dataset";
+import { DatasetError, readDataset } from "../../../src/core/authoring/dataset";
 import { problemPickItems } from "../../../src/core/authoring/pickItems";
 
 const dir = mkdtempSync(path.join(tmpdir(), "dataset-"));
@@ -75,10 +75,9 @@ test("a file with no problem column, a corrupt parquet file and an unknown exten
   await assert.rejects(readDataset(file("f.csv", "a,b")), /neither JSON Lines/);
 });
 
-test("lastBoxed balances nested braces and ignores an unclosed box", () => {
-  assert.equal(lastBoxed("\\boxed{\\frac{1}{2}}"), "\\frac{1}{2}");
-  assert.equal(lastBoxed("\\boxed{1} \\boxed{2"), null);
-  assert.equal(lastBoxed("none"), null);
+test("a truncated solution gives no answer rather than a wrong one", async () => {
+  const p = file("g.jsonl", JSON.stringify({ problem: "Q?", solution: "So \\boxed{1} and then \\boxed{2" }) + "\n");
+  assert.equal((await readDataset(p)).problems[0].answer, null);
 });
 
 test("quick-pick items show the row, a one-line problem, the answer and short fields", () => {
