@@ -3,10 +3,11 @@
 // Refuses while the file has errors or its verifier rejects the reference answer, unless the user
 // overrides the latter in a modal dialog.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmdirSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { verdictReason } from "../core/authoring/verifierCheck";
+import { createRunDir, newRunId } from "../core/run/runId";
 import { COMMANDS } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
@@ -87,6 +88,12 @@ export async function trainExample(
   if (fm.model === undefined && s.defaultModel) args.push("--set", `model=${s.defaultModel}`);
   const launched = await launch(args, folder);
   if (!launched.ok) {
+    // An empty directory is only clutter; one with the controller's log explains the failure.
+    try {
+      rmdirSync(runDir);
+    } catch {
+      // Not empty: keep it.
+    }
     void vscode.window.showErrorMessage(`One-Shot RLVR: training did not start: ${launched.message}`);
     return { started: false, reason: "failed", message: launched.message };
   }
@@ -100,14 +107,9 @@ function enginePython(ctx: vscode.ExtensionContext): string | undefined {
   return existsSync(python) ? python : undefined;
 }
 
-/** `<workspace folder>/<runs root>/<file stem>-<UTC date-time>`. */
+/** A new, empty `<workspace folder>/<runs root>/<run id>`, named as `oneshot train` names runs. */
 function newRunDir(folder: string, doc: vscode.TextDocument): string {
-  const root = path.resolve(folder, settings().runsRoot);
-  const stem = path.basename(doc.uri.fsPath).replace(/\.rlvr\.md$/, "");
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  let dir = path.join(root, `${stem}-${stamp}`);
-  for (let i = 2; existsSync(dir); i++) dir = path.join(root, `${stem}-${stamp}-${i}`);
-  return dir;
+  return createRunDir(path.resolve(folder, settings().runsRoot), newRunId(doc.uri.fsPath));
 }
 
 /**

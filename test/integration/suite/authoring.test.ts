@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
+import { execFileSync } from "node:child_process";
 import * as vscode from "vscode";
 import { authoringFixtures, codeLensTitles, diagnosticsOf, openExample, requestScreenshot, waitFor } from "./authoringHelpers";
 
@@ -214,6 +215,40 @@ describe("authoring: example files", function () {
     assert.ok(labels.includes("rlvr-example"), labels.slice(0, 30).join(", "));
     assert.ok(labels.includes("rlvr-verifier"), labels.slice(0, 30).join(", "));
     await vscode.commands.executeCommand("workbench.action.files.revert");
+  });
+
+  it("Train on this example starts a detached run, opens its dashboard and lists it in the Runs view", async function () {
+    this.timeout(180_000);
+    const ext = vscode.extensions.getExtension<{ runs(): { dir: string }[]; openDashboards(): string[] }>("oneshot-rlvr.oneshot-rlvr")!;
+    const api = await ext.activate();
+    const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
+    const result = await vscode.commands.executeCommand<{ started: boolean; runDir?: string; message?: string }>(
+      "oneshot.trainExample",
+      doc.uri,
+      { interactive: false },
+    );
+    const runDir = result.runDir;
+    try {
+      assert.equal(result.started, true, result.message);
+      assert.ok(runDir);
+      const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      assert.equal(path.dirname(runDir), path.join(folder, ".oneshot", "runs"));
+      const config = JSON.parse(fs.readFileSync(path.join(runDir, "config.json"), "utf8"));
+      assert.equal(config.example.file, doc.uri.fsPath);
+      assert.equal(config.preset, "cpu-demo");
+      assert.equal(fs.readFileSync(path.join(runDir, "status"), "utf8").trim(), "running");
+      await waitFor(() => api.openDashboards().includes(runDir), "the run's dashboard");
+      await waitFor(() => api.runs().some((r) => r.dir === runDir), "the run in the Runs view");
+    } finally {
+      if (runDir && fs.existsSync(path.join(runDir, "pid"))) {
+        const cli = path.join(ext.extensionPath, "dist", "cli.js");
+        execFileSync(process.execPath, [cli, "stop", runDir, "--force", "--wait", "60"], {
+          env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
+          stdio: "ignore",
+        });
+      }
+      if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
+    }
   });
 
   it("training refuses a file with errors", async () => {
