@@ -46,11 +46,14 @@ export const bundles = [
   },
   {
     ...common,
+    // main.ts imports style.css, which pulls in KaTeX's and uPlot's CSS: the bundle is
+    // dist/webview.js + dist/webview.css, KaTeX's fonts land in dist/webview-assets/.
     entryPoints: { webview: "webview/main.ts" },
     outdir: "dist",
     platform: "browser",
     format: "iife",
     loader: { ".ttf": "file", ".woff": "file", ".woff2": "file" },
+    assetNames: "webview-assets/[name]-[hash]",
   },
   {
     ...common,

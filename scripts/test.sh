@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, then runs every test layer that exists, in order:
-# lint + type check, unit (Node), engine (pytest), integration inside a real VS Code (code-server).
+# lint + type check, unit (Node), webview (Chromium), engine (pytest), integration inside a real
+# VS Code (code-server).
 # Every layer runs even after an earlier one failed; the exit status is non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ lint() { npx eslint . && node scripts/run-venv.mjs ruff check engine bench && np
 
 layer "lint and type check" lint
 layer "unit tests" node scripts/test-unit.mjs
+layer "webview tests in Chromium" bash -c "bash scripts/ensure-chromium.sh >/dev/null && node scripts/test-unit.mjs test/webview/dashboard.test.ts"
 layer "engine tests" node scripts/run-venv.mjs python -m pytest -q engine -p no:cacheprovider
 layer "integration tests in code-server (suite, harness self-check, .vsix smoke)" \
   node scripts/test-integration.mjs --no-build

@@ -1,13 +1,71 @@
 // Messages between the extension and the dashboard webview: one discriminated union per
-// direction, declared once and imported by both sides.
-import type { RunEvent } from "../core/run/events";
+// direction, declared once and imported by both sides. The webview speaks first (`ready`); the
+// extension answers with `init` and then streams `update`s. Rollouts cross only as pages the
+// webview asks for, so a long run never ships its whole log to the webview.
+import type { RunHeadline } from "../core/monitor/model";
+import type { SeriesDelta } from "../core/monitor/series";
+import type { RolloutFilter, RolloutPage } from "../core/monitor/types";
+import type { ObservedRunStatus } from "../core/run/events";
+
+export type { RolloutFilter, RolloutPage };
+
+/** What the dashboard header shows about a run. */
+export interface RunInfo {
+  runId: string;
+  runDir: string;
+  status: ObservedRunStatus;
+  headline: RunHeadline;
+}
+
+/** A run the user can overlay for comparison. */
+export interface RunChoice {
+  runDir: string;
+  runId: string;
+  status: ObservedRunStatus;
+}
+
+export type RunCommand = "stop" | "resume" | "reveal";
+export type ExportFormat = "csv" | "json";
 
 /** Webview → extension. */
 export type WebviewToExtension =
   | { type: "ready" }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  /** The charts drew the first `points` steps (lets the extension, and its tests, see the page work). */
+  | { type: "rendered"; points: number }
+  | { type: "requestRollouts"; requestId: number; step: number; filter: RolloutFilter; offset: number; limit: number }
+  | { type: "setOverlay"; runDir: string | null }
+  | { type: "export"; format: ExportFormat }
+  | { type: "command"; command: RunCommand };
 
 /** Extension → webview. */
 export type ExtensionToWebview =
-  | { type: "init"; runId: string; runDir: string }
-  | { type: "events"; events: RunEvent[]; reset: boolean };
+  | {
+      type: "init";
+      run: RunInfo;
+      config: unknown;
+      series: SeriesDelta;
+      /** Steps with recorded rollouts, ascending. */
+      rolloutSteps: number[];
+      runs: RunChoice[];
+    }
+  | {
+      type: "update";
+      run: RunInfo;
+      series: SeriesDelta;
+      /** Newly recorded rollout steps; when `series.reset`, the whole list. */
+      rolloutSteps: number[];
+    }
+  | { type: "config"; config: unknown }
+  | { type: "runs"; runs: RunChoice[] }
+  | { type: "rollouts"; requestId: number; page: RolloutPage | null }
+  | { type: "overlay"; runId: string | null; series: SeriesDelta | null };
+
+/** What the webview keeps across reloads (vscode.setState); the serializer reads `runDir`. */
+export interface DashboardState {
+  runDir: string;
+  tab?: string;
+  smoothing?: number;
+  filter?: RolloutFilter;
+  overlay?: string | null;
+}

@@ -3,10 +3,15 @@ import * as vscode from "vscode";
 import { registerAuthoring } from "./authoring";
 import { SETUP_COMMAND, setUpEngine } from "./engineSetup";
 import { log } from "./log";
+import { registerRuns } from "./runs";
 
 export interface OneShotApi {
   /** Used by the integration tests to reach the running extension. */
   readonly extensionPath: string;
+  /** The runs the Runs view shows (integration tests read it). */
+  runs(): { dir: string; id: string; status: string; step: number }[];
+  /** Open dashboards: run directory, handshake done, steps the page has drawn. */
+  openDashboards(): { dir: string; ready: boolean; handshakes: number; renderedPoints: number }[];
 }
 
 export function activate(ctx: vscode.ExtensionContext): OneShotApi {
@@ -15,7 +20,12 @@ export function activate(ctx: vscode.ExtensionContext): OneShotApi {
     vscode.commands.registerCommand(SETUP_COMMAND, () => setUpEngine(ctx)),
   );
   registerAuthoring(ctx);
-  return { extensionPath: ctx.extensionPath };
+  const runs = registerRuns(ctx);
+  return {
+    extensionPath: ctx.extensionPath,
+    runs: () => runs.monitor.registry.list().map((t) => ({ dir: t.dir, id: t.id, status: t.status, step: t.model.lastStep })),
+    openDashboards: () => runs.dashboards.openRuns(),
+  };
 }
 
 export function deactivate(): void {}

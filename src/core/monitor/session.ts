@@ -1,0 +1,181 @@
+// The extension side of one dashboard, free of the editor API: answers the webview's handshake
+// with the run's state, streams what the log appends (coalesced, so a fast writer cannot flood
+// the webview), serves rollout pages on request and keeps an optional comparison run in step.
+// src/vscode/dashboard.ts connects it to a WebviewPanel; the browser tests connect it to a page.
+import type {
+  ExportFormat,
+  ExtensionToWebview,
+  RunChoice,
+  RunCommand,
+  RunInfo,
+  WebviewToExtension,
+} from "../../protocol/messages";
+import { newCursor, type SeriesCursor } from "./model";
+import { METRIC_KEYS, type SeriesDelta } from "./series";
+import type { RunRegistry } from "./registry";
+import type { RunTracker } from "./tracker";
+
+export interface SessionHost {
+  send(message: ExtensionToWebview): void;
+  command(command: RunCommand, run: RunTracker): void;
+  export(format: ExportFormat, run: RunTracker): void;
+  error(message: string): void;
+}
+
+/** Most rollouts one page may carry, whatever the webview asks for. */
+const MAX_PAGE = 100;
+
+/**
+ * Rounds metrics to 6 significant digits for the webview: charts cannot show more, and the
+ * first message of a long run halves in size (exports read the full values from the log).
+ */
+export function compactDelta(d: SeriesDelta): SeriesDelta {
+  const round = (v: number | null) => (v === null ? null : Number(v.toPrecision(6)));
+  const metrics = { ...d.metrics };
+  for (const k of METRIC_KEYS) metrics[k] = d.metrics[k].map(round);
+  return { ...d, metrics, evals: d.evals.map((e) => ({ ...e, values: e.values.map((v) => Number(v.toPrecision(6))) })) };
+}
+
+export function runInfo(t: RunTracker): RunInfo {
+  return { runId: t.id, runDir: t.dir, status: t.status, headline: t.model.headline() };
+}
+
+export function runChoices(registry: RunRegistry): RunChoice[] {
+  return registry.list().map((t) => ({ runDir: t.dir, runId: t.id, status: t.status }));
+}
+
+export class DashboardSession {
+  readonly run: RunTracker;
+  private ready = false;
+  /** Steps the webview last reported drawn. */
+  renderedPoints = 0;
+  /** How many times a page said `ready` (a reloaded webview says it again). */
+  handshakes = 0;
+  private cursor: SeriesCursor = newCursor();
+  private rolloutStepsSent = 0;
+  private overlay?: { run: RunTracker; cursor: SeriesCursor };
+  private timer?: ReturnType<typeof setTimeout>;
+  private lastConfig?: unknown;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly registry: RunRegistry,
+    runDir: string,
+    private readonly host: SessionHost,
+    private readonly throttleMs = 200,
+  ) {
+    this.run = registry.open(runDir);
+    this.unsubscribe = registry.onChange((changed, structural) => {
+      if (!this.ready) return;
+      if (structural) this.host.send({ type: "runs", runs: runChoices(this.registry) });
+      if (changed.includes(this.run) || (this.overlay && changed.includes(this.overlay.run))) this.schedule();
+    });
+  }
+
+  handle(m: WebviewToExtension): void {
+    switch (m.type) {
+      case "ready":
+        this.ready = true;
+        this.handshakes++;
+        this.renderedPoints = 0;
+        this.sendInit();
+        break;
+      case "requestRollouts": {
+        const limit = Math.max(1, Math.min(MAX_PAGE, m.limit));
+        let page = null;
+        try {
+          page = this.run.rolloutPage(m.step, m.filter, m.offset, limit) ?? null;
+        } catch (e) {
+          this.host.error(`Could not read the rollouts of step ${m.step}: ${(e as Error).message}`);
+        }
+        this.host.send({ type: "rollouts", requestId: m.requestId, page });
+        break;
+      }
+      case "setOverlay":
+        this.setOverlay(m.runDir);
+        break;
+      case "export":
+        this.host.export(m.format, this.run);
+        break;
+      case "command":
+        this.host.command(m.command, this.run);
+        break;
+      case "error":
+        this.host.error(`Dashboard script error: ${m.message}`);
+        break;
+      case "rendered":
+        this.renderedPoints = m.points;
+        break;
+    }
+  }
+
+  /** Whether the webview has completed the handshake. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  private sendInit(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.cursor = newCursor();
+    const series = compactDelta(this.run.model.deltaSince(this.cursor));
+    const rolloutSteps = this.run.model.rolloutSteps();
+    this.rolloutStepsSent = rolloutSteps.length;
+    this.lastConfig = this.run.config();
+    this.host.send({
+      type: "init",
+      run: runInfo(this.run),
+      config: this.lastConfig,
+      series,
+      rolloutSteps,
+      runs: runChoices(this.registry),
+    });
+    if (this.overlay) this.setOverlay(this.overlay.run.dir);
+  }
+
+  private setOverlay(runDir: string | null): void {
+    if (!runDir || runDir === this.run.dir) {
+      this.overlay = undefined;
+      this.host.send({ type: "overlay", runId: null, series: null });
+      return;
+    }
+    const run = this.registry.open(runDir);
+    this.overlay = { run, cursor: newCursor() };
+    this.host.send({ type: "overlay", runId: run.id, series: compactDelta(run.model.deltaSince(this.overlay.cursor)) });
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.throttleMs);
+  }
+
+  /** Sends whatever changed since the last message (called by the timer; public for tests). */
+  flush(): void {
+    if (!this.ready) return;
+    const series = compactDelta(this.run.model.deltaSince(this.cursor));
+    const all = this.run.model.rolloutSteps();
+    if (series.reset) this.rolloutStepsSent = 0;
+    // Steps only grow between resets; a rewind bumps the epoch, so `reset` covers it.
+    const rolloutSteps = all.slice(this.rolloutStepsSent);
+    this.rolloutStepsSent = all.length;
+    this.host.send({ type: "update", run: runInfo(this.run), series, rolloutSteps });
+    const config = this.run.config();
+    if (JSON.stringify(config) !== JSON.stringify(this.lastConfig)) {
+      this.lastConfig = config;
+      this.host.send({ type: "config", config });
+    }
+    if (this.overlay) {
+      const d = this.overlay.run.model.deltaSince(this.overlay.cursor);
+      if (d.reset || d.steps.length || d.evals.length)
+        this.host.send({ type: "overlay", runId: this.overlay.run.id, series: compactDelta(d) });
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.unsubscribe();
+  }
+}

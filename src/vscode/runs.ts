@@ -1,0 +1,66 @@
+// Wires the run monitor into the editor: the Runs view, the status bar item, the dashboards and
+// the run commands. Called once from activate().
+import * as vscode from "vscode";
+import type { RunTracker } from "../core/monitor/tracker";
+import { DashboardManager } from "./dashboard";
+import { RunMonitor } from "./monitor";
+import {
+  deleteRun,
+  exportMetrics,
+  openConfig,
+  pickRun,
+  resumeRun,
+  revealRun,
+  RUN_COMMANDS,
+  stopRun,
+  type RunArg,
+} from "./runActions";
+import { RUNS_VIEW, RunsTreeProvider } from "./runsView";
+import { RunStatusBar } from "./statusBar";
+
+export interface RunsFeature {
+  monitor: RunMonitor;
+  dashboards: DashboardManager;
+}
+
+export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
+  const monitor = new RunMonitor();
+  const tree = new RunsTreeProvider(monitor);
+  const view = vscode.window.createTreeView(RUNS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
+  tree.view = view;
+  tree.updateBadge();
+  const dashboards = new DashboardManager(ctx, monitor);
+
+  const withRun =
+    (title: string, f: (t: RunTracker) => unknown, statuses?: Parameters<typeof pickRun>[3]) =>
+    async (arg: RunArg) => {
+      const t = await pickRun(monitor, arg, title, statuses);
+      if (t) await f(t);
+    };
+
+  ctx.subscriptions.push(
+    monitor,
+    tree,
+    view,
+    dashboards,
+    new RunStatusBar(monitor),
+    vscode.commands.registerCommand(
+      RUN_COMMANDS.openDashboard,
+      withRun("Open the dashboard of", (t) => dashboards.open(t.dir)),
+    ),
+    vscode.commands.registerCommand(
+      RUN_COMMANDS.stop,
+      withRun("Stop run", (t) => stopRun(ctx, monitor, t), ["running"]),
+    ),
+    vscode.commands.registerCommand(
+      RUN_COMMANDS.resume,
+      withRun("Resume run", (t) => resumeRun(ctx, monitor, t), ["interrupted", "stopped", "failed"]),
+    ),
+    vscode.commands.registerCommand(RUN_COMMANDS.reveal, withRun("Reveal the folder of", revealRun)),
+    vscode.commands.registerCommand(RUN_COMMANDS.exportMetrics, withRun("Export the metrics of", (t) => exportMetrics(t))),
+    vscode.commands.registerCommand(RUN_COMMANDS.delete, withRun("Delete run", (t) => deleteRun(monitor, t))),
+    vscode.commands.registerCommand(RUN_COMMANDS.openConfig, withRun("Open the config of", openConfig)),
+    vscode.commands.registerCommand(RUN_COMMANDS.refresh, () => monitor.registry.scan()),
+  );
+  return { monitor, dashboards };
+}

@@ -1,0 +1,174 @@
+/// <reference lib="dom" />
+// The dashboard in a real browser: charts and the rollout viewer render from the protocol's
+// messages, live appends arrive, comparison and reload work, and nothing trips the CSP.
+// Screenshots (light and dark) go to test-artifacts/.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { RunRegistry } from "../../src/core/monitor/registry";
+import { appendSteps, writeRun, type RunGenerator } from "../../bench/dashboard/genlog";
+import { openDashboard, startHarness, type Harness, type OpenDashboard } from "./harness";
+
+const ARTIFACTS = path.resolve(import.meta.dirname, "../../test-artifacts");
+let h: Harness;
+let root: string;
+let live: string;
+let gen: RunGenerator;
+let registry: RunRegistry;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  root = mkdtempSync(path.join(tmpdir(), "dash-"));
+  live = path.join(root, "pi1-live");
+  gen = writeRun(live, { steps: 120, totalSteps: 400, rolloutsPerStep: 48, status: "running", startTime: Date.now() - 3_600_000 });
+  writeRun(path.join(root, "pi1-baseline"), { steps: 400, rolloutsPerStep: 4, seed: 7, startTime: 0, evalEvery: 40 });
+  registry = new RunRegistry();
+  registry.setRoots([root]);
+  h = await startHarness();
+});
+
+after(async () => {
+  await h?.close();
+});
+
+async function noErrors(d: OpenDashboard): Promise<void> {
+  const violations = await d.page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+  assert.deepEqual(violations, [], "no CSP violations");
+  assert.deepEqual(d.commands.filter((c) => c.startsWith("error:")), [], "no script errors");
+  assert.deepEqual(d.errors, [], "no uncaught page errors");
+}
+
+const points = (d: OpenDashboard) => d.page.locator(".chart-grid").getAttribute("data-points");
+
+test("charts off screen are drawn once scrolled into view", async () => {
+  const d = await openDashboard(h, registry, live, { theme: "dark", height: 700 });
+  await d.page.waitForSelector(".chart-grid[data-drawn-points]");
+  const drawn = () => d.page.locator(".chart-card canvas").count();
+  const before = await drawn();
+  assert.ok(before < 8, `only the charts on screen are drawn first (${before})`);
+  await d.page.locator('[data-chart="grad"]').scrollIntoViewIfNeeded();
+  await d.page.waitForFunction(() => document.querySelector('[data-chart="grad"] canvas') !== null);
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
+test("charts render every series from init, under the strict CSP", async () => {
+  // Tall enough that every chart is on screen (off-screen charts are drawn when scrolled to).
+  const d = await openDashboard(h, registry, live, { theme: "dark", height: 1700 });
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="120"]');
+  assert.equal(d.sent[0].type, "init");
+  assert.equal(await d.page.locator(".chart-card canvas").count(), 8);
+  const legend = await d.page.locator('[data-chart="reward"] .u-legend').innerText();
+  assert.match(legend, /train reward/);
+  assert.match(legend, /math500 acc/);
+  assert.match(legend, /aime24 avg@8/);
+  assert.match(await d.page.locator(".run-header").innerText(), /step 120 \/ 400/);
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Stop" }).isVisible(), true);
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Resume" }).isVisible(), false);
+  await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-charts-dark.png"), fullPage: true });
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
+test("live appends reach the charts and the rollout slider; the header action posts stop", async () => {
+  const d = await openDashboard(h, registry, live, { theme: "light", height: 1700 });
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="120"]');
+  appendSteps(live, gen, 5);
+  registry.refresh(live);
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="125"]');
+  assert.ok(d.sent.some((m) => m.type === "update" && m.rolloutSteps.join() === "121,122,123,124,125"));
+  await d.page.locator(".run-header vscode-button", { hasText: "Stop" }).click();
+  await d.page.waitForFunction(() => true);
+  await d.settled();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(d.commands.includes("stop"));
+  await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-charts-light.png"), fullPage: true });
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
+test("the rollout viewer pages a step's rollouts, renders LaTeX, filters and moves between steps", async () => {
+  for (const theme of ["dark", "light"] as const) {
+    const d = await openDashboard(h, registry, live, { theme });
+    await d.page.waitForSelector(".chart-grid[data-points]");
+    await d.page.locator("vscode-tab-header[data-tab=rollouts]").click();
+    const last = String(registry.get(live)!.model.rolloutSteps().at(-1));
+    await d.page.waitForSelector(`.rv-list[data-step="${last}"][data-count="20"]`);
+    assert.equal(await d.page.locator("article.rollout").count(), 20);
+    assert.ok((await d.page.locator("article.rollout .katex").count()) > 40, "math is rendered by KaTeX");
+    assert.ok((await d.page.locator(".rv-problem .katex").count()) > 3, "the prompt's math is rendered");
+    assert.match(await d.page.locator(".rv-summary").innerText(), /of 48 recorded rollouts correct/);
+    await d.page.locator(".rv-more").click();
+    await d.page.waitForSelector(`.rv-list[data-count="40"]`);
+    if (theme === "dark") {
+      await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rollouts-dark.png") });
+      // Filter: only incorrect ones.
+      await d.page.evaluate(() => {
+        const s = document.querySelector(".rollouts vscode-single-select") as HTMLElement & { value: string };
+        s.value = "incorrect";
+        s.dispatchEvent(new Event("change"));
+      });
+      await d.page.waitForFunction(() => document.querySelector(".rv-summary")?.textContent?.includes("showing"));
+      await d.page.waitForFunction(() => document.querySelectorAll("article.rollout.correct").length === 0);
+      assert.ok((await d.page.locator("article.rollout.incorrect").count()) > 0);
+      // Previous step via the button: follow-latest turns off and the page changes step.
+      await d.page.locator('vscode-button[aria-label="Previous step"]').click();
+      await d.page.waitForSelector(`.rv-list[data-step="${Number(last) - 1}"]`, { state: "attached" });
+    } else {
+      await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-rollouts-light.png") });
+    }
+    const req = d.sent.filter((m) => m.type === "rollouts");
+    assert.ok(req.every((m) => m.type === "rollouts" && (m.page?.rollouts.length ?? 0) <= 20), "pages, not the whole log");
+    await noErrors(d);
+    await d.page.close();
+    d.session.dispose();
+  }
+});
+
+test("a second run overlays the charts; config shows; state survives a reload", async () => {
+  const d = await openDashboard(h, registry, live, { theme: "dark", height: 1700 });
+  await d.page.waitForSelector(".chart-grid[data-points]");
+  const other = path.join(root, "pi1-baseline");
+  await d.page.evaluate((dir) => {
+    const s = document.querySelector(".toolbar vscode-single-select") as HTMLElement & { value: string };
+    s.value = dir;
+    s.dispatchEvent(new Event("change"));
+  }, other);
+  await d.page.waitForFunction(() =>
+    document.querySelector('[data-chart="reward"] .u-legend')?.textContent?.includes("pi1-baseline: math500"),
+  );
+  await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-compare-dark.png"), fullPage: true });
+  await d.page.locator("vscode-tab-header[data-tab=config]").click();
+  assert.match(await d.page.locator(".config-json").innerText(), /"entropy_coef": 0.001/);
+  await d.page.reload();
+  await d.page.waitForSelector(".chart-grid[data-points]", { state: "attached" });
+  assert.equal(await d.page.evaluate(() => document.body.dataset.tab), "config");
+  await d.page.locator("vscode-tab-header[data-tab=charts]").click();
+  await d.page.waitForFunction(() =>
+    document.querySelector('[data-chart="reward"] .u-legend')?.textContent?.includes("pi1-baseline"),
+  );
+  assert.equal(d.sent.filter((m) => m.type === "init").length, 2, "the reloaded page handshakes again");
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
+test("an interrupted or failed run offers resume and shows why it ended", async () => {
+  const failed = path.join(root, "failed-run");
+  writeRun(failed, { steps: 30, status: "failed" });
+  registry.scan();
+  const d = await openDashboard(h, registry, failed, { theme: "high-contrast" });
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="30"]');
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Resume" }).isVisible(), true);
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Stop" }).isVisible(), false);
+  assert.match(await d.page.locator(".run-error").innerText(), /out of GPU memory/);
+  assert.equal(await points(d), "30");
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
