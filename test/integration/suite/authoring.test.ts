@@ -219,7 +219,9 @@ describe("authoring: example files", function () {
 
   it("Train on this example starts a detached run, opens its dashboard and lists it in the Runs view", async function () {
     this.timeout(180_000);
-    const ext = vscode.extensions.getExtension<{ runs(): { dir: string }[]; openDashboards(): string[] }>("oneshot-rlvr.oneshot-rlvr")!;
+    const ext = vscode.extensions.getExtension<{ runs(): { dir: string }[]; openDashboards(): { dir: string }[] }>(
+      "oneshot-rlvr.oneshot-rlvr",
+    )!;
     const api = await ext.activate();
     const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
     const result = await vscode.commands.executeCommand<{ started: boolean; runDir?: string; message?: string }>(
@@ -237,7 +239,7 @@ describe("authoring: example files", function () {
       assert.equal(config.example.file, doc.uri.fsPath);
       assert.equal(config.preset, "cpu-demo");
       assert.equal(fs.readFileSync(path.join(runDir, "status"), "utf8").trim(), "running");
-      await waitFor(() => api.openDashboards().includes(runDir), "the run's dashboard");
+      await waitFor(() => api.openDashboards().some((d) => d.dir === runDir), "the run's dashboard");
       await waitFor(() => api.runs().some((r) => r.dir === runDir), "the run in the Runs view");
     } finally {
       if (runDir && fs.existsSync(path.join(runDir, "pid"))) {
