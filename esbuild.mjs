@@ -45,6 +45,17 @@ export const bundles = [
     banner: { js: esmNodeBanner },
   },
   {
+    // The custom-verifier sandbox process: one CJS file, so Node's permission model can allow
+    // reading exactly this file and nothing else.
+    ...common,
+    sourcemap: false,
+    entryPoints: { "verifier-sandbox": "src/core/verifier/sandbox/child.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".cjs" },
+    platform: "node",
+    format: "cjs",
+  },
+  {
     ...common,
     // main.ts imports style.css, which pulls in KaTeX's and uPlot's CSS: the bundle is
     // dist/webview.js + dist/webview.css, KaTeX's fonts land in dist/webview-assets/.

@@ -24,6 +24,13 @@ export interface VerifierOptions {
   timeoutMs?: number;
   /** Heap limit of the custom-verifier sandbox process, MiB. */
   memoryMb?: number;
+  /** The bundled sandbox script (dist/verifier-sandbox.cjs); default: beside the running bundle. */
+  sandboxPath?: string;
+  /**
+   * Built-in kinds: accept only a final answer inside \boxed{} (the paper's reward, and what the
+   * prompt asks for); "The answer is 7." then scores 0. Default false: the documented fallbacks count.
+   */
+  boxedOnly?: boolean;
 }
 
 /** Grades responses against a reference answer. Never throws for bad responses or verifier code. */

@@ -1,0 +1,12 @@
+// Messages between the host (sandbox.ts) and the sandbox process (child.ts): one JSON object per
+// line on the child's stdin and stdout.
+
+export type HostMessage =
+  | { id: number; op: "load"; source: string }
+  | { id: number; op: "call"; response: string; answer: string }
+  | { id: number; op: "callMany"; items: { response: string; answer: string }[] };
+
+/** One result of a callMany batch. */
+export type CallResult = { ok: true; value: number } | { ok: false; error: string };
+
+export type ChildMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
