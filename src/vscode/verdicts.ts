@@ -4,18 +4,18 @@
 import * as vscode from "vscode";
 import type { CaseVerdict, VerifierReport } from "../core/authoring/verifierCheck";
 import { verdictReason, verdictTitle } from "../core/authoring/verifierCheck";
-import { verifierSpecOf } from "../core/authoring/verifierSpec";
 import { isExample, layoutOf, parsed } from "./exampleDocs";
+import { gradingOf } from "./verifierRunner";
 
 interface Stored<T> {
   key: string;
   value: T;
 }
 
-/** What the verdicts depend on: the answer and the verifier (kind and source). */
+/** What the verdicts depend on: the answer and how it is graded (verifier kind and source, boxed-only). */
 export function verdictKey(doc: vscode.TextDocument): string | undefined {
   const ex = parsed(doc).example;
-  return ex ? JSON.stringify([String(ex.frontMatter.answer), verifierSpecOf(ex)]) : undefined;
+  return ex ? JSON.stringify([String(ex.frontMatter.answer), gradingOf(ex)]) : undefined;
 }
 
 export class Verdicts implements vscode.Disposable {

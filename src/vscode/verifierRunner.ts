@@ -5,8 +5,9 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { checkReference, checkVerifier, type CaseVerdict, type VerifierReport } from "../core/authoring/verifierCheck";
 import { verifierSpecOf } from "../core/authoring/verifierSpec";
-import type { ParsedExample } from "../core/example";
+import { PRESET_NAMES, PRESETS, type ParsedExample } from "../core/example";
 import { createVerifier } from "../core/verifier";
+import { settings } from "./settings";
 import type { Verifier, VerifierSpec } from "../core/verifier/api";
 
 export type CheckOutcome<T> =
@@ -34,12 +35,24 @@ export function initVerifierRunner(extensionPath: string): void {
  */
 const warm = new Map<string, { key: string; verifier: Verifier }>();
 
-function verifierFor(file: string, spec: VerifierSpec): Verifier {
-  const key = JSON.stringify(spec);
+/**
+ * How training grades this example: its verifier, and whether built-ins accept only a \boxed{}
+ * answer (`boxed_only` in the file, else its preset's; the paper's reward counts only the box).
+ */
+export function gradingOf(example: ParsedExample): { spec: VerifierSpec; boxedOnly: boolean } {
+  const fm = example.frontMatter;
+  const named = PRESET_NAMES.find((p) => p === fm.preset) ?? PRESET_NAMES.find((p) => p === settings().defaultPreset) ?? "local";
+  const presetValue = (PRESETS[named] as unknown as { boxed_only?: unknown }).boxed_only;
+  const boxedOnly = typeof fm.boxed_only === "boolean" ? fm.boxed_only : presetValue === true;
+  return { spec: verifierSpecOf(example), boxedOnly };
+}
+
+function verifierFor(file: string, spec: VerifierSpec, boxedOnly: boolean): Verifier {
+  const key = JSON.stringify([spec, boxedOnly]);
   const cached = warm.get(file);
   if (cached?.key === key) return cached.verifier;
   if (cached) void cached.verifier.dispose();
-  const verifier = createVerifier(spec, { timeoutMs: EDITOR_TIMEOUT_MS, sandboxPath });
+  const verifier = createVerifier(spec, { timeoutMs: EDITOR_TIMEOUT_MS, sandboxPath, boxedOnly });
   warm.set(file, { key, verifier });
   return verifier;
 }
@@ -56,9 +69,9 @@ async function withVerifier<T>(
   fn: (v: Verifier, answer: string) => Promise<T>,
 ): Promise<CheckOutcome<T>> {
   if (!example) return { status: "invalid", message: "Fix the errors in this file first (see the Problems panel)." };
-  const spec = verifierSpecOf(example);
+  const { spec, boxedOnly } = gradingOf(example);
   if (spec.kind === "custom" && !vscode.workspace.isTrusted) return { status: "untrusted", spec };
-  const verifier = verifierFor(example.file, spec);
+  const verifier = verifierFor(example.file, spec, boxedOnly);
   return { status: "done", spec, value: await fn(verifier, String(example.frontMatter.answer)) };
 }
 
