@@ -22,9 +22,9 @@ const answers: [string, "math" | "numeric" | "exact" | "choice"][] = [
   ["blue", "exact"],
 ];
 
-for (const [answer, kind] of answers) {
-  test(`the ${kind} verifier accepts the reference ${answer} and rejects its near misses`, async () => {
-    const verifier = createVerifier({ kind });
+for (const [answer, kind] of answers) for (const boxedOnly of [false, true]) {
+  test(`the ${kind} verifier${boxedOnly ? " (boxed only)" : ""} accepts the reference ${answer} and rejects its near misses`, async () => {
+    const verifier = createVerifier({ kind }, { boxedOnly });
     const report = await checkVerifier(verifier, answer);
     const wrong = report.verdicts.filter((v) => !v.ok).map((v) => `${verdictTitle(v)}: ${verdictReason(v)}`);
     assert.deepEqual(wrong, []);
