@@ -7,12 +7,16 @@ are dropped from the batch (cache rows included) once enough of them have accumu
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
+from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits, runner_for
+from .fused import sample_exp
 from .model import KVCache, Transformer
 from .tokenizer import TextTokenizer
 
@@ -26,6 +30,7 @@ class SamplingParams:
     max_new_tokens: int = 256
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
+    ignore_eos: bool = False  # benchmarks: every row runs to max_new_tokens
 
 
 @dataclass
@@ -109,13 +114,22 @@ class _StopChecker:
     def hit(self, ids: list[int]) -> bool:
         if not self.stop:
             return False
-        tail = self.tok.decode(ids[-self.window :])
-        return any(s in tail for s in self.stop)
+        return self.hit_all(ids[-self.window :])
+
+    def hit_all(self, ids: list[int]) -> bool:
+        text = self.tok.decode(ids)
+        return any(s in text for s in self.stop)
 
     def cut(self, text: str) -> str:
         """Text up to the first stop string (the stop string itself excluded, as vLLM does)."""
         found = [text.find(s) for s in self.stop if s in text]
         return text[: min(found)] if found else text
+
+
+def _use_fast(device: torch.device, fast: bool | None) -> bool:
+    if fast is not None:
+        return fast
+    return device.type == "cuda" and os.environ.get("ONESHOT_FAST_DECODE", "1") != "0"
 
 
 @torch.no_grad()
@@ -125,8 +139,12 @@ def generate(
     prompts: list[list[int]],
     sp: SamplingParams,
     on_step: Callable[[int, int], None] | None = None,
+    fast: bool | None = None,
 ) -> tuple[list[Rollout], RolloutBatch, float]:
-    """Samples sp.n rollouts per prompt, prompt-major. Returns rollouts, their token batch and seconds."""
+    """Samples sp.n rollouts per prompt, prompt-major. Returns rollouts, their token batch and seconds.
+
+    fast: the static-cache decode of decode.py (CUDA graphs on a GPU); None picks it on CUDA.
+    """
     t0 = time.perf_counter()
     was_training = model.training
     model.eval()
@@ -136,21 +154,76 @@ def generate(
     if sp.seed is not None:
         gen = torch.Generator(device=device).manual_seed(sp.seed)
     pad_id = tok.pad_id if tok.pad_id is not None else (tok.eos_ids[0] if tok.eos_ids else 0)
-    eos = set(tok.eos_ids)
+    eos = set() if sp.ignore_eos else set(tok.eos_ids)
     stopper = _StopChecker(tok, sp.stop)
     n, max_new = sp.n, sp.max_new_tokens
+    use_fast = _use_fast(device, fast) and max_new > 0
 
     prompt_ids, pad_left = left_pad(prompts, pad_id, device)
     n_prompts, plen = prompt_ids.shape
-    cache = KVCache(model.cfg, n_prompts, plen + max_new, dtype, device)
+    cache = KVCache(model.cfg, n_prompts, plen if use_fast else plen + max_new, dtype, device)
     positions = (torch.arange(plen, device=device)[None, :] - pad_left[:, None]).clamp(min=0)
     hidden = model.hidden(prompt_ids, positions, padded_causal_mask(pad_left, plen), cache, 0)
     logits = model.lm_head(hidden[:, -1])
 
     fan_out = torch.arange(n_prompts, device=device).repeat_interleave(n)
+    rows = n_prompts * n
+    if use_fast:
+        generated, reasons, out = _decode_fast(
+            model, cache, fan_out, logits, pad_left[fan_out], plen, sp, pad_id, eos, stopper, gen, on_step
+        )
+    else:
+        generated, reasons, out = _decode_eager(
+            model, cache, fan_out, logits, pad_left, plen, sp, pad_id, eos, stopper, gen, on_step
+        )
+    del cache
+
+    rollouts = []
+    for r in range(rows):
+        ids = generated[r]
+        reason = reasons[r] or "length"
+        text = tok.decode(ids[:-1] if reason == "stop" else ids)
+        if reason == "stop_string":
+            text = stopper.cut(text)
+        rollouts.append(Rollout(prompt_index=r // n, text=text, tokens=len(ids), finish_reason=reason))
+    resp_len = torch.tensor([len(g) for g in generated], dtype=torch.long, device=device)
+    width = int(resp_len.max()) if rows else 0
+    # Rows that finished but stayed in the batch kept sampling: blank what follows their end.
+    out[torch.arange(out.shape[1], device=device)[None, :] >= resp_len[:, None]] = pad_id
+    batch = RolloutBatch(
+        tokens=torch.cat([prompt_ids[fan_out], out[:, :width]], dim=1),
+        prompt_len=plen,
+        pad_left=pad_left[fan_out],
+        resp_len=resp_len,
+        prompt_index=[r // n for r in range(rows)],
+    )
+    model.train(was_training)
+    return rollouts, batch, time.perf_counter() - t0
+
+
+Decoded = tuple[list[list[int]], list[str | None], torch.Tensor]
+
+
+def _decode_eager(
+    model: Transformer,
+    cache: KVCache,
+    fan_out: torch.Tensor,
+    logits: torch.Tensor,
+    pad_left: torch.Tensor,
+    plen: int,
+    sp: SamplingParams,
+    pad_id: int,
+    eos: set[int],
+    stopper: _StopChecker,
+    gen: torch.Generator | None,
+    on_step: Callable[[int, int], None] | None,
+) -> Decoded:
+    """One Python step per token on a cache that shrinks as rows finish (the CPU path)."""
+    device = logits.device
+    max_new = sp.max_new_tokens
     cache.select_rows(fan_out)
     logits, row_pad = logits[fan_out], pad_left[fan_out]
-    rows = n_prompts * n
+    rows = fan_out.numel()
     any_pad = bool((pad_left > 0).any())
     key_valid = torch.arange(plen + max_new, device=device)[None, :] >= row_pad[:, None]
 
@@ -183,25 +256,110 @@ def generate(
         pos = (col - row_pad)[:, None]
         mask = key_valid[:, None, None, : col + 1] if any_pad else None
         logits = model.lm_head(model.hidden(nxt[:, None], pos, mask, cache, col)[:, -1])
+    return generated, reasons, out
 
-    rollouts = []
-    for r in range(rows):
-        ids = generated[r]
-        reason = reasons[r] or "length"
-        text = tok.decode(ids[:-1] if reason == "stop" else ids)
-        if reason == "stop_string":
-            text = stopper.cut(text)
-        rollouts.append(Rollout(prompt_index=r // n, text=text, tokens=len(ids), finish_reason=reason))
-    resp_len = torch.tensor([len(g) for g in generated], dtype=torch.long, device=device)
-    width = int(resp_len.max()) if rows else 0
-    # Rows that finished but stayed in the batch kept sampling: blank what follows their end.
-    out[torch.arange(out.shape[1], device=device)[None, :] >= resp_len[:, None]] = pad_id
-    batch = RolloutBatch(
-        tokens=torch.cat([prompt_ids[fan_out], out[:, :width]], dim=1),
-        prompt_len=plen,
-        pad_left=pad_left[fan_out],
-        resp_len=resp_len,
-        prompt_index=[r // n for r in range(rows)],
-    )
-    model.train(was_training)
-    return rollouts, batch, time.perf_counter() - t0
+
+def _decode_fast(
+    model: Transformer,
+    cache: KVCache,
+    fan_out: torch.Tensor,
+    logits: torch.Tensor,
+    row_pad: torch.Tensor,
+    plen: int,
+    sp: SamplingParams,
+    pad_id: int,
+    eos: set[int],
+    stopper: _StopChecker,
+    gen: torch.Generator | None,
+    on_step: Callable[[int, int], None] | None,
+) -> Decoded:
+    """The static-cache decode (decode.py): graph replays, host checks every CHECK_EVERY steps.
+
+    Rows run on until the next check after they finish; what they sample meanwhile is dropped. When
+    the live rows fit a smaller batch bucket they are moved to the front and the batch shrinks.
+    """
+    device = logits.device
+    max_new = sp.max_new_tokens
+    rows = fan_out.numel()
+    runner = runner_for(model, rows, plen + max_new)
+    buckets = batch_buckets(rows)
+    sampler = Sampler(greedy=sp.temperature <= 0, top_k=sp.top_k, top_p=sp.top_p)
+    runner.inv_temp.fill_(1.0 / sp.temperature if sp.temperature > 0 else 1.0)
+    for i in range(len(runner.k)):
+        runner.k[i][:rows, :, :plen] = cache.k[i][fan_out]
+        runner.v[i][:rows, :, :plen] = cache.v[i][fan_out]
+    logits = logits[fan_out]
+    if sampler.greedy:
+        first = logits.argmax(-1)
+    else:
+        noise = runner.noise[:rows].exponential_(generator=gen)
+        first = sample_exp(filter_logits(logits, sp.top_k, sp.top_p), noise, runner.inv_temp)
+    runner.tok[:rows] = first
+    runner.pos[:rows] = plen - row_pad
+    runner.col.fill_(plen)
+    runner.out[:rows, plen] = first
+    runner.pad_bias.zero_()
+    runner.pad_bias[:rows].masked_fill_(runner.cols[None, :] < row_pad[:, None], float("-inf"))
+
+    final = torch.full((rows, max_new), pad_id, dtype=torch.long, device=device)
+    generated: list[list[int]] = [[] for _ in range(rows)]
+    reasons: list[str | None] = [None] * rows
+    slots = list(range(rows))  # original row of each live slot, slots [0, len(slots)) of the buffers
+    b = rows
+    checked = 0  # tokens per slot already read back and checked on the host
+
+    def check(upto: int) -> None:
+        nonlocal checked
+        new = runner.out[: len(slots), plen + checked : plen + upto].tolist()
+        for r, toks in zip(slots, new, strict=True):
+            if reasons[r] is None:
+                reasons[r] = _take(generated[r], toks, eos, stopper)
+        checked = upto
+
+    def compact(upto: int) -> None:
+        nonlocal slots, b
+        live = [i for i, r in enumerate(slots) if reasons[r] is None]
+        target = next(v for v in buckets if v >= len(live))
+        if target >= b:
+            return
+        final[torch.tensor(slots, device=device)] = runner.out[: len(slots), plen : plen + max_new]
+        keep = torch.tensor(live, device=device, dtype=torch.long)
+        n_cols = plen + upto
+        for i in range(len(runner.k)):
+            runner.k[i][: len(live), :, :n_cols] = runner.k[i][keep, :, :n_cols]
+            runner.v[i][: len(live), :, :n_cols] = runner.v[i][keep, :, :n_cols]
+        for buf in (runner.tok, runner.pos, runner.pad_bias, runner.out):
+            buf[: len(live)] = buf[keep]
+        slots = [slots[i] for i in live]
+        b = target
+
+    for step in range(1, max_new):
+        col = plen + step - 1
+        length = min(runner.max_len, math.ceil((col + 1) / LEN_BUCKET) * LEN_BUCKET)
+        runner.run_step(b, length, sampler, gen)
+        if (step + 1) % CHECK_EVERY == 0:
+            check(step + 1)
+            if on_step is not None:
+                on_step(step + 1, max_new)
+            if all(reasons[r] is not None for r in slots):
+                break
+            compact(step + 1)
+    if checked < max_new and any(reasons[r] is None for r in slots):
+        check(max_new)
+    if on_step is not None:
+        on_step(max_new, max_new)
+    final[torch.tensor(slots, device=device)] = runner.out[: len(slots), plen : plen + max_new]
+    return generated, reasons, final
+
+
+def _take(generated: list[int], toks: list[int], eos: set[int], stopper: _StopChecker) -> str | None:
+    """Appends `toks` to a live row until it ends; returns why it ended, or None."""
+    # One decode of the chunk with its context rules stop strings out for most chunks.
+    scan = bool(stopper.stop) and stopper.hit_all(generated[-stopper.window :] + toks)
+    for t in toks:
+        generated.append(t)
+        if t in eos:
+            return "stop"
+        if scan and stopper.hit(generated):
+            return "stop_string"
+    return None

@@ -151,6 +151,9 @@ class Transformer(nn.Module):
         self.model = Backbone(cfg)
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         self.gradient_checkpointing = False
+        # Without the flag, how many leading layers to checkpoint anyway (the trainer sets it when a
+        # micro-batch's activations would not fit in memory otherwise).
+        self.checkpoint_layers = 0
         self._inv_freq: dict[torch.device, torch.Tensor] = {}
         self.tie()
 
@@ -194,9 +197,11 @@ class Transformer(nn.Module):
         """
         x = self.model.embed_tokens(input_ids)
         cos, sin = self.rope(positions, x.dtype)
-        use_ckpt = self.gradient_checkpointing and self.training and cache is None and torch.is_grad_enabled()
-        for layer in self.model.layers:
-            if use_ckpt:
+        n_ckpt = len(self.model.layers) if self.gradient_checkpointing else self.checkpoint_layers
+        if not (self.training and cache is None and torch.is_grad_enabled()):
+            n_ckpt = 0
+        for i, layer in enumerate(self.model.layers):
+            if i < n_ckpt:
                 x = checkpoint(layer, x, cos, sin, mask, use_reentrant=False)
             else:
                 x = layer(x, cos, sin, mask, cache, start)

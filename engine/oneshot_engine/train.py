@@ -9,6 +9,7 @@ logits never exist at once (150k vocabularies).
 from __future__ import annotations
 
 import math
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -184,6 +185,54 @@ def accumulate_gradients(
     }
 
 
+def activation_bytes_per_token(model: Transformer) -> tuple[int, int]:
+    """(bytes one layer keeps per token for backward, bytes of a checkpointed layer's input per token).
+
+    An estimate from the tensors autograd saves: about 20 hidden-size tensors (fp32 norm internals
+    count twice) and 4 intermediate-size ones (gate, up, silu, product) per layer.
+    """
+    cfg = model.cfg
+    elem = next(model.parameters()).element_size()
+    return elem * (20 * cfg.hidden_size + 4 * cfg.intermediate_size), elem * cfg.hidden_size
+
+
+def memory_headroom(device: torch.device) -> float:
+    """Bytes the caching allocator can still hand out: free device memory, within the process's memory
+    fraction and ONESHOT_MEMORY_LIMIT_GB (a smaller card's budget on a bigger one) when set."""
+    free, total = torch.cuda.mem_get_info(device)
+    getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
+    cap = total * getter(device) if getter is not None else total
+    limit_gb = os.environ.get("ONESHOT_MEMORY_LIMIT_GB")
+    if limit_gb:
+        cap = min(cap, float(limit_gb) * 1024**3)
+    reserved, allocated = torch.cuda.memory_reserved(device), torch.cuda.memory_allocated(device)
+    return min(free + reserved - allocated, cap - allocated)
+
+
+def layers_to_checkpoint(model: Transformer, batch: RolloutBatch, micro: int) -> int:
+    """How many layers to checkpoint so that the largest micro-batch's activations fit (0 when they do:
+    recomputation costs a third more compute, so it is used only when memory requires it)."""
+    device = batch.tokens.device
+    if model.gradient_checkpointing or device.type != "cuda":
+        return 0
+    tokens = min(micro, batch.rows) * batch.tokens.shape[1]
+    full, ckpt = activation_bytes_per_token(model)
+    layers = model.cfg.num_layers
+    # Room for the logits chunks of the loss, the fp32 gradient buffers created in the first backward
+    # and allocator slack.
+    reserve = 4 * LOGITS_CHUNK_BYTES + 4 * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
+    return layers_that_fit(tokens, full, ckpt, layers, memory_headroom(device) - reserve)
+
+
+def layers_that_fit(tokens: int, full: int, ckpt: int, layers: int, budget: float) -> int:
+    """Fewest leading layers to checkpoint so `tokens` tokens' activations fit in `budget` bytes, when a
+    layer keeps `full` bytes per token and a checkpointed one only `ckpt`."""
+    need = tokens * full * layers
+    if need <= budget:
+        return 0
+    return min(layers, math.ceil((need - budget) / (tokens * (full - ckpt))))
+
+
 def peak_memory_gb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 1024**3
@@ -203,24 +252,33 @@ class Trainer:
             self.master = [torch.nn.Parameter(p.detach().float().clone()) for p in self.params]
         else:
             self.master = self.params
+        if self.use_master:
+            # Each bf16 gradient moves into its fp32 master as soon as backward has produced it, so the
+            # bf16 gradients of the whole model never exist at once.
+            for p, m in zip(self.params, self.master, strict=True):
+                p.register_post_accumulate_grad_hook(lambda p, m=m: self._grad_to_master(p, m))
         self.grad_clip = opt.grad_clip
         self.optimizer = torch.optim.AdamW(
             self.master, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=opt.weight_decay
         )
         self.steps = 0
 
+    @staticmethod
+    def _grad_to_master(p: torch.Tensor, m: torch.Tensor) -> None:
+        if p.grad is None:
+            return
+        if m.grad is None:
+            m.grad = p.grad.float()
+        else:
+            m.grad.add_(p.grad)
+        p.grad = None
+
     def _move_grads_to_master(self) -> None:
         """Accumulates each micro-batch's low-precision gradients in fp32, so small ones are not lost."""
         if not self.use_master:
             return
         for p, m in zip(self.params, self.master, strict=True):
-            if p.grad is None:
-                continue
-            if m.grad is None:
-                m.grad = p.grad.float()
-            else:
-                m.grad.add_(p.grad)
-            p.grad = None
+            self._grad_to_master(p, m)
 
     def _optimizer_step(self) -> float:
         max_norm = self.grad_clip if self.grad_clip > 0 else math.inf
@@ -256,9 +314,10 @@ class Trainer:
                 group["lr"] = lr
         adv = torch.tensor(advantages, dtype=torch.float32, device=device)
         ref_logp = old_logp = None
-        if self.reference is not None:
+        if self.reference is not None and lp.kl_coef != 0:
             ref_logp = batch_logp(self.reference, batch, micro_batch_size)
         self.model.train()
+        self.model.checkpoint_layers = layers_to_checkpoint(self.model, batch, micro_batch_size)
         if mini_batches > 1:
             old_logp = batch_logp(self.model, batch, micro_batch_size)
         splits = torch.arange(batch.rows, device=device).tensor_split(mini_batches)

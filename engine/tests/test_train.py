@@ -194,3 +194,57 @@ def test_step_with_mini_batches_reports_all_fields(family_dirs):
     assert r["clip_fraction"] > 0 and r["kl"] > 0
     with pytest.raises(Exception, match="advantages"):
         trainer.step(make_batch(), ADVANTAGES[:2], lp, 1, 2)
+
+
+def test_checkpointing_only_the_layers_memory_requires():
+    # 1,000 tokens, 10 bytes a layer keeps per token (1 once checkpointed), 4 layers: 40,000 bytes.
+    assert train_mod.layers_that_fit(1000, 10, 1, 4, 40_000) == 0
+    assert train_mod.layers_that_fit(1000, 10, 1, 4, 31_000) == 1  # one layer saves 9,000
+    assert train_mod.layers_that_fit(1000, 10, 1, 4, 30_999) == 2
+    assert train_mod.layers_that_fit(1000, 10, 1, 4, 0) == 4
+
+
+def test_checkpointing_some_layers_gives_the_same_gradients(models):
+    model, _ = models
+    batch, rows, adv = make_batch(), torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
+    model.train()
+    model.zero_grad(set_to_none=True)
+    accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+    plain = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    model.checkpoint_layers = 1
+    try:
+        accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+    finally:
+        model.checkpoint_layers = 0
+    for n, p in model.named_parameters():
+        torch.testing.assert_close(p.grad, plain[n], msg=n)
+    model.zero_grad(set_to_none=True)
+
+
+def test_no_reference_forward_when_kl_coef_is_zero(family_dirs):
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, torch.device("cpu"))
+    ref = copy.deepcopy(model).requires_grad_(False)
+    calls = []
+    ref.register_forward_pre_hook(lambda *_: calls.append(1))
+    ref.model.layers[0].register_forward_pre_hook(lambda *_: calls.append(1))
+    trainer = Trainer(model, OptimizerParams(lr=1e-3), ref)
+    trainer.step(make_batch(), ADVANTAGES, LossParams(kl_coef=0.0), 1, 5)
+    assert calls == []
+    trainer.step(make_batch(), ADVANTAGES, LossParams(kl_coef=0.01), 1, 5)
+    assert calls
+
+
+def test_bf16_gradients_move_to_fp32_masters_during_backward(family_dirs):
+    rows, adv = torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
+    plain, _ = load_model(family_dirs["qwen2"], torch.bfloat16, torch.device("cpu"))
+    plain.train()
+    accumulate_gradients(plain, make_batch(), rows, adv, LossParams(), 5)
+    model, _ = load_model(family_dirs["qwen2"], torch.bfloat16, torch.device("cpu"))
+    trainer = Trainer(model, OptimizerParams(lr=0.0), None)
+    model.train()
+    accumulate_gradients(model, make_batch(), rows, adv, LossParams(), 5)
+    assert all(p.grad is None for p in model.parameters())  # no bf16 gradient outlives its backward
+    for p, m in zip(plain.parameters(), trainer.master, strict=True):
+        assert m.grad.dtype == torch.float32
+        torch.testing.assert_close(m.grad, p.grad.float(), rtol=0, atol=0)

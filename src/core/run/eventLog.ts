@@ -8,7 +8,15 @@ export class EventLogWriter {
   private readonly fd: number;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, "a");
+    this.fd = openSync(file, "a+");
+    // A controller killed mid-write leaves a torn last line; a resumed run must not glue its first
+    // event onto it (readers would drop both), so it starts on a fresh line.
+    const size = fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 10) writeSync(this.fd, "\n");
+    }
   }
 
   /** Appends one event; `sync` forces it to disk (used at checkpoints and at the end). */

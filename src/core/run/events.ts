@@ -24,7 +24,10 @@ export interface RunStartedEvent extends EventBase {
   model: string;
   preset: string;
   total_steps: number;
-  /** Step the run starts from: 0, or the checkpoint step when resumed. */
+  /**
+   * Step the run starts from: 0, or the checkpoint step when resumed. On resume, `step`, `rollouts`
+   * and `eval` events written earlier for steps after `start_step` are superseded by the new ones.
+   */
   start_step: number;
   resumed: boolean;
   pid: number;
@@ -119,6 +122,8 @@ export interface CheckpointEvent extends EventBase {
   /** Path relative to the run directory, e.g. "checkpoints/step-20". */
   path: string;
   reason: "interval" | "best" | "final" | "stop";
+  /** Holds the optimizer state and RNG too, so `oneshot train --resume` can continue from it. */
+  resumable?: boolean;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -186,4 +191,14 @@ export interface RunSummary {
   total_steps: number;
   benchmarks: Record<string, BenchmarkSummary>;
   error?: string;
+  hint?: string;
+  run_id?: string;
+  /** Last step's training reward and accuracy. */
+  reward_mean?: number;
+  accuracy?: number;
+  /** Checkpoint with the best score on the first benchmark, relative to the run directory. */
+  best_checkpoint?: string;
+  last_checkpoint?: string;
+  /** Unix ms of the last update. */
+  updated?: number;
 }

@@ -13,6 +13,12 @@ export const runFiles = (dir: string) => ({
   status: path.join(dir, "status"),
   checkpoints: path.join(dir, "checkpoints"),
   controllerLog: path.join(dir, "controller.log"),
+  /** The engine's stderr (Python warnings, tracebacks). */
+  engineLog: path.join(dir, "engine.log"),
+  /** Exclusive lock of the controller writing the directory (see lock.ts). */
+  lock: path.join(dir, "lock"),
+  /** Per-problem evaluation results: evals/<benchmark>/step-N.jsonl. */
+  evals: path.join(dir, "evals"),
 });
 
 export const checkpointDir = (dir: string, step: number) => path.join(dir, "checkpoints", `step-${step}`);

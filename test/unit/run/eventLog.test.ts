@@ -43,3 +43,14 @@ test("multi-byte text across read chunks survives intact", () => {
 test("a missing log reads as empty at the same offset", () => {
   assert.deepEqual(readEvents("/nonexistent/events.jsonl", 7), { events: [], nextOffset: 7, skipped: 0 });
 });
+
+test("a writer reopening a log with a torn last line (a killed controller) starts on a fresh line", () => {
+  const file = tmp();
+  appendFileSync(file, '{"v":1,"t":1,"type":"log","level":"info","message":"a"}\n{"v":1,"t":2,"type":"st');
+  const w = new EventLogWriter(file);
+  w.append({ type: "log", level: "info", message: "after" });
+  w.close();
+  const r = readEvents(file);
+  assert.deepEqual(r.events.map((e) => (e as { message: string }).message), ["a", "after"]);
+  assert.equal(r.skipped, 1);
+});

@@ -1,0 +1,217 @@
+"""The fast decode loop: a static KV cache, one decode step per CUDA graph, sampling on the GPU.
+
+All rollouts share static buffers sized for the largest batch: the KV cache [rows, kv_heads, max_len,
+head_dim] per layer, the last token and position of each row, the cache column (a 0-d tensor, so a
+graph replays at any step) and the additive key bias of each row's left padding. A decode step for
+`b` live rows attending to the first `L` cache columns is captured once per (b, L) bucket and
+replayed; finished rows are retired by compacting the live ones to the front when they fit a smaller
+batch bucket. The graphs read the model's own parameters, which the optimizer updates in place, so
+the weights being trained are the weights sampled from (no copy, no sync).
+
+Without CUDA (tests, CPU runs) the same step runs eagerly: the CPU path is the GPU path minus graphs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .fused import argmax, kernels
+from .model import Transformer
+
+# Cache columns per attention-length bucket: each step attends to at most this many unwritten columns.
+LEN_BUCKET = 128
+CHECK_EVERY = 16  # decode steps between host checks for EOS / stop strings (rows run on meanwhile)
+
+
+def batch_buckets(limit: int) -> list[int]:
+    """1, 2, 3, 4, 6, 8, 12, 16, 24 …: a row count wastes at most a third of a bucket."""
+    out, p = [], 1
+    while True:
+        for v in (p, p + p // 2) if p >= 2 else (p,):
+            if v >= limit:
+                return [*out, limit]
+            out.append(v)
+        p *= 2
+
+
+def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
+    """fp32 logits with everything outside top-k / the top-p nucleus set to -inf (static shapes)."""
+    logits = logits.float()
+    if 0 < top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+        probs = sorted_logits.softmax(-1)
+        drop = (probs.cumsum(-1) - probs) > top_p
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    return logits
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sampler:
+    greedy: bool
+    top_k: int
+    top_p: float
+
+
+class DecodeRunner:
+    """Static decode state for up to `rows_max` rows of `max_len` columns of one model."""
+
+    def __init__(self, model: Transformer, rows_max: int, max_len: int, use_graphs: bool | None = None) -> None:
+        p = next(model.parameters())
+        self.model, self.device, self.dtype = model, p.device, p.dtype
+        cfg = model.cfg
+        self.rows_max = rows_max
+        self.max_len = math.ceil(max_len / 64) * 64  # aligned bias rows for the attention kernels
+        self.use_graphs = self.device.type == "cuda" if use_graphs is None else use_graphs
+        self.k_ = kernels(self.device)
+        shape = (rows_max, cfg.num_kv_heads, self.max_len, cfg.head_dim)
+        dev = self.device
+        self.k = [torch.zeros(shape, dtype=self.dtype, device=dev) for _ in range(cfg.num_layers)]
+        self.v = [torch.zeros(shape, dtype=self.dtype, device=dev) for _ in range(cfg.num_layers)]
+        self.tok = torch.zeros(rows_max, dtype=torch.long, device=dev)
+        self.pos = torch.zeros(rows_max, dtype=torch.long, device=dev)
+        self.col = torch.zeros(1, dtype=torch.long, device=dev)
+        self.cols = torch.arange(self.max_len, device=dev)
+        self.pad_bias = torch.zeros(rows_max, self.max_len, dtype=self.dtype, device=dev)
+        self.out = torch.zeros(rows_max, self.max_len, dtype=torch.long, device=dev)
+        self.noise = torch.ones(rows_max, cfg.vocab_size, dtype=torch.float32, device=dev)
+        self.inv_temp = torch.ones((), dtype=torch.float32, device=dev)
+        self.graphs: dict[tuple[int, int, Sampler], torch.cuda.CUDAGraph] = {}
+        self.pool = torch.cuda.graph_pool_handle() if self.use_graphs else None
+        self.capture_s = 0.0
+        self.attention = os.environ.get("ONESHOT_DECODE_ATTN", "sdpa")
+
+    # -- the step ------------------------------------------------------------------------------------
+
+    def _attend(self, q: torch.Tensor, layer: int, b: int, length: int, bias: torch.Tensor) -> torch.Tensor:
+        """q [b, heads, d] against the first `length` cache columns; each KV head's query group is read
+        as `group` query positions, so K and V are read once per KV head (no GQA expansion)."""
+        cfg = self.model.cfg
+        group = cfg.num_heads // cfg.num_kv_heads
+        qg = q.view(b, cfg.num_kv_heads, group, cfg.head_dim)
+        k = self.k[layer][:b, :, :length]
+        v = self.v[layer][:b, :, :length]
+        if self.attention == "bmm":
+            s = torch.matmul(qg * (cfg.head_dim**-0.5), k.transpose(-1, -2))
+            p = (s.float() + bias).softmax(-1).to(q.dtype)
+            y = torch.matmul(p, v)
+        else:
+            y = F.scaled_dot_product_attention(qg, k, v, attn_mask=bias)
+        return y.reshape(b, cfg.num_heads * cfg.head_dim)
+
+    def _step(self, b: int, length: int, sampler: Sampler) -> None:
+        """One decode step of rows [0, b): reads tok/pos/col, writes the cache column, the next token
+        (into tok and out[:, col + 1]) and advances pos and col. Capturable: no host syncs."""
+        m, kf = self.model, self.k_
+        tok, pos = self.tok[:b], self.pos[:b]
+        x = m.model.embed_tokens(tok)
+        cos, sin = m.rope(pos, x.dtype)  # [b, d]
+        cos_q, sin_q = cos[:, None, :], sin[:, None, :]
+        future = self.cols[:length] > self.col
+        bias = self.pad_bias[:b, :length].masked_fill(future, float("-inf"))[:, None, None, :]
+        if self.attention == "bmm":
+            bias = bias.float()
+        col_idx = self.col
+        layers = m.model.layers
+        h = kf.rms_norm(x, layers[0].input_layernorm.weight, layers[0].input_layernorm.eps)
+        for i, layer in enumerate(layers):
+            a = layer.self_attn
+            q = a.q_proj(h).view(b, a.n_heads, a.head_dim)
+            k = a.k_proj(h).view(b, a.n_kv, a.head_dim)
+            v = a.v_proj(h).view(b, a.n_kv, a.head_dim)
+            if a.q_norm is not None:
+                q = kf.rms_norm(q, a.q_norm.weight, a.q_norm.eps)
+                k = kf.rms_norm(k, a.k_norm.weight, a.k_norm.eps)
+            q, k = kf.rope(q, cos_q, sin_q), kf.rope(k, cos_q, sin_q)
+            self.k[i][:b].index_copy_(2, col_idx, k.unsqueeze(2))
+            self.v[i][:b].index_copy_(2, col_idx, v.unsqueeze(2))
+            y = a.o_proj(self._attend(q, i, b, length, bias))
+            mlp_norm = layer.post_attention_layernorm
+            x, h = kf.add_rms_norm(x, y, mlp_norm.weight, mlp_norm.eps)
+            mlp = layer.mlp
+            y = mlp.down_proj(kf.silu_mul(mlp.gate_proj(h), mlp.up_proj(h)))
+            nxt_norm = layers[i + 1].input_layernorm if i + 1 < len(layers) else m.model.norm
+            x, h = kf.add_rms_norm(x, y, nxt_norm.weight, nxt_norm.eps)
+        logits = m.lm_head(h)
+        nxt = self._sample(logits, b, sampler)
+        self.tok[:b].copy_(nxt)
+        self.out[:b].index_copy_(1, col_idx + 1, nxt[:, None])
+        self.pos[:b].add_(1)
+        self.col.add_(1)
+
+    def _sample(self, logits: torch.Tensor, b: int, sampler: Sampler) -> torch.Tensor:
+        if sampler.greedy:
+            return argmax(logits)
+        if sampler.top_k > 0 or sampler.top_p < 1.0:
+            logits = filter_logits(logits, sampler.top_k, sampler.top_p)
+        return self.k_.sample_exp(logits, self.noise[:b], self.inv_temp)
+
+    # -- graphs --------------------------------------------------------------------------------------
+
+    def run_step(self, b: int, length: int, sampler: Sampler, gen: torch.Generator | None) -> None:
+        if not sampler.greedy:
+            self.noise[:b].exponential_(generator=gen)
+        if not self.use_graphs:
+            self._step(b, length, sampler)
+            return
+        key = (b, length, sampler)
+        graph = self.graphs.get(key)
+        if graph is None:
+            graph = self._capture(b, length, sampler)
+            self.graphs[key] = graph
+        graph.replay()
+
+    def _capture(self, b: int, length: int, sampler: Sampler) -> torch.cuda.CUDAGraph:
+        t0 = time.perf_counter()
+        # A warm-up step (compiles helpers, sets up cuBLAS) on a side stream, as capture requires. The
+        # step mutates tok/pos/col/out, so they are restored; the cache column it writes is the same
+        # column the real step writes again with the same values.
+        saved = (self.tok[:b].clone(), self.pos[:b].clone(), self.col.clone())
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            self._step(b, length, sampler)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph, pool=self.pool):
+            self._step(b, length, sampler)
+        self.tok[:b].copy_(saved[0])
+        self.pos[:b].copy_(saved[1])
+        self.col.copy_(saved[2])
+        torch.cuda.synchronize()
+        self.capture_s += time.perf_counter() - t0
+        return graph
+
+
+def runner_for(model: Transformer, rows: int, max_len: int) -> DecodeRunner:
+    """The model's decode runner, reused across calls (its graphs stay valid: weights update in place)
+    and rebuilt only when a call needs more rows or columns than it holds."""
+    r = getattr(model, "_decode_runner", None)
+    if r is not None and r.rows_max >= rows and r.max_len >= max_len:
+        return r
+    if r is not None:
+        release_runner(model)
+    r = DecodeRunner(model, rows, max_len)
+    model._decode_runner = r  # type: ignore[attr-defined]
+    return r
+
+
+def release_runner(model: Transformer) -> None:
+    """Frees the decode buffers and graphs of `model` (memory goes back to the caching allocator)."""
+    if getattr(model, "_decode_runner", None) is not None:
+        model._decode_runner = None  # type: ignore[attr-defined]
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+            torch.cuda.empty_cache()

@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { RunSummary } from "../../core/run/events";
+import { parseArgs } from "node:util";
+import { observeRunStatus, readPid, runFiles } from "../../core/run/runDir";
+import type { Command } from "../command";
+import { UsageError, UserError } from "../command";
+
+export const stopCommand: Command = {
+  name: "stop",
+  summary: "Stop a running run (it checkpoints first)",
+  usage: `Usage: oneshot stop RUN_DIR [--wait SECONDS] [--force]
+
+Asks the run's controller to stop: it finishes the current step, saves a
+checkpoint and ends the run as stopped (resume it with \`oneshot train --resume\`).
+
+  --wait SECONDS   how long to wait for it to finish (default 300; 0: do not wait)
+  --force          stop at once, without a checkpoint (the engine is killed)`,
+  async run(args, ctx) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { wait: { type: "string", default: "300" }, force: { type: "boolean", default: false } },
+    });
+    if (positionals.length !== 1) throw new UsageError("give the run directory to stop");
+    const dir = path.resolve(ctx.cwd, positionals[0]);
+    const wait = Number(values.wait);
+    if (!Number.isFinite(wait) || wait < 0) throw new UsageError("--wait takes a number of seconds");
+    const status = observeRunStatus(dir);
+    if (status === undefined) throw new UserError(`${dir} is not a run directory (no status file)`);
+    if (status !== "running") {
+      ctx.stdout.write(`The run is not running (${status}).\n`);
+      return 0;
+    }
+    const pid = readPid(dir)!;
+    // The controller treats a second signal as "stop now".
+    process.kill(pid, "SIGTERM");
+    if (values.force) {
+      await new Promise((r) => setTimeout(r, 200));
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+    }
+    if (wait === 0) {
+      ctx.stdout.write(`Stop requested (pid ${pid}).\n`);
+      return 0;
+    }
+    const deadline = Date.now() + wait * 1000;
+    while (Date.now() < deadline && observeRunStatus(dir) === "running") await new Promise((r) => setTimeout(r, 200));
+    const final = observeRunStatus(dir);
+    if (final === "running") {
+      ctx.stdout.write(`Stop requested; the run is still finishing its step (pid ${pid}). Check with \`oneshot runs\`.\n`);
+      return 0;
+    }
+    const summary = readJsonSummary(runFiles(dir).summary);
+    const where = summary?.last_checkpoint ? `; last checkpoint ${summary.last_checkpoint}` : "";
+    ctx.stdout.write(`Run ${final} at step ${summary?.steps ?? "?"}${where}.\n`);
+    return 0;
+  },
+};
+
+function readJsonSummary(file: string): RunSummary | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as RunSummary;
+  } catch {
+    return undefined;
+  }
+}

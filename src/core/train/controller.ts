@@ -1,0 +1,429 @@
+// The run controller: owns one run directory from config.json to run_finished.
+// rollouts of the prompt copies → one verifier grades them → group-normalised advantages →
+// train_step → events; evaluation on the schedule; checkpoints every K steps (last N + best).
+// Stop (SIGINT/SIGTERM through stop()) lets the current engine call finish, checkpoints, and ends
+// with `stopped`; an engine crash ends with `failed`, the engine's message and a hint. Every
+// ending writes run_finished (fsynced), summary.json and the status file.
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { EngineClient, type EngineLaunch } from "../engine/client";
+import { EngineError } from "../engine/errors";
+import { ENGINE_PROTOCOL_VERSION } from "../engine/protocol";
+import type { TrainConfig } from "../example/config";
+import { EventLogWriter, readEvents } from "../run/eventLog";
+import type { CheckpointEvent, EvalEvent, LogLevel, RolloutRecord, RunEvent, RunEventInput, RunFinishedEvent, StepEvent } from "../run/events";
+import { acquireRunLock, type RunLock } from "../run/lock";
+import { checkpointDir, runFiles } from "../run/runDir";
+import { SummaryBuilder, supersede, writeJsonAtomic } from "../run/summary";
+import type { Verifier, VerifierOptions, VerifierSpec } from "../verifier/api";
+import { groupAdvantages } from "./advantages";
+import { benchmarkName, BenchmarkError, loadBenchmark, locateBenchmark, subset } from "./benchmarks";
+import { CheckpointKeeper, type SavedCheckpoint } from "./checkpoints";
+import { chatMessages, evaluate, prepareBenchmark, type PreparedBenchmark } from "./evaluate";
+import { mean, reflectionRate, spreadSample, std } from "./metrics";
+import type { ProgressSink } from "./progress";
+
+export interface ControllerOptions {
+  config: TrainConfig;
+  runDir: string;
+  engine: EngineLaunch;
+  createVerifier: (spec: VerifierSpec, options: VerifierOptions) => Verifier;
+  /** Folder holding examples/ (named benchmarks). */
+  projectRoot: string;
+  /** Continue the run in runDir from its last resumable checkpoint. */
+  resume?: boolean;
+  progress?: ProgressSink;
+}
+
+export interface RunOutcome {
+  status: RunFinishedEvent["status"];
+  steps_done: number;
+  error?: string;
+  hint?: string;
+}
+
+/** A failure that ends the run with a message for the user (not an internal error). */
+class RunFailure extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class RunController {
+  private readonly stopRequest = new AbortController();
+  private forced = false;
+  private engine?: EngineClient;
+
+  constructor(private readonly o: ControllerOptions) {}
+
+  /** Graceful stop: finish the current engine call, checkpoint, end as `stopped`. */
+  stop(): void {
+    if (this.stopRequest.signal.aborted) return this.forceStop();
+    this.stopRequest.abort();
+    this.o.progress?.log("info", "Stopping: finishing the current step, then saving a checkpoint (press Ctrl-C again to stop at once)");
+  }
+
+  /** Immediate stop: kill the engine, no checkpoint. */
+  forceStop(): void {
+    this.forced = true;
+    this.stopRequest.abort();
+    this.engine?.kill();
+  }
+
+  /** The engine's process id while it runs (for tests that kill it). */
+  get enginePid(): number | undefined {
+    return this.engine?.pid;
+  }
+
+  get stopping(): boolean {
+    return this.stopRequest.signal.aborted;
+  }
+
+  async run(): Promise<RunOutcome> {
+    const { config, runDir } = this.o;
+    const files = runFiles(runDir);
+    mkdirSync(runDir, { recursive: true });
+    const lock: RunLock = acquireRunLock(runDir);
+    let events: EventLogWriter | undefined;
+    let verifier: Verifier | undefined;
+    const summary = this.summaryFor(files.events);
+    let outcome: RunOutcome = { status: "failed", steps_done: summary.stepsDone };
+    try {
+      if (!this.o.resume) writeJsonAtomic(files.config, config);
+      writeFileSync(files.pid, `${process.pid}\n`);
+      writeFileSync(files.status, "running\n");
+      events = new EventLogWriter(files.events);
+      const log = this.logger(events);
+      try {
+        verifier = this.o.createVerifier(config.example.verifier, { timeoutMs: config.settings.verifier_timeout_ms, boxedOnly: config.settings.boxed_only });
+        outcome = await this.train(events, summary, verifier, log);
+      } catch (e) {
+        outcome = this.failure(e, summary.stepsDone, log);
+      }
+      const finished = events.append<RunEventInput<RunFinishedEvent>>(
+        { type: "run_finished", status: outcome.status, steps_done: outcome.steps_done, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.hint ? { hint: outcome.hint } : {}) },
+        true,
+      );
+      summary.add(finished);
+      writeJsonAtomic(files.summary, summary.build(outcome.status, outcome.error ? { error: outcome.error, hint: outcome.hint } : undefined));
+      // The status changes last, after the engine is gone: a reader seeing it can start a new run at once.
+      await this.cleanUp(verifier);
+      writeFileSync(files.status, `${outcome.status}\n`);
+      return outcome;
+    } finally {
+      await this.cleanUp(verifier);
+      events?.close();
+      lock.release();
+    }
+  }
+
+  private cleaned = false;
+
+  private async cleanUp(verifier: Verifier | undefined): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    this.o.progress?.close();
+    await this.engine?.stop().catch(() => undefined);
+    await verifier?.dispose().catch(() => undefined);
+  }
+
+  private summaryFor(eventsFile: string): SummaryBuilder {
+    const { config } = this.o;
+    const primary = config.settings.eval_benchmarks[0] !== undefined ? benchmarkName(config.settings.eval_benchmarks[0]) : undefined;
+    if (!this.o.resume) return new SummaryBuilder(config.run_id, config.settings.steps, primary);
+    return SummaryBuilder.fromEvents(readEvents(eventsFile).events, config.run_id, config.settings.steps, primary);
+  }
+
+  private logger(events: EventLogWriter) {
+    return (level: LogLevel, message: string, source: "controller" | "engine" | "verifier" = "controller") => {
+      events.append({ type: "log", level, message, source });
+      if (level !== "debug") this.o.progress?.log(level, message);
+    };
+  }
+
+  private failure(e: unknown, stepsDone: number, log: ReturnType<RunController["logger"]>): RunOutcome {
+    if (this.forced) return { status: "stopped", steps_done: stepsDone };
+    if (e instanceof EngineError || e instanceof RunFailure) {
+      return { status: "failed", steps_done: stepsDone, error: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+    }
+    if (e instanceof BenchmarkError) return { status: "failed", steps_done: stepsDone, error: e.message, hint: "Fix eval_benchmarks in the example file or with --set." };
+    const err = e instanceof Error ? e : new Error(String(e));
+    appendFileSync(runFiles(this.o.runDir).controllerLog, `${new Date().toISOString()} internal error: ${err.stack ?? err.message}\n`);
+    log("error", `Internal error: ${err.message}`);
+    return { status: "failed", steps_done: stepsDone, error: `Internal error in the controller: ${err.message}`, hint: "See controller.log in the run directory; please report it." };
+  }
+
+  private async train(events: EventLogWriter, summary: SummaryBuilder, verifier: Verifier, log: ReturnType<RunController["logger"]>): Promise<RunOutcome> {
+    const { config, runDir } = this.o;
+    const s = config.settings;
+    const files = runFiles(runDir);
+    const emit = <E extends RunEventInput>(e: E, sync = false): RunEvent => {
+      const full = events.append(e, sync);
+      summary.add(full);
+      return full;
+    };
+
+    const keeper = new CheckpointKeeper(s.keep_checkpoints);
+    let startStep = 0;
+    let resumeFrom: SavedCheckpoint | undefined;
+    if (this.o.resume) {
+      const saved = savedCheckpoints(readEvents(files.events).events, runDir);
+      keeper.restore(saved, summary.bestStep() ?? undefined);
+      // Without a checkpoint (stopped or failed before the first one) the run starts over from the
+      // base model: its last checkpoint, so to speak, is step 0.
+      resumeFrom = keeper.lastResumable;
+      startStep = resumeFrom?.step ?? 0;
+    }
+
+    const engineLog = files.engineLog;
+    this.engine = EngineClient.start(
+      { ...this.o.engine, cwd: this.o.engine.cwd ?? runDir },
+      {
+        logHint: `The engine's output is in ${engineLog}.`,
+        onStderr: (line) => appendFileSync(engineLog, line + "\n"),
+        onNotification: (n) => {
+          if (n.method === "log") log(n.params.level, n.params.message, "engine");
+          else if (n.method === "progress") this.o.progress?.phase(`${n.params.phase} ${n.params.done}/${n.params.total}`);
+        },
+      },
+    );
+    const engine = this.engine;
+    const hello = await engine.request("hello", {});
+    if (hello.protocol_version !== ENGINE_PROTOCOL_VERSION) {
+      throw new RunFailure(`The engine speaks protocol ${hello.protocol_version}, this controller ${ENGINE_PROTOCOL_VERSION}`, "Update the engine environment with `oneshot setup`.");
+    }
+    this.o.progress?.phase(resumeFrom ? `loading ${resumeFrom.path}` : `loading ${s.model}`);
+    const resumeDir = resumeFrom ? path.join(runDir, resumeFrom.path) : undefined;
+    const loaded = await engine.request("load", {
+      model: resumeDir ?? s.model,
+      dtype: s.dtype,
+      device: s.device,
+      seed: s.seed,
+      train: true,
+      optimizer: { lr: s.lr, weight_decay: s.weight_decay, betas: s.adam_betas, eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
+      reference_model: s.kl_coef > 0,
+      gradient_checkpointing: s.gradient_checkpointing,
+      ...(resumeDir ? { resume_state: resumeDir } : {}),
+    });
+    emit({
+      type: "run_started",
+      run_id: config.run_id,
+      example: config.example.file,
+      model: s.model,
+      preset: config.preset,
+      total_steps: s.steps,
+      start_step: startStep,
+      resumed: !!this.o.resume,
+      pid: process.pid,
+      engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version },
+    });
+    const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";
+    log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
+
+    const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { template: s.prompt_template } : {}) });
+    if (prompt.tokens > s.max_prompt_tokens) {
+      throw new RunFailure(`The formatted prompt has ${prompt.tokens} tokens, more than max_prompt_tokens (${s.max_prompt_tokens})`, "Shorten the problem or system prompt, or raise max_prompt_tokens.");
+    }
+
+    const benches = await this.prepareBenchmarks(engine, log);
+    const evalAt = async (step: number): Promise<boolean> => {
+      let newBest = false;
+      for (const bench of benches) {
+        const e = await evaluate({
+          engine,
+          verifier,
+          bench,
+          settings: s,
+          step,
+          runDir,
+          signal: this.stopRequest.signal,
+          onProgress: (done, total) => this.o.progress?.phase(`eval ${bench.benchmark.name} ${done}/${total}`),
+        });
+        if (!e) return false;
+        const full = events.append(e);
+        if (summary.onEval(full as EvalEvent)) newBest = true;
+        this.o.progress?.eval(full as EvalEvent);
+      }
+      writeJsonAtomic(files.summary, summary.build("running"));
+      return newBest;
+    };
+    const checkpoint = async (step: number, reason: CheckpointEvent["reason"]) => {
+      const dir = checkpointDir(runDir, step);
+      const resumable = reason !== "best";
+      this.o.progress?.phase(`saving checkpoint step ${step}`);
+      await engine.request("save", { path: dir, include_state: resumable });
+      const rel = path.relative(runDir, dir).split(path.sep).join("/");
+      keeper.add({ step, path: rel, resumable });
+      const e = emit({ type: "checkpoint", step, path: rel, reason, resumable }, true) as CheckpointEvent;
+      this.o.progress?.checkpoint(e);
+      for (const dropped of keeper.pruneDirs(runDir)) summary.dropCheckpoint(dropped.path);
+    };
+
+    const evalEvery = benches.length ? s.eval_every : 0;
+    const hasInitialEval = benches.every((b) => summary.build("running").benchmarks[b.benchmark.name]?.initial != null);
+    if (evalEvery > 0 && startStep === 0 && !hasInitialEval && !this.stopping) await evalAt(0);
+
+    let done = startStep;
+    const stepTimes: number[] = [];
+    for (let step = startStep + 1; step <= s.steps && !this.stopping; step++) {
+      const t0 = Date.now();
+      const result = await this.step(engine, verifier, prompt.text, step);
+      if (!result) break; // stop requested between generate and train: discard the batch
+      stepTimes.push((Date.now() - t0) / 1000);
+      const stepEvent = emit(result.step) as StepEvent;
+      emit(result.rollouts);
+      done = step;
+      const recent = stepTimes.slice(-10);
+      this.o.progress?.step(stepEvent, mean(recent) * (s.steps - step));
+
+      const last = step === s.steps;
+      const newBest = evalEvery > 0 && (step % evalEvery === 0 || last) ? await evalAt(step) : false;
+      if (newBest) keeper.setBest(step);
+      if ((s.checkpoint_every > 0 && step % s.checkpoint_every === 0) || last) await checkpoint(step, last ? "final" : "interval");
+      else if (newBest) await checkpoint(step, "best");
+      writeJsonAtomic(files.summary, summary.build("running"));
+    }
+
+    // A stop that arrives during the last step's evaluation still leaves a completed run.
+    if (this.stopping && done < s.steps) {
+      if (done > startStep && keeper.lastResumable?.step !== done) await checkpoint(done, "stop");
+      return { status: "stopped", steps_done: done };
+    }
+    return { status: "completed", steps_done: done };
+  }
+
+  private async prepareBenchmarks(engine: EngineClient, log: ReturnType<RunController["logger"]>): Promise<PreparedBenchmark[]> {
+    const { config, projectRoot } = this.o;
+    const s = config.settings;
+    if (s.eval_every === 0) return [];
+    const where = { exampleDir: path.dirname(config.example.file), projectRoot };
+    const out: PreparedBenchmark[] = [];
+    for (const ref of s.eval_benchmarks) {
+      // A missing named benchmark (e.g. math500 before it is downloaded) must not stop training;
+      // a path that does not exist is a mistake in the file and fails the run.
+      if (!ref.includes("/") && !ref.endsWith(".jsonl") && !locateBenchmark(ref, where)) {
+        log("warn", `No benchmark named '${ref}' (expected examples/bench/${ref}.jsonl): training without evaluating on it`);
+        continue;
+      }
+      const b = loadBenchmark(ref, where);
+      const problems = subset(b.problems, s.eval_subset, s.seed);
+      this.o.progress?.phase(`preparing ${b.name}`);
+      out.push(await prepareBenchmark(engine, { ...b, problems }, s));
+    }
+    return out;
+  }
+
+  /** One GRPO step; undefined when a stop request arrived after generation. */
+  private async step(engine: EngineClient, verifier: Verifier, promptText: string, step: number) {
+    const { config } = this.o;
+    const s = config.settings;
+    this.o.progress?.phase("generating");
+    const gen = await engine.request("generate", {
+      prompts: Array.from({ length: s.prompt_copies }, () => promptText),
+      n: s.rollouts,
+      temperature: s.temperature,
+      top_p: s.top_p,
+      top_k: s.top_k,
+      max_new_tokens: s.max_response_tokens,
+      stop: s.stop,
+      seed: s.seed * 100003 + step,
+      keep_for_training: true,
+    });
+    if (this.stopping) return undefined;
+    if (!gen.batch_id) throw new RunFailure("The engine did not keep the rollout batch for training", "Update the engine environment with `oneshot setup`.");
+
+    this.o.progress?.phase("grading");
+    const tReward = Date.now();
+    const graded = await verifier.gradeMany(gen.outputs.map((o) => ({ response: o.text, answer: config.example.answer })));
+    const timeReward = (Date.now() - tReward) / 1000;
+    const rewards = graded.map((g) => g.reward);
+    const adv = groupAdvantages(rewards, s.rollouts);
+
+    this.o.progress?.phase("training");
+    const tTrain = Date.now();
+    const tr = await engine.request("train_step", {
+      batch_id: gen.batch_id,
+      advantages: adv.advantages,
+      clip_eps_low: s.clip_ratio_low,
+      clip_eps_high: s.clip_ratio_high,
+      kl_coef: s.kl_coef,
+      kl_type: s.kl_type,
+      entropy_coef: s.entropy_coef,
+      loss_agg: s.loss_agg,
+      mini_batches: s.mini_batches,
+      micro_batch_size: s.micro_batch_size,
+    });
+    const timeTrain = (Date.now() - tTrain) / 1000;
+
+    const lengths = gen.outputs.map((o) => o.tokens);
+    const stepEvent: RunEventInput<StepEvent> = {
+      type: "step",
+      step,
+      total_steps: s.steps,
+      reward_mean: mean(rewards),
+      reward_std: std(rewards),
+      accuracy: graded.filter((g) => g.correct).length / graded.length,
+      zero_variance_groups: adv.zeroVarianceGroups,
+      groups: adv.groups,
+      entropy: tr.entropy,
+      kl: tr.kl,
+      pg_loss: tr.pg_loss,
+      loss: tr.loss,
+      grad_norm: tr.grad_norm,
+      clip_fraction: tr.clip_fraction,
+      lr: s.lr,
+      response_len_mean: mean(lengths),
+      response_len_max: Math.max(0, ...lengths),
+      truncated_fraction: gen.outputs.filter((o) => o.finish_reason === "length").length / gen.outputs.length,
+      reflection_rate: reflectionRate(gen.outputs.map((o) => o.text)),
+      time_rollout_s: gen.time_s,
+      time_reward_s: timeReward,
+      time_train_s: timeTrain,
+      rollout_tokens_per_s: gen.tokens_per_s,
+      ...(tr.peak_mem_gb ? { peak_mem_gb: tr.peak_mem_gb } : {}),
+    };
+    const records: RolloutRecord[] = spreadSample(gen.outputs.length, s.log_rollouts).map((i) => {
+      const o = gen.outputs[i];
+      const g = graded[i];
+      return {
+        index: i,
+        group: Math.floor(i / s.rollouts),
+        text: o.text,
+        reward: g.reward,
+        correct: g.correct,
+        extracted: g.extracted,
+        advantage: adv.advantages[i],
+        tokens: o.tokens,
+        finish_reason: o.finish_reason,
+        reason: g.error ? `${g.reason} (${g.error})` : g.reason,
+      };
+    });
+    return {
+      step: stepEvent,
+      rollouts: { type: "rollouts" as const, step, prompt: promptText, answer: config.example.answer, rollouts: records, total: gen.outputs.length },
+    };
+  }
+}
+
+/** Checkpoints that a run's log recorded and its directory still holds, honouring resumes. */
+export function savedCheckpoints(events: readonly RunEvent[], runDir: string): SavedCheckpoint[] {
+  const byStep = new Map<number, SavedCheckpoint>();
+  for (const e of supersede(events)) {
+    if (e.type !== "checkpoint" || !existsSync(path.join(runDir, e.path))) continue;
+    const resumable = e.resumable ?? e.reason !== "best";
+    const prev = byStep.get(e.step);
+    byStep.set(e.step, { step: e.step, path: e.path, resumable: resumable || !!prev?.resumable });
+  }
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+/** 28320 → "28.3K", 1543714304 → "1.54B". */
+export function formatCount(n: number): string {
+  for (const [unit, size] of [["B", 1e9], ["M", 1e6], ["K", 1e3]] as const) {
+    if (n >= size) return `${(n / size).toPrecision(3).replace(/\.?0+$/, "")}${unit}`;
+  }
+  return String(n);
+}

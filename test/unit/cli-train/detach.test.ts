@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { PassThrough } from "node:stream";
+import { test } from "node:test";
+import type { CliContext } from "../../../src/cli/command";
+import { runsCommand } from "../../../src/cli/commands/runs";
+import { stopCommand } from "../../../src/cli/commands/stop";
+import { createTrainCommand } from "../../../src/cli/commands/train";
+import { observeRunStatus, readPid, isPidAlive } from "../../../src/core/run/runDir";
+import { boxedVerifier, eventsOf, project } from "../train/helpers";
+
+const FAKE_PYTHON = path.resolve("test/unit/engine/fixtures/fake-python");
+
+function ctx(cwd: string, env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = "";
+  let e = "";
+  stdout.on("data", (d) => (o += d));
+  stderr.on("data", (d) => (e += d));
+  return { installDir: path.resolve("test/unit/cli-train/fixtures/bin"), stdout, stderr, cwd, env: { ...process.env, NODE: process.execPath, ...env }, out: () => o, err: () => e };
+}
+
+test("--detach outlives the command, `runs` shows it running, `stop` checkpoints and stops it, --resume continues", async () => {
+  const { root } = project();
+  const bench = path.join(root, "examples/bench/tiny.jsonl");
+  const train = createTrainCommand({ createVerifier: boxedVerifier });
+  const c = ctx(root, { FAKE_ENGINE_DELAY_MS: "150" });
+  const args = ["two.rlvr.md", "--detach", "--preset", "cpu-demo", "--steps", "200", "--python", FAKE_PYTHON, "--set", "model=fake", "--set", `eval_benchmarks=[${bench}]`, "--set", "checkpoint_every=0"];
+  assert.equal(await train.run(args, c), 0, c.err());
+  const runDir = c.out().trim();
+  assert.match(runDir, /\.oneshot\/runs\/\d{8}-\d{6}-two$/);
+  const pid = readPid(runDir)!;
+  assert.notEqual(pid, process.pid);
+  assert.equal(observeRunStatus(runDir), "running");
+
+  // Let it make some steps.
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !eventsOf(runDir).some((e) => e.type === "step")) await new Promise((r) => setTimeout(r, 100));
+  const l = ctx(root);
+  await runsCommand.run([], l);
+  assert.match(l.out(), /\d{8}-\d{6}-two\s+running\s+\d+\/200/);
+
+  const s = ctx(root);
+  assert.equal(await stopCommand.run([runDir, "--wait", "30"], s), 0);
+  assert.match(s.out(), /^Run stopped at step \d+; last checkpoint checkpoints\/step-\d+\.\n$/);
+  assert.equal(observeRunStatus(runDir), "stopped");
+  for (let i = 0; i < 50 && isPidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(isPidAlive(pid), false);
+  const stoppedAt = eventsOf(runDir).filter((e) => e.type === "step").length;
+  assert.match(readFileSync(path.join(runDir, "controller.log"), "utf8"), /Stopping: finishing the current step/);
+
+  // Resume in the background too, then stop it again at once.
+  const r = ctx(root, { FAKE_ENGINE_DELAY_MS: "150" });
+  assert.equal(await train.run(["--resume", runDir, "--detach", "--python", FAKE_PYTHON], r), 0, r.err());
+  assert.equal(r.out().trim(), runDir);
+  while (Date.now() < deadline + 20_000 && eventsOf(runDir).filter((e) => e.type === "step").length <= stoppedAt) await new Promise((res) => setTimeout(res, 100));
+  const started = eventsOf(runDir).filter((e) => e.type === "run_started");
+  assert.ok(started[1]?.type === "run_started" && started[1].resumed && started[1].start_step === stoppedAt);
+  const f = ctx(root);
+  assert.equal(await stopCommand.run([runDir, "--force"], f), 0);
+  assert.equal(observeRunStatus(runDir), "stopped");
+  const s2 = ctx(root);
+  assert.equal(await stopCommand.run([runDir], s2), 0);
+  assert.equal(s2.out(), "The run is not running (stopped).\n");
+});
+
+test("a controller killed with SIGKILL shows as interrupted and can be resumed", async () => {
+  const { root } = project();
+  const bench = path.join(root, "examples/bench/tiny.jsonl");
+  const train = createTrainCommand({ createVerifier: boxedVerifier });
+  const c = ctx(root, { FAKE_ENGINE_DELAY_MS: "100" });
+  const args = ["two.rlvr.md", "--detach", "--preset", "cpu-demo", "--steps", "6", "--python", FAKE_PYTHON, "--set", "model=fake", "--set", `eval_benchmarks=[${bench}]`, "--set", "checkpoint_every=1", "--set", "eval_every=0"];
+  assert.equal(await train.run(args, c), 0, c.err());
+  const runDir = c.out().trim();
+  const pid = readPid(runDir)!;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !eventsOf(runDir).some((e) => e.type === "checkpoint")) await new Promise((r) => setTimeout(r, 50));
+  process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 50 && isPidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(observeRunStatus(runDir), "interrupted");
+  const l = ctx(root);
+  await runsCommand.run([], l);
+  assert.match(l.out(), /-two\s+interrupted\s+/);
+
+  const r = ctx(root);
+  assert.equal(await train.run(["--resume", runDir, "--python", FAKE_PYTHON], r), 0, r.err());
+  assert.match(r.out(), /Run completed: 6\/6 steps/);
+  const started = eventsOf(runDir).filter((e) => e.type === "run_started");
+  assert.ok(started[1]?.type === "run_started" && started[1].resumed && started[1].start_step >= 1);
+});
