@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { execFileSync } from "node:child_process";
 import * as vscode from "vscode";
-import { authoringFixtures, codeLensTitles, diagnosticsOf, openExample, requestScreenshot, waitFor } from "./authoringHelpers";
+import { authoringFixtures, closeWithoutSaving, codeLensTitles, diagnosticsOf, openExample, requestScreenshot, waitFor } from "./authoringHelpers";
 
 interface Verdict {
   ok: boolean;
@@ -32,6 +32,13 @@ describe("authoring: example files", function () {
     fs.cpSync(authoringFixtures(ext.extensionPath), dir, { recursive: true });
     assert.equal(vscode.workspace.isTrusted, true, "this suite needs a trusted workspace");
   });
+
+  /** A fresh copy of a fixture for a test that edits it, so no other test sees the edits. */
+  const copyOf = (fixture: string, tag: string) => {
+    const file = path.join(dir, fixture.replace(".rlvr.md", `-${tag}.rlvr.md`));
+    fs.copyFileSync(path.join(dir, fixture), file);
+    return file;
+  };
 
   after(async () => {
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
@@ -62,7 +69,7 @@ describe("authoring: example files", function () {
   });
 
   it("completes every front-matter key with its meaning and preset defaults, and a key's values", async () => {
-    const { doc, editor } = await openExample(path.join(dir, "pipe.rlvr.md"));
+    const { doc, editor } = await openExample(copyOf("pipe.rlvr.md", "completion"));
     await editor.edit((e) => e.insert(new vscode.Position(4, 0), "\n"));
     const keys = await vscode.commands.executeCommand<vscode.CompletionList>(
       "vscode.executeCompletionItemProvider",
@@ -88,7 +95,7 @@ describe("authoring: example files", function () {
     );
     const labels = values.items.map((i) => (typeof i.label === "string" ? i.label : i.label.label));
     assert.deepEqual(labels.sort(), ["k1", "k2", "low_var_kl"]);
-    await vscode.commands.executeCommand("workbench.action.files.revert");
+    await closeWithoutSaving(doc);
   });
 
   it("explains a key on hover", async () => {
@@ -99,7 +106,7 @@ describe("authoring: example files", function () {
   });
 
   it("shows Train, Test verifier, preset and model CodeLens; the preset lens edits the front matter", async () => {
-    const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
+    const { doc } = await openExample(copyOf("pipe.rlvr.md", "lens"));
     const titles = await codeLensTitles(doc.uri);
     assert.ok(titles.includes("▶ Train on this example"), titles.join(" | "));
     assert.ok(titles.includes("✓ Test verifier"), titles.join(" | "));
@@ -111,7 +118,7 @@ describe("authoring: example files", function () {
     assert.ok((await codeLensTitles(doc.uri)).includes("Preset: paper"));
     await vscode.commands.executeCommand("oneshot.changeModel", doc.uri, "Qwen/Qwen2.5-Math-1.5B");
     assert.match(doc.getText(), /^model: Qwen\/Qwen2\.5-Math-1\.5B\n---$/m);
-    await vscode.commands.executeCommand("workbench.action.files.revert");
+    await closeWithoutSaving(doc);
   });
 
   it("Test verifier: the math verifier accepts the reference and rejects every near miss, within a second", async () => {
@@ -183,7 +190,7 @@ describe("authoring: example files", function () {
   it("the verifier block gets JavaScript completion and hover through the embedded document", async function () {
     // The first request starts the TypeScript server, which takes a while on a small machine.
     this.timeout(120_000);
-    const { doc, editor } = await openExample(path.join(dir, "accepts-anything.rlvr.md"));
+    const { doc, editor } = await openExample(copyOf("accepts-anything.rlvr.md", "js"));
     const line = doc.getText().split("\n").findIndex((l) => l.includes("return 1;"));
     await editor.edit((e) => e.insert(new vscode.Position(line, 2), "Math."));
     const list = await waitFor(async () => {
@@ -199,11 +206,11 @@ describe("authoring: example files", function () {
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", doc.uri, new vscode.Position(line, 4));
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === "string" ? c : c.value))).join("\n");
     assert.match(text, /var Math: Math/);
-    await vscode.commands.executeCommand("workbench.action.files.revert");
+    await closeWithoutSaving(doc);
   });
 
   it("contributes snippets for a whole example and a verifier block", async () => {
-    const { doc, editor } = await openExample(path.join(dir, "pipe.rlvr.md"));
+    const { doc, editor } = await openExample(copyOf("pipe.rlvr.md", "snippets"));
     const end = new vscode.Position(doc.lineCount, 0);
     await editor.edit((e) => e.insert(end, "\nrlvr"));
     const list = await vscode.commands.executeCommand<vscode.CompletionList>(
@@ -214,7 +221,7 @@ describe("authoring: example files", function () {
     const labels = list.items.map((i) => (typeof i.label === "string" ? i.label : i.label.label));
     assert.ok(labels.includes("rlvr-example"), labels.slice(0, 30).join(", "));
     assert.ok(labels.includes("rlvr-verifier"), labels.slice(0, 30).join(", "));
-    await vscode.commands.executeCommand("workbench.action.files.revert");
+    await closeWithoutSaving(doc);
   });
 
   it("Train on this example starts a detached run, opens its dashboard and lists it in the Runs view", async function () {

@@ -43,3 +43,9 @@ export async function requestScreenshot(name: string): Promise<void> {
   console.log(`[oneshot-test] SCREENSHOT ${name}`);
   await new Promise((r) => setTimeout(r, 2000));
 }
+
+/** Drops a test's unsaved edits and closes the editor (no save prompt). */
+export async function closeWithoutSaving(doc: vscode.TextDocument): Promise<void> {
+  await vscode.window.showTextDocument(doc);
+  await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+}
