@@ -49,7 +49,11 @@ export class ExampleDiagnostics implements vscode.Disposable {
 
   /** Recomputes the diagnostics of a document now (also used by commands before they act). */
   update(doc: vscode.TextDocument): vscode.Diagnostic[] {
-    if (doc.isClosed) return [];
+    if (doc.isClosed) {
+      // A late, debounced update of a closed document must not bring its diagnostics back.
+      this.collection.delete(doc.uri);
+      return [];
+    }
     const diagnostics = [...parserDiagnostics(doc), ...verifierSyntax(doc)];
     const ref = this.verdicts.reference(doc);
     if (ref && !ref.ok) diagnostics.push(referenceDiagnostic(doc, ref));
