@@ -5,6 +5,8 @@ import { parseArgs } from "node:util";
 import { choosePython, engineLaunch, missingPython } from "../../core/engine/launch";
 import type { TrainConfig } from "../../core/example/config";
 import { formatDiagnostic, loadExample, resolveConfig } from "../../core/example/index";
+import { evalTable, formatEvalTable } from "../../core/run/evalTable";
+import { readEvents } from "../../core/run/eventLog";
 import { RunLockError } from "../../core/run/lock";
 import { observeRunStatus, runFiles } from "../../core/run/runDir";
 import { createRunDir, DEFAULT_RUNS_ROOT, holdsRun, newRunId } from "../../core/run/runId";
@@ -187,9 +189,11 @@ function report(o: RunOutcome, p: Prepared, ctx: CliContext, seconds: number): v
     ctx.stderr.write(`Run failed after ${steps}: ${o.error}\n${o.hint ? `Hint: ${o.hint}\n` : ""}Run directory: ${p.runDir}\n`);
     return;
   }
+  const table = evalTable(readEvents(runFiles(p.runDir).events).events);
   const lines = [
     `Run ${o.status}: ${steps} in ${formatDuration(seconds)}.`,
     ...evals,
+    ...(table ? ["", formatEvalTable(table), ""] : []),
     ...(summary?.last_checkpoint ? [`Last checkpoint: ${path.join(p.runDir, summary.last_checkpoint)}`] : []),
     ...(summary?.best_checkpoint ? [`Best checkpoint: ${path.join(p.runDir, summary.best_checkpoint)}`] : []),
     ...(o.status === "stopped" ? [`Continue with: oneshot train --resume ${p.runDir}`] : []),
