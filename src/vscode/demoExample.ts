@@ -5,6 +5,9 @@ import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 
+/** The example `npm run demo` trains (scripts/demo.sh), so the walkthrough shows the same run. */
+const DEMO_EXAMPLE = "equations.rlvr.md";
+
 export function demoExamplePath(extensionPath: string): string | undefined {
   const dir = path.join(extensionPath, "examples");
   let names: string[];
@@ -13,7 +16,7 @@ export function demoExamplePath(extensionPath: string): string | undefined {
   } catch {
     return undefined;
   }
-  const name = names.find((n) => n.startsWith("demo")) ?? names[0];
+  const name = names.find((n) => n === DEMO_EXAMPLE) ?? names[0];
   return name ? path.join(dir, name) : undefined;
 }
 
