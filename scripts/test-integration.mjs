@@ -2,7 +2,8 @@
 // driven by Playwright in Debian's chromium. The mocha suites live in test/integration/<suite>/ and
 // are bundled by esbuild.mjs into out/test/. Screenshots and logs go to test-artifacts/integration/.
 //
-//   node scripts/test-integration.mjs            the suite, the harness self-check, the .vsix smoke
+//   node scripts/test-integration.mjs            the suite, the untrusted-workspace suite, the harness
+//                                                self-check, the .vsix smoke
 //   node scripts/test-integration.mjs --suite suite --grep activates    one suite, some tests
 //
 // Options:
@@ -188,6 +189,16 @@ try {
     console.log(summary("suite", main));
     if (!main.ok) problems.push(`the integration suite failed: ${main.why}`);
 
+    // Workspace trust: the same extension in a folder left untrusted (test/integration/untrusted).
+    // A --grep run selects tests of the main suite, so it leaves this session out.
+    let untrusted;
+    if (!opts.grep) {
+      console.log("» integration suite in an untrusted workspace");
+      untrusted = await session({ name: "untrusted", suite: "untrusted", folder, trusted: false });
+      console.log(summary("untrusted", untrusted));
+      if (!untrusted.ok) problems.push(`the untrusted-workspace suite failed: ${untrusted.why}`);
+    }
+
     // The harness must turn a failing test red: run a suite whose only test fails on purpose.
     console.log("» harness self-check: the next test fails on purpose and must be reported as 0 passed, 1 failed");
     const check = await session({ name: "selfcheck", suite: "selfcheck", folder });
@@ -202,7 +213,7 @@ try {
       if (!vsix.ok) problems.push(`the installed .vsix did not pass its smoke test: ${vsix.why}`);
     }
     // The closing count: the suite's and the smoke's tests, plus the self-check as one test.
-    const sessions = [main, ...(vsix ? [vsix] : [])];
+    const sessions = [main, ...(untrusted ? [untrusted] : []), ...(vsix ? [vsix] : [])];
     const passed = sessions.reduce((n, r) => n + (r.result?.passed ?? 0), 0) + (reportedRight ? 1 : 0);
     const failed =
       sessions.reduce((n, r) => n + (r.result?.failed || (r.ok ? 0 : 1)), 0) + (reportedRight ? 0 : 1);

@@ -42,6 +42,8 @@ export async function runInWorkbench({
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"],
   });
   const logLines = [];
+  // Screenshots a test asked for mid-run (a line `SCREENSHOT <name>`), awaited before the final one.
+  const shots = [];
   let result = null;
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -54,6 +56,7 @@ export async function runInWorkbench({
         if (at < 0) continue;
         const text = line.slice(at + REPORT_PREFIX.length);
         if (text.startsWith("RESULT ")) result = parseResult(text.slice(7));
+        else if (text.startsWith("SCREENSHOT ")) shots.push(takeScreenshot(page, screenshot, text.slice(11), logLines));
         else onTestLine(text);
       }
     });
@@ -72,6 +75,7 @@ export async function runInWorkbench({
       new Promise((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs))),
     ]);
     clearTimeout(timer);
+    await Promise.all(shots);
     await page.screenshot({ path: screenshot }).catch((e) => logLines.push(`[harness] no screenshot: ${e.message}`));
     if (outcome?.logs) saveLogs(logDir, outcome.logs);
     const runSeconds = (Date.now() - t0) / 1000 - loadSeconds;
@@ -99,4 +103,11 @@ function saveLogs(logDir, logs) {
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, contents);
   }
+}
+
+/** Saves the page as it is now to <name>.png beside the session's final screenshot. */
+function takeScreenshot(page, sessionShot, name, logLines) {
+  const safe = name.trim().replace(/[^\w.-]/g, "_") || "screenshot";
+  const file = path.join(path.dirname(sessionShot), `${safe}.png`);
+  return page.screenshot({ path: file }).catch((e) => logLines.push(`[harness] no screenshot ${safe}: ${e.message}`));
 }

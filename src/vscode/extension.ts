@@ -1,5 +1,6 @@
 // Entry point of the extension: wires each feature (one file each in src/vscode) to the editor.
 import * as vscode from "vscode";
+import { registerAuthoring } from "./authoring";
 import { SETUP_COMMAND, setUpEngine } from "./engineSetup";
 import { log } from "./log";
 import { registerRuns } from "./runs";
@@ -18,6 +19,7 @@ export function activate(ctx: vscode.ExtensionContext): OneShotApi {
     log(),
     vscode.commands.registerCommand(SETUP_COMMAND, () => setUpEngine(ctx)),
   );
+  registerAuthoring(ctx);
   const runs = registerRuns(ctx);
   return {
     extensionPath: ctx.extensionPath,

@@ -32,6 +32,21 @@ describe("installed .vsix", () => {
     }
   });
 
+  it("ships every file the manifest contributes (snippets, grammars, walkthrough media)", () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const c = ext.packageJSON.contributes;
+    const files: string[] = [
+      ...(c.snippets ?? []).map((s: { path: string }) => s.path),
+      ...(c.grammars ?? []).map((g: { path: string }) => g.path),
+      ...(c.walkthroughs ?? []).flatMap((w: { steps: { media: Record<string, string> }[] }) =>
+        w.steps.flatMap((s) => Object.values(s.media).filter((m) => typeof m === "string" && /\.(md|svg|png)$/.test(m))),
+      ),
+    ];
+    assert.ok(files.length >= 3, `only ${files.length} contributed files found`);
+    const missing = files.filter((f) => !fs.existsSync(path.join(ext.extensionPath, f)));
+    assert.deepEqual(missing, [], "contributed files missing from the .vsix (.vscodeignore needs a pattern)");
+  });
+
   it("ships every file of the engine package (else .vscodeignore needs a new pattern)", function () {
     const checkout = process.env.ONESHOT_TEST_CHECKOUT;
     if (!checkout) this.skip();

@@ -1,0 +1,70 @@
+// "Preset: …" and "Model: …" CodeLens: a quick pick whose choice is written into the front matter.
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { setFrontMatterKey } from "../core/authoring/frontMatterEdit";
+import { PRESET_NAMES, PRESETS } from "../core/example";
+import { exampleDocument, noExampleMessage } from "./exampleDocs";
+import { modelOf, presetOf, presetSummary } from "./keyInfo";
+
+/** Writes `key: value` into the document's front matter; true when the edit applied. */
+export async function setKey(doc: vscode.TextDocument, key: string, value: string): Promise<boolean> {
+  const e = setFrontMatterKey(doc.getText(), key, value);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(doc.uri, new vscode.Range(e.startLine, e.startColumn, e.endLine, e.endColumn), e.text);
+  return vscode.workspace.applyEdit(edit);
+}
+
+/** Arg: the example's URI; a second arg names the preset without asking (programmatic use). */
+export async function changePreset(arg?: unknown, preset?: string): Promise<string | undefined> {
+  const doc = await exampleDocument(arg);
+  if (!doc) return void (await noExampleMessage());
+  const current = presetOf(doc);
+  let choice = preset;
+  if (choice === undefined) {
+    const items = PRESET_NAMES.map((name) => ({
+      label: name,
+      description: name === current ? "current" : "",
+      detail: presetSummary(name),
+    }));
+    choice = (await vscode.window.showQuickPick(items, { title: "Preset for this example", placeHolder: current }))?.label;
+  }
+  if (choice === undefined || !PRESET_NAMES.includes(choice as (typeof PRESET_NAMES)[number])) return undefined;
+  await setKey(doc, "preset", choice);
+  return choice;
+}
+
+const ENTER_MODEL = "Enter a hub id or folder…";
+const BROWSE_MODEL = "Choose a local model folder…";
+
+export async function changeModel(arg?: unknown, model?: string): Promise<string | undefined> {
+  const doc = await exampleDocument(arg);
+  if (!doc) return void (await noExampleMessage());
+  const current = modelOf(doc);
+  let choice = model;
+  if (choice === undefined) {
+    const byModel = new Map<string, string[]>();
+    for (const name of PRESET_NAMES) byModel.set(PRESETS[name].model, [...(byModel.get(PRESETS[name].model) ?? []), name]);
+    const items: vscode.QuickPickItem[] = [...byModel].map(([m, presets]) => ({
+      label: m,
+      description: `${m === current ? "current · " : ""}preset ${presets.join(", ")}`,
+    }));
+    if (!byModel.has(current)) items.unshift({ label: current, description: "current" });
+    items.push({ label: ENTER_MODEL, alwaysShow: true }, { label: BROWSE_MODEL, alwaysShow: true });
+    const picked = (await vscode.window.showQuickPick(items, { title: "Model for this example", placeHolder: current }))?.label;
+    if (picked === ENTER_MODEL) {
+      choice = await vscode.window.showInputBox({
+        title: "Model",
+        prompt: "A Hugging Face hub id (e.g. Qwen/Qwen2.5-Math-1.5B) or a local folder",
+        value: current,
+        validateInput: (v) => (v.trim() ? undefined : "Enter a model"),
+      });
+    } else if (picked === BROWSE_MODEL) {
+      const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: "Use this model" });
+      // Relative to the example file, where the run configuration looks first.
+      choice = folder?.[0] ? path.relative(path.dirname(doc.uri.fsPath), folder[0].fsPath) || "." : undefined;
+    } else choice = picked;
+  }
+  if (!choice?.trim()) return undefined;
+  await setKey(doc, "model", choice.trim());
+  return choice.trim();
+}

@@ -1,0 +1,79 @@
+// CodeLens on example files. First line: "▶ Train on this example", "✓ Test verifier" and the
+// resolved preset and model (click to change). After "Test verifier": one lens per verdict on the
+// `verifier:` line (or `answer:`), whose tooltip gives the reason and whose click shows the
+// graded response.
+import * as vscode from "vscode";
+import { verdictReason, verdictTitle } from "../core/authoring/verifierCheck";
+import { verifierSpecOf } from "../core/authoring/verifierSpec";
+import { COMMANDS } from "./commands";
+import { EXAMPLE_SELECTOR, layoutOf, parsed } from "./exampleDocs";
+import { modelOf, presetOf } from "./keyInfo";
+import type { Verdicts } from "./verdicts";
+
+export function registerCodeLens(verdicts: Verdicts): vscode.Disposable {
+  const changed = new vscode.EventEmitter<void>();
+  const provider: vscode.CodeLensProvider = {
+    onDidChangeCodeLenses: changed.event,
+    provideCodeLenses: (doc) => lenses(doc, verdicts),
+  };
+  return vscode.Disposable.from(
+    changed,
+    verdicts.onDidChange(() => changed.fire()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => changed.fire()),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("oneshot") && changed.fire()),
+    vscode.languages.registerCodeLensProvider(EXAMPLE_SELECTOR, provider),
+  );
+}
+
+function lenses(doc: vscode.TextDocument, verdicts: Verdicts): vscode.CodeLens[] {
+  const top = new vscode.Range(0, 0, 0, 0);
+  const args = [doc.uri];
+  const trusted = vscode.workspace.isTrusted;
+  const example = parsed(doc).example;
+  const custom = example ? verifierSpecOf(example).kind === "custom" : false;
+  const out = [
+    new vscode.CodeLens(top, {
+      title: trusted ? "▶ Train on this example" : "⊘ Training disabled (untrusted workspace)",
+      tooltip: trusted
+        ? "Start a detached training run on this example and open its dashboard"
+        : "Training runs code: trust the workspace to enable it",
+      command: COMMANDS.trainExample,
+      arguments: args,
+    }),
+    new vscode.CodeLens(top, {
+      title: custom && !trusted ? "⊘ Custom verifier disabled (untrusted workspace)" : "✓ Test verifier",
+      tooltip: "Grade the reference answer (must score 1) and near misses (must score 0) with this file's verifier",
+      command: COMMANDS.testVerifier,
+      arguments: args,
+    }),
+    new vscode.CodeLens(top, {
+      title: `Preset: ${presetOf(doc)}`,
+      tooltip: "Change the preset (writes `preset:` in the front matter)",
+      command: COMMANDS.changePreset,
+      arguments: args,
+    }),
+    new vscode.CodeLens(top, {
+      title: `Model: ${modelOf(doc)}`,
+      tooltip: "Change the model (writes `model:` in the front matter)",
+      command: COMMANDS.changeModel,
+      arguments: args,
+    }),
+  ];
+  const report = verdicts.report(doc);
+  if (report) {
+    const layout = layoutOf(doc);
+    const line = (layout.keys.find((k) => k.key === "verifier") ?? layout.keys.find((k) => k.key === "answer"))?.line ?? 0;
+    const at = new vscode.Range(line, 0, line, 0);
+    for (const v of report.verdicts) {
+      out.push(
+        new vscode.CodeLens(at, {
+          title: verdictTitle(v),
+          tooltip: verdictReason(v),
+          command: COMMANDS.showVerifierCase,
+          arguments: [doc.uri, v.case.kind],
+        }),
+      );
+    }
+  }
+  return out;
+}
