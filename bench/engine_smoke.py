@@ -24,41 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
 sys.path.insert(0, str(ROOT / "engine" / "tests"))
 
+from common import SHAPES  # the model shapes every benchmark shares
 from oneshot_engine.randmodel import write_random_checkpoint
 from rpc_client import EngineProcess
 
-SHAPES: dict[str, dict[str, Any]] = {
-    # config.json values of Qwen/Qwen2.5-1.5B.
-    "qwen2.5-1.5b": {
-        "model_type": "qwen2",
-        "hidden_size": 1536,
-        "intermediate_size": 8960,
-        "num_hidden_layers": 28,
-        "num_attention_heads": 12,
-        "num_key_value_heads": 2,
-        "vocab_size": 151936,
-        "max_position_embeddings": 131072,
-        "rope_theta": 1000000.0,
-        "rms_norm_eps": 1e-6,
-        "tie_word_embeddings": True,
-        "hidden_act": "silu",
-        "use_sliding_window": False,
-    },
-    "tiny": {
-        "model_type": "qwen2",
-        "hidden_size": 64,
-        "intermediate_size": 128,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
-        "vocab_size": 512,
-        "max_position_embeddings": 4096,
-        "rope_theta": 10000.0,
-        "rms_norm_eps": 1e-6,
-        "tie_word_embeddings": True,
-        "hidden_act": "silu",
-    },
-}
 PROBLEM = "A pipe fills $\\frac{2}{7}$ of a tank per hour. How many hours does it take to fill the tank?"
 SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 
