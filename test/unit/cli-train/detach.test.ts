@@ -1,25 +1,18 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import type { CliContext } from "../../../src/cli/command";
 import { runsCommand } from "../../../src/cli/commands/runs";
 import { stopCommand } from "../../../src/cli/commands/stop";
 import { createTrainCommand } from "../../../src/cli/commands/train";
 import { observeRunStatus, readPid, isPidAlive } from "../../../src/core/run/runDir";
 import { boxedVerifier, eventsOf, project } from "../train/helpers";
+import { captureCli, type CapturedCli } from "../cliContext";
 
 const FAKE_PYTHON = path.resolve("test/unit/engine/fixtures/fake-python");
 
-function ctx(cwd: string, env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (d) => (o += d));
-  stderr.on("data", (d) => (e += d));
-  return { installDir: path.resolve("test/unit/cli-train/fixtures/bin"), stdout, stderr, cwd, env: { ...process.env, NODE: process.execPath, ...env }, out: () => o, err: () => e };
+function ctx(cwd: string, env: Record<string, string> = {}): CapturedCli {
+  return captureCli({ installDir: path.resolve("test/unit/cli-train/fixtures/bin"), cwd, env: { ...process.env, NODE: process.execPath, ...env } });
 }
 
 test("--detach outlives the command, `runs` shows it running, `stop` checkpoints and stops it, --resume continues", async () => {

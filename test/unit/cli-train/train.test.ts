@@ -1,24 +1,17 @@
 import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import type { CliContext } from "../../../src/cli/command";
 import { runsCommand } from "../../../src/cli/commands/runs";
 import { createTrainCommand } from "../../../src/cli/commands/train";
 import { boxedVerifier, eventsOf, project } from "../train/helpers";
+import { captureCli, type CapturedCli } from "../cliContext";
 
 const FAKE_PYTHON = path.resolve("test/unit/engine/fixtures/fake-python");
 const train = createTrainCommand({ createVerifier: boxedVerifier });
 
-function ctx(cwd: string, env: Record<string, string> = {}): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (d) => (o += d));
-  stderr.on("data", (d) => (e += d));
-  return { installDir: path.resolve("src/cli"), stdout, stderr, cwd, env: { ...process.env, NODE: process.execPath, ...env }, out: () => o, err: () => e };
+function ctx(cwd: string, env: Record<string, string> = {}): CapturedCli {
+  return captureCli({ cwd, env: { ...process.env, NODE: process.execPath, ...env } });
 }
 
 const common = (root: string) => ["--preset", "cpu-demo", "--python", FAKE_PYTHON, "--set", "model=fake", "--set", `eval_benchmarks=[${path.join(root, "examples/bench/tiny.jsonl")}]`, "--set", "prompt_copies=2", "--set", "rollouts=2", "--set", "eval_every=2", "--set", "checkpoint_every=2"];

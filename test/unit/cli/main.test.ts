@@ -1,26 +1,10 @@
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
-import * as path from "node:path";
 import { test } from "node:test";
 import { main } from "../../../src/cli/main";
-import type { CliContext } from "../../../src/cli/command";
+import { captureCli, type CapturedCli } from "../cliContext";
 
-function ctx(): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (d) => (o += d));
-  stderr.on("data", (d) => (e += d));
-  return {
-    installDir: path.resolve("src/cli"),
-    stdout,
-    stderr,
-    cwd: process.cwd(),
-    env: process.env,
-    out: () => o,
-    err: () => e,
-  };
+function ctx(): CapturedCli {
+  return captureCli();
 }
 
 test("--help lists every command and exits 0", async () => {

@@ -2,21 +2,14 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import type { CliContext } from "../../../src/cli/command";
 import { main } from "../../../src/cli/main";
 import { writeFixtureRun } from "./fixtureRun";
+import { captureCli } from "../cliContext";
 
 function ctx(cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (d) => (o += d));
-  stderr.on("data", (d) => (e += d));
-  const c: CliContext = { installDir: path.resolve("src/cli"), stdout, stderr, cwd, env: {} };
-  return { c, out: () => o, err: () => e };
+  const c = captureCli({ cwd, env: {} });
+  return { c, out: c.out, err: c.err };
 }
 
 test("oneshot report RUN-ID finds the run under .oneshot/runs and writes both files", async () => {
