@@ -11,7 +11,7 @@
 // Prints `N passed, N failed`; exits non-zero on any failure. code-server, chromium and the
 // training processes are ended on exit, on timeout and on SIGINT/SIGTERM.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath, URLSearchParams } from "node:url";
@@ -52,19 +52,38 @@ async function check(name, fn) {
 
 const state = { tmp: undefined, server: undefined, browser: undefined, page: undefined, ws: undefined };
 
-/** Every process whose command line names the workspace (the run's controller and engine). */
+/**
+ * The run's processes: every process whose command line or working directory is in the workspace
+ * (the detached controller, started there), and their descendants (the engine).
+ */
 function processesUnder(dir) {
-  const pids = [];
+  const procs = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (cmd.includes(dir)) pids.push(Number(entry));
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+      let cwd = "";
+      try {
+        cwd = readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        // another user's process
+      }
+      procs.push({ pid: Number(entry), ppid, named: cmd.includes(dir) || cwd === dir || cwd.startsWith(dir + "/") });
     } catch {
       // gone already
     }
   }
-  return pids;
+  const found = new Set(procs.filter((p) => p.named).map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs)
+      if (!found.has(p.pid) && found.has(p.ppid)) {
+        found.add(p.pid);
+        grew = true;
+      }
+  }
+  return [...found];
 }
 
 function killTraining() {
@@ -83,7 +102,7 @@ async function cleanup() {
   await state.browser?.close().catch(() => {});
   await state.server?.stop().catch(() => {});
   killTraining();
-  if (state.tmp && !opts.keep) rmSync(state.tmp, { recursive: true, force: true });
+  if (state.tmp && !opts.keep) rmSync(state.tmp, { recursive: true, force: true, maxRetries: 3 });
 }
 
 async function shot(name) {
@@ -118,7 +137,8 @@ async function palette(page, command, shown) {
   await page.keyboard.press("F1");
   await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 15_000 });
   await page.keyboard.type(command);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: shown }).first().waitFor({ timeout: 30_000 });
+  // Enter takes the highlighted entry: wait until it is the one meant.
+  await page.locator(".quick-input-list .monaco-list-row.focused", { hasText: shown }).waitFor({ timeout: 30_000 });
   await page.keyboard.press("Enter");
 }
 
@@ -135,7 +155,7 @@ async function main() {
   const venv = path.join(root, ".venv");
   if (!existsSync(path.join(venv, "bin", "python"))) throw new Error(`${venv} has no Python; run node dist/cli.js setup --dev first.`);
 
-  state.tmp = mkdtempSync(path.join(os.tmpdir(), "oneshot-e2e-"));
+  state.tmp = mkdtempSync(path.join(os.tmpdir(), "oneshot-e2e-train-"));
   const ws = (state.ws = path.join(state.tmp, "workspace"));
   mkdirSync(ws);
   writeExample(ws);
@@ -249,11 +269,12 @@ async function main() {
   });
 
   await check("switching to the light theme restyles the workbench and the dashboard", async () => {
-    // Ctrl+K Ctrl+T: the color theme picker, from the workbench (the Runs view has focus).
-    await runRow(page, runId).click();
-    await page.keyboard.press("Control+K");
-    await page.keyboard.press("Control+T");
+    // "Browse Color Themes in Marketplace" ranks above it: click the entry itself.
+    await page.keyboard.press("F1");
     await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: 15_000 });
+    await page.keyboard.type("Preferences: Color Theme");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: /^Preferences: Color Theme/ }).click({ timeout: 15_000 });
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "Dark Modern" }).first().waitFor({ timeout: 15_000 });
     // The picker names it "Light Modern" (the setting's value keeps its old "Default …" name).
     await page.keyboard.type("Light Modern");
     await page.locator(".quick-input-list .monaco-list-row.focused", { hasText: "Light Modern" }).waitFor({ timeout: 15_000 });
@@ -293,6 +314,8 @@ const timeoutMs = Number(opts.timeout) * 1000;
 const timer = setTimeout(async () => {
   console.log(`FAILED: the end-to-end test ran past ${opts.timeout} s`);
   failed = true;
+  // Cleanup itself must not hang the CI job.
+  setTimeout(() => finish(1), 30_000).unref();
   await cleanup();
   finish(1);
 }, timeoutMs);
