@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, then runs every test layer that exists, in order:
 # lint + type check, unit (Node), webview (Chromium), engine (pytest), integration inside a real
-# VS Code (code-server).
+# VS Code (code-server), end-to-end (a real run trained, watched and stopped in code-server).
 # Every layer runs even after an earlier one failed; the exit status is non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,7 @@ layer "webview tests in Chromium" bash -c "bash scripts/ensure-chromium.sh >/dev
 layer "engine tests" node scripts/run-venv.mjs python -m pytest -q engine -p no:cacheprovider
 layer "integration tests in code-server (suite, harness self-check, .vsix smoke)" \
   node scripts/test-integration.mjs --no-build
+layer "end-to-end in code-server" node test/e2e/train-dashboard.mjs --no-build
 
 if ((${#failed[@]})); then
   echo "npm test FAILED in:"; printf '  - %s\n' "${failed[@]}"
