@@ -65,17 +65,7 @@ def sample(
     """One token per row from [rows, vocab] logits; temperature <= 0 means greedy."""
     if temperature <= 0:
         return logits.argmax(-1)
-    logits = logits.float() / temperature
-    if 0 < top_k < logits.shape[-1]:
-        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    if top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-        probs = sorted_logits.softmax(-1)
-        # Drop a token when the tokens before it already cover top_p (the first one always stays).
-        drop = (probs.cumsum(-1) - probs) > top_p
-        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
-        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    logits = filter_logits(logits.float() / temperature, top_k, top_p)
     return torch.multinomial(logits.softmax(-1), 1, generator=gen).squeeze(-1)
 
 
