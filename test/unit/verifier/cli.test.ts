@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, test } from "node:test";
 import * as esbuild from "esbuild";
-import type { CliContext } from "../../../src/cli/command";
 import { main } from "../../../src/cli/main";
+import { captureCli, type CapturedCli } from "../cliContext";
 
 let dir = "";
 
@@ -24,22 +23,8 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function ctx(): CliContext & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (d) => (o += d));
-  stderr.on("data", (d) => (e += d));
-  return {
-    installDir: dir,
-    stdout,
-    stderr,
-    cwd: dir,
-    env: {},
-    out: () => o,
-    err: () => e,
-  };
+function ctx(): CapturedCli {
+  return captureCli({ installDir: dir, cwd: dir, env: {} });
 }
 
 test("verify --jsonl writes one line per input line, in order, malformed lines included", async () => {
