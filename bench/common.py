@@ -176,3 +176,21 @@ def record_header(bench: str, device: torch.device, command: str, commit: str | 
 def write_record(path: str, record: dict[str, Any]) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def kernel_kind(name: str) -> str:
+    """A CUDA kernel's group in the profiles: matrix products, attention, generated fused kernels…"""
+    name = name.lower()
+    if any(k in name for k in ("gemm", "cutlass", "sm90", "xmma", "matmul", "nvjet")):
+        return "gemm"
+    if any(k in name for k in ("fmha", "attention", "flash", "efficient", "attn_fwd", "attn_bwd")):
+        return "attention"
+    if "triton" in name:
+        return "fused (triton)"
+    if "exponential" in name or "philox" in name:
+        return "sampling noise"
+    if "reduce" in name or "softmax" in name or "logsumexp" in name:
+        return "reductions"
+    if "elementwise" in name or "vectorized" in name or "copy" in name:
+        return "elementwise"
+    return "other"

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from common import (
     BenchTokenizer,
+    kernel_kind,
     matmul_params,
     measure_ceilings,
     record_header,
@@ -102,13 +103,7 @@ def profile_decode(model: Transformer, prompt: list[int], batch: int, new: int) 
     for e in prof.key_averages():
         if e.device_time_total <= 0:
             continue
-        name = e.key.lower()
-        kind = (
-            "gemm" if any(k in name for k in ("gemm", "cutlass", "sm90", "xmma", "matmul")) else
-            "attention" if any(k in name for k in ("fmha", "attention", "flash", "efficient")) else
-            "fused (triton)" if "triton" in name else
-            "sampling noise" if "exponential" in name or "philox" in name else "other"
-        )
+        kind = kernel_kind(e.key)
         g = groups.setdefault(kind, [0.0, 0.0])
         g[0] += e.device_time_total / 1e3 / reps
         g[1] += e.count / reps

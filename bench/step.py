@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from common import (
     SHAPES,
+    kernel_kind,
     matmul_params,
     measure_ceilings,
     record_header,
@@ -145,17 +146,35 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
     return {"steps": steps, "micro_batch_size": args.micro_batch_size, "memory_cap_gb": args.memory_cap_gb}
 
 
-def profile_train(trainer: Trainer, batch: Any, adv: list[float], lp: LossParams, micro: int) -> list[dict[str, Any]]:
-    """Top CUDA kernels of one train step, by total time: where the training phase goes."""
+def profile_train(trainer: Trainer, batch: Any, adv: list[float], lp: LossParams, micro: int) -> dict[str, Any]:
+    """Where one train step's time goes: GPU time per kernel group against the wall time (the
+    difference is the GPU idling on the host), and the top kernels."""
     from torch.profiler import ProfilerActivity, profile
 
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
         trainer.step(batch, adv, lp, 1, micro)
         torch.cuda.synchronize()
+    wall_ms = (time.perf_counter() - t0) * 1e3
+    groups: dict[str, list[float]] = {}
     rows = []
-    for e in sorted(prof.key_averages(), key=lambda e: -e.device_time_total)[:15]:
+    for e in prof.key_averages():
+        if e.device_time_total <= 0:
+            continue
+        g = groups.setdefault(kernel_kind(e.key), [0.0, 0.0])
+        g[0] += e.device_time_total / 1e3
+        g[1] += e.count
         rows.append({"name": e.key[:90], "ms": round(e.device_time_total / 1e3, 1), "calls": e.count})
-    return rows
+    rows.sort(key=lambda r: -r["ms"])
+    busy = sum(g[0] for g in groups.values())
+    return {
+        "wall_ms_profiled": round(wall_ms, 1),
+        "kernel_ms": round(busy, 1),
+        "by_kind_ms": {k: round(v[0], 1) for k, v in sorted(groups.items(), key=lambda kv: -kv[1][0])},
+        "launches": int(sum(g[1] for g in groups.values())),
+        "top_kernels": rows[:20],
+    }
 
 
 def run_trl(args: argparse.Namespace, hf: Any, hf_tok: Any, prompt_text: str, ceil: dict[str, float], ours: Transformer) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .fused import argmax, kernels
+from .fused_weights import LayerWeights, fused_projections
 from .model import Transformer
 
 # Cache columns per attention-length bucket: each step attends to at most this many unwritten columns.
@@ -93,6 +94,18 @@ class DecodeRunner:
         self.pool = torch.cuda.graph_pool_handle() if self.use_graphs else None
         self.capture_s = 0.0
         self.attention = os.environ.get("ONESHOT_DECODE_ATTN", "sdpa")
+        self.weights: list[LayerWeights] = []
+        self.signature: tuple[int, ...] = ()
+        self.refresh_weights()
+
+    def refresh_weights(self) -> None:
+        """Fuses q|k|v and gate|up (again) and drops the captured graphs when any parameter's storage
+        moved since they were captured (a graph replays the addresses it was captured with)."""
+        self.weights, _ = fused_projections(self.model)
+        signature = tuple(p.data_ptr() for p in self.model.parameters())
+        if signature != self.signature:
+            self.graphs.clear()
+            self.signature = signature
 
     # -- the step ------------------------------------------------------------------------------------
 
@@ -128,10 +141,12 @@ class DecodeRunner:
         layers = m.model.layers
         h = kf.rms_norm(x, layers[0].input_layernorm.weight, layers[0].input_layernorm.eps)
         for i, layer in enumerate(layers):
-            a = layer.self_attn
-            q = a.q_proj(h).view(b, a.n_heads, a.head_dim)
-            k = a.k_proj(h).view(b, a.n_kv, a.head_dim)
-            v = a.v_proj(h).view(b, a.n_kv, a.head_dim)
+            a, lw = layer.self_attn, self.weights[i]
+            nq, nkv = a.n_heads * a.head_dim, a.n_kv * a.head_dim
+            q, k, v = F.linear(h, lw.qkv_w, lw.qkv_b).split([nq, nkv, nkv], dim=-1)
+            q = q.view(b, a.n_heads, a.head_dim)
+            k = k.view(b, a.n_kv, a.head_dim)
+            v = v.view(b, a.n_kv, a.head_dim)
             if a.q_norm is not None:
                 q = kf.rms_norm(q, a.q_norm.weight, a.q_norm.eps)
                 k = kf.rms_norm(k, a.k_norm.weight, a.k_norm.eps)
@@ -142,7 +157,8 @@ class DecodeRunner:
             mlp_norm = layer.post_attention_layernorm
             x, h = kf.add_rms_norm(x, y, mlp_norm.weight, mlp_norm.eps)
             mlp = layer.mlp
-            y = mlp.down_proj(kf.silu_mul(mlp.gate_proj(h), mlp.up_proj(h)))
+            gate, up = F.linear(h, lw.gate_up_w).chunk(2, dim=-1)
+            y = mlp.down_proj(kf.silu_mul(gate, up))
             nxt_norm = layers[i + 1].input_layernorm if i + 1 < len(layers) else m.model.norm
             x, h = kf.add_rms_norm(x, y, nxt_norm.weight, nxt_norm.eps)
         logits = m.lm_head(h)
@@ -201,6 +217,7 @@ def runner_for(model: Transformer, rows: int, max_len: int) -> DecodeRunner:
     and rebuilt only when a call needs more rows or columns than it holds."""
     r = getattr(model, "_decode_runner", None)
     if r is not None and r.rows_max >= rows and r.max_len >= max_len:
+        r.refresh_weights()
         return r
     if r is not None:
         release_runner(model)

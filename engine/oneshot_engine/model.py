@@ -7,6 +7,8 @@ flags of ModelConfig: q/k/v biases (Qwen2), per-head q/k RMSNorm (Qwen3) and the
 
 from __future__ import annotations
 
+import os
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -155,6 +157,8 @@ class Transformer(nn.Module):
         # micro-batch's activations would not fit in memory otherwise).
         self.checkpoint_layers = 0
         self._inv_freq: dict[torch.device, torch.Tensor] = {}
+        # Compiled twins of the layers for the training pass (a plain list: not registered submodules).
+        self._train_layers: list[nn.Module] = []
         self.tie()
 
     def tie(self) -> None:
@@ -197,15 +201,24 @@ class Transformer(nn.Module):
         """
         x = self.model.embed_tokens(input_ids)
         cos, sin = self.rope(positions, x.dtype)
-        n_ckpt = len(self.model.layers) if self.gradient_checkpointing else self.checkpoint_layers
-        if not (self.training and cache is None and torch.is_grad_enabled()):
-            n_ckpt = 0
-        for i, layer in enumerate(self.model.layers):
+        train = self.training and cache is None and torch.is_grad_enabled()
+        n_ckpt = (len(self.model.layers) if self.gradient_checkpointing else self.checkpoint_layers) if train else 0
+        layers = self._compiled_layers() if train and x.is_cuda else self.model.layers
+        for i, layer in enumerate(layers):
             if i < n_ckpt:
                 x = checkpoint(layer, x, cos, sin, mask, use_reentrant=False)
             else:
                 x = layer(x, cos, sin, mask, cache, start)
         return self.model.norm(x)
+
+    def _compiled_layers(self) -> list[nn.Module] | nn.ModuleList:
+        """The layers through torch.compile when ONESHOT_COMPILE_TRAIN=1 (one compiled graph serves
+        every layer: parameters are its inputs), otherwise the layers themselves."""
+        if os.environ.get("ONESHOT_COMPILE_TRAIN", "0") != "1":
+            return self.model.layers
+        if len(self._train_layers) != len(self.model.layers):
+            self._train_layers = [torch.compile(layer, dynamic=None) for layer in self.model.layers]
+        return self._train_layers
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Logits of an unpadded batch (tests and small inputs; training uses chunked log-probs)."""

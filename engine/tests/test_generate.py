@@ -163,3 +163,34 @@ def test_cuda_graph_decode_matches_eager_decode_on_gpu(family_dirs):
     # fp32 on GPU: kernels differ (fused helpers, attention), so allow rare near-tie flips late on.
     agree = (fast == eager).float().mean().item()
     assert agree > 0.97, agree
+
+
+def test_fast_decode_samples_from_the_weights_being_trained(qwen2_dir: Path, tmp_path: Path):
+    """The decode reads fused q|k|v and gate|up buffers whose slices are the parameters themselves: an
+    in-place update (what the optimizer does) must change what is sampled, a swapped parameter must be
+    picked up, and a checkpoint saved meanwhile must still load."""
+    from oneshot_engine.checkpoint import save_checkpoint
+    from oneshot_engine.fused_weights import fused_projections
+
+    model, raw = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
+    tok = TextTokenizer(qwen2_dir)
+    tok.eos_ids = []
+    prompt = [tok.encode("What is 12 + 30?")]
+    sp = SamplingParams(n=1, temperature=0.0, max_new_tokens=16)
+    generate(model, tok, prompt, sp, fast=True)
+    layer = model.model.layers[0]
+    fused, _ = fused_projections(model)
+    assert layer.self_attn.k_proj.weight.data_ptr() > fused[0].qkv_w.data_ptr()  # a view, not a copy
+
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(1.5)  # in place, as the optimizer writes its update back
+        layer.mlp.up_proj.weight.data = layer.mlp.up_proj.weight.data.clone() * -1  # storage swapped
+    fast = generate(model, tok, prompt, sp, fast=True)[1].tokens
+    eager = generate(model, tok, prompt, sp, fast=False)[1].tokens
+    assert torch.equal(fast, eager)
+    assert fused_projections(model)[0][0].gate_up_w.data_ptr() == layer.mlp.gate_proj.weight.data_ptr()
+
+    save_checkpoint(model, raw, qwen2_dir, tmp_path / "out")
+    again, _ = load_model(tmp_path / "out", torch.float32, torch.device("cpu"))
+    assert torch.equal(again.model.layers[0].mlp.up_proj.weight, layer.mlp.up_proj.weight)
