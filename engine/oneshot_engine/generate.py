@@ -50,6 +50,15 @@ class RolloutBatch:
     def rows(self) -> int:
         return self.tokens.shape[0]
 
+    def host_lengths(self) -> tuple[list[int], list[int]]:
+        """pad_left and resp_len as host lists, read from the device once (training plans its
+        micro-batches with them without waiting for the GPU each time)."""
+        cached = getattr(self, "_host_lengths", None)
+        if cached is None:
+            cached = (self.pad_left.tolist(), self.resp_len.tolist())
+            self._host_lengths = cached
+        return cached
+
 
 @dataclass
 class Rollout:

@@ -81,25 +81,37 @@ def token_logp_entropy(
     return torch.cat(logps), torch.cat(ents)
 
 
+def _row_slice(rows: list[int]) -> slice | list[int]:
+    """A slice when `rows` are consecutive (the usual micro-batch): indexing then needs no index tensor,
+    whose upload from pageable memory would wait for the GPU."""
+    if rows == list(range(rows[0], rows[0] + len(rows))):
+        return slice(rows[0], rows[0] + len(rows))
+    return rows
+
+
 def response_logp_entropy(
-    model: Transformer, batch: RolloutBatch, rows: torch.Tensor
+    model: Transformer, batch: RolloutBatch, rows: list[int]
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-token log-probs and entropies of the responses of `rows`: [rows, R] fp32 each, plus the mask."""
+    """Per-token log-probs and entropies of the responses of `rows`: [rows, R] fp32 each, plus the mask.
+
+    Shapes come from the batch's host-side lengths, so nothing here waits for the GPU. Every position up
+    to the longest response is scored; positions past a row's end are masked out by the caller.
+    """
     plen = batch.prompt_len
-    pad_left, resp_len = batch.pad_left[rows], batch.resp_len[rows]
-    start, width = int(pad_left.min()), int(resp_len.max())
-    ids = batch.tokens[rows, start : plen + width]
-    pad = pad_left - start
+    pads, lens = batch.host_lengths()
+    start, width = min(pads[r] for r in rows), max(lens[r] for r in rows)
+    sel = _row_slice(rows)
+    ids = batch.tokens[sel, start : plen + width]
+    pad = batch.pad_left[sel] - start
     positions = (torch.arange(ids.shape[1], device=ids.device)[None, :] - pad[:, None]).clamp(min=0)
-    hidden = model.hidden(ids, positions, padded_causal_mask(pad, ids.shape[1]))
+    attn_mask = padded_causal_mask(pad, ids.shape[1]) if max(pads[r] for r in rows) > start else None
+    hidden = model.hidden(ids, positions, attn_mask)
     first = plen - start  # column of the first response token
     h = hidden[:, first - 1 : first - 1 + width]
     targets = ids[:, first : first + width]
-    mask = torch.arange(width, device=ids.device)[None, :] < resp_len[:, None]
-    logp_flat, ent_flat = token_logp_entropy(h[mask], model.lm_head.weight, targets[mask])
-    logp = torch.zeros(mask.shape, dtype=torch.float32, device=ids.device)
-    ent = torch.zeros(mask.shape, dtype=torch.float32, device=ids.device)
-    return logp.masked_scatter(mask, logp_flat), ent.masked_scatter(mask, ent_flat), mask
+    mask = torch.arange(width, device=ids.device)[None, :] < batch.resp_len[sel][:, None]
+    logp, ent = token_logp_entropy(h.reshape(-1, h.shape[-1]), model.lm_head.weight, targets.reshape(-1))
+    return logp.view(len(rows), width), ent.view(len(rows), width), mask
 
 
 def kl_penalty(logp: torch.Tensor, ref_logp: torch.Tensor, kind: str) -> torch.Tensor:
@@ -127,19 +139,19 @@ def aggregate(values: torch.Tensor, mask: torch.Tensor, mode: str, tokens: int, 
 @torch.no_grad()
 def batch_logp(model: Transformer, batch: RolloutBatch, micro_batch_size: int) -> torch.Tensor:
     """[rows, R] response log-probs of the whole batch (old policy or reference), no graph."""
-    width = int(batch.resp_len.max())
+    width = max(batch.host_lengths()[1])
     out = torch.zeros(batch.rows, width, dtype=torch.float32, device=batch.tokens.device)
     for i in range(0, batch.rows, micro_batch_size):
-        rows = torch.arange(i, min(i + micro_batch_size, batch.rows), device=batch.tokens.device)
+        rows = list(range(i, min(i + micro_batch_size, batch.rows)))
         logp, _, _ = response_logp_entropy(model, batch, rows)
-        out[rows, : logp.shape[1]] = logp
+        out[i : i + len(rows), : logp.shape[1]] = logp
     return out
 
 
 def accumulate_gradients(
     model: Transformer,
     batch: RolloutBatch,
-    rows: torch.Tensor,
+    rows: torch.Tensor | list[int],
     advantages: torch.Tensor,
     lp: LossParams,
     micro_batch_size: int,
@@ -147,18 +159,26 @@ def accumulate_gradients(
     ref_logp: torch.Tensor | None = None,
     after_micro: Callable[[], None] | None = None,
 ) -> dict[str, float]:
-    """Backward of one mini-batch's loss, micro-batch by micro-batch; returns its loss parts."""
-    tokens = int(batch.resp_len[rows].sum())
-    seqs = rows.numel()
-    sums = {"pg_loss": 0.0, "entropy": 0.0, "kl": 0.0, "clipped": 0.0}
+    """Backward of one mini-batch's loss, micro-batch by micro-batch; returns its loss parts.
+
+    The loss parts are summed on the device and read once at the end: a host read per micro-batch
+    would stall the GPU until the host had queued the next forward.
+    """
+    rows = rows.tolist() if isinstance(rows, torch.Tensor) else list(rows)
+    lens = batch.host_lengths()[1]
+    tokens = sum(lens[r] for r in rows)
+    seqs = len(rows)
+    device = batch.tokens.device
+    sums = torch.zeros(4, dtype=torch.float32, device=device)  # pg_loss, entropy, kl, clipped tokens
     for i in range(0, seqs, micro_batch_size):
         micro = rows[i : i + micro_batch_size]
-        if int(batch.resp_len[micro].sum()) == 0:
+        if sum(lens[r] for r in micro) == 0:
             continue  # empty responses add nothing to the loss
         logp, ent, mask = response_logp_entropy(model, batch, micro)
         width = logp.shape[1]
-        old = logp.detach() if old_logp is None else old_logp[micro, :width]
-        adv = advantages[micro][:, None]
+        sel = _row_slice(micro)
+        old = logp.detach() if old_logp is None else old_logp[sel, :width]
+        adv = advantages[sel][:, None]
         ratio = (logp - old).exp()
         pg_plain = -adv * ratio
         pg_clipped = -adv * ratio.clamp(1 - lp.clip_eps_low, 1 + lp.clip_eps_high)
@@ -166,22 +186,22 @@ def accumulate_gradients(
         pg_loss = aggregate(pg, mask, lp.loss_agg, tokens, seqs)
         entropy = aggregate(ent, mask, lp.loss_agg, tokens, seqs)
         loss = pg_loss - lp.entropy_coef * entropy
+        kl = torch.zeros((), device=device)
         if ref_logp is not None:
-            kl = aggregate(kl_penalty(logp, ref_logp[micro, :width], lp.kl_type), mask, lp.loss_agg, tokens, seqs)
+            kl = aggregate(kl_penalty(logp, ref_logp[sel, :width], lp.kl_type), mask, lp.loss_agg, tokens, seqs)
             loss = loss + lp.kl_coef * kl
-            sums["kl"] += float(kl.detach())
         loss.backward()
-        sums["pg_loss"] += float(pg_loss.detach())
-        sums["entropy"] += float(entropy.detach())
-        sums["clipped"] += float(((pg_clipped > pg_plain) & mask).sum())
+        clipped = ((pg_clipped > pg_plain) & mask).sum()
+        sums += torch.stack([pg_loss.detach(), entropy.detach(), kl.detach(), clipped.float()])
         if after_micro is not None:
             after_micro()
+    pg_sum, ent_sum, kl_sum, clipped_sum = sums.tolist()
     return {
-        "pg_loss": sums["pg_loss"],
-        "entropy": sums["entropy"],
-        "kl": sums["kl"],
-        "clip_fraction": sums["clipped"] / max(tokens, 1),
-        "loss": sums["pg_loss"] - lp.entropy_coef * sums["entropy"] + lp.kl_coef * sums["kl"],
+        "pg_loss": pg_sum,
+        "entropy": ent_sum,
+        "kl": kl_sum,
+        "clip_fraction": clipped_sum / max(tokens, 1),
+        "loss": pg_sum - lp.entropy_coef * ent_sum + lp.kl_coef * kl_sum,
     }
 
 
@@ -320,8 +340,8 @@ class Trainer:
         self.model.checkpoint_layers = layers_to_checkpoint(self.model, batch, micro_batch_size)
         if mini_batches > 1:
             old_logp = batch_logp(self.model, batch, micro_batch_size)
-        splits = torch.arange(batch.rows, device=device).tensor_split(mini_batches)
-        total_micro = sum(math.ceil(s.numel() / micro_batch_size) for s in splits)
+        splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]
+        total_micro = sum(math.ceil(len(s) / micro_batch_size) for s in splits)
         done = 0
 
         def after_micro() -> None:
