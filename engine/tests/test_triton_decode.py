@@ -1,18 +1,20 @@
-"""The decode kernels of triton_decode.py, run on the CPU in Triton's interpreter, against plain PyTorch:
-the attention math of DecodeRunner._attend ("bmm") and the model's RoPE plus an index_copy_ into the
-cache. Last, a whole greedy decode with attention="triton" against the SDPA one."""
+"""The decode kernels of triton_decode.py against plain PyTorch: the attention math of
+DecodeRunner._attend ("bmm") and the model's RoPE plus an index_copy_ into the cache. Last, a whole
+greedy decode with attention="triton" against the SDPA one. On a GPU they run compiled; on the CPU in
+Triton's interpreter."""
 
 from __future__ import annotations
 
 import os
-
-# Before anything imports triton: the kernels are built for the interpreter when their module loads.
-os.environ.setdefault("TRITON_INTERPRET", "1")
-
 from pathlib import Path
 
 import pytest
 import torch
+
+# Only without CUDA: on a GPU the interpreter would also take over torch.compile's Triton kernels.
+# Set before the kernels' module loads (Triton picks the interpreter when it decorates them).
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 pytest.importorskip("triton")
 
@@ -23,8 +25,10 @@ from oneshot_engine.generate import SamplingParams, generate
 from oneshot_engine.model import rotate_half
 from oneshot_engine.tokenizer import TextTokenizer
 
-CPU = torch.device("cpu")
-pytestmark = pytest.mark.skipif(not td.available(CPU), reason="Triton's interpreter was not selected")
+DEV = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+pytestmark = pytest.mark.skipif(
+    not td.available(DEV), reason="Triton kernels are off here (ONESHOT_TRITON=0?)"
+)
 
 
 def reference_attention(q, k_cache, v_cache, pad_bias, col: int, length: int) -> torch.Tensor:
@@ -34,7 +38,7 @@ def reference_attention(q, k_cache, v_cache, pad_bias, col: int, length: int) ->
     qg = q.float().view(b, kv, heads // kv, d)
     k = k_cache[:b, :, :length].float()
     v = v_cache[:b, :, :length].float()
-    future = torch.arange(length) > col
+    future = torch.arange(length, device=q.device) > col
     bias = pad_bias[:b, :length].float().masked_fill(future, float("-inf"))[:, None, None, :]
     p = (qg @ k.transpose(-1, -2) * d**-0.5 + bias).softmax(-1)
     return (p @ v).reshape(b, heads * d)
@@ -44,11 +48,11 @@ def make_case(
     b: int, heads: int, kv: int, d: int, max_len: int, dtype: torch.dtype, pads: list[int], seed: int
 ):
     g = torch.Generator().manual_seed(seed)
-    q = torch.randn(b, heads, d, generator=g).to(dtype)
+    q = torch.randn(b, heads, d, generator=g).to(DEV, dtype)
     # Two spare rows: the kernel must only read rows [0, b) of the runner's bigger cache.
-    k = torch.randn(b + 2, kv, max_len, d, generator=g).to(dtype)
-    v = torch.randn(b + 2, kv, max_len, d, generator=g).to(dtype)
-    bias = torch.zeros(b + 2, max_len, dtype=dtype)
+    k = torch.randn(b + 2, kv, max_len, d, generator=g).to(DEV, dtype)
+    v = torch.randn(b + 2, kv, max_len, d, generator=g).to(DEV, dtype)
+    bias = torch.zeros(b + 2, max_len, dtype=dtype, device=DEV)
     for row, pad in enumerate(pads):
         bias[row, :pad] = float("-inf")
     return q, k, v, bias
@@ -75,7 +79,7 @@ def test_decode_attention_matches_reference(case, dtype):
     # Columns past col hold garbage the kernel must not let through (a NaN would show in the output).
     k[:, :, col + 1 :] = float("nan")
     v[:, :, col + 1 :] = float("nan")
-    out = td.decode_attention(q, k, v, bias, torch.tensor([col]), length, splits=splits)
+    out = td.decode_attention(q, k, v, bias, torch.tensor([col], device=DEV), length, splits=splits)
     ref = reference_attention(q, k.nan_to_num(), v.nan_to_num(), bias, col, length)
     assert out.shape == (b, heads * d) and out.dtype == dtype
     assert not out.isnan().any()
@@ -85,7 +89,7 @@ def test_decode_attention_matches_reference(case, dtype):
 
 def test_decode_attention_split_count_does_not_change_the_result():
     q, k, v, bias = make_case(2, 12, 2, 64, 320, torch.float32, [0, 33], seed=5)
-    col = torch.tensor([250])
+    col = torch.tensor([250], device=DEV)
     outs = [
         td.decode_attention(q, k, v, bias, col, 320, splits=s, block_n=bn)
         for s, bn in [(1, 64), (2, 128), (5, 64)]
@@ -97,7 +101,7 @@ def test_decode_attention_split_count_does_not_change_the_result():
 def test_decode_attention_reads_col_at_run_time():
     """One call shape replayed at many columns (as a CUDA graph does): col comes from the tensor."""
     q, k, v, bias = make_case(2, 6, 2, 32, 128, torch.float32, [3, 0], seed=9)
-    col = torch.zeros(1, dtype=torch.long)
+    col = torch.zeros(1, dtype=torch.long, device=DEV)
     for c in (3, 64, 127):
         col.fill_(c)
         out = td.decode_attention(q, k, v, bias, col, 128, splits=2)
@@ -113,7 +117,7 @@ def reference_rope_write(qkv, cos, sin, k_cache, v_cache, col: int, heads: int, 
         q, k = (n(x) for n, x in zip(norms, (q, k), strict=True))
     c, s = cos[:, None, :], sin[:, None, :]
     q, k = q * c + rotate_half(q) * s, k * c + rotate_half(k) * s
-    idx = torch.tensor([col])
+    idx = torch.tensor([col], device=qkv.device)
     k_cache[:b].index_copy_(2, idx, k.unsqueeze(2))
     v_cache[:b].index_copy_(2, idx, v.unsqueeze(2))
     return q
@@ -127,24 +131,24 @@ def test_rope_write_kv_matches_model_math(shape, dtype, qk_norm):
 
     b, heads, kv, d = shape
     g = torch.Generator().manual_seed(d + heads)
-    qkv = torch.randn(b, (heads + 2 * kv) * d, generator=g).to(dtype)
+    qkv = torch.randn(b, (heads + 2 * kv) * d, generator=g).to(DEV, dtype)
     angles = torch.rand(b, d // 2, generator=g) * 6.0
     emb = torch.cat((angles, angles), -1)
-    cos, sin = emb.cos().to(dtype), emb.sin().to(dtype)
+    cos, sin = emb.cos().to(DEV, dtype), emb.sin().to(DEV, dtype)
     norms = None
     if qk_norm:
-        norms = (RMSNorm(d, 1e-6).to(dtype), RMSNorm(d, 1e-6).to(dtype))
+        norms = (RMSNorm(d, 1e-6).to(DEV, dtype), RMSNorm(d, 1e-6).to(DEV, dtype))
         with torch.no_grad():
             for n in norms:
                 n.weight.copy_(torch.rand(d, generator=g) + 0.5)
-    caches = [torch.randn(b + 1, kv, 16, d, generator=g).to(dtype) for _ in range(2)]
+    caches = [torch.randn(b + 1, kv, 16, d, generator=g).to(DEV, dtype) for _ in range(2)]
     ref_k, ref_v = caches[0].clone(), caches[1].clone()
     k_cache, v_cache = caches
     col = 9
     with torch.no_grad():
         ref_q = reference_rope_write(qkv, cos, sin, ref_k, ref_v, col, heads, kv, norms)
         q = td.rope_write_kv(
-            qkv, cos, sin, k_cache, v_cache, torch.tensor([col]), heads, kv,
+            qkv, cos, sin, k_cache, v_cache, torch.tensor([col], device=DEV), heads, kv,
             q_norm=norms[0].weight if norms else None, k_norm=norms[1].weight if norms else None, eps=1e-6,
         )  # fmt: skip
     tol = 1e-5 if dtype == torch.float32 else 5e-2
@@ -157,7 +161,7 @@ def test_rope_write_kv_matches_model_math(shape, dtype, qk_norm):
 @pytest.mark.parametrize("family", ["qwen2", "qwen3"])
 def test_decode_runner_with_triton_attention_matches_sdpa(family, family_dirs: dict[str, Path], monkeypatch):
     d = family_dirs[family]
-    model, _ = load_model(d, torch.float32, CPU)
+    model, _ = load_model(d, torch.float32, DEV)
     tok = TextTokenizer(d)
     tok.eos_ids = []
     prompts = [tok.encode("What is 12 + 30?"), tok.encode("x")]
@@ -169,4 +173,7 @@ def test_decode_runner_with_triton_attention_matches_sdpa(family, family_dirs: d
         runs[attention] = generate(model, tok, prompts, sp, fast=True)[1].tokens
         assert model._decode_runner.attention == attention
     release_runner(model)
-    assert torch.equal(runs["triton"], runs["sdpa"])
+    if DEV.type == "cpu":
+        assert torch.equal(runs["triton"], runs["sdpa"])
+    else:  # different fp32 kernels on the GPU: allow a rare near-tie flip
+        assert (runs["triton"] == runs["sdpa"]).float().mean().item() > 0.95
