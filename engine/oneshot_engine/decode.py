@@ -8,6 +8,10 @@ replayed; finished rows are retired by compacting the live ones to the front whe
 batch bucket. The graphs read the model's own parameters, which the optimizer updates in place, so
 the weights being trained are the weights sampled from (no copy, no sync).
 
+Attention (ONESHOT_DECODE_ATTN): "triton" (the default on CUDA) fuses RoPE with the cache write and
+runs split-K attention over the live columns only (triton_decode.py); "sdpa" and "bmm" are the PyTorch
+paths, "sdpa" the default without CUDA.
+
 Without CUDA (tests, CPU runs) the same step runs eagerly: the CPU path is the GPU path minus graphs.
 """
 
