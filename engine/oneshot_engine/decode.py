@@ -8,6 +8,10 @@ replayed; finished rows are retired by compacting the live ones to the front whe
 batch bucket. The graphs read the model's own parameters, which the optimizer updates in place, so
 the weights being trained are the weights sampled from (no copy, no sync).
 
+Attention (ONESHOT_DECODE_ATTN): "triton" (the default on CUDA) fuses RoPE with the cache write and
+runs split-K attention over the live columns only (triton_decode.py); "sdpa" and "bmm" are the PyTorch
+paths, "sdpa" the default without CUDA.
+
 Without CUDA (tests, CPU runs) the same step runs eagerly: the CPU path is the GPU path minus graphs.
 """
 
@@ -24,6 +28,8 @@ import torch.nn.functional as F
 from .fused import argmax, kernels
 from .fused_weights import LayerWeights, fused_projections
 from .model import Transformer
+
+ATTENTIONS = ("triton", "sdpa", "bmm")
 
 # Cache columns per attention-length bucket: each step attends to at most this many unwritten columns.
 LEN_BUCKET = 128
@@ -57,6 +63,22 @@ def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tenso
     return logits
 
 
+def triton_available(device: torch.device) -> bool:
+    """Whether the Triton decode kernels run on `device` (imports Triton only when asked)."""
+    if device.type == "cuda" and os.environ.get("ONESHOT_TRITON", "1") == "0":
+        return False
+    try:
+        from . import triton_decode
+    except ImportError:
+        return False
+    return triton_decode.available(device)
+
+
+def default_attention(device: torch.device) -> str:
+    """Triton kernels on CUDA when they are there; PyTorch's SDPA otherwise (and on the CPU)."""
+    return "triton" if device.type == "cuda" and triton_available(device) else "sdpa"
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -70,7 +92,14 @@ class Sampler:
 class DecodeRunner:
     """Static decode state for up to `rows_max` rows of `max_len` columns of one model."""
 
-    def __init__(self, model: Transformer, rows_max: int, max_len: int, use_graphs: bool | None = None) -> None:
+    def __init__(
+        self,
+        model: Transformer,
+        rows_max: int,
+        max_len: int,
+        use_graphs: bool | None = None,
+        attention: str | None = None,
+    ) -> None:
         p = next(model.parameters())
         self.model, self.device, self.dtype = model, p.device, p.dtype
         cfg = model.cfg
@@ -93,7 +122,16 @@ class DecodeRunner:
         self.graphs: dict[tuple[int, int, Sampler], torch.cuda.CUDAGraph] = {}
         self.pool = torch.cuda.graph_pool_handle() if self.use_graphs else None
         self.capture_s = 0.0
-        self.attention = os.environ.get("ONESHOT_DECODE_ATTN", "sdpa")
+        self.attention = attention or os.environ.get("ONESHOT_DECODE_ATTN") or default_attention(self.device)
+        if self.attention not in ATTENTIONS:
+            raise ValueError(
+                f"unknown decode attention {self.attention!r}: pick one of {', '.join(ATTENTIONS)}"
+            )
+        if self.attention == "triton" and not triton_available(self.device):
+            raise ValueError(
+                "decode attention 'triton' needs Triton on CUDA (or TRITON_INTERPRET=1 on the CPU); "
+                "set ONESHOT_DECODE_ATTN=sdpa"
+            )
         self.weights: list[LayerWeights] = []
         self.signature: tuple[int, ...] = ()
         self.refresh_weights()
@@ -125,6 +163,54 @@ class DecodeRunner:
             y = F.scaled_dot_product_attention(qg, k, v, attn_mask=bias)
         return y.reshape(b, cfg.num_heads * cfg.head_dim)
 
+    def _qkv(self, layer_index: int, h: torch.Tensor) -> torch.Tensor:
+        """The layer's q | k | v projections of h as one [b, (heads + 2 kv_heads) * d] tensor: one GEMM
+        on the fused buffer whose slices are the three projections' parameters."""
+        lw = self.weights[layer_index]
+        return F.linear(h, lw.qkv_w, lw.qkv_b)
+
+    def _attention_triton(
+        self, i: int, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, length: int
+    ) -> torch.Tensor:
+        """The Triton path of one layer's attention: fused RoPE + cache write, then split-K attention
+        that reads col and the padding bias itself (no per-step mask tensor)."""
+        from . import triton_decode as td
+
+        a = self.model.model.layers[i].self_attn
+        norm = a.q_norm is not None
+        q = td.rope_write_kv(
+            self._qkv(i, h), cos, sin, self.k[i], self.v[i], self.col, a.n_heads, a.n_kv,
+            q_norm=a.q_norm.weight if norm else None, k_norm=a.k_norm.weight if norm else None,
+            eps=a.q_norm.eps if norm else 1e-6,
+        )  # fmt: skip
+        return a.o_proj(td.decode_attention(q, self.k[i], self.v[i], self.pad_bias, self.col, length))
+
+    def _attention_torch(
+        self,
+        i: int,
+        h: torch.Tensor,
+        rope: tuple[torch.Tensor, torch.Tensor],
+        length: int,
+        bias: torch.Tensor,
+    ) -> torch.Tensor:
+        """The PyTorch path of one layer's attention ("sdpa" / "bmm"): separate projections, RoPE,
+        index_copy_ into the cache, then _attend."""
+        kf, b = self.k_, h.shape[0]
+        a = self.model.model.layers[i].self_attn
+        cos_q, sin_q = rope
+        nq, nkv = a.n_heads * a.head_dim, a.n_kv * a.head_dim
+        q, k, v = self._qkv(i, h).split([nq, nkv, nkv], dim=-1)
+        q = q.view(b, a.n_heads, a.head_dim)
+        k = k.view(b, a.n_kv, a.head_dim)
+        v = v.view(b, a.n_kv, a.head_dim)
+        if a.q_norm is not None:
+            q = kf.rms_norm(q, a.q_norm.weight, a.q_norm.eps)
+            k = kf.rms_norm(k, a.k_norm.weight, a.k_norm.eps)
+        q, k = kf.rope(q, cos_q, sin_q), kf.rope(k, cos_q, sin_q)
+        self.k[i][:b].index_copy_(2, self.col, k.unsqueeze(2))
+        self.v[i][:b].index_copy_(2, self.col, v.unsqueeze(2))
+        return a.o_proj(self._attend(q, i, b, length, bias))
+
     def _step(self, b: int, length: int, sampler: Sampler) -> None:
         """One decode step of rows [0, b): reads tok/pos/col, writes the cache column, the next token
         (into tok and out[:, col + 1]) and advances pos and col. Capturable: no host syncs."""
@@ -132,28 +218,21 @@ class DecodeRunner:
         tok, pos = self.tok[:b], self.pos[:b]
         x = m.model.embed_tokens(tok)
         cos, sin = m.rope(pos, x.dtype)  # [b, d]
-        cos_q, sin_q = cos[:, None, :], sin[:, None, :]
-        future = self.cols[:length] > self.col
-        bias = self.pad_bias[:b, :length].masked_fill(future, float("-inf"))[:, None, None, :]
-        if self.attention == "bmm":
-            bias = bias.float()
-        col_idx = self.col
+        triton_path = self.attention == "triton"
+        if not triton_path:
+            rope = (cos[:, None, :], sin[:, None, :])
+            future = self.cols[:length] > self.col
+            bias = self.pad_bias[:b, :length].masked_fill(future, float("-inf"))[:, None, None, :]
+            if self.attention == "bmm":
+                bias = bias.float()
         layers = m.model.layers
         h = kf.rms_norm(x, layers[0].input_layernorm.weight, layers[0].input_layernorm.eps)
         for i, layer in enumerate(layers):
-            a, lw = layer.self_attn, self.weights[i]
-            nq, nkv = a.n_heads * a.head_dim, a.n_kv * a.head_dim
-            q, k, v = F.linear(h, lw.qkv_w, lw.qkv_b).split([nq, nkv, nkv], dim=-1)
-            q = q.view(b, a.n_heads, a.head_dim)
-            k = k.view(b, a.n_kv, a.head_dim)
-            v = v.view(b, a.n_kv, a.head_dim)
-            if a.q_norm is not None:
-                q = kf.rms_norm(q, a.q_norm.weight, a.q_norm.eps)
-                k = kf.rms_norm(k, a.k_norm.weight, a.k_norm.eps)
-            q, k = kf.rope(q, cos_q, sin_q), kf.rope(k, cos_q, sin_q)
-            self.k[i][:b].index_copy_(2, col_idx, k.unsqueeze(2))
-            self.v[i][:b].index_copy_(2, col_idx, v.unsqueeze(2))
-            y = a.o_proj(self._attend(q, i, b, length, bias))
+            lw = self.weights[i]
+            if triton_path:
+                y = self._attention_triton(i, h, cos, sin, length)
+            else:
+                y = self._attention_torch(i, h, rope, length, bias)
             mlp_norm = layer.post_attention_layernorm
             x, h = kf.add_rms_norm(x, y, mlp_norm.weight, mlp_norm.eps)
             mlp = layer.mlp
@@ -164,7 +243,7 @@ class DecodeRunner:
         logits = m.lm_head(h)
         nxt = self._sample(logits, b, sampler)
         self.tok[:b].copy_(nxt)
-        self.out[:b].index_copy_(1, col_idx + 1, nxt[:, None])
+        self.out[:b].index_copy_(1, self.col + 1, nxt[:, None])
         self.pos[:b].add_(1)
         self.col.add_(1)
 
