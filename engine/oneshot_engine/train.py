@@ -205,15 +205,20 @@ def accumulate_gradients(
     }
 
 
-def activation_bytes_per_token(model: Transformer) -> tuple[int, int]:
-    """(bytes one layer keeps per token for backward, bytes of a checkpointed layer's input per token).
-
-    An estimate from the tensors autograd saves: about 20 hidden-size tensors (fp32 norm internals
-    count twice) and 4 intermediate-size ones (gate, up, silu, product) per layer.
-    """
-    cfg = model.cfg
-    elem = next(model.parameters()).element_size()
-    return elem * (20 * cfg.hidden_size + 4 * cfg.intermediate_size), elem * cfg.hidden_size
+def measured_activation_bytes(model: Transformer, rows: int, width: int) -> int:
+    """Bytes per token one layer keeps for backward, measured on CUDA by running the training pass's
+    first layer (compiled or not) once on a micro-batch of this shape; cached per shape."""
+    cache: dict[tuple[int, int], int] = model.__dict__.setdefault("_activation_probe", {})
+    if (rows, width) not in cache:
+        cfg, w = model.cfg, model.model.embed_tokens.weight
+        x = torch.zeros(rows, width, cfg.hidden_size, dtype=w.dtype, device=w.device, requires_grad=True)
+        cos, sin = model.rope(torch.arange(width, device=w.device).expand(rows, width), w.dtype)
+        torch.cuda.synchronize(w.device)
+        before = torch.cuda.memory_allocated(w.device)
+        y = model.training_layer(0)(x, cos, sin, None)
+        cache[(rows, width)] = max(1, (torch.cuda.memory_allocated(w.device) - before) // (rows * width))
+        del y
+    return cache[(rows, width)]
 
 
 def memory_headroom(device: torch.device) -> float:
@@ -235,8 +240,10 @@ def layers_to_checkpoint(model: Transformer, batch: RolloutBatch, micro: int) ->
     device = batch.tokens.device
     if model.gradient_checkpointing or device.type != "cuda":
         return 0
-    tokens = min(micro, batch.rows) * batch.tokens.shape[1]
-    full, ckpt = activation_bytes_per_token(model)
+    rows, width = min(micro, batch.rows), batch.tokens.shape[1]
+    tokens = rows * width
+    full = measured_activation_bytes(model, rows, width)
+    ckpt = model.model.embed_tokens.weight.element_size() * model.cfg.hidden_size  # a checkpointed layer's input
     layers = model.cfg.num_layers
     # Room for the logits chunks of the loss, the fp32 gradient buffers created in the first backward
     # and allocator slack.
