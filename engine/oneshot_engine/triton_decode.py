@@ -99,7 +99,7 @@ def _attn_split_kernel(
         else:
             s = tl.dot(q, tl.trans(k))
         bias = tl.load(b_base + n, mask=n_ok, other=float("-inf")).to(tl.float32)
-        s = s * qk_scale + bias[None, :] * LOG2E
+        s = s * qk_scale + bias[None, :] * 1.4426950408889634  # log2(e); Triton kernels read no globals
         m_new = tl.maximum(m_i, tl.max(s, 1))
         # A head whose keys so far are all padding keeps m = -inf; subtracting 0 instead avoids inf - inf.
         m_safe = tl.where(m_new == float("-inf"), 0.0, m_new)
