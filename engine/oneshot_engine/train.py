@@ -63,8 +63,13 @@ def token_logp_entropy(
     """Log-prob of each target and the entropy of each position's distribution, fp32, [tokens] each.
 
     Chunks of rows go through the vocabulary projection one at a time; under autograd each chunk is
-    recomputed in backward instead of keeping its logits.
+    recomputed in backward instead of keeping its logits. Where Triton runs (triton_logp.available), the
+    row-wise math is one fused kernel pass per chunk instead.
     """
+    from . import triton_logp
+
+    if triton_logp.available(h.device):
+        return triton_logp.fused_logp_entropy(h, w, targets)
     chunk = max(1, LOGITS_CHUNK_BYTES // (4 * w.shape[0]))
     logps, ents = [], []
     for i in range(0, h.shape[0], chunk):
