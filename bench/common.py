@@ -181,10 +181,11 @@ def write_record(path: str, record: dict[str, Any]) -> None:
 def kernel_kind(name: str) -> str:
     """A CUDA kernel's group in the profiles: matrix products, attention, generated fused kernels…"""
     name = name.lower()
+    # Attention first: cuDNN's SDPA kernels also carry "sm90" and "wgmma" in their names.
+    if any(k in name for k in ("fmha", "attention", "flash", "efficient", "sdpa", "_attn_")):
+        return "attention"
     if any(k in name for k in ("gemm", "cutlass", "sm90", "xmma", "matmul", "nvjet")):
         return "gemm"
-    if any(k in name for k in ("fmha", "attention", "flash", "efficient", "attn_fwd", "attn_bwd")):
-        return "attention"
     if "triton" in name:
         return "fused (triton)"
     if "exponential" in name or "philox" in name:

@@ -145,7 +145,7 @@ def main() -> int:
     ap.add_argument("--batches", default="64,256")
     ap.add_argument("--prompt-len", type=int, default=128)
     ap.add_argument("--new-tokens", type=int, default=1024)
-    ap.add_argument("--attn", default="sdpa", help="decode attention variants to time, comma-separated: sdpa,bmm")
+    ap.add_argument("--attn", default="triton", help="decode attention variants to time, comma-separated: triton,sdpa,bmm")
     ap.add_argument("--skip-hf", action="store_true")
     ap.add_argument("--hf-warmup", choices=["full", "first", "short"], default="full")
     ap.add_argument("--profile", action="store_true", help="kernel breakdown of one decode step (CUDA)")
