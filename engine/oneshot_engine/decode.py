@@ -236,8 +236,7 @@ class DecodeRunner:
             mlp_norm = layer.post_attention_layernorm
             x, h = kf.add_rms_norm(x, y, mlp_norm.weight, mlp_norm.eps)
             mlp = layer.mlp
-            gate, up = F.linear(h, lw.gate_up_w).chunk(2, dim=-1)
-            y = mlp.down_proj(kf.silu_mul(gate, up))
+            y = mlp.down_proj(kf.silu_mul(F.linear(h, lw.gate_up_w)))
             nxt_norm = layers[i + 1].input_layernorm if i + 1 < len(layers) else m.model.norm
             x, h = kf.add_rms_norm(x, y, nxt_norm.weight, nxt_norm.eps)
         logits = m.lm_head(h)

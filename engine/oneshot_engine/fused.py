@@ -33,7 +33,10 @@ def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor
     return x * cos + torch.cat((-x2, x1), dim=-1) * sin
 
 
-def _silu_mul(g: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+def _silu_mul(gate_up: torch.Tensor) -> torch.Tensor:
+    """SiLU(gate) * up of the fused gate|up GEMM's output [b, 2 * intermediate]: one contiguous input,
+    so the generated kernel reads it with plain vector loads."""
+    g, u = gate_up.chunk(2, dim=-1)
     return F.silu(g) * u
 
 
