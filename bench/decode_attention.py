@@ -16,6 +16,7 @@ the reference the bmm math in fp32.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 from collections.abc import Callable
@@ -217,6 +218,7 @@ def main() -> int:
     ap.add_argument("--batches", default="64,256")
     ap.add_argument("--lengths", default="256,640,1152")
     ap.add_argument("--reps", type=int, default=50, help="calls per captured graph")
+    ap.add_argument("--commit", default=None, help="the code's commit, where the tree has no git history")
     args = ap.parse_args()
     if not torch.cuda.is_available():
         print(
@@ -241,7 +243,8 @@ def main() -> int:
     record: dict[str, Any] = {
         "bench": "decode_attention",
         "device": device_name(torch.device("cuda")),
-        "commit": git_commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": args.commit or git_commit(),
         "command": " ".join(["python3", *sys.argv]),
         "torch_version": torch.__version__,
         "triton_version": __import__("triton").__version__,

@@ -33,6 +33,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--out", default=None, help="also write the JSON record here")
+    ap.add_argument("--commit", default=None, help="the code's commit, where the tree has no git history")
     return ap.parse_args()
 
 
@@ -140,7 +141,7 @@ def main() -> int:
 
     h32, w32 = h.detach().float().requires_grad_(), w.detach().float().requires_grad_()
     fp32 = step(torch_path, h32, w32, targets, a, b)
-    record = record_header("logp", device, " ".join(["python3", *sys.argv]), None)
+    record = record_header("logp", device, " ".join(["python3", *sys.argv]), args.commit)
     record.update(
         tokens=n, hidden=d, vocab=v, dtype=args.dtype, iters=args.iters, chunk_rows=chunk,
         **result,

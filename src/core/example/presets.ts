@@ -63,13 +63,15 @@ const paper: TrainSettings = {
  *   activation memory scale with it; the group size (8) and the loss stay the paper's.
  * - kl_coef 0: no frozen reference copy (saves ~3 GB of bf16 weights); the paper reports the
  *   KL term matters little next to the entropy bonus, which is kept.
- * - max_response_tokens 2048 and micro_batch_size 2 with gradient checkpointing bound the
- *   activation peak; gradients accumulate, so the update is the same as one big batch.
+ * - max_response_tokens 2048 and micro_batch_size 2 bound the activation peak; gradients
+ *   accumulate, so the update is the same as one big batch. No blanket gradient checkpointing: the
+ *   engine measures one layer's activations and checkpoints only the leading layers a micro-batch
+ *   needs to fit (none for 64 × 1,024 tokens under a 40 GB cap; bench/README.md).
  * - eval every 50 steps on a 200-problem subset keeps evaluation under ~10% of the time.
  * Memory arithmetic (1.54 B parameters): bf16 weights 3.1 GB + fp32 master 6.2 GB + AdamW moments
- * 12.3 GB = 21.6 GB before activations. The engine today keeps plain fp32 AdamW state, and its
- * smoke test measured a 34.6 GB peak for a 1.5B train step with gradient checkpointing
- * (bench/results/engine-smoke-gc-2026-11-22.json, H200), so this preset fits 24 GB only once the
+ * 12.3 GB = 21.6 GB before activations. The engine today keeps plain fp32 AdamW state, and a
+ * 1.5B step of 64 × 1,024 tokens peaked at 34.0 GB (bench/results/step-2026-11-22-run3.json,
+ * H200), so this preset fits 24 GB only once the
  * engine keeps optimizer state compactly (bf16/8-bit moments or CPU offload); until then use a
  * smaller model on such a GPU (e.g. --set model=Qwen/Qwen2.5-0.5B-Instruct).
  */
@@ -80,6 +82,7 @@ const local: TrainSettings = {
   max_response_tokens: 2048,
   kl_coef: 0,
   micro_batch_size: 2,
+  gradient_checkpointing: false,
   eval_every: 50,
   eval_subset: 200,
   eval_batch_size: 32,
