@@ -109,18 +109,19 @@ def measure_ceilings(device: torch.device) -> dict[str, float]:
     copy_s = _copy_time(n, device)
     x = torch.randn(8192, 8192, dtype=torch.bfloat16, device=device)
     y = torch.randn(8192, 8192, dtype=torch.bfloat16, device=device)
-    mm_s = _cuda_time(lambda: x @ y, 20)
+    mm_s = cuda_median_s(lambda: x @ y, 20)
     return {"copy_bytes_per_s": 2 * n / copy_s, "bf16_flops_per_s": 2 * 8192**3 / mm_s, "measured": True}
 
 
 def _copy_time(n: int, device: torch.device) -> float:
     src = torch.randint(0, 255, (n,), dtype=torch.uint8, device=device)
     dst = torch.empty_like(src)
-    return _cuda_time(lambda: dst.copy_(src), 20)
+    return cuda_median_s(lambda: dst.copy_(src), 20)
 
 
-def _cuda_time(fn: Any, reps: int) -> float:
-    for _ in range(3):
+def cuda_median_s(fn: Any, reps: int, warmup: int = 3) -> float:
+    """Median seconds of `fn` on the GPU over `reps` calls (CUDA events), after `warmup` calls."""
+    for _ in range(warmup):
         fn()
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     times = []

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from common import record_header, write_record
+from common import cuda_median_s, record_header, write_record
 from oneshot_engine import train, triton_logp
 
 Fn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -58,17 +58,7 @@ def step(fn: Fn, h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, a: tor
 
 
 def median_ms(fn: Callable[[], Any], iters: int, warmup: int) -> float:
-    for _ in range(warmup):
-        fn()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    times = []
-    for _ in range(iters):
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return sorted(times)[len(times) // 2]
+    return 1e3 * cuda_median_s(fn, iters, warmup)
 
 
 def extra_peak_gb(fn: Callable[[], Any], device: torch.device) -> float:
