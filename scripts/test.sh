@@ -16,7 +16,7 @@ layer() {
   # `if` keeps set -e from ending the script, so the remaining layers still run.
   if ! "$@"; then failed+=("$name"); fi
 }
-lint() { npx eslint . && node scripts/run-venv.mjs ruff check engine bench && npm run -s typecheck; }
+lint() { npx eslint . && node scripts/run-venv.mjs ruff check engine bench && node scripts/run-venv.mjs python bench/perf_table.py --check README.md && npm run -s typecheck; }
 
 layer "lint and type check" lint
 layer "unit tests" node scripts/test-unit.mjs
