@@ -126,12 +126,6 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _own_cpu_copy(t: torch.Tensor) -> torch.Tensor:
-    """A CPU tensor with storage of its own: safetensors refuses tensors that share memory, and the
-    decode's fused q|k|v and gate|up buffers make those parameters views of one buffer."""
-    return t.cpu() if t.device.type != "cpu" else t.clone()
-
-
 def save_checkpoint(model: Transformer, raw_config: dict[str, Any], source_dir: Path | None, out: Path) -> list[str]:
     """Writes a checkpoint transformers loads unchanged; returns the file names written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -145,7 +139,7 @@ def save_checkpoint(model: Transformer, raw_config: dict[str, Any], source_dir: 
     for i, shard in enumerate(shards):
         name = "model.safetensors" if len(shards) == 1 else f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
         tmp = out / (name + ".tmp")
-        save_file({k: _own_cpu_copy(v) for k, v in shard.items()}, str(tmp), metadata={"format": "pt"})
+        save_file({k: v.contiguous().cpu() for k, v in shard.items()}, str(tmp), metadata={"format": "pt"})
         os.replace(tmp, out / name)
         files.append(name)
         weight_map.update({k: name for k in shard})

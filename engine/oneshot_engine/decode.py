@@ -139,7 +139,7 @@ class DecodeRunner:
     def refresh_weights(self) -> None:
         """Fuses q|k|v and gate|up (again) and drops the captured graphs when any parameter's storage
         moved since they were captured (a graph replays the addresses it was captured with)."""
-        self.weights, _ = fused_projections(self.model)
+        self.weights = fused_projections(self.model)
         signature = tuple(p.data_ptr() for p in self.model.parameters())
         if signature != self.signature:
             self.graphs.clear()

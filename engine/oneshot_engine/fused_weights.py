@@ -47,27 +47,26 @@ def _fuse(params: list[nn.Parameter]) -> torch.Tensor:
     return buf
 
 
+def _kept_or_fused(parts: list[nn.Parameter], buf: torch.Tensor | None) -> torch.Tensor:
+    return buf if _is_fused(parts, buf) else _fuse(parts)
+
+
 def _layer(attn: nn.Module, mlp: nn.Module, old: LayerWeights | None) -> LayerWeights:
-    qkv = [attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]
-    qkv_w = old.qkv_w if old is not None and _is_fused(qkv, old.qkv_w) else _fuse(qkv)
+    qkv_w = _kept_or_fused(
+        [attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight], old.qkv_w if old else None
+    )
     qkv_b = None
     if attn.q_proj.bias is not None:
-        biases = [attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias]
-        qkv_b = old.qkv_b if old is not None and _is_fused(biases, old.qkv_b) else _fuse(biases)
-    gu = [mlp.gate_proj.weight, mlp.up_proj.weight]
-    gate_up_w = old.gate_up_w if old is not None and _is_fused(gu, old.gate_up_w) else _fuse(gu)
+        qkv_b = _kept_or_fused([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias], old.qkv_b if old else None)
+    gate_up_w = _kept_or_fused([mlp.gate_proj.weight, mlp.up_proj.weight], old.gate_up_w if old else None)
     return LayerWeights(qkv_w, qkv_b, gate_up_w)
 
 
-def fused_projections(model: Transformer) -> tuple[list[LayerWeights], bool]:
-    """The fused buffers of every layer, and whether any had to be (re)built (captured graphs that read
-    the old buffers are then stale)."""
+def fused_projections(model: Transformer) -> list[LayerWeights]:
+    """The fused buffers of every layer, rebuilt for the layers whose parameters no longer share one
+    (callers holding CUDA graphs compare parameter addresses to know theirs are stale)."""
     old: list[LayerWeights] | None = getattr(model, "_fused_weights", None)
     layers = model.model.layers
     out = [_layer(b.self_attn, b.mlp, old[i] if old else None) for i, b in enumerate(layers)]
-    changed = old is None or any(
-        a.qkv_w is not b.qkv_w or a.gate_up_w is not b.gate_up_w or a.qkv_b is not b.qkv_b
-        for a, b in zip(out, old, strict=True)
-    )
     model._fused_weights = out  # type: ignore[attr-defined]
-    return out, changed
+    return out

@@ -220,7 +220,7 @@ def measured_activation_bytes(model: Transformer, rows: int, width: int) -> int:
         cos, sin = model.rope(torch.arange(width, device=w.device).expand(rows, width), w.dtype)
         torch.cuda.synchronize(w.device)
         before = torch.cuda.memory_allocated(w.device)
-        y = model.training_layer(0)(x, cos, sin, None)
+        y = model.training_layers()[0](x, cos, sin, None)
         cache[(rows, width)] = max(1, (torch.cuda.memory_allocated(w.device) - before) // (rows * width))
         del y
     return cache[(rows, width)]
