@@ -179,6 +179,8 @@ export const EngineErrorCode = {
   BadConfig: -32003,
   NoBatch: -32004,
   Offline: -32005,
+  /** A checkpoint folder is incomplete or unreadable (resume falls back to an earlier one). */
+  BadCheckpoint: -32006,
   Internal: -32603,
 } as const;
 
