@@ -300,7 +300,7 @@ export class RunController {
 
     // A stop that arrives during the last step's evaluation still leaves a completed run.
     if (this.stopping && done < s.steps) {
-      if (done > startStep && keeper.lastResumable?.step !== done) await checkpoint(done, "stop");
+      if (!this.forced && done > startStep && keeper.lastResumable?.step !== done) await checkpoint(done, "stop");
       return { status: "stopped", steps_done: done };
     }
     return { status: "completed", steps_done: done };
