@@ -2,6 +2,7 @@
 // be done from here, e.g. over SSH on a GPU box.
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { asDiskFull, isDiskFull } from "../core/run/diskFull";
 import { UsageError, UserError, type CliContext } from "./command";
 import { commands } from "./commands/index";
 import { guardOutput } from "./output";
@@ -54,6 +55,10 @@ export async function main(argv: string[], raw: CliContext): Promise<number> {
     }
     if (e instanceof UserError) {
       ctx.stderr.write(`oneshot ${name}: ${e.message}\n`);
+      return 1;
+    }
+    if (isDiskFull(e)) {
+      ctx.stderr.write(`oneshot ${name}: ${(asDiskFull(e, ctx.cwd) as Error).message}.\nHint: free some space on that disk and try again.\n`);
       return 1;
     }
     throw e;

@@ -34,7 +34,9 @@ export class GuardedOutput extends Writable {
   override _write(chunk: string | Buffer, encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     if (this.lostCode === undefined) {
       try {
-        this.target.write(chunk, encoding, (e?: Error | null) => e && this.lose(e));
+        const onDone = (e?: Error | null) => e && this.lose(e);
+        if (typeof chunk === "string") this.target.write(chunk, encoding, onDone);
+        else this.target.write(chunk, onDone);
       } catch (e) {
         this.lose(e as Error);
       }

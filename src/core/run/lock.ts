@@ -4,6 +4,7 @@
 // in which case the stale lock is taken over.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import * as path from "node:path";
+import { writingTo } from "./diskFull";
 import { formatIdentity, identityOf, isSameProcess, parseIdentity } from "./processIdentity";
 import { runFiles } from "./runDir";
 
@@ -31,7 +32,7 @@ export function acquireRunLock(dir: string, pid = process.pid): RunLock {
     try {
       const fd = openSync(file, "wx");
       try {
-        writeSync(fd, formatIdentity(identityOf(pid)));
+        writingTo(file, () => writeSync(fd, formatIdentity(identityOf(pid))));
       } catch (e) {
         // A lock without its pid (e.g. a full disk) would block the directory: leave none.
         closeSync(fd);

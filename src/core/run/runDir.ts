@@ -3,8 +3,9 @@
 // and its state to `status`, and holds `lock` (its pid and start marker) until it ends; a
 // `running` status whose controller is gone (the lock's process is dead, or its pid now belongs
 // to another program) means the run was interrupted.
-import { readFileSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import * as path from "node:path";
+import { writingTo } from "./diskFull";
 import type { ObservedRunStatus, RunStatus } from "./events";
 import { isPidAlive, isSameProcess, parseIdentity } from "./processIdentity";
 
@@ -52,6 +53,30 @@ export function liveControllerPid(dir: string): number | undefined {
   // No lock: a controller of a version without one; its pid file is all there is.
   const pid = readPid(dir);
   return pid !== undefined && isPidAlive(pid) ? pid : undefined;
+}
+
+/**
+ * Writes the status file in place: rewriting the bytes of an existing file needs no new block,
+ * so a run still records how it ended on a full disk (ext4, tmpfs; not copy-on-write filesystems).
+ */
+export function writeStatus(dir: string, status: RunStatus): void {
+  const file = runFiles(dir).status;
+  const text = Buffer.from(`${status}\n`);
+  writingTo(file, () => {
+    let fd: number;
+    try {
+      fd = openSync(file, "r+");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      return writeFileSync(file, text);
+    }
+    try {
+      writeSync(fd, text, 0, text.length, 0);
+      ftruncateSync(fd, text.length);
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 function readStatus(dir: string): RunStatus | undefined {
