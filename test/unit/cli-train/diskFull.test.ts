@@ -114,24 +114,24 @@ test("an event log on a full disk (/dev/full) ends the run failed and names the 
   assert.equal(JSON.parse(readFileSync(path.join(runDir, "summary.json"), "utf8")).error, `The disk is full (${log})`);
 });
 
-test("the engine's stderr on a full disk while a checkpoint fails to save (the engine says errno 28)", { skip: !hasDevFull }, async () => {
+/** Trains with engine.log on /dev/full and a checkpoint every 2 steps; checks the ending and where it names. */
+async function trainWithFullEngineLog(env: Record<string, string>, steps: number, named: (where: string, runDir: string) => void): Promise<string> {
   const { root } = project();
   const runDir = path.join(root, "r");
   mkdirSync(runDir);
   symlinkSync("/dev/full", path.join(runDir, "engine.log"));
-  const c = ctx(root, { FAKE_ENGINE_ENOSPC_AT_SAVE: "2" });
-  const code = await train.run(args(runDir, 8, ["checkpoint_every=2"]), c);
-  assert.equal(assertDiskFull(c, code, runDir), path.join(runDir, "checkpoints", "step-4"));
+  const c = ctx(root, env);
+  const code = await train.run(args(runDir, steps, ["checkpoint_every=2"]), c);
+  named(assertDiskFull(c, code, runDir), runDir);
+  return runDir;
+}
+
+test("the engine's stderr on a full disk while a checkpoint fails to save (the engine says errno 28)", { skip: !hasDevFull }, async () => {
+  const runDir = await trainWithFullEngineLog({ FAKE_ENGINE_ENOSPC_AT_SAVE: "2" }, 8, (where, dir) => assert.equal(where, path.join(dir, "checkpoints", "step-4")));
   assert.deepEqual(readdirSync(path.join(runDir, "checkpoints")), ["step-2"]);
   assert.equal(eventsOf(runDir).filter((e) => e.type === "step").length, 4);
 });
 
 test("a vague engine write failure after the engine's log hit a full disk is reported as the full disk", { skip: !hasDevFull }, async () => {
-  const { root } = project();
-  const runDir = path.join(root, "r");
-  mkdirSync(runDir);
-  symlinkSync("/dev/full", path.join(runDir, "engine.log"));
-  const c = ctx(root, { FAKE_ENGINE_VAGUE_AT_SAVE: "1" });
-  const code = await train.run(args(runDir, 4, ["checkpoint_every=2"]), c);
-  assert.equal(assertDiskFull(c, code, runDir), path.join(runDir, "engine.log"));
+  await trainWithFullEngineLog({ FAKE_ENGINE_VAGUE_AT_SAVE: "1" }, 4, (where, dir) => assert.equal(where, path.join(dir, "engine.log")));
 });
