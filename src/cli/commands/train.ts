@@ -38,7 +38,8 @@ config.json, events.jsonl, summary.json, checkpoints/step-N (Hugging Face format
                      with the configuration in RUN_DIR/config.json
 
 Ctrl-C (or SIGTERM, or \`oneshot stop RUN_DIR\`) finishes the current step, saves a
-checkpoint and ends the run as stopped; a second Ctrl-C stops at once.`;
+checkpoint and ends the run as stopped; a second Ctrl-C (or SIGUSR2, or
+\`oneshot stop --force\`) stops at once without a checkpoint.`;
 
 export interface TrainDeps {
   createVerifier: (spec: VerifierSpec, options: VerifierOptions) => Verifier;
@@ -157,8 +158,10 @@ async function attached(p: Prepared, ctx: CliContext, deps: TrainDeps): Promise<
     progress,
   });
   const onSignal = () => controller.stop();
+  const onForce = () => controller.forceStop();
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of signals) process.on(s, onSignal);
+  process.on("SIGUSR2", onForce); // `oneshot stop --force`
   const started = Date.now();
   let outcome: RunOutcome;
   try {
@@ -168,6 +171,7 @@ async function attached(p: Prepared, ctx: CliContext, deps: TrainDeps): Promise<
     throw e;
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    process.off("SIGUSR2", onForce);
   }
   report(outcome, p, ctx, (Date.now() - started) / 1000);
   return outcome.status === "failed" ? 1 : 0;

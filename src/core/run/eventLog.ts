@@ -2,6 +2,7 @@
 // so a live log is tailed incrementally, skip a torn last line (it is re-read once complete) and
 // ignore unknown event types.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import { writingTo } from "./diskFull";
 import { isRunEvent, SCHEMA_VERSION, type RunEvent, type RunEventInput } from "./events";
 
 export class EventLogWriter {
@@ -15,20 +16,25 @@ export class EventLogWriter {
     if (size > 0) {
       const last = Buffer.alloc(1);
       readSync(this.fd, last, 0, 1, size - 1);
-      if (last[0] !== 10) writeSync(this.fd, "\n");
+      if (last[0] !== 10) writingTo(file, () => writeSync(this.fd, "\n"));
     }
   }
 
   /** Appends one event; `sync` forces it to disk (used at checkpoints and at the end). */
   append<E extends RunEventInput>(event: E, sync = false): RunEvent {
     const full = { v: SCHEMA_VERSION, t: Date.now(), ...event } as RunEvent;
-    writeSync(this.fd, JSON.stringify(full) + "\n");
-    if (sync) fsyncSync(this.fd);
+    const line = Buffer.from(JSON.stringify(full) + "\n");
+    writingTo(this.file, () => {
+      // A nearly full disk may take part of a line: write the rest, or fail (the torn line is
+      // skipped by readers and a resumed writer starts on a fresh line).
+      for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off);
+      if (sync) fsyncSync(this.fd);
+    });
     return full;
   }
 
   sync(): void {
-    fsyncSync(this.fd);
+    writingTo(this.file, () => fsyncSync(this.fd));
   }
 
   close(): void {

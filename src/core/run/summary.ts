@@ -1,6 +1,7 @@
 // Builds `summary.json` (RunSummary in events.ts) from the run's events, and writes it atomically
 // so a reader never sees half a file. The controller refreshes it after every step and eval.
-import { renameSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { writingTo } from "./diskFull";
 import type { BenchmarkSummary, CheckpointEvent, EvalEvent, ObservedRunStatus, RunEvent, RunSummary, StepEvent } from "./events";
 
 export class SummaryBuilder {
@@ -119,6 +120,11 @@ export function supersede(events: readonly RunEvent[]): RunEvent[] {
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
+  try {
+    writingTo(file, () => writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n"));
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a half-written copy would only take more space
+    throw e;
+  }
   renameSync(tmp, file);
 }
