@@ -19,7 +19,7 @@ import torch
 
 from . import __version__, protocol
 from .checkpoint import DTYPES, load_model, save_checkpoint
-from .errors import NO_BATCH, EngineError, bad_config
+from .errors import NO_BATCH, EngineError, bad_config, invalid_params
 from .generate import RolloutBatch, SamplingParams, generate
 from .hub import resolve_model_dir
 from .model import Transformer
@@ -177,15 +177,27 @@ class Engine:
         _, tok = self._loaded()
         messages = [{"role": m.role, "content": m.content} for m in p.messages]
         text = format_prompt(tok, messages, p.template)
-        return {"text": text, "tokens": len(tok.encode(text))}
+        context = self._context()
+        if p.max_tokens is not None and p.max_tokens < context:
+            ids = tok.encode_within(text, p.max_tokens, "the formatted prompt", f"max_tokens ({p.max_tokens})")
+        else:
+            ids = tok.encode_within(text, context, "the formatted prompt", _context_text(context))
+        return {"text": text, "tokens": len(ids)}
+
+    def _context(self) -> int:
+        model, _ = self._loaded()
+        return model.cfg.max_position_embeddings
 
     def generate(self, p: protocol.GenerateParams) -> dict[str, Any]:
         model, tok = self._loaded()
         if not p.prompts:
             raise bad_config("generate needs at least one prompt.")
-        if p.n < 1 or p.max_new_tokens < 0 or p.top_k < 0 or not 0 < p.top_p <= 1:
-            raise bad_config("generate needs n >= 1, max_new_tokens >= 0, top_k >= 0 and 0 < top_p <= 1.")
-        prompts = [tok.encode(text) for text in p.prompts]
+        context = self._context()
+        if p.max_new_tokens >= context:
+            raise invalid_params(f"params.max_new_tokens must be < {_context_text(context)}, not {p.max_new_tokens:,}.")
+        room = context - p.max_new_tokens
+        room_text = f"{_context_text(context)} with max_new_tokens {p.max_new_tokens}"
+        prompts = [tok.encode_within(text, room, f"prompt {i}", room_text) for i, text in enumerate(p.prompts)]
         if any(not ids for ids in prompts):
             raise bad_config("a prompt is empty after tokenisation.")
         sp = SamplingParams(p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.stop, p.seed)
@@ -264,6 +276,10 @@ class Engine:
             "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},
             "reference": self.reference_source if trainer.reference is not None else None,
         }
+
+
+def _context_text(context: int) -> str:
+    return f"the model's context of {context} tokens (max_position_embeddings)"
 
 
 def _pick_device(choice: str) -> torch.device:
