@@ -26,7 +26,8 @@ error.data.hint says what to try. engine/PROTOCOL.md documents every field.
 
 stdout carries protocol bytes only; logs and warnings go to stderr. The process exits with 0 on
 `shutdown`, and when stdin closes, the parent process exits, or on SIGTERM/SIGINT: at once when idle,
-else at the running call's next progress point, abandoning it (within 2 s in any case).
+else at the running call's next progress point, abandoning it (a call that reaches none
+within 2 s is cut short).
 HF_HUB_OFFLINE=1 keeps model loading to the local cache.
 """
 

@@ -170,7 +170,8 @@ def _watch_signals(server: Server) -> None:
     pipe at once, and a thread reading that pipe stops the server."""
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    stopping = {int(signal.SIGTERM): "SIGTERM", int(signal.SIGINT): "SIGINT"}
+    for sig in stopping:
         signal.signal(sig, lambda signum, frame: None)  # the work happens in the thread below
     signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
 
@@ -179,7 +180,8 @@ def _watch_signals(server: Server) -> None:
             data = os.read(read_end, 1)
             if not data:
                 return
-            server.stop(f"received {signal.Signals(data[0]).name}")
+            if data[0] in stopping:  # the pipe also hears signals other libraries handle
+                server.stop(f"received {stopping[data[0]]}")
 
     threading.Thread(target=wait, name="signals", daemon=True).start()
 
