@@ -27,6 +27,8 @@ export interface ParsedExample {
   verifierSource?: string;
   /** 1-based line of the verifier block's opening fence. */
   verifierLine?: number;
+  /** 1-based line of the `answer:` key. */
+  answerLine?: number;
 }
 
 export interface ParseResult {
@@ -178,7 +180,9 @@ export function parseExample(rawText: string, file: string): ParseResult {
   const hasError = diagnostics.some((d) => d.severity === "error");
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   if (hasError) return { diagnostics };
-  return { example: { file, frontMatter, problem, verifierSource, verifierLine }, diagnostics };
+  const answerAt = locate(doc, { path: ["answer"], message: "" });
+  const answerLine = answerAt ? at(answerAt[0]).line : undefined;
+  return { example: { file, frontMatter, problem, verifierSource, verifierLine, answerLine }, diagnostics };
 }
 
 /** How many alias expansions toJS allows (yaml's own guard against "billion laughs" documents). */
