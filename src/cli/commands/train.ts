@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { choosePython, engineLaunch, missingPython } from "../../core/engine/launch";
 import type { TrainConfig } from "../../core/example/config";
-import { runConfigProblems } from "../../core/example/configCheck";
+import { checkRunConfig } from "../../core/example/configCheck";
 import { formatDiagnostic, loadExample, resolveConfig } from "../../core/example/index";
 import { evalTable, formatEvalTable } from "../../core/run/evalTable";
 import { readEvents } from "../../core/run/eventLog";
@@ -131,7 +131,8 @@ async function prepare(values: Values, positionals: string[], ctx: CliContext, r
     } catch (e) {
       throw new UserError(`${file} is not valid JSON (${(e as Error).message})`);
     }
-    const problems = runConfigProblems(config);
+    const { problems, filled } = checkRunConfig(config);
+    if (filled.length) ctx.stderr.write(`note: ${file} has no ${filled.join(", ")}; the run uses its preset's value\n`);
     if (problems.length) throw new UserError(`${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`);
     return { config, runDir, resume: true, root, python: choice.python };
   }
@@ -162,7 +163,8 @@ async function prepare(values: Values, positionals: string[], ctx: CliContext, r
     const refusal = await verifierRefusal(parsed.example, positionals[0], config.example.verifier, config.example.answer, (spec) =>
       make(spec, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only }),
     );
-    if (refusal) throw new UserError(`${refusal}\nFix the verifier or the answer, or train anyway with --skip-verifier-check.`);
+    // One line: the editor shows the last line of a refusal.
+    if (refusal) throw new UserError(`${refusal} Fix the verifier or the answer, or train anyway with --skip-verifier-check.`);
   }
   if (runDir) {
     runDirSentence(() => makeDirs(runDir));

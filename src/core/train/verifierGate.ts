@@ -19,7 +19,7 @@ export async function verifierRefusal(
     if (syntax) {
       // verifierLine is the opening fence; the source starts on the line after it.
       const line = (example.verifierLine ?? 0) + 1 + syntax.line;
-      return `${displayFile}:${line}:${syntax.column + 1}: Verifier JavaScript: ${syntax.message}`;
+      return `${displayFile}:${line}:${syntax.column + 1}: Verifier JavaScript: ${syntax.message}.`;
     }
   }
   const verifier = makeVerifier(spec);

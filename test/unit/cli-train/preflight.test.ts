@@ -150,4 +150,13 @@ test("--resume validates a hand-edited config.json with the example schema", asy
   config.settings.steps = 3;
   writeFileSync(file, JSON.stringify(config));
   await assert.rejects(train.run(["--resume", "r", "--python", FAKE_PYTHON], ctx(root)), /config\.json: `settings\.prompt_copies` must be ≤ 4096 \(got 100000\)$/);
+
+  // A config.json from before a setting existed resumes with its preset's value, and says so.
+  config.settings.prompt_copies = 2;
+  delete config.settings.log_rollouts;
+  writeFileSync(file, JSON.stringify(config));
+  const ok = ctx(root);
+  assert.equal(await train.run(["--resume", "r", "--python", FAKE_PYTHON], ok), 0, ok.err());
+  assert.equal(ok.err(), `note: ${file} has no log_rollouts; the run uses its preset's value\n`);
+  assert.match(ok.out(), /Run completed: 3\/3 steps/);
 });
