@@ -56,7 +56,8 @@ export async function trainExample(
   }
 
   const ref = await runReferenceCheck(example);
-  if (ref.status === "done" && !ref.value.ok && !options.override) {
+  const rejected = ref.status === "done" && !ref.value.ok;
+  if (rejected && !options.override) {
     const reason = verdictReason(ref.value);
     const message = `The verifier gives the reference answer reward ${ref.value.result.reward}, so every rollout would score 0 and training would learn nothing.`;
     if (!interactive) return { started: false, reason: "verifier-rejects-reference", message: `${message} ${reason}` };
@@ -86,6 +87,8 @@ export async function trainExample(
   const s = settings();
   if (fm.preset === undefined && s.defaultPreset) args.push("--preset", s.defaultPreset);
   if (fm.model === undefined && s.defaultModel) args.push("--set", `model=${s.defaultModel}`);
+  // "Train anyway": the CLI makes the same check and would refuse.
+  if (rejected) args.push("--skip-verifier-check");
   const launched = await launch(args, folder);
   if (!launched.ok) {
     // An empty directory is only clutter; one with the controller's log explains the failure.

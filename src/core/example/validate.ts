@@ -21,11 +21,13 @@ export const KNOWN_KEYS: readonly string[] = Object.keys(schema.properties);
 export const keyDescription = (key: string): string | undefined => (schema.properties as SchemaProps)[key]?.description;
 
 export function validate(value: unknown): SchemaProblem[] {
-  if (check(value)) return [];
+  // YAML's .nan and .inf are numbers to Ajv (NaN even passes `maximum`): they get their own
+  // sentence, and Ajv's complaints about the same values are dropped.
+  const out: SchemaProblem[] = nonFinite(value, []).map((path) => ({ path, message: `${nameOf(path)} must be a finite number (got ${show(valueAt(value, path))})` }));
+  const seen = new Set<string>(out.map((p) => JSON.stringify([p.path, p.key])));
+  if (check(value)) return out;
   const errors = check.errors ?? [];
   // One message per location: Ajv may report several keywords for the same value.
-  const out: SchemaProblem[] = [];
-  const seen = new Set<string>();
   for (const e of errors) {
     const p = toProblem(e);
     const id = JSON.stringify([p.path, p.key]);
@@ -44,11 +46,30 @@ function pathOf(e: ErrorObject): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
+/** A value as the user wrote it; non-finite numbers in YAML's spelling (JSON would say null). */
+const show = (v: unknown): string => {
+  if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
+  if (Array.isArray(v)) return `[${v.map(show).join(", ")}]`;
+  return typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+};
+
+const nameOf = (path: (string | number)[]) => (path.length ? "`" + path.join(".") + "`" : "the front matter");
+
+/** Key paths of NaN and ±Infinity inside a front matter value (top level and lists). */
+function nonFinite(v: unknown, path: (string | number)[]): (string | number)[][] {
+  if (typeof v === "number") return Number.isFinite(v) ? [] : [path];
+  if (Array.isArray(v)) return v.flatMap((x, i) => nonFinite(x, [...path, i]));
+  if (typeof v === "object" && v !== null && path.length === 0) return Object.entries(v).flatMap(([k, x]) => nonFinite(x, [k]));
+  return [];
+}
+
+function valueAt(v: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], v);
+}
 
 function toProblem(e: ErrorObject): SchemaProblem {
   const path = pathOf(e);
-  const name = path.length ? "`" + path.join(".") + "`" : "the front matter";
+  const name = nameOf(path);
   const got = path.length ? ` (got ${show(e.data)})` : "";
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -82,6 +103,8 @@ function toProblem(e: ErrorObject): SchemaProblem {
     }
     case "minLength":
       return { path, message: `${name} must not be empty` };
+    case "maxLength":
+      return { path, message: `${name} must be at most ${String(p.limit)} characters long (it has ${typeof e.data === "string" ? e.data.length : "more"})` };
     case "minItems":
     case "maxItems":
       return { path, message: `${name} must have exactly ${String(p.limit)} items` };

@@ -49,6 +49,8 @@ export interface RunHeadline {
   checkpoints: CheckpointEvent[];
   finished?: RunFinishedEvent;
   lastError?: LogEvent;
+  /** The latest warning (e.g. every reward of a step was 0 from one verifier error), shown above the charts. */
+  lastWarning?: LogEvent;
 }
 
 const MAX_LOGS = 200;
@@ -223,6 +225,7 @@ export class RunModel {
       checkpoints: this.checkpoints,
       finished: this.finished,
       lastError: [...this.logs].reverse().find((l) => l.level === "error"),
+      lastWarning: [...this.logs].reverse().find((l) => l.level === "warn"),
     };
   }
 }

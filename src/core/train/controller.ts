@@ -26,6 +26,9 @@ import { groupAdvantages } from "./advantages";
 import { CheckpointKeeper, type SavedCheckpoint } from "./checkpoints";
 import { chatMessages, evaluate, prepareBenchmark, type PreparedBenchmark } from "./evaluate";
 import { mean, reflectionRate, spreadSample, std } from "./metrics";
+import { benchmarkCwd } from "./preflight";
+import { loadResumePoint } from "./resumePoint";
+import { RewardWatch } from "./rewardWatch";
 import type { ProgressSink } from "./progress";
 
 export interface ControllerOptions {
@@ -61,6 +64,7 @@ export class RunController {
   private readonly stopRequest = new AbortController();
   private forced = false;
   private engine?: EngineClient;
+  private readonly rewardWatch = new RewardWatch();
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -192,16 +196,7 @@ export class RunController {
     };
 
     const keeper = new CheckpointKeeper(s.keep_checkpoints);
-    let startStep = 0;
-    let resumeFrom: SavedCheckpoint | undefined;
-    if (this.o.resume) {
-      const saved = savedCheckpoints(readEvents(files.events).events, runDir);
-      keeper.restore(saved, summary.bestStep() ?? undefined);
-      // Without a checkpoint (stopped or failed before the first one) the run starts over from the
-      // base model: its last checkpoint, so to speak, is step 0.
-      resumeFrom = keeper.lastResumable;
-      startStep = resumeFrom?.step ?? 0;
-    }
+    if (this.o.resume) keeper.restore(savedCheckpoints(readEvents(files.events).events, runDir), summary.bestStep() ?? undefined);
 
     const engineLog = (this.engineLog = new LogFile(files.engineLog));
     this.engine = EngineClient.start(
@@ -220,19 +215,27 @@ export class RunController {
     if (hello.protocol_version !== ENGINE_PROTOCOL_VERSION) {
       throw new RunFailure(`The engine speaks protocol ${hello.protocol_version}, this controller ${ENGINE_PROTOCOL_VERSION}`, "Update the engine environment with `oneshot setup`.");
     }
-    this.o.progress?.phase(resumeFrom ? `loading ${resumeFrom.path}` : `loading ${s.model}`);
-    const resumeDir = resumeFrom ? path.join(runDir, resumeFrom.path) : undefined;
-    const loaded = await engine.request("load", {
-      model: resumeDir ?? s.model,
-      dtype: s.dtype,
-      device: s.device,
-      seed: s.seed,
-      train: true,
-      optimizer: { lr: s.lr, weight_decay: s.weight_decay, betas: s.adam_betas, eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
-      reference_model: s.kl_coef > 0,
-      gradient_checkpointing: s.gradient_checkpointing,
-      ...(resumeDir ? { resume_state: resumeDir } : {}),
-    });
+    const load = (from: SavedCheckpoint | undefined) => {
+      this.o.progress?.phase(from ? `loading ${from.path}` : `loading ${s.model}`);
+      const resumeDir = from ? path.join(runDir, from.path) : undefined;
+      return engine.request("load", {
+        model: resumeDir ?? s.model,
+        dtype: s.dtype,
+        device: s.device,
+        seed: s.seed,
+        train: true,
+        optimizer: { lr: s.lr, weight_decay: s.weight_decay, betas: s.adam_betas, eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
+        reference_model: s.kl_coef > 0,
+        gradient_checkpointing: s.gradient_checkpointing,
+        ...(resumeDir ? { resume_state: resumeDir } : {}),
+      });
+    };
+    // Without an intact checkpoint (stopped or failed before the first one, or all damaged) a
+    // resumed run starts over from the base model: its last checkpoint, so to speak, is step 0.
+    const point = await loadResumePoint(this.o.resume ? keeper.resumableNewestFirst : [], runDir, load, (m) => log("warn", m));
+    for (const c of point.damaged) keeper.forget(c.step);
+    const { from: resumeFrom, loaded } = point;
+    const startStep = resumeFrom?.step ?? 0;
     emit({
       type: "run_started",
       run_id: config.run_id,
@@ -311,6 +314,7 @@ export class RunController {
       const t0 = Date.now();
       const result = await this.step(engine, verifier, prompt.text, step);
       if (!result) break; // stop requested between generate and train: discard the batch
+      if (result.warning) log("warn", result.warning);
       stepTimes.push((Date.now() - t0) / 1000);
       const stepEvent = emit(result.step) as StepEvent;
       emit(result.rollouts);
@@ -343,8 +347,7 @@ export class RunController {
     const hub = hubOptionsFromEnv(process.env, { onProgress: (m) => this.o.progress?.phase(m) });
     const out: PreparedBenchmark[] = [];
     for (const ref of s.eval_benchmarks) {
-      // Relative paths are looked up next to the example, then in the project.
-      const cwd = existsSync(path.resolve(exampleDir, ref)) || !existsSync(path.resolve(projectRoot, ref)) ? exampleDir : projectRoot;
+      const cwd = benchmarkCwd(ref, exampleDir, projectRoot);
       try {
         this.o.progress?.phase(`preparing ${ref}`);
         out.push(prepareBenchmark(await loadBenchmark(ref, { root: projectRoot, cwd, hub }), s));
@@ -451,6 +454,7 @@ export class RunController {
       };
     });
     return {
+      warning: this.rewardWatch.check(step, graded),
       step: stepEvent,
       rollouts: { type: "rollouts" as const, step, prompt: promptText, answer: config.example.answer, rollouts: records, total: gen.outputs.length },
     };
