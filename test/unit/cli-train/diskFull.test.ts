@@ -114,15 +114,24 @@ test("an event log on a full disk (/dev/full) ends the run failed and names the 
   assert.equal(JSON.parse(readFileSync(path.join(runDir, "summary.json"), "utf8")).error, `The disk is full (${log})`);
 });
 
-/** Trains with engine.log on /dev/full and a checkpoint every 2 steps; checks the ending and where it names. */
+/**
+ * Trains with engine.log on /dev/full and a checkpoint every 2 steps; checks the ending and where
+ * it names. The CLI refuses a directory that already holds a file, so the controller runs directly.
+ */
 async function trainWithFullEngineLog(env: Record<string, string>, steps: number, named: (where: string, runDir: string) => void): Promise<string> {
-  const { root } = project();
+  const { root, example } = project();
   const runDir = path.join(root, "r");
   mkdirSync(runDir);
   symlinkSync("/dev/full", path.join(runDir, "engine.log"));
-  const c = ctx(root, env);
-  const code = await train.run(args(runDir, steps, ["checkpoint_every=2"]), c);
-  named(assertDiskFull(c, code, runDir), runDir);
+  const cfg = config(root, example, [`steps=${steps}`, "checkpoint_every=2", "keep_checkpoints=4", "eval_every=0"]);
+  const outcome = await new RunController({ config: cfg, runDir, engine: fakeEngine(env), createVerifier: boxedVerifier, projectRoot: root }).run();
+  assert.equal(outcome.status, "failed");
+  assert.equal(outcome.hint, DISK_FULL_HINT);
+  const m = /^The disk is full \((.+)\)$/.exec(outcome.error ?? "");
+  assert.ok(m, outcome.error);
+  assert.equal(readFileSync(path.join(runDir, "status"), "utf8"), "failed\n");
+  assert.equal(existsSync(path.join(runDir, "lock")), false);
+  named(m[1], runDir);
   return runDir;
 }
 
