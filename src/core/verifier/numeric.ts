@@ -12,7 +12,14 @@ const MAX_EXACT_BITS = 16_600;
 export type ExactScope = Map<string, Fraction>;
 
 function bitLength(v: bigint): number {
-  return v === 0n ? 0 : (v < 0n ? -v : v).toString(16).length * 4;
+  return v === 0n ? 0 : (v < 0n ? -v : v).toString(2).length;
+}
+
+/** Past this size exact arithmetic stops (null): a product of many big powers costs seconds. */
+const EXACT_LIMIT = 1n << BigInt(MAX_EXACT_BITS);
+
+function capped(f: Fraction): Fraction | null {
+  return f.n < EXACT_LIMIT && f.d < EXACT_LIMIT ? f : null;
 }
 
 /** Numerators and denominators below this convert to doubles exactly enough on their own. */
@@ -47,13 +54,13 @@ export function exact(n: Node, scope?: ExactScope): Fraction | null {
       if (!b) return null;
       switch (n.op) {
         case "+":
-          return a.add(b);
+          return capped(a.add(b));
         case "-":
-          return a.sub(b);
+          return capped(a.sub(b));
         case "*":
-          return a.mul(b);
+          return capped(a.mul(b));
         case "/":
-          return b.n === 0n ? null : a.div(b);
+          return b.n === 0n ? null : capped(a.div(b));
         case "^": {
           if (b.d !== 1n) return rationalRoot(a, b);
           const e = Number(b.s * b.n);

@@ -28,6 +28,7 @@ test("values past the double range and answers past a size cap say 'too large to
     ["0", "\\sqrt{2}^{-3000}"], // underflows to 0
     ["e^{1000}", "e^{1001}"], // overflows
     ["e^{3000x}", "e^{3001x}"], // overflows at every sample point, and is not rational
+    ["x^{5}", "x^{4095}".repeat(380)], // exact values past the size cap, floats past the range
     ["5", "1+".repeat(2100) + "1"], // longer than the parser takes
     ["5", "x".repeat(2500)], // more terms than the parser takes
     ["5", "(".repeat(250) + "5" + ")".repeat(250)], // nested too deeply for the parser
