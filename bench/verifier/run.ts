@@ -100,6 +100,9 @@ const adversarial: Record<string, [string, string]> = {
   "1000-digit numbers": ["\\boxed{" + "9".repeat(1000) + "}", "9".repeat(999) + "8"],
   "1000 repeating digits": ["\\boxed{0.\\overline{" + "3".repeat(1000) + "}}", "\\frac{1}{3}"],
   "whitespace flood": ["\\boxed{5" + " ".repeat(100_000) + "}", "5"],
+  // values past the double range: exact comparison at rational points, capped in size
+  "x^{3001} vs x^{3000}": ["\\boxed{x^{3001}}", "x^{3000}"],
+  "product of 380 powers x^{4095}": ["\\boxed{" + "x^{4095}".repeat(380) + "}", "x^{5}"],
 };
 
 function adversarialLatency(reps: number) {

@@ -31,6 +31,7 @@ type Node =
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 export function runDescription(t: RunTracker): string {
+  if (t.problem) return `unreadable: ${t.problem}`;
   const h = t.model.headline();
   const parts = [`step ${h.step}/${h.totalSteps || "?"}`];
   if (h.lastReward !== null) parts.push(`r ${h.lastReward.toFixed(2)}`);
@@ -43,6 +44,7 @@ function runTooltip(t: RunTracker): vscode.MarkdownString {
   const h = t.model.headline();
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${t.id}** — ${t.status}\n\n`);
+  if (t.problem) md.appendMarkdown(`$(warning) ${t.problem}\n\n`);
   md.appendMarkdown(`step ${h.step} of ${h.totalSteps || "?"}`);
   if (h.etaMs !== null && t.status === "running") md.appendMarkdown(` · ETA ${formatDuration(h.etaMs)}`);
   md.appendMarkdown("\n\n");
@@ -140,7 +142,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         item.id = `run:${run.dir}`;
         item.description = runDescription(run);
         item.tooltip = runTooltip(run);
-        item.iconPath = ICONS[run.status];
+        item.iconPath = run.problem ? ICONS.interrupted : ICONS[run.status];
         item.contextValue = `run.${run.status}`;
         item.command = { command: RUN_COMMANDS.openDashboard, title: "Open Dashboard", arguments: [run.dir] };
         item.resourceUri = undefined;

@@ -2,6 +2,7 @@
 // so a live log is tailed incrementally, skip a torn last line (it is re-read once complete) and
 // ignore unknown event types.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import * as path from "node:path";
 import { writingTo } from "./diskFull";
 import { isRunEvent, SCHEMA_VERSION, type RunEvent, type RunEventInput } from "./events";
 
@@ -52,17 +53,59 @@ export interface ReadResult {
 
 const CHUNK = 1 << 20;
 
-/** Reads complete lines from `offset` on. A missing file reads as empty. */
-export function readEvents(file: string, offset = 0, maxBytes = Number.POSITIVE_INFINITY): ReadResult {
+/** An event log that exists but cannot be read (a directory, no permission); one sentence. */
+export class EventLogError extends Error {
+  constructor(
+    readonly file: string,
+    /** What is wrong, after the file's name: "is a directory, not a file". */
+    readonly reason: string,
+  ) {
+    super(`${file} ${reason}`);
+    this.name = "EventLogError";
+  }
+
+  /** The sentence with the file's base name, for a listing of runs. */
+  get short(): string {
+    return `${path.basename(this.file)} ${this.reason}`;
+  }
+}
+
+function unreadable(file: string, e: unknown): EventLogError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EISDIR") return new EventLogError(file, "is a directory, not a file");
+  if (code === "EACCES" || code === "EPERM") return new EventLogError(file, "cannot be read (permission denied)");
+  return new EventLogError(file, `cannot be read (${code ?? (e instanceof Error ? e.message : String(e))})`);
+}
+
+/**
+ * Opens an event log for reading: its descriptor and size, undefined when it does not exist.
+ * Throws EventLogError when it is not a regular file or cannot be opened.
+ */
+export function openLog(file: string): { fd: number; size: number; ino: number } | undefined {
   let fd: number;
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { events: [], nextOffset: offset, skipped: 0 };
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw unreadable(file, e);
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    // a directory opens fine on Linux and fails only at the first read
+    if (!st.isFile()) throw Object.assign(new Error("not a file"), { code: st.isDirectory() ? "EISDIR" : "ENOTFILE" });
+    return { fd, size: st.size, ino: st.ino };
+  } catch (e) {
+    closeSync(fd);
+    throw unreadable(file, e);
+  }
+}
+
+/** Reads complete lines from `offset` on. A missing file reads as empty; an unreadable one throws EventLogError. */
+export function readEvents(file: string, offset = 0, maxBytes = Number.POSITIVE_INFINITY): ReadResult {
+  const log = openLog(file);
+  if (!log) return { events: [], nextOffset: offset, skipped: 0 };
+  const { fd, size } = log;
+  try {
     const end = Math.min(size, offset + maxBytes);
     const events: RunEvent[] = [];
     let skipped = 0;

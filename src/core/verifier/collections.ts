@@ -1,7 +1,7 @@
 // Collections: tuples and intervals (ordered, brackets kept), sets and bare lists (unordered),
 // unions of intervals, matrices and vectors.
 import type { Node } from "./expr";
-import { equal, type Reason } from "./equal";
+import { cannotCompare, equal, type Reason } from "./equal";
 
 const MAX_SET = 64;
 
@@ -20,7 +20,8 @@ export function itemsOf(n: Node): Node[] {
 }
 
 export function unorderedEqual(gs: Node[], rs: Node[]): Reason {
-  if (gs.length !== rs.length || gs.length > MAX_SET) return null;
+  if (gs.length !== rs.length) return null;
+  if (gs.length > MAX_SET) return cannotCompare(`sets of more than ${MAX_SET} elements`);
   const used = new Array<boolean>(rs.length).fill(false);
   for (const g of gs) {
     let found = false;

@@ -47,7 +47,8 @@ function proportional(f: Node, g: Node, positive: boolean): boolean {
   for (const scope of points(names, POINTS)) {
     const a = value(f, scope);
     const b = value(g, scope);
-    if (!finite(a) || !finite(b)) continue;
+    // a value past the double range says nothing about the ratio
+    if (a.lost || b.lost || !finite(a) || !finite(b)) continue;
     const zeroA = Math.hypot(a.re, a.im) < 1e-12;
     const zeroB = Math.hypot(b.re, b.im) < 1e-12;
     if (zeroA || zeroB) {
