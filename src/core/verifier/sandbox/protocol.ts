@@ -1,5 +1,5 @@
-// Messages between the host (sandbox.ts) and the sandbox process (child.ts): one JSON object per
-// line on the child's stdin and stdout.
+// Messages between the host (host.ts) and the sandbox process (child.ts): one JSON object per
+// line, requests on the child's stdin, replies on its fd 3 (never stdout).
 
 export type HostMessage =
   | { id: number; op: "load"; source: string }
