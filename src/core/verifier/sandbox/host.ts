@@ -88,9 +88,12 @@ export class Sandbox {
     });
   }
 
+  /** Ends the process and waits until it has gone. */
   async dispose(): Promise<void> {
     await this.queue;
+    const p = this.proc;
     this.kill();
+    if (p && p.exitCode === null && p.signalCode === null) await new Promise((resolve) => p.once("exit", resolve));
   }
 
   private async callNow(response: string, answer: string): Promise<CallOutcome> {
