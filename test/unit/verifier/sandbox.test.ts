@@ -160,3 +160,19 @@ test("a missing sandbox bundle is one readable error, not a crash", async () => 
   assert.match(r.error ?? "", /sandbox is missing/);
   await v.dispose();
 });
+
+test("stack overflows (recursion, deep JSON) give an error and the next call still works", async () => {
+  const source = `export default (r) => {
+    if (r === "recurse") { const f = (n) => f(n + 1) + 1; return f(0); }
+    if (r === "json") { let o = []; for (let i = 0; i < 2e5; i++) o = [o]; return JSON.stringify(o).length; }
+    return 1;
+  };`;
+  await withCustom(source, async (grade) => {
+    for (const kind of ["recurse", "json"]) {
+      const r = await grade(kind, "1");
+      assert.equal(r.reward, 0, kind);
+      assert.ok(r.error, kind);
+      assert.equal((await grade("fine", "1")).reward, 1, `after ${kind}`);
+    }
+  }, 3000);
+});

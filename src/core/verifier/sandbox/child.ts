@@ -28,7 +28,8 @@ function send(m: ChildMessage): void {
 /** A fault of the engine itself (not of the verifier's code): this process is no longer sound. */
 function crash(id: number, e: unknown): void {
   const why = e instanceof Error ? e.message : String(e);
-  replies.end(JSON.stringify({ id, ok: false, error: `the verifier crashed the sandbox (${why.slice(0, 200)})` }) + "\n", () => process.exit(70));
+  const m: ChildMessage = { id, ok: false, error: `the verifier crashed the sandbox (${why.slice(0, 200)})`, fatal: true };
+  replies.end(JSON.stringify(m) + "\n", () => process.exit(70));
 }
 
 function call(response: string, answer: string): CallResult {

@@ -115,6 +115,7 @@ export class Sandbox {
       return { error: `the verifier timed out after ${this.opts.timeoutMs} ms` };
     }
     if (reply === "exit") return { error: this.exitReason() };
+    if (!reply.ok && reply.fatal) this.kill();
     if (!reply.ok) return { error: reply.error };
     return { reward: reply.value as number };
   }

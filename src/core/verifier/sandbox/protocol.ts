@@ -9,4 +9,5 @@ export type HostMessage =
 /** One result of a callMany batch. */
 export type CallResult = { ok: true; value: number } | { ok: false; error: string };
 
-export type ChildMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+/** `fatal`: the sandbox process is unsound after this (its engine crashed) and exits. */
+export type ChildMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string; fatal?: true };

@@ -78,6 +78,7 @@ export class QuickVerifier {
       let out = this.read(started);
       while (out === null) {
         const rt = this.runtime as QuickJSRuntime;
+        if (this.interrupted) throw new VerifierFault("interrupted");
         // nothing left to run and no result: no timer or event can ever settle the promise
         if (!rt.hasPendingJob()) return { ok: false, error: "the verifier timed out: it returned a promise that never settles" };
         const jobs = rt.executePendingJobs();
@@ -90,7 +91,10 @@ export class QuickVerifier {
       }
       // an interrupted job rejects its promise with "interrupted", which the verifier may catch
       if (this.interrupted) throw new VerifierFault("interrupted");
-      return outcome(out);
+      const result = outcome(out);
+      // QuickJS's "out of memory" can be caught and rethrown by the verifier's own code
+      if (!result.ok && /^InternalError: out of memory/.test(result.error)) throw new VerifierFault(result.error);
+      return result;
     } catch (e) {
       if (!(e instanceof VerifierFault)) throw e;
       if (this.interrupted) {
