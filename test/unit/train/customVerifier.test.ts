@@ -1,41 +1,27 @@
 // A custom verifier from the example file, graded in the real sandbox during a (fake-engine) run:
 // a hostile one gets no network and no reward, a 2 MB error message stays out of the events.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import * as net from "node:net";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import * as esbuild from "esbuild";
 import { parseExample } from "../../../src/core/example/parse";
 import { resolveConfig } from "../../../src/core/example/resolve";
 import type { RolloutsEvent } from "../../../src/core/run/events";
 import { RunController } from "../../../src/core/train/controller";
 import { createVerifier } from "../../../src/core/verifier/index";
+import { sandboxFixture, type SandboxFixture } from "../verifier/fixtures";
 import { eventsOf, fakeEngine, project } from "./helpers";
 
-let dir = "";
+let fx: SandboxFixture;
 let sandboxPath = "";
-let server: net.Server;
 let port = 0;
-let connections = 0;
+const connections = () => fx.connections();
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "oneshot-train-sandbox-"));
-  sandboxPath = path.join(dir, "verifier-sandbox.cjs");
-  await esbuild.build({ entryPoints: ["src/core/verifier/sandbox/child.ts"], bundle: true, platform: "node", format: "cjs", outfile: sandboxPath, logLevel: "silent" });
-  server = net.createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as net.AddressInfo).port;
+  fx = await sandboxFixture("oneshot-train-sandbox-");
+  ({ sandboxPath, port } = fx);
 });
 
-after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fx.close());
 
 async function train(verifier: string): Promise<RolloutsEvent[]> {
   const { root, example } = project();
@@ -77,7 +63,7 @@ export default (response) => {
   assert.ok(rewards.length > 0);
   assert.deepEqual(rewards, rewards.map(() => 0));
   await new Promise((r) => setTimeout(r, 200));
-  assert.equal(connections, 0, "the listener saw a connection");
+  assert.equal(connections(), 0, "the listener saw a connection");
 });
 
 test("a verifier's 2 MB error message is clipped in every rollout event", async () => {

@@ -4,39 +4,27 @@
 // and the listener must see no connection.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import * as esbuild from "esbuild";
 import { main } from "../../../src/cli/main";
 import { createVerifier } from "../../../src/core/verifier/index";
 import { noNetwork } from "../../../src/core/verifier/sandbox/noNetwork";
 import { captureCli } from "../cliContext";
+import { sandboxFixture, type SandboxFixture } from "./fixtures";
 
+let fx: SandboxFixture;
 let dir = "";
 let sandboxPath = "";
-let server: net.Server;
 let port = 0;
-let connections = 0;
+const connections = () => fx.connections();
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), "oneshot-escape-"));
-  sandboxPath = path.join(dir, "verifier-sandbox.cjs");
-  await esbuild.build({ entryPoints: ["src/core/verifier/sandbox/child.ts"], bundle: true, platform: "node", format: "cjs", outfile: sandboxPath, logLevel: "silent" });
-  server = net.createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as net.AddressInfo).port;
+  fx = await sandboxFixture("oneshot-escape-");
+  ({ dir, sandboxPath, port } = fx);
 });
 
-after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fx.close());
 
 /** Given something that may be Node's globalThis or process: phone home and say whether it was. */
 const HARM = `
@@ -119,12 +107,12 @@ export const ATTEMPTS: Record<string, string> = {
 
 async function connectionsAfter(ms: number): Promise<number> {
   await new Promise((r) => setTimeout(r, ms));
-  return connections;
+  return connections();
 }
 
 for (const [name, source] of Object.entries(ATTEMPTS)) {
   test(`escape attempt gets no access: ${name}`, async () => {
-    const before = connections;
+    const before = connections();
     const v = createVerifier({ kind: "custom", source }, { sandboxPath, timeoutMs: 1000, memoryMb: 64 });
     try {
       const r = await v.grade("\\boxed{1}", String(port));
@@ -176,7 +164,7 @@ test("a verifier's 2 MB error message reaches the outcome clipped to a few hundr
 });
 
 test("a hostile verifier in a verify --jsonl line gets no access", async () => {
-  const before = connections;
+  const before = connections();
   const file = path.join(dir, "hostile.jsonl");
   const lines = Object.values(ATTEMPTS).map((verifier) => JSON.stringify({ gold: String(port), response: "\\boxed{1}", verifier }));
   writeFileSync(file, lines.join("\n") + "\n");
@@ -217,7 +205,7 @@ test("second wall: where the platform allows, the sandbox process has no network
     t.skip(wall.how);
     return;
   }
-  const before = connections;
+  const before = connections();
   const child = spawn(wall.prefix[0], [...wall.prefix.slice(1), process.execPath, "-e", `require("net").connect(${port}, "127.0.0.1").on("connect", () => process.exit(3)).on("error", (e) => { console.log(e.code); process.exit(0); })`], {
     stdio: ["ignore", "pipe", "inherit"],
   });

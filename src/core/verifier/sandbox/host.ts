@@ -131,7 +131,7 @@ export class Sandbox {
       `--allow-fs-read=${this.opts.scriptPath}`,
       `--max-old-space-size=${this.opts.memoryMb}`,
       // QuickJS's heap lives in WebAssembly memory, outside Node's heap: 64 KiB pages
-      `--wasm-max-mem-pages=${Math.max(64, Math.ceil(this.opts.memoryMb * 16))}`,
+      `--wasm-max-mem-pages=${Math.ceil(Math.max(32, this.opts.memoryMb) * 16)}`,
       "--disable-proto=delete",
       "--no-warnings",
       this.opts.scriptPath,
