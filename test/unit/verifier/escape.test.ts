@@ -4,7 +4,7 @@
 // and the listener must see no connection.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { main } from "../../../src/cli/main";
@@ -215,4 +215,23 @@ test("second wall: where the platform allows, the sandbox process has no network
   assert.equal(code, 0, "the connection must fail");
   assert.match(said, /ENETUNREACH|ECONNREFUSED|EACCES|EPERM/);
   assert.equal(await connectionsAfter(100), before);
+
+  // and the real sandbox process runs in that other network namespace
+  const v = createVerifier({ kind: "custom", source: "export default () => 1" }, { sandboxPath, timeoutMs: 1000, memoryMb: 64 });
+  try {
+    assert.equal((await v.grade("x", "1")).reward, 1);
+    const pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && procCmdline(p).includes(sandboxPath));
+    assert.ok(pids.length >= 1, "the sandbox process is running");
+    for (const pid of pids) assert.notEqual(readlinkSync(`/proc/${pid}/ns/net`), readlinkSync("/proc/self/ns/net"));
+  } finally {
+    await v.dispose();
+  }
 });
+
+function procCmdline(pid: string): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
