@@ -88,8 +88,11 @@ function toProblem(e: ErrorObject): SchemaProblem {
         message: `Unknown key \`${key}\`: ${suggestion}valid keys are ${KNOWN_KEYS.join(", ")}`,
       };
     }
-    case "enum":
-      return { path, message: `${name} must be one of ${(p.allowedValues as unknown[]).map(String).join(", ")}${got}` };
+    case "enum": {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      const near = typeof e.data === "string" ? closest(e.data, allowed) : undefined;
+      return { path, message: `${name} must be one of ${allowed.join(", ")}${got}${near ? `: did you mean \`${near}\`?` : ""}` };
+    }
     case "type": {
       const types = String(p.type).split(",").map(typeWord).join(" or ");
       return { path, message: `${name} must be ${types}${got}` };

@@ -52,6 +52,13 @@ test("an enum value lists the valid choices", () => {
   const [d] = errorsOf("---\nanswer: 4\nverifier: fuzzy\n---\nQ\n");
   assert.equal(d.line, 3);
   assert.match(d.message, /`verifier` must be one of math, numeric, exact, choice, custom \(got "fuzzy"\)/);
+  assert.doesNotMatch(d.message, /did you mean/);
+});
+
+test("a misspelt verifier kind gets a suggestion, and is not taken for a custom verifier", () => {
+  const [d] = errorsOf("---\nanswer: 4\nverifier: mth\n---\nQ\n\n```verifier\nexport default () => 1\n```\n");
+  assert.equal(d.line, 3);
+  assert.match(d.message, /`verifier` must be one of math, .* \(got "mth"\): did you mean `math`\?/);
 });
 
 test("an unknown key is reported at the key with a suggestion", () => {
