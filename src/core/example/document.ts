@@ -83,9 +83,10 @@ export function readExampleText(rawText: string): ExampleDocument {
     doc.frontMatter = { open: 0, close };
     doc.yamlStart = count > 1 ? lines.lineStarts[1] : text.length;
     doc.yamlEnd = close === undefined ? text.length : lines.lineStarts[close];
-    // Parsed from the file's start, so that the opening line reads as YAML's own document marker
-    // and every node's range is an offset into the whole file.
-    doc.yaml = parseDocument(text.slice(0, doc.yamlEnd), { prettyErrors: false, uniqueKeys: true });
+    // The opening line blanked, so that every node's range is an offset into the whole file and
+    // the YAML reads as it would on its own.
+    const yamlText = text.slice(0, doc.yamlStart).replace(/[^\n]/g, " ") + text.slice(doc.yamlStart, doc.yamlEnd);
+    doc.yaml = parseDocument(yamlText, { prettyErrors: false, uniqueKeys: true });
     doc.keys = keysOf(doc);
     doc.bodyStart = close === undefined ? count : close + 1;
   }

@@ -104,3 +104,9 @@ test("setting a key written in quotes, with a block value or with no value leave
     assert.equal(parseExample(out, "f").example?.frontMatter.preset, "cpu-demo");
   }
 });
+
+test("the front matter's YAML reads as it would on its own, with positions in the file", () => {
+  const [d] = parseExample("---\n%YAML 1.2\nanswer: 4\n---\nQ\n", "f").diagnostics;
+  assert.deepEqual([d.line, d.column], [3, 1]);
+  assert.match(d.message, /^Invalid YAML in the front matter: Missing directives-end/);
+});
