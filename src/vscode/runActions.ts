@@ -15,17 +15,6 @@ import type { ObservedRunStatus } from "../core/run/events";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
 
-export const RUN_COMMANDS = {
-  openDashboard: "oneshot.openDashboard",
-  stop: "oneshot.stopRun",
-  resume: "oneshot.resumeRun",
-  reveal: "oneshot.revealRun",
-  exportMetrics: "oneshot.exportRunMetrics",
-  delete: "oneshot.deleteRun",
-  openConfig: "oneshot.openRunConfig",
-  refresh: "oneshot.refreshRuns",
-} as const;
-
 /** A command argument: a tree node (has `run`), a run directory, or nothing (ask). */
 export type RunArg = { run: RunTracker } | string | vscode.Uri | undefined;
 
