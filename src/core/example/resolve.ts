@@ -7,7 +7,8 @@ import { PRESET_NAMES } from "./config";
 import { limitProblems } from "./limits";
 import type { ParsedExample } from "./parse";
 import { PRESETS } from "./presets";
-import { closest, validate } from "./validate";
+import { closest } from "../text/closest";
+import { validate } from "./validate";
 
 export interface ResolveInput {
   example: ParsedExample;
