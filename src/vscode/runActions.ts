@@ -7,24 +7,13 @@ import { rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { seriesToCsv, seriesToJson } from "../core/monitor/export";
-import { newCursor } from "../core/monitor/model";
-import { applyDelta, emptySeries } from "../core/monitor/series";
+import { newCursor } from "../core/monitor/reducer";
+import { applyDelta, emptySeries } from "../protocol/series";
 import type { RunTracker } from "../core/monitor/tracker";
 import { liveControllerPid, runFiles } from "../core/run/runDir";
 import type { ObservedRunStatus } from "../core/run/events";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
-
-export const RUN_COMMANDS = {
-  openDashboard: "oneshot.openDashboard",
-  stop: "oneshot.stopRun",
-  resume: "oneshot.resumeRun",
-  reveal: "oneshot.revealRun",
-  exportMetrics: "oneshot.exportRunMetrics",
-  delete: "oneshot.deleteRun",
-  openConfig: "oneshot.openRunConfig",
-  refresh: "oneshot.refreshRuns",
-} as const;
 
 /** A command argument: a tree node (has `run`), a run directory, or nothing (ask). */
 export type RunArg = { run: RunTracker } | string | vscode.Uri | undefined;

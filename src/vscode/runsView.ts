@@ -8,9 +8,7 @@ import type { RunTracker } from "../core/monitor/tracker";
 import { checkpointDir } from "../core/run/runDir";
 import type { ObservedRunStatus } from "../core/run/events";
 import type { RunMonitor } from "./monitor";
-import { RUN_COMMANDS } from "./runActions";
-
-export const RUNS_VIEW = "oneshot.runs";
+import { COMMANDS } from "./commands";
 
 const ICONS: Record<ObservedRunStatus, vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon("sync~spin", new vscode.ThemeColor("charts.blue")),
@@ -144,7 +142,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         item.tooltip = runTooltip(run);
         item.iconPath = run.problem ? ICONS.interrupted : ICONS[run.status];
         item.contextValue = `run.${run.status}`;
-        item.command = { command: RUN_COMMANDS.openDashboard, title: "Open Dashboard", arguments: [run.dir] };
+        item.command = { command: COMMANDS.openDashboard, title: "Open Dashboard", arguments: [run.dir] };
         item.resourceUri = undefined;
         return item;
       }
@@ -154,7 +152,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         const h = run.model.headline();
         item.description = [h.preset, h.model].filter(Boolean).join(" · ");
         item.iconPath = new vscode.ThemeIcon("settings-gear");
-        item.command = { command: RUN_COMMANDS.openConfig, title: "Open Config", arguments: [run.dir] };
+        item.command = { command: COMMANDS.openRunConfig, title: "Open Config", arguments: [run.dir] };
         return item;
       }
       case "checkpoints": {

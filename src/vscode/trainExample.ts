@@ -8,13 +8,12 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { verdictReason } from "../core/authoring/verifierCheck";
 import { createRunDir, newRunId } from "../core/run/runId";
-import { COMMANDS } from "./commands";
+import { COMMANDS, FOCUS_RUNS_VIEW } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
 import { log } from "./log";
 import { runChoices } from "./runChoices";
 import { resolveVenvDir, settings } from "./settings";
-import { SETUP_COMMAND } from "./engineSetup";
 import { requireTrust, TRAINING_WHY } from "./trust";
 import { runReferenceCheck } from "./verifierRunner";
 
@@ -73,7 +72,7 @@ export async function trainExample(
     const message = "The engine's Python environment is not set up yet.";
     if (interactive) {
       const pick = await vscode.window.showErrorMessage(`One-Shot RLVR: ${message}`, setUp);
-      if (pick === setUp) await vscode.commands.executeCommand(SETUP_COMMAND);
+      if (pick === setUp) await vscode.commands.executeCommand(COMMANDS.setupEngine);
     }
     return { started: false, reason: "no-engine", message };
   }
@@ -147,5 +146,5 @@ async function revealRun(runDir: string): Promise<void> {
   } else {
     await vscode.commands.executeCommand("revealInExplorer", vscode.Uri.file(runDir));
   }
-  if (all.includes("oneshot.runs.focus")) await vscode.commands.executeCommand("oneshot.runs.focus");
+  if (all.includes(FOCUS_RUNS_VIEW)) await vscode.commands.executeCommand(FOCUS_RUNS_VIEW);
 }

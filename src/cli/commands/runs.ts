@@ -7,6 +7,7 @@ import type { ObservedRunStatus } from "../../core/run/events";
 import { observeRunStatus, runFiles } from "../../core/run/runDir";
 import { DEFAULT_RUNS_ROOT } from "../../core/run/runId";
 import { readSummary, SummaryBuilder } from "../../core/run/summary";
+import { formatTable } from "../../core/text/table";
 import type { Command } from "../command";
 import { UserError } from "../command";
 
@@ -124,18 +125,21 @@ table (status unreadable when neither can be read); the others are unaffected.
       ctx.stdout.write(`No runs in ${root}. Start one with \`oneshot train EXAMPLE.rlvr.md\`.\n`);
       return 0;
     }
-    const rows = runs.map((r) => [
-      r.id,
-      r.status,
-      `${r.step}/${r.total_steps ?? "?"}`,
-      r.reward_mean === undefined ? "–" : r.reward_mean.toFixed(3),
-      r.best ? `${r.best.benchmark} ${(100 * r.best.value).toFixed(1)}% @${r.best.step}` : "–",
-    ]);
-    const header = ["RUN", "STATUS", "STEP", "REWARD", "BEST EVAL"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
-    const notes = runs.filter((r) => r.problem).map((r) => `${r.id}: ${r.problem}`);
-    ctx.stdout.write([fmt(header), ...rows.map(fmt), ...(notes.length ? ["", ...notes] : [])].join("\n") + "\n");
+    ctx.stdout.write(formatRuns(runs));
     return 0;
   },
 };
+
+/** The table `oneshot runs` prints, with a note per damaged run below it. */
+export function formatRuns(runs: RunListing[]): string {
+  const rows = runs.map((r) => [
+    r.id,
+    r.status,
+    `${r.step}/${r.total_steps ?? "?"}`,
+    r.reward_mean === undefined ? "–" : r.reward_mean.toFixed(3),
+    r.best ? `${r.best.benchmark} ${(100 * r.best.value).toFixed(1)}% @${r.best.step}` : "–",
+  ]);
+  const table = formatTable([["RUN", "STATUS", "STEP", "REWARD", "BEST EVAL"], ...rows], ["left", "left", "left", "left", "left"]);
+  const notes = runs.filter((r) => r.problem).map((r) => `${r.id}: ${r.problem}`);
+  return [table, ...(notes.length ? ["", ...notes] : [])].join("\n") + "\n";
+}

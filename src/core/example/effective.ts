@@ -5,7 +5,8 @@ import { parse as parseYaml } from "yaml";
 import type { PresetName, SettingKey, SettingSource, TrainConfig, TrainSettings } from "./config";
 import { PRESET_NAMES } from "./config";
 import { PRESETS } from "./presets";
-import { closest, validate } from "./validate";
+import { closest } from "../text/closest";
+import { validate } from "./validate";
 
 /** What a run is started with besides the file: `oneshot train`'s --preset and --set. */
 export interface RunChoices {

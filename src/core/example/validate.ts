@@ -3,6 +3,7 @@
 // them to lines.
 import Ajv, { type ErrorObject } from "ajv";
 import schema from "./schema.json";
+import { closest } from "../text/closest";
 
 export interface SchemaProblem {
   /** Key path of the offending value, e.g. ["adam_betas", 1]; [] for the whole object. */
@@ -118,32 +119,4 @@ function toProblem(e: ErrorObject): SchemaProblem {
 
 function typeWord(t: string): string {
   return { integer: "a whole number", number: "a number", string: "a string", boolean: "true or false", array: "a list", object: "a mapping", null: "null" }[t] ?? t;
-}
-
-/** The known key nearest to a misspelt one (edit distance ≤ 2 or a shared prefix), if any. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best !== undefined && (bestD <= 2 || (word.length >= 4 && best.startsWith(word.toLowerCase()))) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

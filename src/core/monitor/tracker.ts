@@ -5,7 +5,7 @@ import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import type { ObservedRunStatus } from "../run/events";
 import { observeRunStatus, readPid, runFiles, isPidAlive } from "../run/runDir";
-import { RunModel } from "./model";
+import { RunModel } from "./reducer";
 import { RolloutReader, type RolloutFilter, type RolloutPage } from "./rollouts";
 import { EventTail, type TailChunk } from "./tail";
 import { EventLogError } from "../run/eventLog";

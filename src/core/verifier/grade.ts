@@ -1,7 +1,8 @@
 // The built-in verifiers: extract the final answer, parse both sides, compare.
 import type { BuiltinVerifierKind, VerifyResult } from "./api";
 import { parseAnswerCached, choiceLetter, type Answer } from "./answer";
-import { cannotCompare, deciding, equal, equalItems } from "./equal";
+import { cannotCompare, deciding } from "./compare";
+import { equal, equalItems } from "./equal";
 import { TOO_LARGE } from "./limits";
 import { extract } from "./extract";
 import { symbols } from "./numeric";

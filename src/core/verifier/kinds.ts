@@ -1,6 +1,6 @@
 // The built-in verifier kinds by name, and the sentence for a name that is none of them. A word
 // that is not a kind is never taken for a custom verifier's JavaScript: `mth` is a typo, not code.
-import { closest } from "../example/validate";
+import { closest } from "../text/closest";
 import type { BuiltinVerifierKind } from "./api";
 
 export const BUILTIN_KINDS: readonly BuiltinVerifierKind[] = ["math", "numeric", "exact", "choice"];

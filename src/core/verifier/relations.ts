@@ -1,10 +1,11 @@
 // Equations and inequalities: labels ("x = 5"), chains, equivalence up to a factor, and
-// single-variable inequalities as intervals.
+// single-variable inequalities as intervals. Sides are compared with `equal`, the dispatcher that
+// called in (equal.ts), so this module stays below it.
 import type { Node, RelOp } from "./expr";
 import { show } from "./expr";
 import { symbols, value, type Cx } from "./numeric";
 import { collectionEqual } from "./collections";
-import { close, equal, finite, points, POINTS, type Reason } from "./equal";
+import { close, finite, points, POINTS, type Equal, type Reason } from "./compare";
 
 const FLIP: Record<RelOp, RelOp> = { "=": "=", "≠": "≠", "<": ">", ">": "<", "≤": "≥", "≥": "≤" };
 
@@ -101,7 +102,7 @@ export function relToInterval(rel: Extract<Node, { k: "rel" }>): Node | null {
   return null;
 }
 
-export function relEqual(g: Node, r: Node): Reason {
+export function relEqual(g: Node, r: Node, equal: Equal): Reason {
   if (g.k === "rel" && r.k === "rel") {
     // the same label on both sides: compare what it is set to ("y = 2x+3" vs "y = 3+2x")
     if (g.ops.length === 1 && r.ops.length === 1 && g.ops[0] === "=" && r.ops[0] === "=") {
@@ -138,7 +139,7 @@ export function relEqual(g: Node, r: Node): Reason {
     }
     const gi = relToInterval(g);
     const ri = relToInterval(r);
-    if (gi && ri) return collectionEqual(gi, ri);
+    if (gi && ri) return collectionEqual(gi, ri, equal);
     if (g.ops.length === r.ops.length && g.ops.every((o, k) => o === r.ops[k])) {
       if (g.sides.every((s, k) => equal(s, r.sides[k]))) return "same sides";
     }

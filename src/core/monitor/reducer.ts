@@ -11,46 +11,15 @@ import type {
   RunStartedEvent,
   StepEvent,
 } from "../run/events";
+import type { BenchmarkHeadline, RunHeadline } from "../../protocol/messages";
 import { estimateEta } from "./eta";
-import { METRIC_KEYS, type EvalSeries, type MetricKey, type SeriesDelta } from "./series";
+import { METRIC_KEYS, type EvalSeries, type MetricKey, type SeriesDelta } from "../../protocol/series";
 import type { RolloutLineRef } from "./types";
 
 export interface SeriesCursor {
   epoch: number;
   steps: number;
   evals: Map<string, number>;
-}
-
-export interface BenchmarkHeadline {
-  benchmark: string;
-  metric: string;
-  n: number;
-  initial: number | null;
-  last: number;
-  lastStep: number;
-  best: number;
-  bestStep: number;
-}
-
-export interface RunHeadline {
-  runId?: string;
-  model?: string;
-  preset?: string;
-  example?: string;
-  device?: string;
-  startedAt?: number;
-  step: number;
-  totalSteps: number;
-  lastReward: number | null;
-  lastAccuracy: number | null;
-  /** Estimated milliseconds to the last step, when enough steps were timed. */
-  etaMs: number | null;
-  benchmarks: BenchmarkHeadline[];
-  checkpoints: CheckpointEvent[];
-  finished?: RunFinishedEvent;
-  lastError?: LogEvent;
-  /** The latest warning (e.g. every reward of a step was 0 from one verifier error), shown above the charts. */
-  lastWarning?: LogEvent;
 }
 
 const MAX_LOGS = 200;

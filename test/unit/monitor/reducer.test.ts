@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { newCursor, RunModel } from "../../../src/core/monitor/model";
-import { applyDelta, emptySeries } from "../../../src/core/monitor/series";
+import { newCursor, RunModel } from "../../../src/core/monitor/reducer";
+import { applyDelta, emptySeries } from "../../../src/protocol/series";
 import { RunGenerator } from "../../../bench/dashboard/genlog";
 import type { RunEvent } from "../../../src/core/run/events";
 
