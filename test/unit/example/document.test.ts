@@ -53,7 +53,7 @@ test("an unclosed front matter or verifier block runs to the end of the file", (
 });
 
 test("a key being typed does not hide the key on the next line", () => {
-  const l = readExampleText("---\nanswer: 1\ns\npreset: local\n---\nQ\n");
+  const l = readExampleText("---\nanswer: 1\nste\npreset: local\n---\nQ\n");
   const preset = l.keys.find((k) => k.key === "preset");
   assert.deepEqual(preset && [preset.line, preset.keyStart, preset.keyEnd], [3, 0, 6]);
 });
