@@ -1,14 +1,13 @@
 // "Preset: …" and "Model: …" CodeLens: a quick pick whose choice is written into the front matter.
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { setFrontMatterKey } from "../core/authoring/frontMatterEdit";
-import { PRESET_NAMES, PRESETS } from "../core/example";
-import { exampleDocument, noExampleMessage } from "./exampleDocs";
+import { PRESET_NAMES, PRESETS, setFrontMatterKey } from "../core/example";
+import { documentOf, exampleDocument, noExampleMessage } from "./exampleDocs";
 import { modelOf, presetOf, presetSummary } from "./keyInfo";
 
 /** Writes `key: value` into the document's front matter; true when the edit applied. */
 export async function setKey(doc: vscode.TextDocument, key: string, value: string): Promise<boolean> {
-  const e = setFrontMatterKey(doc.getText(), key, value);
+  const e = setFrontMatterKey(documentOf(doc), key, value);
   const edit = new vscode.WorkspaceEdit();
   edit.replace(doc.uri, new vscode.Range(e.startLine, e.startColumn, e.endLine, e.endColumn), e.text);
   return vscode.workspace.applyEdit(edit);

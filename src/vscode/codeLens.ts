@@ -4,9 +4,9 @@
 // graded response.
 import * as vscode from "vscode";
 import { verdictReason, verdictTitle } from "../core/authoring/verifierCheck";
-import { verifierSpecOf } from "../core/authoring/verifierSpec";
+import { verifierSpecOf } from "../core/example";
 import { COMMANDS } from "./commands";
-import { EXAMPLE_SELECTOR, layoutOf, parsed } from "./exampleDocs";
+import { documentOf, EXAMPLE_SELECTOR, parsed } from "./exampleDocs";
 import { modelOf, presetOf } from "./keyInfo";
 import type { Verdicts } from "./verdicts";
 
@@ -61,8 +61,8 @@ function lenses(doc: vscode.TextDocument, verdicts: Verdicts): vscode.CodeLens[]
   ];
   const report = verdicts.report(doc);
   if (report) {
-    const layout = layoutOf(doc);
-    const line = (layout.keys.find((k) => k.key === "verifier") ?? layout.keys.find((k) => k.key === "answer"))?.line ?? 0;
+    const file = documentOf(doc);
+    const line = (file.keys.find((k) => k.key === "verifier") ?? file.keys.find((k) => k.key === "answer"))?.line ?? 0;
     const at = new vscode.Range(line, 0, line, 0);
     for (const v of report.verdicts) {
       out.push(

@@ -2,9 +2,8 @@
 // at the start of a line, and a key's allowed values after its colon.
 import * as vscode from "vscode";
 import { keyDocMarkdown, type KeyDoc } from "../core/authoring/keyDocs";
-import { inFrontMatter } from "../core/authoring/layout";
-import { PRESETS } from "../core/example";
-import { EXAMPLE_SELECTOR, layoutOf } from "./exampleDocs";
+import { inFrontMatter, PRESETS } from "../core/example";
+import { documentOf, EXAMPLE_SELECTOR } from "./exampleDocs";
 import { KEY_DOCS, presetOf, presetSummary } from "./keyInfo";
 
 export function registerCompletion(): vscode.Disposable {
@@ -12,13 +11,13 @@ export function registerCompletion(): vscode.Disposable {
 }
 
 function provideCompletionItems(doc: vscode.TextDocument, pos: vscode.Position): vscode.CompletionItem[] | undefined {
-  const layout = layoutOf(doc);
-  if (!inFrontMatter(layout, pos.line)) return undefined;
+  const file = documentOf(doc);
+  if (!inFrontMatter(file, pos.line)) return undefined;
   const before = doc.lineAt(pos.line).text.slice(0, pos.character);
   const keyValue = /^([A-Za-z_][\w-]*)\s*:\s*(\S*)$/.exec(before);
   if (keyValue) return valueItems(doc, keyValue[1], pos, keyValue[2].length);
   if (/^[A-Za-z_]*$/.test(before)) {
-    const present = new Set(layout.keys.filter((k) => k.line !== pos.line).map((k) => k.key));
+    const present = new Set(file.keys.filter((k) => k.line !== pos.line).map((k) => k.key));
     const preset = presetOf(doc);
     return [...KEY_DOCS.values()].filter((d) => !present.has(d.key)).map((d) => keyItem(d, preset));
   }

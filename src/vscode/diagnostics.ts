@@ -5,7 +5,8 @@ import * as vscode from "vscode";
 import { checkJsSyntax } from "../core/authoring/jsSyntax";
 import type { CaseVerdict } from "../core/authoring/verifierCheck";
 import { referenceRejection } from "../core/authoring/verifierCheck";
-import { isExample, layoutOf, parsed } from "./exampleDocs";
+import { verifierSpecOf } from "../core/example";
+import { documentOf, isExample, parsed } from "./exampleDocs";
 import { log } from "./log";
 import { runReferenceCheck } from "./verifierRunner";
 import { verdictKey, type Verdicts } from "./verdicts";
@@ -96,7 +97,7 @@ function parserDiagnostics(doc: vscode.TextDocument): vscode.Diagnostic[] {
 }
 
 export function verifierSyntax(doc: vscode.TextDocument): vscode.Diagnostic[] {
-  const block = layoutOf(doc).verifierBlock;
+  const block = documentOf(doc).verifierBlock;
   if (!block || block.lastLine < block.firstLine) return [];
   const source = doc.getText(new vscode.Range(block.firstLine, 0, block.lastLine, doc.lineAt(block.lastLine).text.length));
   const problem = checkJsSyntax(source);
@@ -112,17 +113,15 @@ export function verifierSyntax(doc: vscode.TextDocument): vscode.Diagnostic[] {
 }
 
 function referenceDiagnostic(doc: vscode.TextDocument, ref: CaseVerdict): vscode.Diagnostic {
-  const layout = layoutOf(doc);
-  const line = layout.keys.find((k) => k.key === "answer")?.line ?? 0;
+  const line = documentOf(doc).keys.find((k) => k.key === "answer")?.line ?? 0;
   const d = new vscode.Diagnostic(doc.lineAt(line).range, referenceRejection(ref), vscode.DiagnosticSeverity.Error);
   return withSource(d, "verifier-rejects-reference");
 }
 
 function untrustedNotice(doc: vscode.TextDocument): vscode.Diagnostic | undefined {
   const ex = parsed(doc).example;
-  const block = layoutOf(doc).verifierBlock;
-  if (vscode.workspace.isTrusted || !ex || !block || ex.verifierSource === undefined) return undefined;
-  if (ex.frontMatter.verifier !== undefined && ex.frontMatter.verifier !== "custom") return undefined;
+  const block = documentOf(doc).verifierBlock;
+  if (vscode.workspace.isTrusted || !ex || !block || verifierSpecOf(ex).kind !== "custom") return undefined;
   const d = new vscode.Diagnostic(
     doc.lineAt(block.open).range,
     "This custom verifier does not run in an untrusted workspace: trust the workspace to test it or train with it.",

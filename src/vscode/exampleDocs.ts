@@ -1,8 +1,8 @@
-// Which documents are example files, and their parse and layout, cached per document version so
-// that diagnostics, CodeLens, completion and hover share one parse per edit.
+// Which documents are example files, and their model (src/core/example/document.ts) and parse,
+// cached per document version so that diagnostics, CodeLens, completion, hover and edits share
+// one read of the file per edit.
 import * as vscode from "vscode";
-import { exampleLayout, type ExampleLayout } from "../core/authoring/layout";
-import { parseExample, type ParseResult } from "../core/example";
+import { diagnoseExample, readExampleText, type ExampleDocument, type ParseResult } from "../core/example";
 
 export const EXAMPLE_SELECTOR: vscode.DocumentSelector = [
   { language: "markdown", scheme: "file", pattern: "**/*.rlvr.md" },
@@ -15,8 +15,8 @@ export const isExample = (doc: vscode.TextDocument): boolean =>
 
 interface Cached {
   version: number;
+  document?: ExampleDocument;
   parse?: ParseResult;
-  layout?: ExampleLayout;
 }
 const cache = new Map<string, Cached>();
 
@@ -30,16 +30,17 @@ function entry(doc: vscode.TextDocument): Cached {
   return c;
 }
 
-export function parsed(doc: vscode.TextDocument): ParseResult {
+/** The file's model: front matter, key and value positions, verifier block. */
+export function documentOf(doc: vscode.TextDocument): ExampleDocument {
   const c = entry(doc);
-  c.parse ??= parseExample(doc.getText(), doc.uri.fsPath);
-  return c.parse;
+  c.document ??= readExampleText(doc.getText());
+  return c.document;
 }
 
-export function layoutOf(doc: vscode.TextDocument): ExampleLayout {
+export function parsed(doc: vscode.TextDocument): ParseResult {
   const c = entry(doc);
-  c.layout ??= exampleLayout(doc.getText());
-  return c.layout;
+  c.parse ??= diagnoseExample(documentOf(doc), doc.uri.fsPath);
+  return c.parse;
 }
 
 export function forget(doc: vscode.TextDocument): void {

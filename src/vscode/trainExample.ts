@@ -12,6 +12,7 @@ import { COMMANDS, FOCUS_RUNS_VIEW } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
 import { log } from "./log";
+import { runChoices } from "./runChoices";
 import { resolveVenvDir, settings } from "./settings";
 import { requireTrust, TRAINING_WHY } from "./trust";
 import { runReferenceCheck } from "./verifierRunner";
@@ -82,10 +83,9 @@ export async function trainExample(
     (vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0])?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
   const runDir = newRunDir(folder, doc);
   const args = [path.join(ctx.extensionPath, "dist", "cli.js"), "train", doc.uri.fsPath, "--detach", "--run-dir", runDir, "--python", python];
-  const fm = example.frontMatter;
-  const s = settings();
-  if (fm.preset === undefined && s.defaultPreset) args.push("--preset", s.defaultPreset);
-  if (fm.model === undefined && s.defaultModel) args.push("--set", `model=${s.defaultModel}`);
+  const choices = runChoices(example.frontMatter);
+  if (choices.preset) args.push("--preset", choices.preset);
+  for (const set of choices.sets ?? []) args.push("--set", set);
   // "Train anyway": the CLI makes the same check and would refuse.
   if (rejected) args.push("--skip-verifier-check");
   const launched = await launch(args, folder);

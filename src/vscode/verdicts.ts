@@ -4,7 +4,7 @@
 import * as vscode from "vscode";
 import type { CaseVerdict, VerifierReport } from "../core/authoring/verifierCheck";
 import { verdictReason, verdictTitle } from "../core/authoring/verifierCheck";
-import { isExample, layoutOf, parsed } from "./exampleDocs";
+import { documentOf, isExample, parsed } from "./exampleDocs";
 import { gradingOf } from "./verifierRunner";
 
 interface Stored<T> {
@@ -106,7 +106,7 @@ export class VerdictDecorations implements vscode.Disposable {
   private refresh(editor: vscode.TextEditor): void {
     if (!isExample(editor.document)) return;
     const report = this.verdicts.report(editor.document);
-    const line = layoutOf(editor.document).keys.find((k) => k.key === "answer")?.line;
+    const line = documentOf(editor.document).keys.find((k) => k.key === "answer")?.line;
     const options: vscode.DecorationOptions[] =
       report && line !== undefined
         ? [

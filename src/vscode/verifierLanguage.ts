@@ -3,8 +3,8 @@
 // lines and columns, everything else blanked, and completion, hover and signature help at a
 // position in the block are asked of the JavaScript features on that document.
 import * as vscode from "vscode";
-import { inVerifierBlock } from "../core/authoring/layout";
-import { EXAMPLE_SELECTOR, isExample, layoutOf } from "./exampleDocs";
+import { inVerifierBlock } from "../core/example";
+import { documentOf, EXAMPLE_SELECTOR, isExample } from "./exampleDocs";
 
 const SCHEME = "oneshot-verifier-js";
 
@@ -14,9 +14,9 @@ export function virtualUri(doc: vscode.TextDocument): vscode.Uri {
 }
 
 export function blockOnlyText(doc: vscode.TextDocument): string {
-  const layout = layoutOf(doc);
+  const file = documentOf(doc);
   const lines: string[] = [];
-  for (let i = 0; i < doc.lineCount; i++) lines.push(inVerifierBlock(layout, i) ? doc.lineAt(i).text : "");
+  for (let i = 0; i < doc.lineCount; i++) lines.push(inVerifierBlock(file, i) ? doc.lineAt(i).text : "");
   return lines.join("\n");
 }
 
@@ -29,7 +29,7 @@ export function registerVerifierLanguage(): vscode.Disposable {
       return source ? blockOnlyText(source) : "";
     },
   };
-  const inBlock = (doc: vscode.TextDocument, pos: vscode.Position) => inVerifierBlock(layoutOf(doc), pos.line);
+  const inBlock = (doc: vscode.TextDocument, pos: vscode.Position) => inVerifierBlock(documentOf(doc), pos.line);
 
   return vscode.Disposable.from(
     changed,

@@ -4,10 +4,9 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { checkReference, checkVerifier, type CaseVerdict, type VerifierReport } from "../core/authoring/verifierCheck";
-import { verifierSpecOf } from "../core/authoring/verifierSpec";
-import { PRESET_NAMES, PRESETS, type ParsedExample } from "../core/example";
+import { verifierSpecOf, type ParsedExample } from "../core/example";
 import { createVerifier } from "../core/verifier";
-import { settings } from "./settings";
+import { effectiveSettings } from "./runChoices";
 import type { Verifier, VerifierSpec } from "../core/verifier/api";
 
 export type CheckOutcome<T> =
@@ -36,15 +35,11 @@ export function initVerifierRunner(extensionPath: string): void {
 const warm = new Map<string, { key: string; verifier: Verifier }>();
 
 /**
- * How training grades this example: its verifier, and whether built-ins accept only a \boxed{}
- * answer (`boxed_only` in the file, else its preset's; the paper's reward counts only the box).
+ * How training from the editor grades this example: its verifier, and whether built-ins accept
+ * only a \boxed{} answer (the effective `boxed_only`; the paper's reward counts only the box).
  */
 export function gradingOf(example: ParsedExample): { spec: VerifierSpec; boxedOnly: boolean } {
-  const fm = example.frontMatter;
-  const named = PRESET_NAMES.find((p) => p === fm.preset) ?? PRESET_NAMES.find((p) => p === settings().defaultPreset) ?? "local";
-  const presetValue = (PRESETS[named] as unknown as { boxed_only?: unknown }).boxed_only;
-  const boxedOnly = typeof fm.boxed_only === "boolean" ? fm.boxed_only : presetValue === true;
-  return { spec: verifierSpecOf(example), boxedOnly };
+  return { spec: verifierSpecOf(example), boxedOnly: effectiveSettings(example.frontMatter).settings.boxed_only };
 }
 
 function verifierFor(file: string, spec: VerifierSpec, boxedOnly: boolean): Verifier {

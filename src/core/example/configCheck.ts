@@ -5,10 +5,10 @@
 import type { TrainConfig } from "./config";
 import { PRESET_NAMES } from "./config";
 import { limitProblems } from "./limits";
+import { SETTING_KEYS } from "./effective";
 import { PRESETS } from "./presets";
 import { validate } from "./validate";
 
-const SETTING_KEYS = Object.keys(PRESETS.paper);
 const VERIFIER_KINDS = ["math", "numeric", "exact", "choice", "custom"];
 
 /**

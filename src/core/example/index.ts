@@ -1,11 +1,16 @@
-// Example files: parse, validate and resolve a run's configuration.
+// Example files (`*.rlvr.md`): the file's one model, its diagnostics and edits, the merge of a
+// run's settings, and the run's configuration.
 import { readFileSync } from "node:fs";
 import { parseExample, type ParseResult } from "./parse";
 
 export * from "./config";
+export * from "./document";
+export * from "./edit";
+export * from "./effective";
 export * from "./parse";
 export * from "./presets";
 export * from "./resolve";
+export * from "./verifierSpec";
 
 /** Reads and parses an example file; an unreadable file becomes a diagnostic too. */
 export function loadExample(file: string): ParseResult {

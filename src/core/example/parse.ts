@@ -1,8 +1,9 @@
 // Parses a `*.rlvr.md` example file: YAML front matter (answer and run settings), the problem
-// (the Markdown body) and an optional fenced ```verifier block (a custom verifier in JavaScript).
-// Never throws for a malformed file: every problem becomes a diagnostic with a 1-based line and
+// (the Markdown body) and an optional fenced ```verifier block (a custom verifier in JavaScript),
+// all read from the file's one model (./document.ts). Never throws for a malformed file: every problem becomes a diagnostic with a 1-based line and
 // column that says what would be valid, so the editor can underline it and the CLI can print it.
-import { isMap, isScalar, parseDocument, visit, type Document } from "yaml";
+import { isMap, isScalar, visit, type Document } from "yaml";
+import { blockSource, lineCount, lineText, positionAt, readExampleText, type ExampleDocument } from "./document";
 import { validate, type SchemaProblem } from "./validate";
 
 export interface ExampleDiagnostic {
@@ -37,66 +38,32 @@ export interface ParseResult {
   diagnostics: ExampleDiagnostic[];
 }
 
-const OPEN = /^---[ \t]*$/;
-const CLOSE = /^(---|\.\.\.)[ \t]*$/;
-// ```verifier, ~~~verifier, ```js verifier, ```javascript verifier
-const FENCE_OPEN = /^[ \t]{0,3}(`{3,}|~{3,})[ \t]*(?:(?:js|javascript)[ \t]+)?verifier\b.*$/;
-
-/** Line starts (character offsets) of a text, for offset → line/column. */
-class Lines {
-  readonly starts: number[] = [0];
-  constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.starts.push(i + 1);
-  }
-  at(offset: number): { line: number; column: number } {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - this.starts[lo] + 1 };
-  }
-  lineText(line: number): string {
-    const end = line < this.starts.length ? this.starts[line] - 1 : this.text.length;
-    return this.text.slice(this.starts[line - 1], end).replace(/\r$/, "");
-  }
-  get count(): number {
-    return this.starts.length;
-  }
+export function parseExample(text: string, file: string): ParseResult {
+  return diagnoseExample(readExampleText(text), file);
 }
 
-export function parseExample(rawText: string, file: string): ParseResult {
-  const text = rawText.replace(/^\uFEFF/, "");
-  const lines = new Lines(text);
+/** The example and its diagnostics, from a file already read into its model. */
+export function diagnoseExample(src: ExampleDocument, file: string): ParseResult {
   const diagnostics: ExampleDiagnostic[] = [];
   const error = (line: number, column: number, endLine: number, endColumn: number, message: string) =>
     diagnostics.push({ file, line, column, endLine, endColumn, message, severity: "error" });
-  const lineError = (line: number, message: string) =>
-    error(line, 1, line, Math.max(1, lines.lineText(line).length + 1), message);
-
-  if (!OPEN.test(lines.lineText(1))) {
+  /** A diagnostic over a whole (1-based) line. */
+  const lineError = (line: number, message: string) => error(line, 1, line, Math.max(1, lineText(src, line - 1).length + 1), message);
+  const fm = src.frontMatter;
+  if (!fm) {
     lineError(1, "The file must start with a YAML front matter block: a line `---`, at least `answer: …`, then a closing `---`");
     return { diagnostics };
   }
-  let closeLine = 0;
-  for (let l = 2; l <= lines.count; l++) {
-    if (CLOSE.test(lines.lineText(l))) {
-      closeLine = l;
-      break;
-    }
-  }
-  if (!closeLine) {
+  if (fm.close === undefined || !src.yaml) {
     lineError(1, "The front matter is not closed: add a line `---` after the settings, before the problem text");
     return { diagnostics };
   }
-
-  const fmStart = lines.starts[1];
-  const fmEnd = lines.starts[closeLine - 1];
-  const fmText = text.slice(fmStart, fmEnd);
-  const doc = parseDocument(fmText, { prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number) => lines.at(fmStart + Math.min(offset, fmText.length));
+  const doc = src.yaml;
+  // 1-based, and within the front matter's text (errors at its very end point at its last line).
+  const at = (offset: number) => {
+    const p = positionAt(src, Math.max(src.yamlStart, Math.min(offset, src.yamlEnd)));
+    return { line: p.line + 1, column: p.column + 1 };
+  };
   for (const e of doc.errors) {
     const s = at(e.pos[0]);
     const end = at(Math.max(e.pos[1], e.pos[0] + 1));
@@ -111,8 +78,7 @@ export function parseExample(rawText: string, file: string): ParseResult {
     } else if (value === null || value === undefined) {
       lineError(1, "The front matter is empty: it needs at least `answer: …` (the reference answer)");
     } else if (typeof value !== "object" || Array.isArray(value)) {
-      const s = at(0);
-      lineError(s.line, "The front matter must be a mapping of keys to values, e.g. `answer: '42'`");
+      lineError(at(src.yamlStart).line, "The front matter must be a mapping of keys to values, e.g. `answer: '42'`");
     } else {
       frontMatter = value as Record<string, unknown>;
       for (const p of validate(frontMatter)) {
@@ -126,45 +92,29 @@ export function parseExample(rawText: string, file: string): ParseResult {
     }
   }
 
-  // Body: everything after the closing fence, minus the verifier block.
-  const bodyFirstLine = closeLine + 1;
-  const bodyLines: string[] = [];
+  // Body: everything after the closing delimiter, minus the verifier blocks.
+  const count = lineCount(src);
+  const inBlock = new Set<number>();
   let verifierSource: string | undefined;
   let verifierLine: number | undefined;
-  for (let l = bodyFirstLine; l <= lines.count; l++) {
-    const line = lines.lineText(l);
-    const m = FENCE_OPEN.exec(line);
-    if (!m) {
-      bodyLines.push(line);
-      continue;
-    }
-    const fence = m[1];
-    const closeRe = new RegExp(`^[ \\t]{0,3}${fence[0] === "`" ? "`" : "~"}{${fence.length},}[ \\t]*$`);
-    let end = 0;
-    for (let k = l + 1; k <= lines.count; k++) {
-      if (closeRe.test(lines.lineText(k))) {
-        end = k;
-        break;
-      }
-    }
-    if (!end) {
-      lineError(l, `The verifier block is not closed: add a line \`${fence}\` after its code`);
-      break;
-    }
-    if (verifierLine !== undefined) {
-      lineError(l, `Only one verifier block is allowed; the first one starts at line ${verifierLine}`);
+  for (const b of src.verifierBlocks) {
+    const last = b.close ?? count - 1;
+    for (let l = b.open; l <= last; l++) inBlock.add(l);
+    if (b.close === undefined) {
+      lineError(b.open + 1, `The verifier block is not closed: add a line \`${b.fence}\` after its code`);
+    } else if (verifierLine !== undefined) {
+      lineError(b.open + 1, `Only one verifier block is allowed; the first one starts at line ${verifierLine}`);
     } else {
-      verifierLine = l;
-      const src: string[] = [];
-      for (let k = l + 1; k < end; k++) src.push(lines.lineText(k));
-      verifierSource = src.join("\n");
-      if (!verifierSource.trim()) lineError(l, "The verifier block is empty: write `export default (response, answer, helpers) => …` returning a reward in [0, 1], or remove the block");
+      verifierLine = b.open + 1;
+      verifierSource = blockSource(src, b);
+      if (!verifierSource.trim()) lineError(verifierLine, "The verifier block is empty: write `export default (response, answer, helpers) => …` returning a reward in [0, 1], or remove the block");
     }
-    l = end;
   }
+  const bodyLines: string[] = [];
+  for (let l = src.bodyStart; l < count; l++) if (!inBlock.has(l)) bodyLines.push(lineText(src, l));
   const problem = bodyLines.join("\n").trim();
   if (!problem) {
-    lineError(Math.min(bodyFirstLine, lines.count), "The problem text is missing: write the problem below the front matter");
+    lineError(Math.min(src.bodyStart + 1, count), "The problem text is missing: write the problem below the front matter");
   }
 
   const verifierKey = frontMatter.verifier;
@@ -213,7 +163,7 @@ function firstLine(s: string): string {
   return s.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
 }
 
-/** Character range (within the front matter) of the value or key a schema problem refers to. */
+/** Offsets (into the file) of the value or key a schema problem refers to. */
 function locate(doc: Document, p: SchemaProblem): [number, number] | undefined {
   const root = doc.contents;
   if (!isMap(root)) return undefined;

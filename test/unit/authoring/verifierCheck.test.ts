@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { checkVerifier, verdictReason, verdictTitle } from "../../../src/core/authoring/verifierCheck";
-import { verifierSpecOf } from "../../../src/core/authoring/verifierSpec";
+import { verifierSpecOf } from "../../../src/core/example/verifierSpec";
 import { createVerifier } from "../../../src/core/verifier";
 import type { Verifier, VerifyResult } from "../../../src/core/verifier/api";
 
