@@ -24,7 +24,7 @@ export interface PreflightOptions {
 export function preflightProblems(config: TrainConfig, o: PreflightOptions): string[] {
   const s = config.settings;
   const out: string[] = [];
-  const model = modelProblem(s.model);
+  const model = modelProblem(s.model) ?? contextProblem(s.model, s.max_response_tokens);
   if (model) out.push(model);
   if (s.eval_every > 0) {
     const exampleDir = path.dirname(config.example.file);
@@ -81,6 +81,20 @@ export function modelProblem(model: string): string | undefined {
   }
   if (!readdirSync(model).some((f) => f.endsWith(".safetensors"))) return `model: the folder ${model} has no *.safetensors weights`;
   return undefined;
+}
+
+/**
+ * A response as long as the model's whole context can never be generated: said here in settings
+ * words rather than as the engine's parameter error after the run has started. (Prompt plus
+ * response against the context is the engine's check, once the prompt's tokens are known.)
+ */
+function contextProblem(model: string, maxResponse: number): string | undefined {
+  if (!existsSync(path.join(model, "config.json"))) return undefined;
+  const raw = JSON.parse(readFileSync(path.join(model, "config.json"), "utf8")) as Record<string, unknown>;
+  const context = raw.max_position_embeddings;
+  if (typeof context !== "number" || maxResponse < context) return undefined;
+  const n = (v: number) => v.toLocaleString("en-US");
+  return `max_response_tokens is ${n(maxResponse)}, but the model's context is ${n(context)} tokens (max_position_embeddings in ${path.join(model, "config.json")}): lower max_response_tokens below ${n(context)}`;
 }
 
 /** Why PyTorch cannot see a CUDA GPU here, when a look at the device files can tell. */

@@ -101,11 +101,15 @@ test("--run-dir: a file, a path under /dev/null, /proc and a non-empty directory
   assert.deepEqual(readdirSync(path.join(root, "full")), ["notes.txt"]);
 });
 
-test("a missing model folder, a bad model config and a missing benchmark file leave no run directory", async () => {
+test("a missing model folder, a bad model config, a context shorter than max_response_tokens and a missing benchmark file leave no run directory", async () => {
   const { root } = project();
   mkdirSync(path.join(root, "gpt"));
   writeFileSync(path.join(root, "gpt", "config.json"), '{"model_type": "gpt2"}');
+  mkdirSync(path.join(root, "short"));
+  writeFileSync(path.join(root, "short", "config.json"), '{"model_type": "qwen2", "max_position_embeddings": 2048}');
+  writeFileSync(path.join(root, "short", "model.safetensors"), "");
   const cases: [string[], RegExp][] = [
+    [["--set", "model=./short", "--set", "max_response_tokens=3072"], /max_response_tokens is 3,072, but the model's context is 2,048 tokens \(max_position_embeddings in .*short\/config\.json\): lower max_response_tokens below 2,048$/],
     [["--set", `model=${path.join(root, "nowhere")}`], /model: the folder .*nowhere does not exist$/],
     [["--set", "model=./gpt"], /model: .*gpt\/config\.json has model_type "gpt2"; the engine runs qwen2, llama, qwen3$/],
     [["--set", "eval_every=1", "--set", "eval_benchmarks=[missing.jsonl]"], /eval_benchmarks: the benchmark file .*missing\.jsonl does not exist$/],
