@@ -22,10 +22,11 @@ from typing import Any
 import torch
 
 from . import __version__, protocol
-from .checkpoint import DTYPES, damaged, load_model, save_checkpoint
+from .checkpoint import save_checkpoint
 from .errors import BAD_CONFIG, MODEL_NOT_FOUND, NO_BATCH, EngineError, bad_config, invalid_params
 from .generate import RolloutBatch, SamplingParams, generate
 from .hub import resolve_model_dir
+from .loading import DTYPES, damaged, load_model
 from .model import Transformer
 from .options import EngineOptions
 from .runtime import ModelRuntime

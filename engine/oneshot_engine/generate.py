@@ -1,8 +1,18 @@
 """Batched sampling with a KV cache: n rollouts of each prompt, one shared prefill per prompt.
 
 Prompts are left-padded to one length so every row writes the same cache column at each step. Each
-distinct prompt is prefilled once and its cache rows are fanned out to its n rollouts. Finished rows
-are dropped from the batch (cache rows included) once enough of them have accumulated.
+distinct prompt is prefilled once and its cache rows are fanned out to its n rollouts.
+
+Two decode loops follow the prefill. On CUDA, decode.py's DecodeRunner (static cache, CUDA graphs,
+sampling on the GPU, host checks every CHECK_EVERY steps). On the CPU (and with the fast_decode option
+off), _decode_eager: one step per token through model.py's forward on a KVCache from which finished
+rows are dropped once enough of them have accumulated. They are not merged into one, on purpose:
+- the runner samples by an exponential race on a noise buffer (capturable, no host sync), the eager
+  loop with torch.multinomial: the same distribution, different draws for one seed, so moving the
+  CPU onto the runner would change every seeded CPU run (the demo's table in README.md among them);
+- the eager loop, written independently of the fused buffers and kernels, is the reference the runner
+  is tested against (greedy tokens equal on the CPU in test_generate.py, where the runner's step runs
+  without graphs; agreement on CUDA and against transformers in bench/rollout.py).
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from oneshot_engine.checkpoint import load_model
 from oneshot_engine.generate import SamplingParams, generate
+from oneshot_engine.loading import load_model
 from oneshot_engine.runtime import ModelRuntime
 from oneshot_engine.tokenizer import TextTokenizer
 

@@ -19,8 +19,8 @@ if not torch.cuda.is_available():
 pytest.importorskip("triton")
 
 from oneshot_engine import triton_decode as td
-from oneshot_engine.checkpoint import load_model
 from oneshot_engine.generate import SamplingParams, generate
+from oneshot_engine.loading import load_model
 from oneshot_engine.model import rotate_half
 from oneshot_engine.options import EngineOptions
 from oneshot_engine.runtime import ModelRuntime
