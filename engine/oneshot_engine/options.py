@@ -68,9 +68,11 @@ class EngineOptions:
     def apply_torch_settings(self) -> None:
         """Process-wide torch settings these options need; called once, where the engine starts.
 
-        With compilation on, a compiler failure (no C toolchain for Triton, say) falls back to eager code.
+        With the training layers compiled, a compiler failure (no C toolchain for Triton, say) falls back
+        to eager code. Dynamo reads the setting when a compiled layer first runs, deep in the training
+        pass; setting it once here, from the options, replaces flipping it from inside the model.
         """
-        if self.compile:
+        if self.compiles_training:
             torch._dynamo.config.suppress_errors = True
 
     def effective(self, device: torch.device) -> EngineOptions:

@@ -28,7 +28,7 @@ from oneshot_engine.tokenizer import TextTokenizer
 
 DEV = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 pytestmark = pytest.mark.skipif(
-    not td.available(DEV), reason="Triton kernels are off here (ONESHOT_TRITON=0?)"
+    not td.available(DEV), reason="Triton kernels cannot run here (no CUDA, no TRITON_INTERPRET=1)"
 )
 
 
