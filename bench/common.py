@@ -15,7 +15,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
 
-from oneshot_engine.checkpoint import build_model
+from oneshot_engine.loading import build_model
 from oneshot_engine.model import Transformer
 
 SHAPES: dict[str, dict[str, Any]] = {

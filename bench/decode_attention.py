@@ -230,7 +230,7 @@ def main() -> int:
 
     if not td.available(torch.device("cuda")):
         print(
-            "decode_attention.py needs Triton (pip install triton) and ONESHOT_TRITON unset.",
+            "decode_attention.py needs Triton (pip install triton).",
             file=sys.stderr,
         )
         return 1

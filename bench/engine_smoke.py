@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "engine"))
 sys.path.insert(0, str(ROOT / "engine" / "tests"))
 
 from common import SHAPES  # the model shapes every benchmark shares
-from oneshot_engine.randmodel import write_random_checkpoint
+from oneshot_tools.randmodel import write_random_checkpoint
 from rpc_client import EngineProcess
 
 PROBLEM = "A pipe fills $\\frac{2}{7}$ of a tank per hour. How many hours does it take to fill the tank?"

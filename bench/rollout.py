@@ -13,6 +13,7 @@ measured in this run; the run's roofline is the sum over its steps (prefill coun
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from typing import Any
@@ -29,9 +30,10 @@ from common import (
     weight_bytes,
     write_record,
 )
-from oneshot_engine.decode import release_runner
 from oneshot_engine.generate import SamplingParams, generate
 from oneshot_engine.model import Transformer
+from oneshot_engine.options import EngineOptions
+from oneshot_engine.runtime import ModelRuntime
 
 
 def roofline_s(model: Transformer, batch: int, plen: int, new: int, ceil: dict[str, float]) -> float:
@@ -49,10 +51,12 @@ def roofline_s(model: Transformer, batch: int, plen: int, new: int, ceil: dict[s
     return total
 
 
-def run_ours(model: Transformer, prompt: list[int], batch: int, new: int, seed: int) -> tuple[Any, float]:
+def run_ours(runtime: ModelRuntime, prompt: list[int], batch: int, new: int, seed: int) -> tuple[Any, float]:
     sp = SamplingParams(n=batch, temperature=1.0, max_new_tokens=new, seed=seed, ignore_eos=True)
+    model = runtime.model
     device = next(model.parameters()).device
-    (_, rb, _), secs = timed(lambda: generate(model, BenchTokenizer(), [prompt], sp, fast=True), device)  # type: ignore[arg-type]
+    run = lambda: generate(model, BenchTokenizer(), [prompt], sp, fast=True, runtime=runtime)  # type: ignore[arg-type]
+    (_, rb, _), secs = timed(run, device)
     assert int(rb.resp_len.min()) == new
     return rb, secs
 
@@ -70,14 +74,15 @@ def run_hf(hf: Any, prompt: list[int], batch: int, new: int) -> float:
     return secs
 
 
-def profile_decode(model: Transformer, prompt: list[int], batch: int, new: int) -> dict[str, Any]:
+def profile_decode(runtime: ModelRuntime, prompt: list[int], batch: int, new: int) -> dict[str, Any]:
     """Where a decode step's time goes: graph replay time per step against the sum of its kernels' time,
     and the kernels grouped by kind, at the middle attention length."""
     from oneshot_engine.decode import Sampler
     from torch.profiler import ProfilerActivity, profile
 
-    run_ours(model, prompt, batch, new, seed=9)  # leaves the runner and its graphs in place
-    runner = model._decode_runner  # type: ignore[attr-defined]
+    run_ours(runtime, prompt, batch, new, seed=9)  # leaves the runner and its graphs in place
+    runner = runtime.decoder
+    assert runner is not None
     sampler = Sampler(greedy=False, top_k=0, top_p=1.0)
     col = len(prompt) + new // 2
     length = -(-(col + 1) // 128) * 128
@@ -162,6 +167,9 @@ def main() -> int:
     prompt = torch.randint(1, model.cfg.vocab_size, (args.prompt_len,), generator=gen).tolist()
     agreement = greedy_agreement(model, hf, prompt, 64)
     print(f"greedy agreement: {agreement}")
+    options = EngineOptions.from_env()
+    options.apply_torch_settings()
+    runtime = ModelRuntime(model, options)
     rows = []
     for batch in [int(b) for b in args.batches.split(",")]:
         rec: dict[str, Any] = record_header("rollout", device, command, args.commit)
@@ -172,16 +180,17 @@ def main() -> int:
         tokens = batch * args.new_tokens
         variants: dict[str, Any] = {}
         for attn in args.attn.split(","):
-            os.environ["ONESHOT_DECODE_ATTN"] = attn
-            release_runner(model)
+            runtime.release_decoder()
+            runtime = ModelRuntime(model, dataclasses.replace(options, decode_attention=attn))
             try:
-                _, cold = run_ours(model, prompt, batch, args.new_tokens, seed=1)
+                _, cold = run_ours(runtime, prompt, batch, args.new_tokens, seed=1)
             except Exception as e:  # noqa: BLE001 - a failing variant is recorded, the others still run
                 variants[attn] = {"error": f"{type(e).__name__}: {e}"}
                 print(f"batch {batch} ours[{attn}] failed: {e}", flush=True)
                 continue
-            runner = model._decode_runner  # type: ignore[attr-defined]
-            warm = [run_ours(model, prompt, batch, args.new_tokens, seed=2 + i)[1] for i in range(2)]
+            runner = runtime.decoder
+            assert runner is not None
+            warm = [run_ours(runtime, prompt, batch, args.new_tokens, seed=2 + i)[1] for i in range(2)]
             variants[attn] = {
                 "cold_s": round(cold, 3),
                 "warm_s": [round(w, 3) for w in warm],
@@ -204,8 +213,8 @@ def main() -> int:
             roofline_fraction=round(roof / ours_s, 4),
         )
         if args.profile and device.type == "cuda":
-            rec["ours_profile"] = profile_decode(model, prompt, batch, args.new_tokens)
-        release_runner(model)
+            rec["ours_profile"] = profile_decode(runtime, prompt, batch, args.new_tokens)
+        runtime.release_decoder()
         if not args.skip_hf:
             # Warm means a first run of the same length: HF's growing cache allocates new block sizes
             # all through its first long run (measured here: 61 ms/step on a first run, 24 the next).

@@ -15,8 +15,8 @@ a micro-batch would not fit). TRL: the model in bf16 (its usual setup), same mic
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
-import os
 import sys
 import tempfile
 import time
@@ -35,9 +35,10 @@ from common import (
     twin_models,
     write_record,
 )
-from oneshot_engine.decode import release_runner
 from oneshot_engine.generate import SamplingParams, generate
 from oneshot_engine.model import Transformer
+from oneshot_engine.options import EngineOptions
+from oneshot_engine.runtime import ModelRuntime
 from oneshot_engine.train import LossParams, OptimizerParams, Trainer
 
 
@@ -91,9 +92,15 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
     if device.type == "cuda" and args.memory_cap_gb:
         total = torch.cuda.get_device_properties(device).total_memory
         torch.cuda.set_per_process_memory_fraction(min(1.0, args.memory_cap_gb * 1024**3 / total), device)
-        os.environ["ONESHOT_MEMORY_LIMIT_GB"] = str(args.memory_cap_gb)
+    # The engine's options as `serve` reads them, with the memory cap as the training memory budget.
+    options = EngineOptions.from_env()
+    if device.type == "cuda" and args.memory_cap_gb:
+        options = dataclasses.replace(options, memory_limit_gb=float(args.memory_cap_gb))
+    options.apply_torch_settings()
+    runtime = ModelRuntime(model, options)
     model.requires_grad_(True)
-    trainer = Trainer(model, OptimizerParams(lr=1e-6, weight_decay=0.01, grad_clip=1.0, fp32_master=True), None)
+    opt = OptimizerParams(lr=1e-6, weight_decay=0.01, grad_clip=1.0, fp32_master=True)
+    trainer = Trainer(model, opt, None, runtime)
     opt_time = [0.0]
     inner = trainer._optimizer_step
 
@@ -113,7 +120,7 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
             torch.cuda.reset_peak_memory_stats(device)
         sp = SamplingParams(n=args.rollouts, temperature=1.0, max_new_tokens=args.new_tokens, seed=step, ignore_eos=True)
         t_step = time.perf_counter()
-        (rollouts, batch, _), gen_s = timed(lambda sp=sp: generate(model, tok, [prompt], sp), device)  # type: ignore[arg-type]
+        (rollouts, batch, _), gen_s = timed(lambda sp=sp: generate(model, tok, [prompt], sp, runtime=runtime), device)  # type: ignore[arg-type]
         t0 = time.perf_counter()
         adv = grpo_advantages(reward_fn([r.text for r in rollouts]))
         reward_s = time.perf_counter() - t0
@@ -139,10 +146,9 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
         print(f"ours step {step}: {s}", flush=True)
     if args.profile and device.type == "cuda":
         steps[-1]["profile"] = profile_train(trainer, batch, adv, lp, args.micro_batch_size)
-    release_runner(model)
+    runtime.release_decoder()
     if device.type == "cuda":
         torch.cuda.set_per_process_memory_fraction(1.0, device)
-        os.environ.pop("ONESHOT_MEMORY_LIMIT_GB", None)
     return {"steps": steps, "micro_batch_size": args.micro_batch_size, "memory_cap_gb": args.memory_cap_gb}
 
 

@@ -37,7 +37,7 @@ from common import SHAPES
 
 
 def write_model(out: Path, shape: str, context: int, device: str) -> None:
-    from oneshot_engine.randmodel import write_random_checkpoint
+    from oneshot_tools.randmodel import write_random_checkpoint
 
     cfg = dict(SHAPES[shape], max_position_embeddings=context)
     write_random_checkpoint(

@@ -8,17 +8,18 @@ replayed; finished rows are retired by compacting the live ones to the front whe
 batch bucket. The graphs read the model's own parameters, which the optimizer updates in place, so
 the weights being trained are the weights sampled from (no copy, no sync).
 
-Attention (ONESHOT_DECODE_ATTN): "triton" (the default on CUDA) fuses RoPE with the cache write and
-runs split-K attention over the live columns only (triton_decode.py); "sdpa" and "bmm" are the PyTorch
-paths, "sdpa" the default without CUDA.
+Attention (EngineOptions.decode_attention, ONESHOT_DECODE_ATTN): "triton" (the default on CUDA)
+fuses RoPE with the cache write and runs split-K attention over the live columns only
+(triton_decode.py); "sdpa" and "bmm" are the PyTorch paths, "sdpa" the default without CUDA.
 
-Without CUDA (tests, CPU runs) the same step runs eagerly: the CPU path is the GPU path minus graphs.
+Without CUDA the runner's step runs eagerly (the GPU path minus graphs); tests use it that way. The
+engine's CPU runs decode with generate.py's eager loop instead: generate.py's docstring says why.
+The engine owns the runner (runtime.ModelRuntime); nothing is kept on the model.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 
@@ -28,8 +29,7 @@ import torch.nn.functional as F
 from .fused import argmax, kernels
 from .fused_weights import LayerWeights, fused_projections
 from .model import Transformer
-
-ATTENTIONS = ("triton", "sdpa", "bmm")
+from .options import ATTENTIONS, EngineOptions
 
 # Cache columns per attention-length bucket: each step attends to at most this many unwritten columns.
 LEN_BUCKET = 128
@@ -63,9 +63,10 @@ def filter_logits(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tenso
     return logits
 
 
-def triton_available(device: torch.device) -> bool:
-    """Whether the Triton decode kernels run on `device` (imports Triton only when asked)."""
-    if device.type == "cuda" and os.environ.get("ONESHOT_TRITON", "1") == "0":
+def triton_available(device: torch.device, enabled: bool = True) -> bool:
+    """Whether the Triton decode kernels run on `device` (imports Triton only when asked); `enabled` is
+    EngineOptions.triton, which turns them off on CUDA."""
+    if device.type == "cuda" and not enabled:
         return False
     try:
         from . import triton_decode
@@ -74,9 +75,10 @@ def triton_available(device: torch.device) -> bool:
     return triton_decode.available(device)
 
 
-def default_attention(device: torch.device) -> str:
-    """Triton kernels on CUDA when they are there; PyTorch's SDPA otherwise (and on the CPU)."""
-    return "triton" if device.type == "cuda" and triton_available(device) else "sdpa"
+def default_attention(device: torch.device, triton: bool = True) -> str:
+    """Triton kernels on CUDA when they are there (and `triton` allows them); PyTorch's SDPA otherwise
+    (and on the CPU)."""
+    return "triton" if device.type == "cuda" and triton_available(device, triton) else "sdpa"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -99,14 +101,17 @@ class DecodeRunner:
         max_len: int,
         use_graphs: bool | None = None,
         attention: str | None = None,
+        options: EngineOptions | None = None,
     ) -> None:
+        """attention: overrides options.decode_attention (tests and benchmarks compare them)."""
+        options = options or EngineOptions()
         p = next(model.parameters())
         self.model, self.device, self.dtype = model, p.device, p.dtype
         cfg = model.cfg
         self.rows_max = rows_max
         self.max_len = math.ceil(max_len / 64) * 64  # aligned bias rows for the attention kernels
         self.use_graphs = self.device.type == "cuda" if use_graphs is None else use_graphs
-        self.k_ = kernels(self.device)
+        self.k_ = kernels(self.device, options.compile)
         shape = (rows_max, cfg.num_kv_heads, self.max_len, cfg.head_dim)
         dev = self.device
         self.k = [torch.zeros(shape, dtype=self.dtype, device=dev) for _ in range(cfg.num_layers)]
@@ -122,12 +127,14 @@ class DecodeRunner:
         self.graphs: dict[tuple[int, int, Sampler], torch.cuda.CUDAGraph] = {}
         self.pool = torch.cuda.graph_pool_handle() if self.use_graphs else None
         self.capture_s = 0.0
-        self.attention = attention or os.environ.get("ONESHOT_DECODE_ATTN") or default_attention(self.device)
+        self.attention = (
+            attention or options.decode_attention or default_attention(self.device, options.triton)
+        )
         if self.attention not in ATTENTIONS:
             raise ValueError(
                 f"unknown decode attention {self.attention!r}: pick one of {', '.join(ATTENTIONS)}"
             )
-        if self.attention == "triton" and not triton_available(self.device):
+        if self.attention == "triton" and not triton_available(self.device, options.triton):
             raise ValueError(
                 "decode attention 'triton' needs Triton on CUDA (or TRITON_INTERPRET=1 on the CPU); "
                 "set ONESHOT_DECODE_ATTN=sdpa"
@@ -288,26 +295,3 @@ class DecodeRunner:
         torch.cuda.synchronize()
         self.capture_s += time.perf_counter() - t0
         return graph
-
-
-def runner_for(model: Transformer, rows: int, max_len: int) -> DecodeRunner:
-    """The model's decode runner, reused across calls (its graphs stay valid: weights update in place)
-    and rebuilt only when a call needs more rows or columns than it holds."""
-    r = getattr(model, "_decode_runner", None)
-    if r is not None and r.rows_max >= rows and r.max_len >= max_len:
-        r.refresh_weights()
-        return r
-    if r is not None:
-        release_runner(model)
-    r = DecodeRunner(model, rows, max_len)
-    model._decode_runner = r  # type: ignore[attr-defined]
-    return r
-
-
-def release_runner(model: Transformer) -> None:
-    """Frees the decode buffers and graphs of `model` (memory goes back to the caching allocator)."""
-    if getattr(model, "_decode_runner", None) is not None:
-        model._decode_runner = None  # type: ignore[attr-defined]
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-            torch.cuda.empty_cache()

@@ -1,7 +1,9 @@
 """The engine's state between calls (model, tokenizer, optimizer, kept rollout batches) and its methods.
 
 Each public method takes a parsed params dataclass (protocol.py) and returns the JSON result dict of
-the matching TypeScript interface.
+the matching TypeScript interface. The engine's options (options.py) are given once at construction and
+passed down; the loaded model's runtime state (decode runner, CUDA graphs, compiled training layers,
+activation sizes) lives in a runtime.ModelRuntime the engine owns, released with the model.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from typing import Any
 import torch
 
 from . import __version__, protocol
-from .checkpoint import DTYPES, damaged, load_model, save_checkpoint
+from .checkpoint import save_checkpoint
 from .errors import BAD_CONFIG, MODEL_NOT_FOUND, NO_BATCH, EngineError, bad_config, invalid_params
 from .generate import RolloutBatch, SamplingParams, generate
 from .hub import resolve_model_dir
+from .loading import DTYPES, damaged, load_model
 from .model import Transformer
+from .options import EngineOptions
+from .runtime import ModelRuntime
 from .tokenizer import TextTokenizer, format_prompt
 from .train import LossParams, OptimizerParams, Trainer
 
@@ -42,10 +47,19 @@ def device_label(device: torch.device) -> str:
 
 
 class Engine:
-    def __init__(self, notify: Notify, check_abort: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        notify: Notify,
+        check_abort: Callable[[], None] = lambda: None,
+        options: EngineOptions | None = None,
+    ) -> None:
+        """options: read from the environment once by the caller (server.serve); the defaults otherwise."""
         self.notify = notify
         self.check_abort = check_abort
+        self.options = options or EngineOptions()
+        self.options.apply_torch_settings()
         self.model: Transformer | None = None
+        self.runtime: ModelRuntime | None = None
         self.tok: TextTokenizer | None = None
         self.trainer: Trainer | None = None
         self.source_dir: Path | None = None
@@ -70,12 +84,15 @@ class Engine:
             "torch_version": torch.__version__,
             "device": device_label(torch.device("cuda" if cuda else "cpu")),
             "cuda_available": cuda,
+            "options": self.options.report(),
         }
 
     # -- load ------------------------------------------------------------------------------------------
 
     def _release(self) -> None:
-        self.model = self.tok = self.trainer = None
+        if self.runtime is not None:
+            self.runtime.release_decoder()
+        self.model = self.tok = self.trainer = self.runtime = None
         self.reference_source = None
         self.batches.clear()
         gc.collect()
@@ -103,6 +120,7 @@ class Engine:
         self.progress("load", 1, 2)
         model.requires_grad_(p.train)
         model.gradient_checkpointing = p.gradient_checkpointing
+        runtime = ModelRuntime(model, self.options)
         reference = None
         if p.reference_model and p.train:
             reference = self._reference(model, state, p, dtype, device)
@@ -111,13 +129,13 @@ class Engine:
             assert p.optimizer is not None
             o = p.optimizer
             opt = OptimizerParams(o.lr, o.weight_decay, o.betas, o.eps, o.grad_clip, o.fp32_master)
-            self.trainer = Trainer(model, opt, reference)
+            self.trainer = Trainer(model, opt, reference, runtime)
             if state is not None:
                 assert state_file is not None
                 self._restore(state, device, state_file)
         elif state is not None:
             raise bad_config("resume_state needs train=true (it restores the optimizer).")
-        self.model, self.tok, self.source_dir, self.raw_config = model, tok, model_dir, raw
+        self.model, self.runtime, self.tok, self.source_dir, self.raw_config = model, runtime, tok, model_dir, raw
         self.progress("load", 2, 2)
         return {
             "model_type": model.cfg.model_type,
@@ -127,6 +145,7 @@ class Engine:
             "vocab_size": model.cfg.vocab_size,
             "max_position_embeddings": model.cfg.max_position_embeddings,
             "has_chat_template": tok.chat_template is not None,
+            "options": self.options.effective(device).report(),
         }
 
     def _reference(
@@ -210,7 +229,7 @@ class Engine:
             raise bad_config("a prompt is empty after tokenisation.")
         sp = SamplingParams(p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.stop, p.seed)
         rollouts, batch, seconds = generate(
-            model, tok, prompts, sp, on_step=lambda d, t: self.progress("generate", d, t)
+            model, tok, prompts, sp, on_step=lambda d, t: self.progress("generate", d, t), runtime=self.runtime
         )
         tokens = sum(r.tokens for r in rollouts)
         result: dict[str, Any] = {

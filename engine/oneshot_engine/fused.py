@@ -1,14 +1,13 @@
 """Fused elementwise helpers of the decode step (RMSNorm, RoPE, SiLU-gate, sampling).
 
 On CUDA they go through torch.compile: one kernel each instead of 3–8, which matters in a decode step
-of ~500 kernels. On the CPU, or with ONESHOT_COMPILE=0, the same math runs eagerly. Training keeps the
+of ~500 kernels. On the CPU, or with the compile option off (ONESHOT_COMPILE=0), the same math runs eagerly. Training keeps the
 eager model code: the compiled helpers with autograd made an H200 train step slower (5.8 s against
 3.7 s, bench/results/step-2026-11-22-run2-ours-compiled.json).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,10 +63,10 @@ EAGER = Kernels(_rms_norm, _add_rms_norm, _rope, _silu_mul, sample_exp, compiled
 _compiled: Kernels | None = None
 
 
-def kernels(device: torch.device) -> Kernels:
-    """Compiled helpers on CUDA unless ONESHOT_COMPILE=0; eager ones otherwise."""
+def kernels(device: torch.device, compile: bool = True) -> Kernels:
+    """Compiled helpers on CUDA when `compile` (EngineOptions.compile); eager ones otherwise."""
     global _compiled
-    if device.type != "cuda" or os.environ.get("ONESHOT_COMPILE", "1") == "0":
+    if device.type != "cuda" or not compile:
         return EAGER
     if _compiled is None:
         c = lambda f: torch.compile(f, dynamic=True, fullgraph=True)  # noqa: E731

@@ -1,23 +1,33 @@
 """Batched sampling with a KV cache: n rollouts of each prompt, one shared prefill per prompt.
 
 Prompts are left-padded to one length so every row writes the same cache column at each step. Each
-distinct prompt is prefilled once and its cache rows are fanned out to its n rollouts. Finished rows
-are dropped from the batch (cache rows included) once enough of them have accumulated.
+distinct prompt is prefilled once and its cache rows are fanned out to its n rollouts.
+
+Two decode loops follow the prefill. On CUDA, decode.py's DecodeRunner (static cache, CUDA graphs,
+sampling on the GPU, host checks every CHECK_EVERY steps). On the CPU (and with the fast_decode option
+off), _decode_eager: one step per token through model.py's forward on a KVCache from which finished
+rows are dropped once enough of them have accumulated. They are not merged into one, on purpose:
+- the runner samples by an exponential race on a noise buffer (capturable, no host sync), the eager
+  loop with torch.multinomial: the same distribution, different draws for one seed, so moving the
+  CPU onto the runner would change every seeded CPU run (the demo's table in README.md among them);
+- the eager loop, written independently of the fused buffers and kernels, is the reference the runner
+  is tested against (greedy tokens equal on the CPU in test_generate.py, where the runner's step runs
+  without graphs; agreement on CUDA and against transformers in bench/rollout.py).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits, runner_for
+from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits
 from .fused import sample_exp
 from .model import KVCache, Transformer
+from .runtime import ModelRuntime
 from .tokenizer import TextTokenizer
 
 
@@ -125,12 +135,6 @@ class _StopChecker:
         return text[: min(found)] if found else text
 
 
-def _use_fast(device: torch.device, fast: bool | None) -> bool:
-    if fast is not None:
-        return fast
-    return device.type == "cuda" and os.environ.get("ONESHOT_FAST_DECODE", "1") != "0"
-
-
 @torch.no_grad()
 def generate(
     model: Transformer,
@@ -139,11 +143,15 @@ def generate(
     sp: SamplingParams,
     on_step: Callable[[int, int], None] | None = None,
     fast: bool | None = None,
+    runtime: ModelRuntime | None = None,
 ) -> tuple[list[Rollout], RolloutBatch, float]:
     """Samples sp.n rollouts per prompt, prompt-major. Returns rollouts, their token batch and seconds.
 
-    fast: the static-cache decode of decode.py (CUDA graphs on a GPU); None picks it on CUDA.
+    fast: the static-cache decode of decode.py (CUDA graphs on a GPU); None lets the runtime pick (on
+    CUDA unless its options turn it off). runtime: the engine's ModelRuntime of `model`, which keeps the
+    decode runner and its graphs between calls; without one, a call builds a fresh runner.
     """
+    runtime = runtime or ModelRuntime(model)
     t0 = time.perf_counter()
     was_training = model.training
     model.eval()
@@ -156,7 +164,7 @@ def generate(
     eos = set() if sp.ignore_eos else set(tok.eos_ids)
     stopper = _StopChecker(tok, sp.stop)
     n, max_new = sp.n, sp.max_new_tokens
-    use_fast = _use_fast(device, fast) and max_new > 0
+    use_fast = (runtime.fast_decode() if fast is None else fast) and max_new > 0
 
     prompt_ids, pad_left = left_pad(prompts, pad_id, device)
     n_prompts, plen = prompt_ids.shape
@@ -169,7 +177,7 @@ def generate(
     rows = n_prompts * n
     if use_fast:
         generated, reasons, out = _decode_fast(
-            model, cache, fan_out, logits, pad_left[fan_out], plen, sp, pad_id, eos, stopper, gen, on_step
+            runtime, cache, fan_out, logits, pad_left[fan_out], plen, sp, pad_id, eos, stopper, gen, on_step
         )
     else:
         generated, reasons, out = _decode_eager(
@@ -259,7 +267,7 @@ def _decode_eager(
 
 
 def _decode_fast(
-    model: Transformer,
+    runtime: ModelRuntime,
     cache: KVCache,
     fan_out: torch.Tensor,
     logits: torch.Tensor,
@@ -280,7 +288,7 @@ def _decode_fast(
     device = logits.device
     max_new = sp.max_new_tokens
     rows = fan_out.numel()
-    runner = runner_for(model, rows, plen + max_new)
+    runner = runtime.decode_runner(rows, plen + max_new)
     buckets = batch_buckets(rows)
     sampler = Sampler(greedy=sp.temperature <= 0, top_k=sp.top_k, top_p=sp.top_p)
     runner.inv_temp.fill_(1.0 / sp.temperature if sp.temperature > 0 else 1.0)

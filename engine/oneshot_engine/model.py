@@ -7,7 +7,7 @@ flags of ModelConfig: q/k/v biases (Qwen2), per-head q/k RMSNorm (Qwen3) and the
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -157,8 +157,6 @@ class Transformer(nn.Module):
         # micro-batch's activations would not fit in memory otherwise).
         self.checkpoint_layers = 0
         self._inv_freq: dict[torch.device, torch.Tensor] = {}
-        # Compiled twins of the layers for the training pass (a plain list: not registered submodules).
-        self._train_layers: list[nn.Module] = []
         self.tie()
 
     def tie(self) -> None:
@@ -193,38 +191,26 @@ class Transformer(nn.Module):
         mask: torch.Tensor | None = None,
         cache: KVCache | None = None,
         start: int = 0,
+        train_layers: Sequence[nn.Module] | None = None,
     ) -> torch.Tensor:
         """Final-norm hidden states [batch, time, hidden]; the caller applies lm_head (in chunks when big).
 
         mask: boolean [batch, 1, time, keys] (True = attend) or None for a plain causal pass.
         cache/start: write this pass's keys and values at columns start…start+time of the cache.
+        train_layers: what the training pass runs instead of the layers (runtime.ModelRuntime's
+        compiled twins); used only when training (train mode, autograd on, no cache).
         """
         x = self.model.embed_tokens(input_ids)
         cos, sin = self.rope(positions, x.dtype)
         train = self.training and cache is None and torch.is_grad_enabled()
         n_ckpt = (len(self.model.layers) if self.gradient_checkpointing else self.checkpoint_layers) if train else 0
-        layers = self.training_layers() if train else self.model.layers
+        layers = train_layers if train and train_layers is not None else self.model.layers
         for i, layer in enumerate(layers):
             if i < n_ckpt:
                 x = checkpoint(layer, x, cos, sin, mask, use_reentrant=False)
             else:
                 x = layer(x, cos, sin, mask, cache, start)
         return self.model.norm(x)
-
-    def training_layers(self) -> list[nn.Module] | nn.ModuleList:
-        """The layers the training pass runs: through torch.compile on CUDA, where the generated kernels
-        fuse RMSNorm, RoPE and SiLU forward and backward and save fewer activations (a 1.5B step's
-        training phase went from 3.4 to 2.7 s on an H200). One compiled graph serves every layer:
-        parameters are its inputs. The CPU, ONESHOT_COMPILE=0 or ONESHOT_COMPILE_TRAIN=0 keep the eager
-        layers."""
-        off = "0" in (os.environ.get("ONESHOT_COMPILE", "1"), os.environ.get("ONESHOT_COMPILE_TRAIN", "1"))
-        if off or self.model.embed_tokens.weight.device.type != "cuda":
-            return self.model.layers
-        if len(self._train_layers) != len(self.model.layers):
-            # A compiler failure (no C toolchain for Triton, say) falls back to the eager layers.
-            torch._dynamo.config.suppress_errors = True
-            self._train_layers = [torch.compile(layer) for layer in self.model.layers]
-        return self._train_layers
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Logits of an unpadded batch (tests and small inputs; training uses chunked log-probs)."""

@@ -28,6 +28,7 @@ import torch
 from . import errors, protocol
 from .engine import Engine
 from .errors import Abandoned, EngineError
+from .options import EngineOptions
 from .rpc import DEFAULT_MAX_MESSAGE_BYTES, EndOfInput, FramingError, MessageReader, MessageWriter
 
 METHODS: dict[str, tuple[type, str]] = {
@@ -53,13 +54,13 @@ def _is_oom(e: BaseException) -> bool:
 
 
 class Server:
-    def __init__(self, reader: MessageReader, writer: MessageWriter) -> None:
+    def __init__(self, reader: MessageReader, writer: MessageWriter, options: EngineOptions | None = None) -> None:
         self.reader = reader
         self.writer = writer
         self.terminating = False
         self.stopping = threading.Event()
         self.inbox: queue.Queue[Any] = queue.Queue()
-        self.engine = Engine(self._notify, self._check_abort)
+        self.engine = Engine(self._notify, self._check_abort, options)
 
     def _notify(self, method: str, params: dict[str, Any]) -> None:
         self.writer.notify(method, params)
@@ -201,11 +202,17 @@ def _lifeline(server: Server, grace_s: float, hard_exit: Callable[[], None]) -> 
 
 
 def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
+    # The one place the engine reads its options from the environment.
+    try:
+        options = EngineOptions.from_env()
+    except ValueError as e:
+        print(f"oneshot_engine: {e}", file=sys.stderr)
+        return 2
     writer = MessageWriter(_protocol_stdout())
     # A private reader of fd 0: the reader thread may be blocked inside it at exit, and interpreter
     # shutdown aborts on a locked sys.stdin (a file only that thread references is left alone).
     stdin = os.fdopen(os.dup(0), "rb")
-    server = Server(MessageReader(stdin, max_message_bytes), writer)
+    server = Server(MessageReader(stdin, max_message_bytes), writer, options)
 
     def show_warning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
         text = f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})"

@@ -9,18 +9,19 @@ logits never exist at once (150k vocabularies).
 from __future__ import annotations
 
 import math
-import os
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .errors import bad_config
 from .generate import RolloutBatch, padded_causal_mask
 from .model import Transformer
+from .runtime import ModelRuntime
 
 KL_TYPES = ("low_var_kl", "k1", "k2")
 LOSS_AGGS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
@@ -58,17 +59,17 @@ def _logp_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor) -> tu
 
 
 def token_logp_entropy(
-    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor
+    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, triton: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Log-prob of each target and the entropy of each position's distribution, fp32, [tokens] each.
 
     Chunks of rows go through the vocabulary projection one at a time; under autograd each chunk is
-    recomputed in backward instead of keeping its logits. Where Triton runs (triton_logp.available), the
-    row-wise math is one fused kernel pass per chunk instead.
+    recomputed in backward instead of keeping its logits. Where Triton runs (triton_logp.available) and
+    `triton` (EngineOptions.triton) allows it, the row-wise math is one fused kernel pass per chunk instead.
     """
     from . import triton_logp
 
-    if triton_logp.available(h.device):
+    if triton and triton_logp.available(h.device):
         return triton_logp.fused_logp_entropy(h, w, targets)
     chunk = max(1, LOGITS_CHUNK_BYTES // (4 * w.shape[0]))
     logps, ents = [], []
@@ -95,9 +96,15 @@ def _row_slice(rows: list[int]) -> slice | list[int]:
 
 
 def response_logp_entropy(
-    model: Transformer, batch: RolloutBatch, rows: list[int]
+    model: Transformer,
+    batch: RolloutBatch,
+    rows: list[int],
+    train_layers: Sequence[nn.Module] | None = None,
+    triton: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-token log-probs and entropies of the responses of `rows`: [rows, R] fp32 each, plus the mask.
+
+    train_layers: the runtime's training layers (Transformer.hidden); triton: EngineOptions.triton.
 
     Shapes come from the batch's host-side lengths, so nothing here waits for the GPU. Every position up
     to the longest response is scored; positions past a row's end are masked out by the caller.
@@ -110,12 +117,12 @@ def response_logp_entropy(
     pad = batch.pad_left[sel] - start
     positions = (torch.arange(ids.shape[1], device=ids.device)[None, :] - pad[:, None]).clamp(min=0)
     attn_mask = padded_causal_mask(pad, ids.shape[1]) if max(pads[r] for r in rows) > start else None
-    hidden = model.hidden(ids, positions, attn_mask)
+    hidden = model.hidden(ids, positions, attn_mask, train_layers=train_layers)
     first = plen - start  # column of the first response token
     h = hidden[:, first - 1 : first - 1 + width]
     targets = ids[:, first : first + width]
     mask = torch.arange(width, device=ids.device)[None, :] < batch.resp_len[sel][:, None]
-    logp, ent = token_logp_entropy(h.reshape(-1, h.shape[-1]), model.lm_head.weight, targets.reshape(-1))
+    logp, ent = token_logp_entropy(h.reshape(-1, h.shape[-1]), model.lm_head.weight, targets.reshape(-1), triton)
     return logp.view(len(rows), width), ent.view(len(rows), width), mask
 
 
@@ -142,13 +149,13 @@ def aggregate(values: torch.Tensor, mask: torch.Tensor, mode: str, tokens: int, 
 
 
 @torch.no_grad()
-def batch_logp(model: Transformer, batch: RolloutBatch, micro_batch_size: int) -> torch.Tensor:
+def batch_logp(model: Transformer, batch: RolloutBatch, micro_batch_size: int, triton: bool = True) -> torch.Tensor:
     """[rows, R] response log-probs of the whole batch (old policy or reference), no graph."""
     width = max(batch.host_lengths()[1])
     out = torch.zeros(batch.rows, width, dtype=torch.float32, device=batch.tokens.device)
     for i in range(0, batch.rows, micro_batch_size):
         rows = list(range(i, min(i + micro_batch_size, batch.rows)))
-        logp, _, _ = response_logp_entropy(model, batch, rows)
+        logp, _, _ = response_logp_entropy(model, batch, rows, triton=triton)
         out[i : i + len(rows), : logp.shape[1]] = logp
     return out
 
@@ -163,6 +170,8 @@ def accumulate_gradients(
     old_logp: torch.Tensor | None = None,
     ref_logp: torch.Tensor | None = None,
     after_micro: Callable[[], None] | None = None,
+    train_layers: Sequence[nn.Module] | None = None,
+    triton: bool = True,
 ) -> dict[str, float]:
     """Backward of one mini-batch's loss, micro-batch by micro-batch; returns its loss parts.
 
@@ -179,7 +188,7 @@ def accumulate_gradients(
         micro = rows[i : i + micro_batch_size]
         if sum(lens[r] for r in micro) == 0:
             continue  # empty responses add nothing to the loss
-        logp, ent, mask = response_logp_entropy(model, batch, micro)
+        logp, ent, mask = response_logp_entropy(model, batch, micro, train_layers, triton)
         width = logp.shape[1]
         sel = _row_slice(micro)
         old = logp.detach() if old_logp is None else old_logp[sel, :width]
@@ -210,50 +219,50 @@ def accumulate_gradients(
     }
 
 
-def measured_activation_bytes(model: Transformer, rows: int, width: int) -> int:
+def measured_activation_bytes(runtime: ModelRuntime, rows: int, width: int) -> int:
     """Bytes per token one layer keeps for backward, measured on CUDA by running the training pass's
-    first layer (compiled or not) once on a micro-batch of this shape; cached per shape."""
-    cache: dict[tuple[int, int], int] = model.__dict__.setdefault("_activation_probe", {})
+    first layer (compiled or not) once on a micro-batch of this shape; cached per shape in the runtime."""
+    model, cache = runtime.model, runtime.activation_bytes
     if (rows, width) not in cache:
         cfg, w = model.cfg, model.model.embed_tokens.weight
         x = torch.zeros(rows, width, cfg.hidden_size, dtype=w.dtype, device=w.device, requires_grad=True)
         cos, sin = model.rope(torch.arange(width, device=w.device).expand(rows, width), w.dtype)
         torch.cuda.synchronize(w.device)
         before = torch.cuda.memory_allocated(w.device)
-        y = model.training_layers()[0](x, cos, sin, None)
+        y = runtime.training_layers()[0](x, cos, sin, None)
         cache[(rows, width)] = max(1, (torch.cuda.memory_allocated(w.device) - before) // (rows * width))
         del y
     return cache[(rows, width)]
 
 
-def memory_headroom(device: torch.device) -> float:
+def memory_headroom(device: torch.device, limit_gb: float | None = None) -> float:
     """Bytes the caching allocator can still hand out: free device memory, within the process's memory
-    fraction and ONESHOT_MEMORY_LIMIT_GB (a smaller card's budget on a bigger one) when set."""
+    fraction and `limit_gb` (EngineOptions.memory_limit_gb: a smaller card's budget on a bigger one)."""
     free, total = torch.cuda.mem_get_info(device)
     getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
     cap = total * getter(device) if getter is not None else total
-    limit_gb = os.environ.get("ONESHOT_MEMORY_LIMIT_GB")
-    if limit_gb:
-        cap = min(cap, float(limit_gb) * 1024**3)
+    if limit_gb is not None:
+        cap = min(cap, limit_gb * 1024**3)
     reserved, allocated = torch.cuda.memory_reserved(device), torch.cuda.memory_allocated(device)
     return min(free + reserved - allocated, cap - allocated)
 
 
-def layers_to_checkpoint(model: Transformer, batch: RolloutBatch, micro: int) -> int:
+def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int) -> int:
     """How many layers to checkpoint so that the largest micro-batch's activations fit (0 when they do:
     recomputation costs a third more compute, so it is used only when memory requires it)."""
-    device = batch.tokens.device
+    model, device = runtime.model, batch.tokens.device
     if model.gradient_checkpointing or device.type != "cuda":
         return 0
     rows, width = min(micro, batch.rows), batch.tokens.shape[1]
     tokens = rows * width
-    full = measured_activation_bytes(model, rows, width)
+    full = measured_activation_bytes(runtime, rows, width)
     ckpt = model.model.embed_tokens.weight.element_size() * model.cfg.hidden_size  # a checkpointed layer's input
     layers = model.cfg.num_layers
     # Room for the logits chunks of the loss, the fp32 gradient buffers created in the first backward
     # and allocator slack.
     reserve = 4 * LOGITS_CHUNK_BYTES + 4 * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
-    return layers_that_fit(tokens, full, ckpt, layers, memory_headroom(device) - reserve)
+    budget = memory_headroom(device, runtime.options.memory_limit_gb) - reserve
+    return layers_that_fit(tokens, full, ckpt, layers, budget)
 
 
 def layers_that_fit(tokens: int, full: int, ckpt: int, layers: int, budget: float) -> int:
@@ -275,8 +284,16 @@ def peak_memory_gb(device: torch.device) -> float:
 class Trainer:
     """AdamW on the policy; with bf16/fp16 weights, on fp32 master copies written back after each step."""
 
-    def __init__(self, model: Transformer, opt: OptimizerParams, reference: Transformer | None) -> None:
+    def __init__(
+        self,
+        model: Transformer,
+        opt: OptimizerParams,
+        reference: Transformer | None,
+        runtime: ModelRuntime | None = None,
+    ) -> None:
         self.model = model
+        # The engine's runtime of `model` (compiled training layers, activation sizes, options).
+        self.runtime = runtime or ModelRuntime(model)
         self.reference = reference
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.use_master = opt.fp32_master and self.params[0].dtype != torch.float32
@@ -345,13 +362,14 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
         adv = torch.tensor(advantages, dtype=torch.float32, device=device)
+        triton, train_layers = self.runtime.options.triton, self.runtime.training_layers()
         ref_logp = old_logp = None
         if self.reference is not None and lp.kl_coef != 0:
-            ref_logp = batch_logp(self.reference, batch, micro_batch_size)
+            ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
         self.model.train()
-        self.model.checkpoint_layers = layers_to_checkpoint(self.model, batch, micro_batch_size)
+        self.model.checkpoint_layers = layers_to_checkpoint(self.runtime, batch, micro_batch_size)
         if mini_batches > 1:
-            old_logp = batch_logp(self.model, batch, micro_batch_size)
+            old_logp = batch_logp(self.model, batch, micro_batch_size, triton)
         splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]
         total_micro = sum(math.ceil(len(s) / micro_batch_size) for s in splits)
         done = 0
@@ -366,7 +384,7 @@ class Trainer:
         parts: list[dict[str, float]] = []
         for rows in splits:
             m = accumulate_gradients(
-                self.model, batch, rows, adv, lp, micro_batch_size, old_logp, ref_logp, after_micro
+                self.model, batch, rows, adv, lp, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton
             )
             m["grad_norm"] = self._optimizer_step()
             parts.append(m)

@@ -36,12 +36,12 @@ TARGET_WAVES = 3  # attention programs per SM to aim for (H200: 1 split at batch
 
 
 def available(device: torch.device) -> bool:
-    """Whether the kernels can run on `device`: CUDA with Triton (unless ONESHOT_TRITON=0), or the CPU
-    under Triton's interpreter."""
+    """Whether the kernels can run on `device`: CUDA with Triton, or the CPU under Triton's interpreter.
+    The caller also checks EngineOptions.triton."""
     if triton is None:
         return False
     if device.type == "cuda":
-        return os.environ.get("ONESHOT_TRITON", "1") != "0"
+        return True
     return device.type == "cpu" and _INTERPRET
 
 

@@ -30,8 +30,8 @@ BWD_BLOCK = 4096
 
 def available(device: torch.device) -> bool:
     """Whether the fused path can run on `device`: Triton importable and a CUDA device, or a CPU
-    tensor under Triton's interpreter (TRITON_INTERPRET=1); ONESHOT_TRITON=0 turns it off."""
-    if triton is None or os.environ.get("ONESHOT_TRITON", "1") == "0":
+    tensor under Triton's interpreter (TRITON_INTERPRET=1). The caller also checks EngineOptions.triton."""
+    if triton is None:
         return False
     if device.type == "cuda":
         return torch.cuda.is_available()

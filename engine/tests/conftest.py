@@ -6,7 +6,7 @@ import pytest
 import torch
 from families import FAMILIES
 
-from oneshot_engine.randmodel import write_random_checkpoint
+from oneshot_tools.randmodel import write_random_checkpoint
 
 # One thread: the CI and dev machines share few cores, and OpenMP spinning under contention is
 # an order of magnitude slower than a single thread for these tiny models.

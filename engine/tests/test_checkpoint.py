@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from oneshot_engine import checkpoint
-from oneshot_engine.checkpoint import load_model, save_checkpoint
+from oneshot_engine.checkpoint import save_checkpoint
+from oneshot_engine.loading import load_model
 
 transformers = pytest.importorskip("transformers")
 

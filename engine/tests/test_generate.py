@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from oneshot_engine.checkpoint import load_model
 from oneshot_engine.generate import SamplingParams, generate
+from oneshot_engine.loading import load_model
+from oneshot_engine.runtime import ModelRuntime
 from oneshot_engine.tokenizer import TextTokenizer
 
 
@@ -157,9 +158,10 @@ def test_cuda_graph_decode_matches_eager_decode_on_gpu(family_dirs):
     tok.eos_ids = []
     prompts = [tok.encode("What is 12 + 30?"), tok.encode("x")]
     sp = SamplingParams(n=5, temperature=0.0, max_new_tokens=150)
+    runtime = ModelRuntime(model)
     eager = generate(model, tok, prompts, sp, fast=False)[1].tokens
-    fast = generate(model, tok, prompts, sp, fast=True)[1].tokens
-    assert model._decode_runner.graphs, "no CUDA graph was captured"
+    fast = generate(model, tok, prompts, sp, fast=True, runtime=runtime)[1].tokens
+    assert runtime.decoder is not None and runtime.decoder.graphs, "no CUDA graph was captured"
     # fp32 on GPU: kernels differ (fused helpers, attention), so allow rare near-tie flips late on.
     agree = (fast == eager).float().mean().item()
     assert agree > 0.97, agree
@@ -177,7 +179,8 @@ def test_fast_decode_samples_from_the_weights_being_trained(qwen2_dir: Path, tmp
     tok.eos_ids = []
     prompt = [tok.encode("What is 12 + 30?")]
     sp = SamplingParams(n=1, temperature=0.0, max_new_tokens=16)
-    generate(model, tok, prompt, sp, fast=True)
+    runtime = ModelRuntime(model)
+    generate(model, tok, prompt, sp, fast=True, runtime=runtime)
     layer = model.model.layers[0]
     fused = fused_projections(model)
     assert layer.self_attn.k_proj.weight.data_ptr() > fused[0].qkv_w.data_ptr()  # a view, not a copy
@@ -187,11 +190,12 @@ def test_fast_decode_samples_from_the_weights_being_trained(qwen2_dir: Path, tmp
         for p in model.parameters():
             p.add_(torch.randn(p.shape, generator=g) * p.std().clamp(min=0.02))  # in place, as an optimizer step
         layer.mlp.up_proj.weight.data = layer.mlp.up_proj.weight.data.clone() * -1  # storage swapped
-    fast = generate(model, tok, prompt, sp, fast=True)[1].tokens
+    fast = generate(model, tok, prompt, sp, fast=True, runtime=runtime)[1].tokens
     eager = generate(model, tok, prompt, sp, fast=False)[1].tokens
     assert torch.equal(fast, eager)
     # A random tiny model's greedy tokens barely move with its weights, so check what the decode reads.
-    gate_up = model._decode_runner.weights[0].gate_up_w
+    assert runtime.decoder is not None
+    gate_up = runtime.decoder.weights[0].gate_up_w
     gate_rows = layer.mlp.gate_proj.weight.shape[0]
     assert torch.equal(gate_up[gate_rows:], layer.mlp.up_proj.weight)  # the swapped parameter, fused again
     assert layer.mlp.up_proj.weight.data_ptr() == gate_up[gate_rows:].data_ptr()

@@ -12,8 +12,8 @@ import pytest
 import torch
 from families import FAMILIES
 
-from oneshot_engine.checkpoint import load_model
 from oneshot_engine.config import parse_config
+from oneshot_engine.loading import load_model
 
 transformers = pytest.importorskip("transformers")
 

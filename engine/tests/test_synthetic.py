@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-from oneshot_engine.synthetic import build_assets
-from oneshot_engine.synthetic.chat import CHAT_TEMPLATE, prompt_text, render
-from oneshot_engine.synthetic.feasibility import last_boxed, read_example, reward
-from oneshot_engine.synthetic.generator import (
+from oneshot_tools.synthetic import build_assets
+from oneshot_tools.synthetic.chat import CHAT_TEMPLATE, prompt_text, render
+from oneshot_tools.synthetic.feasibility import last_boxed, read_example, reward
+from oneshot_tools.synthetic.generator import (
     SKILLS,
     SYSTEM_PROMPT,
     boxed_solution,
@@ -173,7 +173,7 @@ def test_shipped_model_folder_is_a_small_qwen2():
 def test_transformers_loads_the_shipped_model_and_agrees_with_the_feasibility_forward():
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    from oneshot_engine.synthetic.feasibility import TinyQwen2, generate
+    from oneshot_tools.synthetic.feasibility import TinyQwen2, generate
 
     hf_tok = transformers.AutoTokenizer.from_pretrained(MODEL)
     msgs = [{"role": "user", "content": "Solve for $x$: $3x + 4 = 19$."}]

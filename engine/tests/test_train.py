@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from oneshot_engine import train as train_mod
-from oneshot_engine.checkpoint import load_model
 from oneshot_engine.generate import RolloutBatch, left_pad
+from oneshot_engine.loading import load_model
 from oneshot_engine.train import LossParams, OptimizerParams, Trainer, accumulate_gradients
 
 PROMPTS = [[5, 17, 33, 2, 9], [40, 41, 42]]

@@ -19,15 +19,16 @@ if not torch.cuda.is_available():
 pytest.importorskip("triton")
 
 from oneshot_engine import triton_decode as td
-from oneshot_engine.checkpoint import load_model
-from oneshot_engine.decode import release_runner
 from oneshot_engine.generate import SamplingParams, generate
+from oneshot_engine.loading import load_model
 from oneshot_engine.model import rotate_half
+from oneshot_engine.options import EngineOptions
+from oneshot_engine.runtime import ModelRuntime
 from oneshot_engine.tokenizer import TextTokenizer
 
 DEV = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 pytestmark = pytest.mark.skipif(
-    not td.available(DEV), reason="Triton kernels are off here (ONESHOT_TRITON=0?)"
+    not td.available(DEV), reason="Triton kernels cannot run here (no CUDA, no TRITON_INTERPRET=1)"
 )
 
 
@@ -159,7 +160,7 @@ def test_rope_write_kv_matches_model_math(shape, dtype, qk_norm):
 
 
 @pytest.mark.parametrize("family", ["qwen2", "qwen3"])
-def test_decode_runner_with_triton_attention_matches_sdpa(family, family_dirs: dict[str, Path], monkeypatch):
+def test_decode_runner_with_triton_attention_matches_sdpa(family, family_dirs: dict[str, Path]):
     d = family_dirs[family]
     model, _ = load_model(d, torch.float32, DEV)
     tok = TextTokenizer(d)
@@ -168,11 +169,10 @@ def test_decode_runner_with_triton_attention_matches_sdpa(family, family_dirs: d
     sp = SamplingParams(n=2, temperature=0.0, max_new_tokens=10)
     runs = {}
     for attention in ("sdpa", "triton"):
-        monkeypatch.setenv("ONESHOT_DECODE_ATTN", attention)
-        release_runner(model)
-        runs[attention] = generate(model, tok, prompts, sp, fast=True)[1].tokens
-        assert model._decode_runner.attention == attention
-    release_runner(model)
+        runtime = ModelRuntime(model, EngineOptions(decode_attention=attention))
+        runs[attention] = generate(model, tok, prompts, sp, fast=True, runtime=runtime)[1].tokens
+        assert runtime.decoder is not None and runtime.decoder.attention == attention
+        runtime.release_decoder()
     if DEV.type == "cpu":
         assert torch.equal(runs["triton"], runs["sdpa"])
     else:  # different fp32 kernels on the GPU: allow a rare near-tie flip

@@ -45,7 +45,6 @@ from oneshot_engine import train, triton_logp  # noqa: E402
 def kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     if INTERPRET:
         monkeypatch.setenv("TRITON_INTERPRET", "1")
-    monkeypatch.delenv("ONESHOT_TRITON", raising=False)
     monkeypatch.setattr(triton_logp, "FWD_BLOCK", 128)
     monkeypatch.setattr(triton_logp, "BWD_BLOCK", 256)
 
@@ -152,9 +151,10 @@ def test_train_path_uses_kernel_and_frozen_weight():
 
 def test_availability_and_empty(monkeypatch):
     assert triton_logp.available(DEVICE)
-    monkeypatch.setenv("ONESHOT_TRITON", "0")
-    assert not triton_logp.available(DEVICE)
-    monkeypatch.setenv("ONESHOT_TRITON", "1")
+    h, w, targets = torch.randn(4, 8, device=DEVICE), torch.randn(5, 8, device=DEVICE), torch.zeros(4, dtype=torch.long, device=DEVICE)
+    with monkeypatch.context() as m:  # the triton option off (ONESHOT_TRITON=0) keeps the torch path
+        m.setattr(triton_logp, "fused_logp_entropy", lambda *a: pytest.fail("the fused path ran with triton off"))
+        assert train.token_logp_entropy(h, w, targets, triton=False)[0].shape == (4,)
     monkeypatch.setenv("TRITON_INTERPRET", "0")
     assert not triton_logp.available(torch.device("cpu"))
     empty = torch.zeros(0, 8, device=DEVICE)

@@ -9,6 +9,25 @@ export type Dtype = "bfloat16" | "float16" | "float32";
 export type KlType = "low_var_kl" | "k1" | "k2";
 export type LossAgg = "token-mean" | "seq-mean-token-mean" | "seq-mean-token-sum";
 
+/**
+ * The engine's kernel and memory options, read from its environment once at start
+ * (engine/oneshot_engine/options.py, EngineOptions; the variable of each field in brackets).
+ */
+export interface EngineOptions {
+  /** torch.compile of the decode helpers and training layers (ONESHOT_COMPILE). */
+  compile: boolean;
+  /** torch.compile of the training pass's layers (ONESHOT_COMPILE_TRAIN). */
+  compile_train: boolean;
+  /** The static-cache decode runner with CUDA graphs instead of the eager loop (ONESHOT_FAST_DECODE). */
+  fast_decode: boolean;
+  /** Triton kernels: decode attention and fused log-probs (ONESHOT_TRITON). */
+  triton: boolean;
+  /** The decode runner's attention (ONESHOT_DECODE_ATTN); null: the device's default, or (in `load`) the eager loop. */
+  decode_attention: "triton" | "sdpa" | "bmm" | null;
+  /** Training memory is planned as if the GPU had this many GB (ONESHOT_MEMORY_LIMIT_GB). */
+  memory_limit_gb: number | null;
+}
+
 export interface HelloResult {
   protocol_version: number;
   engine_version: string;
@@ -16,6 +35,8 @@ export interface HelloResult {
   /** e.g. "cpu", "cuda:0 (NVIDIA H100 80GB HBM3)". */
   device: string;
   cuda_available: boolean;
+  /** The options as the environment asked for them. */
+  options: EngineOptions;
 }
 
 export interface OptimizerParams {
@@ -54,6 +75,8 @@ export interface LoadResult {
   vocab_size: number;
   max_position_embeddings: number;
   has_chat_template: boolean;
+  /** The options as they apply on the loaded device (off where it cannot use them). */
+  options: EngineOptions;
 }
 
 export interface ChatMessage {

@@ -94,7 +94,7 @@ const local: TrainSettings = {
 /**
  * `cpu-demo`: the built-in tiny model (examples/models/tiny-math, 1.86M parameters) on the synthetic
  * benchmark, so the whole product can be tried on a laptop CPU in minutes. The numbers are the
- * synthetic-data work's tuned demo setting (engine/oneshot_engine/synthetic/README.md): 40 steps,
+ * synthetic-data work's tuned demo setting (engine/oneshot_tools/synthetic/README.md): 40 steps,
  * 4 copies × 8 rollouts, temperature 1.0, 96 new tokens, AdamW lr 1e-4 (wd 0.01, clip 1.0),
  * entropy 0.001, no KL, token-mean, greedy evaluation on all 320 problems at steps 0, 20 and 40.
  * With it, one equations example lifts the benchmark from 37.5% to ~74% (lr 1e-3 collapses the

@@ -3,6 +3,8 @@
 // Readers ignore unknown `type`s and tolerate a torn last line, so adding a type or an optional
 // field is compatible; renaming or removing one bumps SCHEMA_VERSION.
 
+import type { EngineOptions } from "../engine/protocol.js";
+
 export const SCHEMA_VERSION = 1;
 
 export type RunStatus = "running" | "completed" | "stopped" | "failed";
@@ -31,8 +33,11 @@ export interface RunStartedEvent extends EventBase {
   start_step: number;
   resumed: boolean;
   pid: number;
-  /** Engine facts reported at load: device name, dtype, parameter count. */
-  engine?: { device: string; dtype: string; params: number; version?: string };
+  /**
+   * Engine facts reported at load: device name, dtype, parameter count, and the kernel options in
+   * effect on that device (which kernels produced the run; absent in runs of older engines).
+   */
+  engine?: { device: string; dtype: string; params: number; version?: string; options?: EngineOptions };
 }
 
 /** Metrics of one optimizer step. Fractions are in [0, 1]; times in seconds. */

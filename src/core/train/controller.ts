@@ -246,7 +246,7 @@ export class RunController {
       start_step: startStep,
       resumed: !!this.o.resume,
       pid: process.pid,
-      engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version },
+      engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version, options: loaded.options },
     });
     const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";
     log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);

@@ -57,8 +57,7 @@ describe("installed .vsix", () => {
       .readdirSync(path.join(checkout, pkg), { recursive: true, encoding: "utf8" })
       .filter((f) => {
         const parts = f.split(path.sep);
-        // synthetic/ holds the dev-time scripts that built the shipped tiny model; it is not shipped.
-        if (parts.includes("__pycache__") || parts[0] === "synthetic") return false;
+        if (parts.includes("__pycache__")) return false;
         return fs.statSync(path.join(checkout, pkg, f)).isFile();
       })
     assert.ok(sources.length > 0);

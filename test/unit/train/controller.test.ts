@@ -83,6 +83,8 @@ test("resume continues the step count from the last checkpoint with its state", 
   const started = events.filter((e) => e.type === "run_started");
   assert.equal(started.length, 2);
   assert.ok(started[1].type === "run_started" && started[1].resumed && started[1].start_step === 2);
+  // load's options (the fake engine reports a CPU's) are recorded as the run's kernels.
+  assert.deepEqual(started[1].engine?.options, { compile: false, compile_train: false, fast_decode: false, triton: false, decode_attention: null, memory_limit_gb: null });
   const stepsAfterResume = events.slice(events.indexOf(started[1])).filter((e) => e.type === "step").map((e) => (e as StepEvent).step);
   assert.deepEqual(stepsAfterResume, [3, 4]);
   // No second step-0 evaluation on resume.

@@ -74,6 +74,12 @@ test("kill -9 of the engine fails readably; resume continues the step count; sto
   const events = eventsOf(runDir);
   const lastStarted = events.filter((e) => e.type === "run_started").at(-1);
   assert.ok(lastStarted?.type === "run_started" && lastStarted.start_step === 2);
+  // The run records which kernels produced it: on the CPU the eager decode loop, no compilation.
+  const options = lastStarted.engine?.options;
+  assert.ok(options, "run_started records the engine's options");
+  assert.equal(options.fast_decode, false);
+  assert.equal(options.compile, false);
+  assert.equal(options.decode_attention, null);
   for (const t of ["run_started", "step", "rollouts", "eval", "checkpoint", "run_finished"]) assert.ok(typesOf(events).includes(t as never), t);
   const steps = events.filter((e): e is StepEvent => e.type === "step");
   assert.deepEqual(steps.map((s) => s.step), [1, 2, 3, 4]);

@@ -1,6 +1,6 @@
 """Writes the shipped benchmark and the per-skill training examples from the generator.
 
-  python -m oneshot_engine.synthetic.build_assets --root .
+  python -m oneshot_tools.synthetic.build_assets --root .
 
 examples/bench/synthetic.jsonl: 80 problems per sub-skill from the benchmark split.
 examples/<skill>.rlvr.md: one problem per sub-skill from the example split (never pretrained

@@ -4,7 +4,7 @@ Self-contained on purpose (its own ~60-line Qwen2 forward with a KV cache, its o
 it can run on a machine that has only torch, tokenizers, safetensors and jinja2, and so its
 speed stands for "a simple KV-cached torch loop", which the product's engine resembles.
 
-  python -m oneshot_engine.synthetic.feasibility --model examples/models/tiny-math \
+  python -m oneshot_tools.synthetic.feasibility --model examples/models/tiny-math \
       --bench examples/bench/synthetic.jsonl --example examples/equations.rlvr.md --out r.json
 
 Greedy benchmark accuracy per sub-skill → N GRPO steps on ONE example (the prompt repeated

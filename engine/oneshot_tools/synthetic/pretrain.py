@@ -4,7 +4,7 @@ Dev-time script, run once on a GPU (it also runs, slowly, on CPU): it uses trans
 Qwen2ForCausalLM so that the artifact is a standard Hugging Face directory; the product's
 engine never imports this file.
 
-  python -m oneshot_engine.synthetic.pretrain --tokenizer DIR --out DIR [--seed 0] [--minutes 4]
+  python -m oneshot_tools.synthetic.pretrain --tokenizer DIR --out DIR [--seed 0] [--minutes 4]
 
 The corpus is chat-formatted (problem, styled solution) pairs from the train split, the loss
 is on completion tokens only, and the learning-rate schedule follows elapsed wall time so the
@@ -166,7 +166,7 @@ def main() -> None:
         shutil.copy(args.tokenizer / name, args.out / name)
     hardware = torch.cuda.get_device_name(0) if dev.type == "cuda" else f"CPU ({platform.processor() or platform.machine()})"
     record = {
-        "command": "python -m oneshot_engine.synthetic.pretrain " + shlex.join(sys.argv[1:]),
+        "command": "python -m oneshot_tools.synthetic.pretrain " + shlex.join(sys.argv[1:]),
         "seed": args.seed,
         "hardware": hardware,
         "torch": torch.__version__,

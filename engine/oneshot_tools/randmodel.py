@@ -12,7 +12,8 @@ from typing import Any
 
 import torch
 
-from .checkpoint import DTYPES, build_model, save_checkpoint
+from oneshot_engine.checkpoint import save_checkpoint
+from oneshot_engine.loading import DTYPES, build_model
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 

@@ -1,6 +1,6 @@
 """Runs several feasibility configurations side by side, each on its own few CPU threads.
 
-  python -m oneshot_engine.synthetic.sweep --model DIR --bench FILE --out DIR --timeout 240 CONFIGS.json
+  python -m oneshot_tools.synthetic.sweep --model DIR --bench FILE --out DIR --timeout 240 CONFIGS.json
 
 CONFIGS.json is a list of {"name": ..., <feasibility flag without dashes>: value, ...}; a true
 boolean becomes a bare flag. Each run's log and result land in --out; a summary of all of
@@ -18,7 +18,7 @@ from pathlib import Path
 
 
 def command(cfg: dict, model: Path, bench: Path, out: Path) -> list[str]:
-    cmd = [sys.executable, "-m", "oneshot_engine.synthetic.feasibility", "--model", str(model),
+    cmd = [sys.executable, "-m", "oneshot_tools.synthetic.feasibility", "--model", str(model),
            "--bench", str(bench), "--out", str(out / f"{cfg['name']}.json")]
     for k, v in cfg.items():
         if k == "name" or v is False:
