@@ -1,13 +1,14 @@
 // "Train on this example": the same code path as `oneshot train FILE --detach` (the bundled CLI,
-// started as a child that detaches the run and exits), then the run's dashboard and the Runs view.
+// started as a child that detaches the run and exits): the CLI resolves the file once, creates the
+// run directory under the workspace's runs root and writes config.json, which is all the run reads.
+// Then the run's dashboard and the Runs view.
 // Refuses while the file has errors or its verifier rejects the reference answer, unless the user
 // overrides the latter in a modal dialog.
 import { execFile } from "node:child_process";
-import { existsSync, rmdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { verdictReason } from "../core/authoring/verifierCheck";
-import { createRunDir, newRunId } from "../core/run/runId";
 import { COMMANDS, FOCUS_RUNS_VIEW } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
@@ -28,7 +29,6 @@ export type TrainResult =
   | { started: false; reason: "no-example" | "untrusted" | "invalid" | "verifier-rejects-reference" | "no-engine" | "failed"; message?: string };
 
 const LAUNCH_TIMEOUT_MS = 60_000;
-const CONFIG_WAIT_MS = 10_000;
 
 export async function trainExample(
   ctx: vscode.ExtensionContext,
@@ -80,8 +80,8 @@ export async function trainExample(
   // opened from elsewhere (the walkthrough's demo lives in the extension's folder).
   const folder =
     (vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0])?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
-  const runDir = newRunDir(folder, doc);
-  const args = [path.join(ctx.extensionPath, "dist", "cli.js"), "train", doc.uri.fsPath, "--detach", "--run-dir", runDir, "--python", python];
+  const runsRoot = path.resolve(folder, settings().runsRoot);
+  const args = [path.join(ctx.extensionPath, "dist", "cli.js"), "train", doc.uri.fsPath, "--detach", "--runs-root", runsRoot, "--python", python];
   const fm = example.frontMatter;
   const s = settings();
   if (fm.preset === undefined && s.defaultPreset) args.push("--preset", s.defaultPreset);
@@ -90,17 +90,11 @@ export async function trainExample(
   if (rejected) args.push("--skip-verifier-check");
   const launched = await launch(args, folder);
   if (!launched.ok) {
-    // An empty directory is only clutter; one with the controller's log explains the failure.
-    try {
-      rmdirSync(runDir);
-    } catch {
-      // Not empty: keep it.
-    }
     void vscode.window.showErrorMessage(`One-Shot RLVR: training did not start: ${launched.message}`);
     return { started: false, reason: "failed", message: launched.message };
   }
-  await revealRun(runDir);
-  return { started: true, runDir };
+  await revealRun(launched.runDir);
+  return { started: true, runDir: launched.runDir };
 }
 
 function enginePython(ctx: vscode.ExtensionContext): string | undefined {
@@ -109,16 +103,12 @@ function enginePython(ctx: vscode.ExtensionContext): string | undefined {
   return existsSync(python) ? python : undefined;
 }
 
-/** A new, empty `<workspace folder>/<runs root>/<run id>`, named as `oneshot train` names runs. */
-function newRunDir(folder: string, doc: vscode.TextDocument): string {
-  return createRunDir(path.resolve(folder, settings().runsRoot), newRunId(doc.uri.fsPath));
-}
-
 /**
  * Runs the CLI with the extension host's own Node (ELECTRON_RUN_AS_NODE makes desktop VS Code's
- * executable act as Node); `--detach` makes it start the run in the background and exit.
+ * executable act as Node); `--detach` makes it start the run in the background, print the run
+ * directory (its last line of output) and exit.
  */
-function launch(args: string[], cwd: string): Promise<{ ok: true } | { ok: false; message: string }> {
+function launch(args: string[], cwd: string): Promise<{ ok: true; runDir: string } | { ok: false; message: string }> {
   log().info(`Starting: ${[process.execPath, ...args].join(" ")}`);
   return new Promise((resolve) => {
     execFile(
@@ -128,18 +118,17 @@ function launch(args: string[], cwd: string): Promise<{ ok: true } | { ok: false
       (error, stdout, stderr) => {
         if (stdout.trim()) log().info(stdout.trim());
         if (stderr.trim()) log().warn(stderr.trim());
-        if (!error) return resolve({ ok: true });
+        const runDir = stdout.trim().split("\n").at(-1);
+        if (!error && runDir) return resolve({ ok: true, runDir });
         const lastLine = stderr.trim().split("\n").filter(Boolean).at(-1);
-        resolve({ ok: false, message: lastLine ?? error.message });
+        resolve({ ok: false, message: lastLine ?? error?.message ?? "the CLI printed no run directory" });
       },
     );
   });
 }
 
 async function revealRun(runDir: string): Promise<void> {
-  // The detached controller writes config.json first; the dashboard opens on a directory with it.
-  const config = path.join(runDir, "config.json");
-  for (let waited = 0; !existsSync(config) && waited < CONFIG_WAIT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  // The CLI returns once config.json is written and the controller holds the directory.
   const all = await vscode.commands.getCommands(true);
   if (all.includes(COMMANDS.openDashboard)) {
     await vscode.commands.executeCommand(COMMANDS.openDashboard, vscode.Uri.file(runDir));

@@ -16,7 +16,8 @@ import type { CheckpointEvent, EvalEvent, LogLevel, RolloutRecord, RunEvent, Run
 import { acquireRunLock, type RunLock } from "../run/lock";
 import { asDiskFull, bestEffort, DISK_FULL_HINT, DiskFullError, noSpaceLeft } from "../run/diskFull";
 import { LogFile } from "../run/logFile";
-import { checkpointDir, runFiles, writeStatus } from "../run/runDir";
+import { checkpointDir, runFiles } from "../run/layout";
+import { writeStatus } from "../run/status";
 import { SummaryBuilder, supersede, writeJsonAtomic } from "../run/summary";
 import { EvalCache, modelFingerprint } from "../bench/evalCache";
 import { defaultCacheRoot, hubOptionsFromEnv } from "../bench/hub";
