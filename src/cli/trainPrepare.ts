@@ -13,7 +13,7 @@ import { newRunId } from "../core/run/runId";
 import { observeRunStatus } from "../core/run/status";
 import { formatDiagnostic, loadExample, resolveConfig } from "../core/example/index";
 import { preflightProblems } from "../core/train/preflight";
-import { verifierRefusal } from "../core/train/verifierGate";
+import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from "../core/train/verifierGate";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
 import type { CliContext } from "./command";
 import { UsageError, UserError } from "./command";
@@ -57,7 +57,7 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
       makeVerifier(spec, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only }),
     );
     // One line: the editor shows the last line of a refusal.
-    if (refusal) throw new UserError(`${refusal} Fix the verifier or the answer, or train anyway with --skip-verifier-check.`);
+    if (refusal) throw new UserError(`${refusal} ${TRAIN_ANYWAY_ADVICE}`, VERIFIER_REFUSED_EXIT_CODE);
   }
   const dir = runDir ?? runDirSentence(() => createRunDir(path.resolve(ctx.cwd, r.runsRoot ?? DEFAULT_RUNS_ROOT), runId));
   if (runDir) runDirSentence(() => makeDirs(runDir));

@@ -2,20 +2,20 @@
 // started as a child that detaches the run and exits): the CLI resolves the file once, creates the
 // run directory under the workspace's runs root and writes config.json, which is all the run reads.
 // Then the run's dashboard and the Runs view.
-// Refuses while the file has errors or its verifier rejects the reference answer, unless the user
-// overrides the latter in a modal dialog.
+// Refuses while the file has errors; when the CLI refuses because the verifier rejects the
+// reference answer (its own check, on the settings it resolved), a modal dialog offers to train
+// anyway, which runs the command again with --skip-verifier-check.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { verdictReason } from "../core/authoring/verifierCheck";
+import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE } from "../core/train/verifierGate";
 import { COMMANDS, FOCUS_RUNS_VIEW } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
 import { log } from "./log";
 import { resolveVenvDir, settings } from "./settings";
 import { requireTrust, TRAINING_WHY } from "./trust";
-import { runReferenceCheck } from "./verifierRunner";
 
 export interface TrainOptions {
   /** false: never show a modal dialog (programmatic callers); a rejected reference then refuses. */
@@ -54,17 +54,6 @@ export async function trainExample(
     return { started: false, reason: "invalid", message };
   }
 
-  const ref = await runReferenceCheck(example);
-  const rejected = ref.status === "done" && !ref.value.ok;
-  if (rejected && !options.override) {
-    const reason = verdictReason(ref.value);
-    const message = `The verifier gives the reference answer reward ${ref.value.result.reward}, so every rollout would score 0 and training would learn nothing.`;
-    if (!interactive) return { started: false, reason: "verifier-rejects-reference", message: `${message} ${reason}` };
-    const anyway = "Train anyway";
-    const pick = await vscode.window.showWarningMessage(message, { modal: true, detail: reason }, anyway);
-    if (pick !== anyway) return { started: false, reason: "verifier-rejects-reference", message };
-  }
-
   const python = enginePython(ctx);
   if (!python) {
     const setUp = "Set Up Engine Environment";
@@ -86,9 +75,17 @@ export async function trainExample(
   const s = settings();
   if (fm.preset === undefined && s.defaultPreset) args.push("--preset", s.defaultPreset);
   if (fm.model === undefined && s.defaultModel) args.push("--set", `model=${s.defaultModel}`);
-  // "Train anyway": the CLI makes the same check and would refuse.
-  if (rejected) args.push("--skip-verifier-check");
-  const launched = await launch(args, folder);
+  if (options.override) args.push("--skip-verifier-check");
+  let launched = await launch(args, folder);
+  if (!launched.ok && launched.verifierRefused) {
+    const reason = launched.message;
+    const message = "The verifier does not give the reference answer reward 1, so every rollout would score 0 and training would learn nothing.";
+    if (!interactive) return { started: false, reason: "verifier-rejects-reference", message: `${message} ${reason}` };
+    const anyway = "Train anyway";
+    const pick = await vscode.window.showWarningMessage(message, { modal: true, detail: reason }, anyway);
+    if (pick !== anyway) return { started: false, reason: "verifier-rejects-reference", message };
+    launched = await launch([...args, "--skip-verifier-check"], folder);
+  }
   if (!launched.ok) {
     void vscode.window.showErrorMessage(`One-Shot RLVR: training did not start: ${launched.message}`);
     return { started: false, reason: "failed", message: launched.message };
@@ -108,7 +105,7 @@ function enginePython(ctx: vscode.ExtensionContext): string | undefined {
  * executable act as Node); `--detach` makes it start the run in the background, print the run
  * directory (its last line of output) and exit.
  */
-function launch(args: string[], cwd: string): Promise<{ ok: true; runDir: string } | { ok: false; message: string }> {
+function launch(args: string[], cwd: string): Promise<{ ok: true; runDir: string } | { ok: false; message: string; verifierRefused: boolean }> {
   log().info(`Starting: ${[process.execPath, ...args].join(" ")}`);
   return new Promise((resolve) => {
     execFile(
@@ -121,7 +118,11 @@ function launch(args: string[], cwd: string): Promise<{ ok: true; runDir: string
         const runDir = stdout.trim().split("\n").at(-1);
         if (!error && runDir) return resolve({ ok: true, runDir });
         const lastLine = stderr.trim().split("\n").filter(Boolean).at(-1);
-        resolve({ ok: false, message: lastLine ?? error?.message ?? "the CLI printed no run directory" });
+        const message = lastLine ?? error?.message ?? "the CLI printed no run directory";
+        const verifierRefused = error?.code === VERIFIER_REFUSED_EXIT_CODE;
+        // The refusal's reason alone: the dialog offers what the CLI's advice says.
+        const reason = message.replace(/^oneshot train: /, "").replace(` ${TRAIN_ANYWAY_ADVICE}`, "");
+        resolve({ ok: false, message: verifierRefused ? reason : message, verifierRefused });
       },
     );
   });
