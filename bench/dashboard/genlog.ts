@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { RolloutRecord, RunEvent, RunEventInput } from "../../src/core/run/events";
 import { SCHEMA_VERSION } from "../../src/core/run/events";
-import { runFiles } from "../../src/core/run/runDir";
+import { runFiles } from "../../src/core/run/layout";
 
 export interface GenOptions {
   steps: number;

@@ -30,7 +30,11 @@ export class UsageError extends Error {
 
 /** A failure the user can act on: printed as its message alone, without a stack trace. */
 export class UserError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The process exit code: 1, or one a caller tells apart (see VERIFIER_REFUSED_EXIT_CODE). */
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = "UserError";
   }

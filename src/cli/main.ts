@@ -55,7 +55,7 @@ export async function main(argv: string[], raw: CliContext): Promise<number> {
     }
     if (e instanceof UserError) {
       ctx.stderr.write(`oneshot ${name}: ${e.message}\n`);
-      return 1;
+      return e.exitCode;
     }
     if (isDiskFull(e)) {
       ctx.stderr.write(`oneshot ${name}: ${(asDiskFull(e, ctx.cwd) as Error).message}.\nHint: free some space on that disk and try again.\n`);

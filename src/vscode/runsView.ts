@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { formatDuration } from "../core/monitor/eta";
 import type { RunTracker } from "../core/monitor/tracker";
-import { checkpointDir } from "../core/run/runDir";
+import { checkpointDir } from "../core/run/layout";
 import type { ObservedRunStatus } from "../core/run/events";
 import type { RunMonitor } from "./monitor";
 import { COMMANDS } from "./commands";

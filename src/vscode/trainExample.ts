@@ -1,13 +1,15 @@
 // "Train on this example": the same code path as `oneshot train FILE --detach` (the bundled CLI,
-// started as a child that detaches the run and exits), then the run's dashboard and the Runs view.
-// Refuses while the file has errors or its verifier rejects the reference answer, unless the user
-// overrides the latter in a modal dialog.
+// started as a child that detaches the run and exits): the CLI resolves the file once, creates the
+// run directory under the workspace's runs root and writes config.json, which is all the run reads.
+// Then the run's dashboard and the Runs view.
+// Refuses while the file has errors; when the CLI refuses because the verifier rejects the
+// reference answer (its own check, on the settings it resolved), a modal dialog offers to train
+// anyway, which runs the command again with --skip-verifier-check.
 import { execFile } from "node:child_process";
-import { existsSync, rmdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { verdictReason } from "../core/authoring/verifierCheck";
-import { createRunDir, newRunId } from "../core/run/runId";
+import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE } from "../core/train/verifierGate";
 import { COMMANDS, FOCUS_RUNS_VIEW } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
@@ -15,7 +17,6 @@ import { log } from "./log";
 import { runChoices } from "./runChoices";
 import { resolveVenvDir, settings } from "./settings";
 import { requireTrust, TRAINING_WHY } from "./trust";
-import { runReferenceCheck } from "./verifierRunner";
 
 export interface TrainOptions {
   /** false: never show a modal dialog (programmatic callers); a rejected reference then refuses. */
@@ -29,7 +30,6 @@ export type TrainResult =
   | { started: false; reason: "no-example" | "untrusted" | "invalid" | "verifier-rejects-reference" | "no-engine" | "failed"; message?: string };
 
 const LAUNCH_TIMEOUT_MS = 60_000;
-const CONFIG_WAIT_MS = 10_000;
 
 export async function trainExample(
   ctx: vscode.ExtensionContext,
@@ -55,17 +55,6 @@ export async function trainExample(
     return { started: false, reason: "invalid", message };
   }
 
-  const ref = await runReferenceCheck(example);
-  const rejected = ref.status === "done" && !ref.value.ok;
-  if (rejected && !options.override) {
-    const reason = verdictReason(ref.value);
-    const message = `The verifier gives the reference answer reward ${ref.value.result.reward}, so every rollout would score 0 and training would learn nothing.`;
-    if (!interactive) return { started: false, reason: "verifier-rejects-reference", message: `${message} ${reason}` };
-    const anyway = "Train anyway";
-    const pick = await vscode.window.showWarningMessage(message, { modal: true, detail: reason }, anyway);
-    if (pick !== anyway) return { started: false, reason: "verifier-rejects-reference", message };
-  }
-
   const python = enginePython(ctx);
   if (!python) {
     const setUp = "Set Up Engine Environment";
@@ -81,26 +70,28 @@ export async function trainExample(
   // opened from elsewhere (the walkthrough's demo lives in the extension's folder).
   const folder =
     (vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0])?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
-  const runDir = newRunDir(folder, doc);
-  const args = [path.join(ctx.extensionPath, "dist", "cli.js"), "train", doc.uri.fsPath, "--detach", "--run-dir", runDir, "--python", python];
+  const runsRoot = path.resolve(folder, settings().runsRoot);
+  const args = [path.join(ctx.extensionPath, "dist", "cli.js"), "train", doc.uri.fsPath, "--detach", "--runs-root", runsRoot, "--python", python];
   const choices = runChoices(example.frontMatter);
   if (choices.preset) args.push("--preset", choices.preset);
   for (const set of choices.sets ?? []) args.push("--set", set);
-  // "Train anyway": the CLI makes the same check and would refuse.
-  if (rejected) args.push("--skip-verifier-check");
-  const launched = await launch(args, folder);
+  if (options.override) args.push("--skip-verifier-check");
+  let launched = await launch(args, folder);
+  if (!launched.ok && launched.verifierRefused) {
+    const reason = launched.message;
+    const message = "The verifier does not give the reference answer reward 1, so every rollout would score 0 and training would learn nothing.";
+    if (!interactive) return { started: false, reason: "verifier-rejects-reference", message: `${message} ${reason}` };
+    const anyway = "Train anyway";
+    const pick = await vscode.window.showWarningMessage(message, { modal: true, detail: reason }, anyway);
+    if (pick !== anyway) return { started: false, reason: "verifier-rejects-reference", message };
+    launched = await launch([...args, "--skip-verifier-check"], folder);
+  }
   if (!launched.ok) {
-    // An empty directory is only clutter; one with the controller's log explains the failure.
-    try {
-      rmdirSync(runDir);
-    } catch {
-      // Not empty: keep it.
-    }
     void vscode.window.showErrorMessage(`One-Shot RLVR: training did not start: ${launched.message}`);
     return { started: false, reason: "failed", message: launched.message };
   }
-  await revealRun(runDir);
-  return { started: true, runDir };
+  await revealRun(launched.runDir);
+  return { started: true, runDir: launched.runDir };
 }
 
 function enginePython(ctx: vscode.ExtensionContext): string | undefined {
@@ -109,16 +100,12 @@ function enginePython(ctx: vscode.ExtensionContext): string | undefined {
   return existsSync(python) ? python : undefined;
 }
 
-/** A new, empty `<workspace folder>/<runs root>/<run id>`, named as `oneshot train` names runs. */
-function newRunDir(folder: string, doc: vscode.TextDocument): string {
-  return createRunDir(path.resolve(folder, settings().runsRoot), newRunId(doc.uri.fsPath));
-}
-
 /**
  * Runs the CLI with the extension host's own Node (ELECTRON_RUN_AS_NODE makes desktop VS Code's
- * executable act as Node); `--detach` makes it start the run in the background and exit.
+ * executable act as Node); `--detach` makes it start the run in the background, print the run
+ * directory (its last line of output) and exit.
  */
-function launch(args: string[], cwd: string): Promise<{ ok: true } | { ok: false; message: string }> {
+function launch(args: string[], cwd: string): Promise<{ ok: true; runDir: string } | { ok: false; message: string; verifierRefused: boolean }> {
   log().info(`Starting: ${[process.execPath, ...args].join(" ")}`);
   return new Promise((resolve) => {
     execFile(
@@ -128,18 +115,21 @@ function launch(args: string[], cwd: string): Promise<{ ok: true } | { ok: false
       (error, stdout, stderr) => {
         if (stdout.trim()) log().info(stdout.trim());
         if (stderr.trim()) log().warn(stderr.trim());
-        if (!error) return resolve({ ok: true });
+        const runDir = stdout.trim().split("\n").at(-1);
+        if (!error && runDir) return resolve({ ok: true, runDir });
         const lastLine = stderr.trim().split("\n").filter(Boolean).at(-1);
-        resolve({ ok: false, message: lastLine ?? error.message });
+        const message = lastLine ?? error?.message ?? "the CLI printed no run directory";
+        const verifierRefused = error?.code === VERIFIER_REFUSED_EXIT_CODE;
+        // The refusal's reason alone: the dialog offers what the CLI's advice says.
+        const reason = message.replace(/^oneshot train: /, "").replace(` ${TRAIN_ANYWAY_ADVICE}`, "");
+        resolve({ ok: false, message: verifierRefused ? reason : message, verifierRefused });
       },
     );
   });
 }
 
 async function revealRun(runDir: string): Promise<void> {
-  // The detached controller writes config.json first; the dashboard opens on a directory with it.
-  const config = path.join(runDir, "config.json");
-  for (let waited = 0; !existsSync(config) && waited < CONFIG_WAIT_MS; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  // The CLI returns once config.json is written and the controller holds the directory.
   const all = await vscode.commands.getCommands(true);
   if (all.includes(COMMANDS.openDashboard)) {
     await vscode.commands.executeCommand(COMMANDS.openDashboard, vscode.Uri.file(runDir));

@@ -1,11 +1,11 @@
-import { closeSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { TrainConfig } from "../../core/example/config";
 import { EventLogError, openLog, readEvents } from "../../core/run/eventLog";
 import type { ObservedRunStatus } from "../../core/run/events";
-import { observeRunStatus, runFiles } from "../../core/run/runDir";
-import { DEFAULT_RUNS_ROOT } from "../../core/run/runId";
+import { DEFAULT_RUNS_ROOT, isRunConfig, isRunDir, runFiles } from "../../core/run/layout";
+import { observeRunStatus } from "../../core/run/status";
 import { readSummary, SummaryBuilder } from "../../core/run/summary";
 import { formatTable } from "../../core/text/table";
 import type { Command } from "../command";
@@ -80,24 +80,16 @@ function readRun(dir: string): Partial<RunListing> {
 /** The run's config.json, or undefined when the folder's config.json is something else (e.g. a model's). */
 function runConfig(dir: string): TrainConfig | undefined {
   const c = readJson<TrainConfig>(runFiles(dir).config);
-  return c && c.version === 1 && typeof c.settings === "object" && c.settings !== null && typeof c.example === "object" && c.example !== null ? c : undefined;
+  return isRunConfig(c) ? c : undefined;
 }
 
 export function listRuns(root: string): RunListing[] {
   if (!existsSync(root)) return [];
   return readdirSync(root)
     .map((name) => path.join(root, name))
-    .filter((d) => isDir(d) && (runConfig(d) !== undefined || observeRunStatus(d) !== undefined))
+    .filter(isRunDir)
     .sort()
     .map(describeRun);
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 export const runsCommand: Command = {

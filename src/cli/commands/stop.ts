@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { RunSummary } from "../../core/run/events";
 import { parseArgs } from "node:util";
-import { liveControllerPid, observeRunStatus, runFiles } from "../../core/run/runDir";
+import { runFiles } from "../../core/run/layout";
+import { liveControllerPid, observeRunStatus } from "../../core/run/status";
 import type { Command } from "../command";
 import { UsageError, UserError } from "../command";
 

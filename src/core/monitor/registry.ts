@@ -1,16 +1,10 @@
 // Every run under the runs roots, kept current. The editor side calls `scan` when directories
 // appear or vanish and `refresh` when a file changes (or on its poll); listeners hear which runs
 // changed. Re-attaching after a window reload is just a new registry scanning again.
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import * as path from "node:path";
-import { runFiles } from "../run/runDir";
+import { isRunDir } from "../run/layout";
 import { RunTracker } from "./tracker";
-
-/** A directory is a run when it holds any of the files a controller writes first. */
-export function isRunDir(dir: string): boolean {
-  const f = runFiles(dir);
-  return existsSync(f.config) || existsSync(f.events) || existsSync(f.status);
-}
 
 /** Run directories directly under `root`, by name; a missing root has none. */
 export function listRunDirs(root: string): string[] {

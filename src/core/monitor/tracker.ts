@@ -4,7 +4,8 @@
 import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import type { ObservedRunStatus } from "../run/events";
-import { observeRunStatus, readPid, runFiles, isPidAlive } from "../run/runDir";
+import { runFiles } from "../run/layout";
+import { observeRunStatus, readPid, isPidAlive } from "../run/status";
 import { RunModel } from "./reducer";
 import { RolloutReader, type RolloutFilter, type RolloutPage } from "./rollouts";
 import { EventTail, type TailChunk } from "./tail";

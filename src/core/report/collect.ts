@@ -8,7 +8,8 @@ import { flips, type Flip } from "../bench/scoring";
 import { EventLogError, readEvents } from "../run/eventLog";
 import type { BenchmarkSummary, EvalEvent, RunEvent, RunFinishedEvent, RunStartedEvent, StepEvent } from "../run/events";
 import { readSummary, supersede } from "../run/summary";
-import { observeRunStatus, runFiles } from "../run/runDir";
+import { runFiles } from "../run/layout";
+import { observeRunStatus } from "../run/status";
 
 export interface EvalPoint {
   step: number;

@@ -6,7 +6,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:f
 import * as path from "node:path";
 import { writingTo } from "./diskFull";
 import { formatIdentity, identityOf, isSameProcess, parseIdentity } from "./processIdentity";
-import { runFiles } from "./runDir";
+import { runFiles } from "./layout";
 
 export class RunLockError extends Error {
   constructor(

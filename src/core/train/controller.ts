@@ -5,31 +5,34 @@
 // with `stopped`; an engine crash ends with `failed`, the engine's message and a hint. Every
 // ending writes run_finished (fsynced), summary.json and the status file; on a full disk as much of
 // them as fits (the run ends failed, "The disk is full (PATH)", see diskFull.ts).
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+// The loop runs over a RunState (runState.ts); the engine's start (runEngine.ts), evaluations
+// (runEvaluations.ts) and checkpoints (saveCheckpoint.ts) are steps of their own.
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { EngineClient, type EngineLaunch } from "../engine/client";
+import type { EngineClient, EngineLaunch } from "../engine/client";
 import { EngineError } from "../engine/errors";
-import { ENGINE_PROTOCOL_VERSION } from "../engine/protocol";
 import type { TrainConfig } from "../example/config";
 import { EventLogWriter, readEvents } from "../run/eventLog";
-import type { CheckpointEvent, EvalEvent, LogLevel, RolloutRecord, RunEvent, RunEventInput, RunFinishedEvent, StepEvent } from "../run/events";
+import type { LogLevel, RolloutRecord, RunEventInput, RunFinishedEvent, StepEvent } from "../run/events";
 import { acquireRunLock, type RunLock } from "../run/lock";
 import { asDiskFull, bestEffort, DISK_FULL_HINT, DiskFullError, noSpaceLeft } from "../run/diskFull";
-import { LogFile } from "../run/logFile";
-import { checkpointDir, runFiles, writeStatus } from "../run/runDir";
-import { SummaryBuilder, supersede, writeJsonAtomic } from "../run/summary";
-import { EvalCache, modelFingerprint } from "../bench/evalCache";
-import { defaultCacheRoot, hubOptionsFromEnv } from "../bench/hub";
-import { BenchmarkError, benchmarkNameFor, classify, loadBenchmark } from "../bench/load";
+import type { LogFile } from "../run/logFile";
+import { runFiles } from "../run/layout";
+import { writeStatus } from "../run/status";
+import { SummaryBuilder, writeJsonAtomic } from "../run/summary";
+import { BenchmarkError, benchmarkNameFor } from "../bench/load";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../verifier/api";
 import { groupAdvantages } from "./advantages";
-import { CheckpointKeeper, type SavedCheckpoint } from "./checkpoints";
-import { chatMessages, evaluate, prepareBenchmark, type PreparedBenchmark } from "./evaluate";
+import type { SavedCheckpoint } from "./checkpoints";
 import { mean, reflectionRate, spreadSample, std } from "./metrics";
-import { benchmarkCwd } from "./preflight";
 import { loadResumePoint } from "./resumePoint";
 import { RewardWatch } from "./rewardWatch";
 import type { ProgressSink } from "./progress";
+import { RunEvaluations } from "./runEvaluations";
+import { checkProtocol, formatRunPrompt, startRunEngine } from "./runEngine";
+import { RunFailure } from "./runFailure";
+import { RunState } from "./runState";
+import { saveCheckpoint } from "./saveCheckpoint";
 
 export interface ControllerOptions {
   config: TrainConfig;
@@ -48,16 +51,6 @@ export interface RunOutcome {
   steps_done: number;
   error?: string;
   hint?: string;
-}
-
-/** A failure that ends the run with a message for the user (not an internal error). */
-class RunFailure extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
 }
 
 export class RunController {
@@ -185,36 +178,35 @@ export class RunController {
 
   private engineLog?: LogFile;
 
+  /** Engine start, model load, the initial evaluation, then one GRPO step after another until done or stopped. */
   private async train(events: EventLogWriter, summary: SummaryBuilder, verifier: Verifier, log: ReturnType<RunController["logger"]>): Promise<RunOutcome> {
-    const { config, runDir } = this.o;
-    const s = config.settings;
-    const files = runFiles(runDir);
-    const emit = <E extends RunEventInput>(e: E, sync = false): RunEvent => {
-      const full = events.append(e, sync);
-      summary.add(full);
-      return full;
-    };
+    const run = new RunState(this.o.config, this.o.runDir, events, summary, !!this.o.resume);
+    const { engine, engineLog } = startRunEngine(this.o.engine, run.runDir, run.files.engineLog, log, this.o.progress);
+    this.engine = engine;
+    this.engineLog = engineLog;
+    const hello = await checkProtocol(engine);
+    const point = await this.loadModel(run, engine, log);
+    this.announce(run, hello, point, log);
+    const prompt = await formatRunPrompt(engine, run.config);
+    const evals = await RunEvaluations.prepare(run, { projectRoot: this.o.projectRoot, createVerifier: this.o.createVerifier, progress: this.o.progress, log, signal: this.stopRequest.signal });
+    if (evals.initialDue(run) && !this.stopping) await evals.at(run, engine, 0, true);
 
-    const keeper = new CheckpointKeeper(s.keep_checkpoints);
-    if (this.o.resume) keeper.restore(savedCheckpoints(readEvents(files.events).events, runDir), summary.bestStep() ?? undefined);
-
-    const engineLog = (this.engineLog = new LogFile(files.engineLog));
-    this.engine = EngineClient.start(
-      { ...this.o.engine, cwd: this.o.engine.cwd ?? runDir },
-      {
-        logHint: `The engine's output is in ${engineLog.file}.`,
-        onStderr: (line) => engineLog.append(line + "\n"),
-        onNotification: (n) => {
-          if (n.method === "log") log(n.params.level, n.params.message, "engine");
-          else if (n.method === "progress") this.o.progress?.phase(`${n.params.phase} ${n.params.done}/${n.params.total}`);
-        },
-      },
-    );
-    const engine = this.engine;
-    const hello = await engine.request("hello", {});
-    if (hello.protocol_version !== ENGINE_PROTOCOL_VERSION) {
-      throw new RunFailure(`The engine speaks protocol ${hello.protocol_version}, this controller ${ENGINE_PROTOCOL_VERSION}`, "Update the engine environment with `oneshot setup`.");
+    for (let step = run.startStep + 1; step <= run.settings.steps && !this.stopping; step++) {
+      const t0 = Date.now();
+      const result = await this.step(engine, verifier, prompt.text, step);
+      if (!result) break; // stop requested between generate and train: discard the batch
+      if (result.warning) log("warn", result.warning);
+      const { event, etaS } = run.recordStep(result.step, result.rollouts, (Date.now() - t0) / 1000);
+      this.o.progress?.step(event, etaS);
+      await this.afterStep(run, engine, evals, step);
     }
+    return this.ending(run, engine);
+  }
+
+  /** The base model, or on resume the newest intact checkpoint; sets where the run starts. */
+  private async loadModel(run: RunState, engine: EngineClient, log: ReturnType<RunController["logger"]>) {
+    const { runDir, keeper } = run;
+    const s = run.settings;
     const load = (from: SavedCheckpoint | undefined) => {
       this.o.progress?.phase(from ? `loading ${from.path}` : `loading ${s.model}`);
       const resumeDir = from ? path.join(runDir, from.path) : undefined;
@@ -234,9 +226,16 @@ export class RunController {
     // resumed run starts over from the base model: its last checkpoint, so to speak, is step 0.
     const point = await loadResumePoint(this.o.resume ? keeper.resumableNewestFirst : [], runDir, load, (m) => log("warn", m));
     for (const c of point.damaged) keeper.forget(c.step);
+    run.startAt(point.from?.step ?? 0);
+    return point;
+  }
+
+  /** run_started, and the line that says what trains on what. */
+  private announce(run: RunState, hello: { engine_version: string }, point: Awaited<ReturnType<RunController["loadModel"]>>, log: ReturnType<RunController["logger"]>): void {
+    const { config, startStep } = run;
+    const s = run.settings;
     const { from: resumeFrom, loaded } = point;
-    const startStep = resumeFrom?.step ?? 0;
-    emit({
+    run.emit({
       type: "run_started",
       run_id: config.run_id,
       example: config.example.file,
@@ -250,122 +249,28 @@ export class RunController {
     });
     const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";
     log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
+  }
 
-    const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { template: s.prompt_template } : {}) });
-    if (prompt.tokens > s.max_prompt_tokens) {
-      throw new RunFailure(`The formatted prompt has ${prompt.tokens} tokens, more than max_prompt_tokens (${s.max_prompt_tokens})`, "Shorten the problem or system prompt, or raise max_prompt_tokens.");
-    }
+  /** The evaluation and checkpoint schedules after a trained step, then summary.json. */
+  private async afterStep(run: RunState, engine: EngineClient, evals: RunEvaluations, step: number): Promise<void> {
+    const s = run.settings;
+    const last = run.isLast(step);
+    const newBest = await evals.afterStep(run, engine, step);
+    if (newBest) run.keeper.setBest(step);
+    if ((s.checkpoint_every > 0 && step % s.checkpoint_every === 0) || last) await saveCheckpoint(run, engine, step, last ? "final" : "interval", this.o.progress);
+    else if (newBest) await saveCheckpoint(run, engine, step, "best", this.o.progress);
+    run.writeSummary();
+  }
 
-    const benches = await this.prepareBenchmarks(log);
-    // Benchmarks are graded by the built-in math verifier whatever the example's own verifier is,
-    // with the run's boxed_only, exactly as `oneshot eval` grades them (a built-in verifier holds
-    // no process to dispose).
-    const evalVerifier = this.o.createVerifier({ kind: "math" }, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only });
-    const evalCache = new EvalCache(path.join(defaultCacheRoot(process.env), "evals"));
-    const evalAt = async (step: number, full: boolean): Promise<boolean> => {
-      let newBest = false;
-      for (const bench of benches) {
-        const e = await evaluate({
-          engine,
-          verifier: evalVerifier,
-          bench,
-          settings: s,
-          step,
-          runDir,
-          full,
-          // At step 0 the weights are the base model's: its score is shared across runs.
-          ...(step === 0 ? { cache: evalCache, modelKey: modelFingerprint(s.model) } : {}),
-          signal: this.stopRequest.signal,
-          onProgress: (done, total) => this.o.progress?.phase(`eval ${bench.benchmark.name} ${done}/${total}`),
-        });
-        if (!e) return false;
-        const written = events.append(e) as EvalEvent;
-        if (summary.onEval(written)) newBest = true;
-        this.o.progress?.eval(written);
-      }
-      writeJsonAtomic(files.summary, summary.build("running"));
-      return newBest;
-    };
-    const checkpoint = async (step: number, reason: CheckpointEvent["reason"]) => {
-      const dir = checkpointDir(runDir, step);
-      const resumable = reason !== "best";
-      this.o.progress?.phase(`saving checkpoint step ${step}`);
-      try {
-        await engine.request("save", { path: dir, include_state: resumable });
-      } catch (e) {
-        // A half-written folder is no checkpoint (none is recorded) and holds space a full disk needs.
-        if (!keeper.has(step)) bestEffort(() => rmSync(dir, { recursive: true, force: true }));
-        throw asDiskFull(e, dir);
-      }
-      const rel = path.relative(runDir, dir).split(path.sep).join("/");
-      keeper.add({ step, path: rel, resumable });
-      const e = emit({ type: "checkpoint", step, path: rel, reason, resumable }, true) as CheckpointEvent;
-      this.o.progress?.checkpoint(e);
-      for (const dropped of keeper.pruneDirs(runDir)) summary.dropCheckpoint(dropped.path);
-    };
-
-    const evalEvery = benches.length ? s.eval_every : 0;
-    const hasInitialEval = benches.every((b) => summary.build("running").benchmarks[b.benchmark.name]?.initial != null);
-    if (evalEvery > 0 && startStep === 0 && !hasInitialEval && !this.stopping) await evalAt(0, true);
-
-    let done = startStep;
-    const stepTimes: number[] = [];
-    for (let step = startStep + 1; step <= s.steps && !this.stopping; step++) {
-      const t0 = Date.now();
-      const result = await this.step(engine, verifier, prompt.text, step);
-      if (!result) break; // stop requested between generate and train: discard the batch
-      if (result.warning) log("warn", result.warning);
-      stepTimes.push((Date.now() - t0) / 1000);
-      const stepEvent = emit(result.step) as StepEvent;
-      emit(result.rollouts);
-      done = step;
-      const recent = stepTimes.slice(-10);
-      this.o.progress?.step(stepEvent, mean(recent) * (s.steps - step));
-
-      const last = step === s.steps;
-      // The subset in between; the whole set at the end, to compare with step 0.
-      const newBest = evalEvery > 0 && (step % evalEvery === 0 || last) ? await evalAt(step, last) : false;
-      if (newBest) keeper.setBest(step);
-      if ((s.checkpoint_every > 0 && step % s.checkpoint_every === 0) || last) await checkpoint(step, last ? "final" : "interval");
-      else if (newBest) await checkpoint(step, "best");
-      writeJsonAtomic(files.summary, summary.build("running"));
-    }
-
+  /** Completed, or stopped with a checkpoint of the last step (unless forced). */
+  private async ending(run: RunState, engine: EngineClient): Promise<RunOutcome> {
+    const { done, startStep } = run;
     // A stop that arrives during the last step's evaluation still leaves a completed run.
-    if (this.stopping && done < s.steps) {
-      if (!this.forced && done > startStep && keeper.lastResumable?.step !== done) await checkpoint(done, "stop");
+    if (this.stopping && done < run.settings.steps) {
+      if (!this.forced && done > startStep && run.keeper.lastResumable?.step !== done) await saveCheckpoint(run, engine, done, "stop", this.o.progress);
       return { status: "stopped", steps_done: done };
     }
     return { status: "completed", steps_done: done };
-  }
-
-  private async prepareBenchmarks(log: ReturnType<RunController["logger"]>): Promise<PreparedBenchmark[]> {
-    const { config, projectRoot } = this.o;
-    const s = config.settings;
-    if (s.eval_every === 0) return [];
-    const exampleDir = path.dirname(config.example.file);
-    const hub = hubOptionsFromEnv(process.env, { onProgress: (m) => this.o.progress?.phase(m) });
-    const out: PreparedBenchmark[] = [];
-    for (const ref of s.eval_benchmarks) {
-      const cwd = benchmarkCwd(ref, exampleDir, projectRoot);
-      try {
-        this.o.progress?.phase(`preparing ${ref}`);
-        out.push(prepareBenchmark(await loadBenchmark(ref, { root: projectRoot, cwd, hub }), s));
-      } catch (e) {
-        // A benchmark that cannot be had now (math500 offline and not cached, an unknown name)
-        // must not stop training; a file that is not there is a mistake in the example.
-        if (!(e instanceof BenchmarkError)) throw e;
-        let isFile = false;
-        try {
-          isFile = classify(ref, { root: projectRoot, cwd }).source.kind === "file";
-        } catch {
-          isFile = false;
-        }
-        if (isFile) throw e;
-        log("warn", `Training without evaluating on '${ref}': ${e.message}`);
-      }
-    }
-    return out;
   }
 
   /** One GRPO step; undefined when a stop request arrived after generation. */
@@ -459,18 +364,6 @@ export class RunController {
       rollouts: { type: "rollouts" as const, step, prompt: promptText, answer: config.example.answer, rollouts: records, total: gen.outputs.length },
     };
   }
-}
-
-/** Checkpoints that a run's log recorded and its directory still holds, honouring resumes. */
-export function savedCheckpoints(events: readonly RunEvent[], runDir: string): SavedCheckpoint[] {
-  const byStep = new Map<number, SavedCheckpoint>();
-  for (const e of supersede(events)) {
-    if (e.type !== "checkpoint" || !existsSync(path.join(runDir, e.path))) continue;
-    const resumable = e.resumable ?? e.reason !== "best";
-    const prev = byStep.get(e.step);
-    byStep.set(e.step, { step: e.step, path: e.path, resumable: resumable || !!prev?.resumable });
-  }
-  return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
 /** 28320 → "28.3K", 1543714304 → "1.54B". */

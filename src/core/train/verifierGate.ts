@@ -6,6 +6,15 @@ import { checkReference, referenceRejection } from "../authoring/verifierCheck";
 import type { ParsedExample } from "../example/parse";
 import type { Verifier, VerifierSpec } from "../verifier/api";
 
+/**
+ * `oneshot train`'s exit code when the verifier fails this check, so a caller (the editor's Train)
+ * can offer to train anyway (`--skip-verifier-check`) without reading the sentence.
+ */
+export const VERIFIER_REFUSED_EXIT_CODE = 3;
+
+/** What the refusal advises on the command line, after the reason. */
+export const TRAIN_ANYWAY_ADVICE = "Fix the verifier or the answer, or train anyway with --skip-verifier-check.";
+
 /** `file:line:column: why` when the verifier fails the check; undefined when it passes. */
 export async function verifierRefusal(
   example: Pick<ParsedExample, "verifierSource" | "verifierLine" | "answerLine">,

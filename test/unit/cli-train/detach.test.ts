@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { runsCommand } from "../../../src/cli/commands/runs";
 import { stopCommand } from "../../../src/cli/commands/stop";
-import { createTrainCommand } from "../../../src/cli/commands/train";
-import { observeRunStatus, readPid, isPidAlive } from "../../../src/core/run/runDir";
+import { createTrainCommand, type TrainDeps } from "../../../src/cli/commands/train";
+import { observeRunStatus, readPid, isPidAlive } from "../../../src/core/run/status";
 import { boxedVerifier, eventsOf, project } from "../train/helpers";
 import { captureCli, type CapturedCli } from "../cliContext";
 
@@ -82,4 +82,32 @@ test("a controller killed with SIGKILL shows as interrupted and can be resumed",
   assert.match(r.out(), /Run completed: 6\/6 steps/);
   const started = eventsOf(runDir).filter((e) => e.type === "run_started");
   assert.ok(started[1]?.type === "run_started" && started[1].resumed && started[1].start_step >= 1);
+});
+
+test("an edit of the example saved while --detach starts the run, or right after, does not change what trains", async () => {
+  const { root, example } = project();
+  const edited = (answer: number) => `---\nanswer: ${answer}\nmax_response_tokens: 7\n---\nWhat is 2+${answer - 2}?\n`;
+  // The verifier check runs after the file is resolved and before the background run starts: an
+  // editor saving then lands between the two (the window a child that re-read the file would see).
+  const savingVerifier: TrainDeps["createVerifier"] = () => {
+    writeFileSync(example, edited(5));
+    return boxedVerifier();
+  };
+  const train = createTrainCommand({ createVerifier: savingVerifier });
+  const c = ctx(root);
+  const args = ["two.rlvr.md", "--detach", "--preset", "cpu-demo", "--steps", "2", "--python", FAKE_PYTHON, "--set", "model=fake", "--set", "eval_every=0"];
+  assert.equal(await train.run(args, c), 0, c.err());
+  const runDir = c.out().trim();
+  writeFileSync(example, edited(6));
+
+  // Generous under load: the child runs from sources through tsx.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline && observeRunStatus(runDir) === "running") await new Promise((r) => setTimeout(r, 100));
+  assert.equal(observeRunStatus(runDir), "completed", readFileSync(path.join(runDir, "controller.log"), "utf8"));
+  const config = JSON.parse(readFileSync(path.join(runDir, "config.json"), "utf8"));
+  assert.deepEqual([config.example.answer, config.example.problem.trim()], ["4", "What is 2+2?"]);
+  assert.notEqual(config.settings.max_response_tokens, 7);
+  const rollouts = eventsOf(runDir).filter((e) => e.type === "rollouts");
+  assert.equal(rollouts.length, 2);
+  for (const r of rollouts) assert.ok(r.type === "rollouts" && r.answer === "4" && r.prompt.includes("2+2") && !r.prompt.includes("2+3"), JSON.stringify(r).slice(0, 300));
 });

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, test } from "node:test";
 import { createTrainCommand } from "../../../src/cli/commands/train";
 import { DISK_FULL_HINT } from "../../../src/core/run/diskFull";
-import { observeRunStatus } from "../../../src/core/run/runDir";
+import { observeRunStatus } from "../../../src/core/run/status";
 import { RunController } from "../../../src/core/train/controller";
 import { boxedVerifier, config, eventsOf, fakeEngine, project } from "../train/helpers";
 import { captureCli, type CapturedCli } from "../cliContext";

@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { test } from "node:test";
 import { main } from "../../../src/cli/main";
 import { guardOutput } from "../../../src/cli/output";
-import { observeRunStatus } from "../../../src/core/run/runDir";
+import { observeRunStatus } from "../../../src/core/run/status";
 import { eventsOf, project } from "../train/helpers";
 import { captureCli } from "../cliContext";
 

@@ -6,7 +6,9 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as esbuild from "esbuild";
 import { createTrainCommand } from "../../../src/cli/commands/train";
+import type { UserError } from "../../../src/cli/command";
 import { main } from "../../../src/cli/main";
+import { VERIFIER_REFUSED_EXIT_CODE } from "../../../src/core/train/verifierGate";
 import { createVerifier } from "../../../src/core/verifier/index";
 import { boxedVerifier, project } from "../train/helpers";
 import { captureCli, type CapturedCli } from "../cliContext";
@@ -46,6 +48,8 @@ test("a verifier that rejects the reference is refused at the answer's line; --s
   const real = createTrainCommand({ createVerifier });
   await assert.rejects(real.run(["boom.rlvr.md", ...quick], ctx(root)), (e: Error) => {
     assert.match(e.message, /^boom\.rlvr\.md:3:1: The verifier gives the reference answer an error, not 1: training would have nothing to learn from\..*boom/);
+    // Its own exit code: the editor's Train tells this refusal apart to offer "Train anyway".
+    assert.equal((e as UserError).exitCode, VERIFIER_REFUSED_EXIT_CODE);
     return true;
   });
   nothingCreated(root);

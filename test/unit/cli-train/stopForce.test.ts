@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { stopCommand } from "../../../src/cli/commands/stop";
 import { createTrainCommand } from "../../../src/cli/commands/train";
-import { isPidAlive, observeRunStatus, readPid } from "../../../src/core/run/runDir";
+import { isPidAlive, observeRunStatus, readPid } from "../../../src/core/run/status";
 import { boxedVerifier, eventsOf, project } from "../train/helpers";
 import { captureCli, type CapturedCli } from "../cliContext";
 

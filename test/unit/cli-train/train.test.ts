@@ -45,6 +45,10 @@ test("train runs to completion, prints a summary, and `runs` lists the run", asy
 
   // The same directory cannot be trained into twice.
   await assert.rejects(train.run(["two.rlvr.md", "--run-dir", "out/r", ...common(root)], ctx(root)), /already holds a run: continue it with `oneshot train --resume out\/r`/);
+  // Nor started again from its config.json (what a --detach child does on a new run).
+  await assert.rejects(train.run(["--start", "out/r", "--python", FAKE_PYTHON], ctx(root)), /has already started; continue it with `oneshot train --resume out\/r`/);
+  await assert.rejects(train.run(["--start", "out", "--python", FAKE_PYTHON], ctx(root)), /out is not a run directory \(it has no config\.json\)/);
+  await assert.rejects(train.run(["--start", "out/r", "two.rlvr.md", "--python", FAKE_PYTHON], ctx(root)), /--start takes the run directory alone/);
 
   const l = ctx(root);
   assert.equal(await runsCommand.run(["out"], l), 0);

@@ -73,7 +73,8 @@ test("a run directory with only its config is starting (running) until its grace
   const r = root();
   const dir = path.join(r, "fresh");
   mkdirSync(dir);
-  writeFileSync(path.join(dir, "config.json"), "{}");
+  // A run's config (isRunDir tells it from a model folder's config.json by its shape).
+  writeFileSync(path.join(dir, "config.json"), JSON.stringify({ version: 1, example: {}, settings: {} }));
   const reg = new RunRegistry();
   reg.setRoots([r]);
   assert.equal(reg.list()[0].status, "running");

@@ -11,7 +11,7 @@ import { stopCommand } from "../../../src/cli/commands/stop";
 import { RunTracker } from "../../../src/core/monitor/tracker";
 import { acquireRunLock } from "../../../src/core/run/lock";
 import { formatIdentity, identityOf, isPidAlive, isSameProcess, parseIdentity, processStart } from "../../../src/core/run/processIdentity";
-import { liveControllerPid, observeRunStatus } from "../../../src/core/run/runDir";
+import { liveControllerPid, observeRunStatus } from "../../../src/core/run/status";
 import { captureCli } from "../cliContext";
 
 const unix = process.platform !== "win32";

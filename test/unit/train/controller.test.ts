@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { RunController } from "../../../src/core/train/controller";
 import type { RunSummary, StepEvent } from "../../../src/core/run/events";
-import { observeRunStatus } from "../../../src/core/run/runDir";
+import { observeRunStatus } from "../../../src/core/run/status";
 import { boxedVerifier, config, eventsOf, fakeEngine, project, typesOf } from "./helpers";
 
 test("a full run writes config, events, evals, checkpoints, summary and status", async () => {

@@ -9,7 +9,7 @@ import { before, test } from "node:test";
 import { engineLaunch } from "../../../src/core/engine/launch";
 import { venvPython } from "../../../src/core/engine/pythonEnv";
 import type { RunSummary, StepEvent } from "../../../src/core/run/events";
-import { observeRunStatus } from "../../../src/core/run/runDir";
+import { observeRunStatus } from "../../../src/core/run/status";
 import { RunController } from "../../../src/core/train/controller";
 import type { ProgressSink } from "../../../src/core/train/progress";
 import { createVerifier } from "../../../src/core/verifier/index";

@@ -1,4 +1,5 @@
-// Where a new run may be written: a directory that is new or empty, created one level at a time.
+// Creating run directories: a fresh <runs root>/<run id>, or a given directory that is new or
+// empty (checked first, so a mistake is refused before anything is written), created one level at a time.
 // Node's recursive mkdir loops forever under /proc (every level reports ENOENT), and its errors
 // for a file in the way, a read-only mount or a missing permission are stack traces to a user;
 // here each becomes one sentence naming the path.
@@ -31,6 +32,21 @@ export function checkNewRunDir(dir: string, ignore: readonly string[] = []): voi
   if (!writable(ancestor)) throw new RunDirError(`cannot create ${dir}: ${ancestor} is not writable (a read-only file system, or no permission)`);
 }
 
+/** Creates a new, empty run directory under `root` and returns it: `runId`, else `runId-2`, `-3`, …. */
+export function createRunDir(root: string, runId: string): string {
+  makeDirs(root);
+  for (let i = 1; ; i++) {
+    const dir = path.join(root, i === 1 ? runId : `${runId}-${i}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") throw new RunDirError(`cannot create ${dir}: ${describe(code, e as Error)}`);
+    }
+  }
+}
+
 /** Creates `dir` and its missing parents, one level at a time; false when `dir` already existed. */
 export function makeDirs(dir: string): boolean {
   const { missing } = missingLevels(dir);
@@ -59,7 +75,7 @@ function missingLevels(dir: string): { ancestor: string; missing: string[] } {
   return { ancestor: p, missing };
 }
 
-export function describe(code: string | undefined, e: Error): string {
+function describe(code: string | undefined, e: Error): string {
   switch (code) {
     case "EROFS":
       return "the file system is read-only";

@@ -1,33 +1,14 @@
-// The layout of a run directory (ARCHITECTURE.md, "The run directory") and how any process
-// tells a running run from a finished or crashed one: the controller writes its pid to `pid`
-// and its state to `status`, and holds `lock` (its pid and start marker) until it ends; a
-// `running` status whose controller is gone (the lock's process is dead, or its pid now belongs
-// to another program) means the run was interrupted.
+// A run's status, and how any process tells a running run from a finished or crashed one: the
+// controller writes its pid to `pid` and its state to `status`, and holds `lock` (its pid and
+// start marker) until it ends; a `running` status whose controller is gone (the lock's process is
+// dead, or its pid now belongs to another program) means the run was interrupted.
 import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
-import * as path from "node:path";
 import { writingTo } from "./diskFull";
 import type { ObservedRunStatus, RunStatus } from "./events";
+import { runFiles } from "./layout";
 import { isPidAlive, isSameProcess, parseIdentity } from "./processIdentity";
 
 export { isPidAlive } from "./processIdentity";
-
-export const runFiles = (dir: string) => ({
-  config: path.join(dir, "config.json"),
-  events: path.join(dir, "events.jsonl"),
-  summary: path.join(dir, "summary.json"),
-  pid: path.join(dir, "pid"),
-  status: path.join(dir, "status"),
-  checkpoints: path.join(dir, "checkpoints"),
-  controllerLog: path.join(dir, "controller.log"),
-  /** The engine's stderr (Python warnings, tracebacks). */
-  engineLog: path.join(dir, "engine.log"),
-  /** Exclusive lock of the controller writing the directory (see lock.ts). */
-  lock: path.join(dir, "lock"),
-  /** Per-problem evaluation results: evals/<benchmark>/step-N.jsonl. */
-  evals: path.join(dir, "evals"),
-});
-
-export const checkpointDir = (dir: string, step: number) => path.join(dir, "checkpoints", `step-${step}`);
 
 const STATUSES: readonly RunStatus[] = ["running", "completed", "stopped", "failed"];
 

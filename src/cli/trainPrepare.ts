@@ -1,0 +1,109 @@
+// What `oneshot train` does before any controller runs: the example is parsed and resolved here,
+// once, checked (settings, model, verifier), and written as the run's config.json; from then on
+// every controller (this process, the background child of --detach, a later --resume) trains what
+// that file says. Everything that can be refused is refused before the run directory is created
+// (or, for --run-dir, written to), so a mistake leaves no failed run behind.
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { checkNewRunDir, createRunDir, makeDirs, RunDirError } from "../core/run/create";
+import { DiskFullError } from "../core/run/diskFull";
+import { DEFAULT_RUNS_ROOT, isRunDir, runFiles } from "../core/run/layout";
+import { readRunConfig, RunConfigError, writeRunConfig } from "../core/run/runConfig";
+import { newRunId } from "../core/run/runId";
+import { observeRunStatus } from "../core/run/status";
+import { formatDiagnostic, loadExample, resolveConfig } from "../core/example/index";
+import { preflightProblems } from "../core/train/preflight";
+import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from "../core/train/verifierGate";
+import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
+import type { CliContext } from "./command";
+import { UsageError, UserError } from "./command";
+import { stepsSet } from "./trainArgs";
+
+export interface NewRunRequest {
+  file: string;
+  preset?: string;
+  set?: string[];
+  steps?: string;
+  runDir?: string;
+  runsRoot?: string;
+  skipVerifierCheck?: boolean;
+}
+
+export type MakeVerifier = (spec: VerifierSpec, options: VerifierOptions) => Verifier;
+
+/** Resolves the example once, checks it, creates the run directory and writes its config.json; returns the directory. */
+export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier): Promise<string> {
+  const exampleFile = path.resolve(ctx.cwd, r.file);
+  const parsed = loadExample(exampleFile);
+  for (const d of parsed.diagnostics.filter((x) => x.severity === "warning")) ctx.stderr.write(`warning: ${formatDiagnostic({ ...d, file: r.file })}\n`);
+  if (!parsed.example) {
+    const errs = parsed.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic({ ...d, file: r.file }));
+    throw new UserError(`the example file has ${errs.length === 1 ? "an error" : `${errs.length} errors`}:\n  ${errs.join("\n  ")}`);
+  }
+  const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
+  const runDir = r.runDir ? path.resolve(ctx.cwd, r.runDir) : undefined;
+  if (runDir) {
+    if (isRunDir(runDir)) throw new UserError(`${runDir} already holds a run: continue it with \`oneshot train --resume ${r.runDir}\` or choose another --run-dir`);
+    runDirSentence(() => checkNewRunDir(runDir));
+  }
+  const runId = runDir ? path.basename(runDir) : newRunId(exampleFile);
+  const resolved = resolveConfig({ example: parsed.example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
+  const errors = resolved.config ? preflightProblems(resolved.config, { projectRoot: root }) : resolved.errors;
+  if (!resolved.config || errors.length) throw new UserError(errors.length === 1 ? errors[0] : `the settings have ${errors.length} errors:\n  ${errors.join("\n  ")}`);
+  const config = resolved.config;
+  if (!r.skipVerifierCheck) {
+    const s = config.settings;
+    const refusal = await verifierRefusal(parsed.example, r.file, config.example.verifier, config.example.answer, (spec) =>
+      makeVerifier(spec, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only }),
+    );
+    // One line: the editor shows the last line of a refusal.
+    if (refusal) throw new UserError(`${refusal} ${TRAIN_ANYWAY_ADVICE}`, VERIFIER_REFUSED_EXIT_CODE);
+  }
+  const dir = runDir ?? runDirSentence(() => createRunDir(path.resolve(ctx.cwd, r.runsRoot ?? DEFAULT_RUNS_ROOT), runId));
+  if (runDir) runDirSentence(() => makeDirs(runDir));
+  config.run_id = path.basename(dir);
+  try {
+    writeRunConfig(dir, config);
+  } catch (e) {
+    if (e instanceof DiskFullError) throw new UserError(`${e.message}: free some space and start the run again`);
+    throw e;
+  }
+  return dir;
+}
+
+/**
+ * A run directory whose controller may start now: `resume` continues a stopped, failed or
+ * interrupted run; otherwise the run was prepared by prepareNewRun and has not started yet.
+ */
+export function preparedRun(dir: string, given: string, resume: boolean, ctx: CliContext) {
+  // Without a config.json there is nothing to train: readRunConfig says so below.
+  const status = existsSync(runFiles(dir).config) ? observeRunStatus(dir) : undefined;
+  if (status === "running") throw new UserError(`The run in ${dir} is still running; stop it first with \`oneshot stop ${given}\``);
+  if (resume && status === "completed") throw new UserError(`The run in ${dir} already completed all its steps; start a new run to train further (e.g. with \`model:\` set to its last checkpoint)`);
+  if (!resume && status !== undefined) throw new UserError(`The run in ${dir} has already started; continue it with \`oneshot train --resume ${given}\``);
+  let read: ReturnType<typeof readRunConfig>;
+  try {
+    read = readRunConfig(dir);
+  } catch (e) {
+    if (e instanceof RunConfigError) throw new UserError(e.message);
+    throw e;
+  }
+  if (read.filled.length) ctx.stderr.write(`note: ${read.file} has no ${read.filled.join(", ")}; the run uses its preset's value\n`);
+  return { config: read.config, runDir: dir, resume };
+}
+
+/** `--resume` and `--start` take the run directory alone (and --python, --detach). */
+export function checkRunDirAlone(flag: string, r: Partial<NewRunRequest>, positionals: string[]): void {
+  if (positionals.length || r.preset || r.set || r.steps || r.runDir) {
+    throw new UsageError(`${flag} takes the run directory alone: the run keeps its own example and settings`);
+  }
+}
+
+function runDirSentence<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RunDirError) throw new UserError(e.message);
+    throw e;
+  }
+}

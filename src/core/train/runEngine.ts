@@ -1,0 +1,48 @@
+// The engine of a training run: started with its stderr in RUN_DIR/engine.log and its log and
+// progress notifications passed on, checked to speak this controller's protocol, and asked to
+// format the run's prompt (which must fit max_prompt_tokens).
+import { EngineClient, type EngineLaunch } from "../engine/client";
+import { ENGINE_PROTOCOL_VERSION } from "../engine/protocol";
+import type { TrainConfig } from "../example/config";
+import type { LogLevel } from "../run/events";
+import { LogFile } from "../run/logFile";
+import { chatMessages, type EngineRpc } from "./evaluate";
+import type { ProgressSink } from "./progress";
+import { RunFailure } from "./runFailure";
+
+type Log = (level: LogLevel, message: string, source: "engine") => void;
+
+export function startRunEngine(launch: EngineLaunch, runDir: string, engineLogFile: string, log: Log, progress?: ProgressSink): { engine: EngineClient; engineLog: LogFile } {
+  const engineLog = new LogFile(engineLogFile);
+  const engine = EngineClient.start(
+    { ...launch, cwd: launch.cwd ?? runDir },
+    {
+      logHint: `The engine's output is in ${engineLog.file}.`,
+      onStderr: (line) => engineLog.append(line + "\n"),
+      onNotification: (n) => {
+        if (n.method === "log") log(n.params.level, n.params.message, "engine");
+        else if (n.method === "progress") progress?.phase(`${n.params.phase} ${n.params.done}/${n.params.total}`);
+      },
+    },
+  );
+  return { engine, engineLog };
+}
+
+/** The engine's `hello`, refused when it speaks another protocol version. */
+export async function checkProtocol(engine: EngineRpc) {
+  const hello = await engine.request("hello", {});
+  if (hello.protocol_version !== ENGINE_PROTOCOL_VERSION) {
+    throw new RunFailure(`The engine speaks protocol ${hello.protocol_version}, this controller ${ENGINE_PROTOCOL_VERSION}`, "Update the engine environment with `oneshot setup`.");
+  }
+  return hello;
+}
+
+/** The run's prompt in the model's chat format. */
+export async function formatRunPrompt(engine: EngineRpc, config: TrainConfig) {
+  const s = config.settings;
+  const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { template: s.prompt_template } : {}) });
+  if (prompt.tokens > s.max_prompt_tokens) {
+    throw new RunFailure(`The formatted prompt has ${prompt.tokens} tokens, more than max_prompt_tokens (${s.max_prompt_tokens})`, "Shorten the problem or system prompt, or raise max_prompt_tokens.");
+  }
+  return prompt;
+}
