@@ -69,12 +69,16 @@ test("kill ends the child's whole process group, not just the child", { skip: pr
      console.log(g.pid); setInterval(() => {}, 1000);`,
   );
   const grandchild = Number(await firstLine(c));
-  assert.ok(alive(grandchild));
-  c.kill();
-  assert.equal((await c.exited).signal, "SIGKILL");
-  const deadline = Date.now() + 2000;
-  while (alive(grandchild) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.equal(alive(grandchild), false, "the grandchild went with its group");
+  try {
+    assert.ok(alive(grandchild));
+    c.kill();
+    assert.equal((await c.exited).signal, "SIGKILL");
+    const deadline = Date.now() + 2000;
+    while (alive(grandchild) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(alive(grandchild), false, "the grandchild went with its group");
+  } finally {
+    if (alive(grandchild)) process.kill(grandchild, "SIGKILL");
+  }
 });
 
 test("the stderr tail keeps the last lines, clipped, and every whole line reaches onLine", async () => {

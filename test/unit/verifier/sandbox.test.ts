@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -204,3 +204,22 @@ test("a sandbox process that dies says why from its stderr tail, and the next ca
     await v.dispose();
   }
 });
+
+test("the sandbox runs in a process group of its own, so a Ctrl-C meant for the controller does not reach it", { skip: process.platform !== "linux" }, async () => {
+  await withCustom("export default () => 1", async (grade) => {
+    assert.equal((await grade("x", "1")).reward, 1);
+    const group = (pid: string) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
+    const pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && cmdline(p).includes(sandboxPath));
+    assert.equal(pids.length, 1);
+    assert.notEqual(group(pids[0]), group("self"));
+    assert.equal(group(pids[0]), Number(pids[0]), "it leads its group, so the group can be signalled as one");
+  });
+});
+
+function cmdline(pid: string): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
