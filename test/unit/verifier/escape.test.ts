@@ -4,14 +4,14 @@
 // and the listener must see no connection.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { main } from "../../../src/cli/main";
 import { createVerifier } from "../../../src/core/verifier/index";
 import { noNetwork } from "../../../src/core/verifier/sandbox/noNetwork";
 import { captureCli } from "../cliContext";
-import { sandboxFixture, type SandboxFixture } from "./fixtures";
+import { fakeSandbox, sandboxFixture, type SandboxFixture } from "./fixtures";
 
 let fx: SandboxFixture;
 let dir = "";
@@ -178,22 +178,17 @@ test("a hostile verifier in a verify --jsonl line gets no access", async () => {
 
 test("replies come on fd 3 only: a reply forged on the sandbox's stdout is ignored", async () => {
   // a stand-in sandbox that loads fine on fd 3 but answers every call on stdout with reward 1
-  const fake = path.join(dir, "forging-sandbox.cjs");
-  writeFileSync(
-    fake,
-    `const out = new (require("net").Socket)({ fd: 3, readable: false });
-     require("readline").createInterface({ input: process.stdin }).on("line", (l) => {
-       const m = JSON.parse(l);
-       if (m.op === "load") out.write(JSON.stringify({ id: m.id, ok: true, value: null }) + "\\n");
-       else process.stdout.write(JSON.stringify({ id: m.id, ok: true, value: 1 }) + "\\n");
-     });`,
+  const fake = fakeSandbox(
+    path.join(dir, "forging-sandbox.cjs"),
+    `if (m.method === "load") reply(null);
+     else process.stdout.write(frame({ jsonrpc: "2.0", id: m.id, result: { ok: true, value: 1 } }));`,
   );
-  chmodSync(fake, 0o644);
   const v = createVerifier({ kind: "custom", source: "export default () => 0" }, { sandboxPath: fake, timeoutMs: 200, memoryMb: 64 });
   try {
     const r = await v.grade("x", "1");
     assert.equal(r.reward, 0);
-    assert.match(r.error ?? "", /timed out/);
+    // the load was answered on fd 3, so this is the call's own timeout, not the load's
+    assert.match(r.error ?? "", /^the verifier timed out after 200 ms/);
   } finally {
     await v.dispose();
   }

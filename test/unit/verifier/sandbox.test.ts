@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as esbuild from "esbuild";
 import { createVerifier } from "../../../src/core/verifier/index";
+import { fakeSandbox } from "./fixtures";
 
 let dir = "";
 let sandboxPath = "";
@@ -176,3 +177,49 @@ test("stack overflows (recursion, deep JSON) give an error and the next call sti
     }
   }, 3000);
 });
+
+test("a sandbox process that dies says why from its stderr tail, and the next call starts a new one", async () => {
+  // a stand-in that answers the first call, then dies on the next one after a few stderr lines
+  const fake = fakeSandbox(
+    path.join(dir, "dying-sandbox.cjs"),
+    `if (m.method === "load") reply(null);
+     else if (m.params.response === "oom") {
+       process.stderr.write("<--- Last few GCs --->\\n\\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\\n");
+       for (let i = 1; i <= 30; i++) process.stderr.write(" " + i + ": 0xb8d0a3 node::OOMErrorHandler [node]\\n");
+       process.exit(134);
+     } else if (m.params.response === "die") { process.stderr.write("first\\nthe disk is on fire\\n"); process.exit(3); }
+     else if (m.params.response === "odd") reply({ ok: true, value: 7 });
+     else reply({ ok: true, value: 1 });`,
+  );
+  const v = createVerifier({ kind: "custom", source: "export default () => 1" }, { sandboxPath: fake, timeoutMs: 2000, memoryMb: 64 });
+  try {
+    assert.equal((await v.grade("fine", "1")).reward, 1);
+    assert.equal((await v.grade("die", "1")).error, "the verifier process stopped (code 3): the disk is on fire");
+    assert.equal((await v.grade("fine", "1")).reward, 1);
+    assert.equal((await v.grade("oom", "1")).error, "the verifier ran out of memory (limit 64 MiB)");
+    assert.equal((await v.grade("odd", "1")).error, "the sandbox sent a malformed reply");
+    const batch = await v.gradeMany(["fine", "die", "fine"].map((response) => ({ response, answer: "1" })));
+    assert.deepEqual(batch.map((r) => r.error ?? r.reward), [1, "the verifier process stopped (code 3): the disk is on fire", 1]);
+  } finally {
+    await v.dispose();
+  }
+});
+
+test("the sandbox runs in a process group of its own, so a Ctrl-C meant for the controller does not reach it", { skip: process.platform !== "linux" }, async () => {
+  await withCustom("export default () => 1", async (grade) => {
+    assert.equal((await grade("x", "1")).reward, 1);
+    const group = (pid: string) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
+    const pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p) && cmdline(p).includes(sandboxPath));
+    assert.equal(pids.length, 1);
+    assert.notEqual(group(pids[0]), group("self"));
+    assert.equal(group(pids[0]), Number(pids[0]), "it leads its group, so the group can be signalled as one");
+  });
+});
+
+function cmdline(pid: string): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}

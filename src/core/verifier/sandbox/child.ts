@@ -4,11 +4,11 @@
 // code runs in QuickJS (quickjs.ts), a JavaScript engine with no host objects: the walls of this
 // process are the second line, not the first.
 //
-// Requests come as JSON lines on stdin; replies go out as JSON lines on fd 3. Stdout is not read
+// Requests come as JSON-RPC on stdin; replies go out on fd 3 (protocol.ts). Stdout is not read
 // by the host, so nothing written there could pass for a reply.
 import * as net from "node:net";
-import * as readline from "node:readline";
-import type { CallResult, ChildMessage, HostMessage } from "./protocol";
+import { createMessageConnection, Message, ResponseError, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
+import { Call, CallMany, Load, SandboxErrorCode, type CallResult } from "./protocol";
 import { LoadError, QuickVerifier, type Limits } from "./quickjs";
 
 const limits: Limits = {
@@ -19,17 +19,25 @@ const limits: Limits = {
 const replies = new net.Socket({ fd: 3, readable: false, writable: true });
 replies.on("error", () => process.exit(0));
 
-let verifier: QuickVerifier | null = null;
-
-function send(m: ChildMessage): void {
-  replies.write(JSON.stringify(m) + "\n");
+/** After a crash reply is on its way, this process is no longer sound: it exits. */
+class RepliesWriter extends StreamMessageWriter {
+  override async write(msg: Message): Promise<void> {
+    await super.write(msg);
+    if (Message.isResponse(msg) && msg.error?.code === SandboxErrorCode.Crashed) replies.end(() => process.exit(70));
+  }
 }
 
-/** A fault of the engine itself (not of the verifier's code): this process is no longer sound. */
-function crash(id: number, e: unknown): void {
-  const why = e instanceof Error ? e.message : String(e);
-  const m: ChildMessage = { id, ok: false, error: `the verifier crashed the sandbox (${why.slice(0, 200)})`, fatal: true };
-  replies.end(JSON.stringify(m) + "\n", () => process.exit(70));
+let verifier: QuickVerifier | null = null;
+
+/** A fault of the engine itself (not of the verifier's code) becomes a Crashed error. */
+async function guarded<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof ResponseError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ResponseError(SandboxErrorCode.Crashed, `the verifier crashed the sandbox (${why.slice(0, 200)})`);
+  }
 }
 
 function call(response: string, answer: string): CallResult {
@@ -37,40 +45,22 @@ function call(response: string, answer: string): CallResult {
   return verifier.call(String(response), String(answer));
 }
 
-async function handle(msg: HostMessage): Promise<void> {
-  try {
-    if (msg.op === "load") {
-      verifier?.dispose();
-      verifier = null;
-      try {
-        verifier = await QuickVerifier.load(msg.source, limits);
-        send({ id: msg.id, ok: true, value: null });
-      } catch (e) {
-        if (!(e instanceof LoadError)) throw e;
-        send({ id: msg.id, ok: false, error: e.message });
-      }
-      return;
+const connection = createMessageConnection(new StreamMessageReader(process.stdin), new RepliesWriter(replies));
+connection.onRequest(Load, ({ source }) =>
+  guarded(async () => {
+    verifier?.dispose();
+    verifier = null;
+    try {
+      verifier = await QuickVerifier.load(source, limits);
+      return null;
+    } catch (e) {
+      if (e instanceof LoadError) throw new ResponseError(SandboxErrorCode.DoesNotLoad, e.message);
+      throw e;
     }
-    if (msg.op === "callMany") {
-      send({ id: msg.id, ok: true, value: msg.items.map((it) => call(it.response, it.answer)) });
-      return;
-    }
-    const r = call(msg.response, msg.answer);
-    send(r.ok ? { id: msg.id, ok: true, value: r.value } : { id: msg.id, ok: false, error: r.error });
-  } catch (e) {
-    crash(msg.id, e);
-  }
-}
-
-let chain: Promise<void> = Promise.resolve();
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-rl.on("line", (line) => {
-  let msg: HostMessage;
-  try {
-    msg = JSON.parse(line) as HostMessage;
-  } catch {
-    return;
-  }
-  chain = chain.then(() => handle(msg));
-});
-rl.on("close", () => void chain.then(() => process.exit(0)));
+  }),
+);
+connection.onRequest(Call, ({ response, answer }) => guarded(() => call(response, answer)));
+connection.onRequest(CallMany, ({ items }) => guarded(() => items.map((it) => call(it.response, it.answer))));
+// the host closed stdin: it is done with this sandbox
+connection.onClose(() => process.exit(0));
+connection.listen();
