@@ -226,6 +226,7 @@ def main() -> int:
         started = [e for e in events(run1) if e.get("type") == "run_started"]
         record["plain"]["run_started"] = started[0] if started else None
 
+    Path(args.out).write_text(json.dumps(record, indent=2, default=str))  # kept if the second part overruns
     run2 = work / "runs" / "killed"
     record["kill_resume"] = kill_and_resume(
         args.node, train_args(ex, model, run2, args.preset, args.steps, args.sets), run2
