@@ -34,7 +34,8 @@ export const bundles = [
     outExtension: { ".js": ".cjs" },
     platform: "node",
     format: "cjs",
-    external: ["vscode"],
+    // onnxruntime-node is a native module (binaries per platform): loaded from node_modules at run time.
+    external: ["vscode", "onnxruntime-node"],
   },
   {
     ...common,
@@ -42,6 +43,7 @@ export const bundles = [
     outdir: "dist",
     platform: "node",
     format: "esm",
+    external: ["onnxruntime-node"],
     banner: { js: esmNodeBanner },
   },
   {

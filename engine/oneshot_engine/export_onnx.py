@@ -113,11 +113,12 @@ def io_names(num_layers: int) -> tuple[list[str], list[str]]:
 
 
 def weights_fingerprint(model_dir: Path) -> list[dict[str, Any]]:
-    """Name, size and mtime of each weight file: a changed checkpoint makes a cached export stale."""
+    """Name, size and mtime of each weight file: a changed checkpoint makes a cached export stale. The
+    nanosecond mtime is a string: JSON readers in JavaScript would round a 19-digit number."""
     out = []
     for f in _weight_files(model_dir):
         st = f.stat()
-        out.append({"name": f.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+        out.append({"name": f.name, "size": st.st_size, "mtime_ns": str(st.st_mtime_ns)})
     return out
 
 
