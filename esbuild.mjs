@@ -60,8 +60,9 @@ export const bundles = [
   {
     ...common,
     // main.ts imports style.css, which pulls in KaTeX's and uPlot's CSS: the bundle is
-    // dist/webview.js + dist/webview.css, KaTeX's fonts land in dist/webview-assets/.
-    entryPoints: { webview: "webview/main.ts" },
+    // dist/webview.js + dist/webview.css, KaTeX's fonts land in dist/webview-assets/. The "Try the
+    // Model" panel (try/main.ts) is dist/try.js + dist/try.css, sharing those assets.
+    entryPoints: { webview: "webview/main.ts", try: "webview/try/main.ts" },
     outdir: "dist",
     platform: "browser",
     format: "iife",

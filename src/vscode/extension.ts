@@ -4,6 +4,7 @@ import { registerAuthoring } from "./authoring";
 import { SETUP_COMMAND, setUpEngine } from "./engineSetup";
 import { log } from "./log";
 import { registerRuns } from "./runs";
+import { registerTry } from "./tryPanel";
 
 export interface OneShotApi {
   /** Used by the integration tests to reach the running extension. */
@@ -21,6 +22,7 @@ export function activate(ctx: vscode.ExtensionContext): OneShotApi {
   );
   registerAuthoring(ctx);
   const runs = registerRuns(ctx);
+  registerTry(ctx, runs.monitor);
   return {
     extensionPath: ctx.extensionPath,
     runs: () => runs.monitor.registry.list().map((t) => ({ dir: t.dir, id: t.id, status: t.status, step: t.model.lastStep })),
