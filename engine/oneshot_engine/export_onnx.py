@@ -29,7 +29,7 @@ from .checkpoint import SIDE_FILES, _weight_files, load_model, read_config
 from .config import parse_config
 from .errors import BAD_CONFIG, EngineError, bad_config
 from .hub import resolve_model_dir
-from .model import Transformer, rotate_half
+from .model import Transformer
 
 MANIFEST = "oneshot_export.json"
 FORMAT_VERSION = 1
@@ -67,7 +67,6 @@ class OnnxDecoder(nn.Module):
         m = self.model
         x = m.model.embed_tokens(input_ids)
         cos, sin = m.rope(position_ids, x.dtype)
-        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
         t = input_ids.shape[1]
         total = attention_mask.shape[1]
         past_len = total - t
@@ -83,16 +82,8 @@ class OnnxDecoder(nn.Module):
         presents: list[torch.Tensor] = []
         for i, layer in enumerate(m.model.layers):
             attn = layer.self_attn
-            h = layer.input_layernorm(x)
-            b = h.shape[0]
-            q = attn.q_proj(h).view(b, t, cfg.num_heads, cfg.head_dim)
-            k = attn.k_proj(h).view(b, t, cfg.num_kv_heads, cfg.head_dim)
-            v = attn.v_proj(h).view(b, t, cfg.num_kv_heads, cfg.head_dim)
-            if attn.q_norm is not None:
-                q, k = attn.q_norm(q), attn.k_norm(k)
-            q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-            q = q * cos + rotate_half(q) * sin
-            k = k * cos + rotate_half(k) * sin
+            q, k, v = attn.project(layer.input_layernorm(x), cos, sin)
+            b = q.shape[0]
             k = torch.cat((past[2 * i], k), dim=2)
             v = torch.cat((past[2 * i + 1], v), dim=2)
             presents += [k, v]

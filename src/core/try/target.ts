@@ -33,10 +33,8 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** The run's best checkpoint (by its first benchmark) when it still exists, else its latest one. */
-export function runCheckpoint(runDir: string): string | undefined {
-  const best = readJson<RunSummary>(runFiles(runDir).summary)?.best_checkpoint;
-  if (best && isModelDir(path.join(runDir, best))) return path.join(runDir, best);
+/** The run's checkpoints/step-N with the highest N that holds a model. */
+export function latestCheckpoint(runDir: string): string | undefined {
   const dir = runFiles(runDir).checkpoints;
   if (!existsSync(dir)) return undefined;
   const steps = readdirSync(dir)
@@ -44,6 +42,13 @@ export function runCheckpoint(runDir: string): string | undefined {
     .filter((c) => Number.isInteger(c.step) && isModelDir(path.join(dir, c.n)))
     .sort((a, b) => b.step - a.step);
   return steps[0] && path.join(dir, steps[0].n);
+}
+
+/** The run's best checkpoint (by its first benchmark) when it still exists, else its latest one. */
+export function runCheckpoint(runDir: string): string | undefined {
+  const best = readJson<RunSummary>(runFiles(runDir).summary)?.best_checkpoint;
+  if (best && isModelDir(path.join(runDir, best))) return path.join(runDir, best);
+  return latestCheckpoint(runDir);
 }
 
 function fromRun(runDir: string, checkpoint: string): TryTarget {

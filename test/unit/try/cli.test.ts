@@ -4,24 +4,17 @@ import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { PassThrough } from "node:stream";
 import { test } from "node:test";
-import type { CliContext } from "../../../src/cli/command";
 import { main } from "../../../src/cli/main";
+import { captureCli } from "../cliContext";
 
 const work = mkdtempSync(path.join(tmpdir(), "try-cli-"));
 const env = { ...process.env, OMP_NUM_THREADS: "1", XDG_CACHE_HOME: path.join(work, "cache") };
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let o = "";
-  let e = "";
-  out.on("data", (d) => (o += d));
-  err.on("data", (d) => (e += d));
-  const ctx: CliContext = { installDir: path.resolve("src/cli"), stdout: out, stderr: err, cwd: work, env };
+  const ctx = captureCli({ cwd: work, env });
   const code = await main(args, ctx);
-  return { code, out: o, err: e };
+  return { code, out: ctx.out(), err: ctx.err() };
 }
 
 const model = path.join(work, "tiny");
