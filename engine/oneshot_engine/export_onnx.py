@@ -190,10 +190,36 @@ def _export_graph(model: Transformer, path: Path) -> None:
         )
 
 
+# Protobuf caps one file at 2 GiB: below this the weights go inside the .onnx file (headroom for
+# the graph itself), above it into <name>_data beside it.
+SINGLE_FILE_BYTES = 1_800_000_000
+
+
+def _size_with_data(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.parent.iterdir() if f.is_file())
+
+
+def finalize(src: Path, dst: Path) -> None:
+    """Writes `src` (whose folder may hold one external-data file per tensor, as the exporter writes
+    graphs over 2 GB) as `dst`, plus `dst`_data holding every weight when too big for one file: the
+    layout Hugging Face's ONNX exports use (model.onnx + model.onnx_data)."""
+    import onnx
+
+    if _size_with_data(src) < SINGLE_FILE_BYTES:
+        onnx.save_model(onnx.load(str(src)), str(dst))
+        return
+    model = onnx.load(str(src), load_external_data=True)
+    onnx.save_model(
+        model, str(dst), save_as_external_data=True, all_tensors_to_one_file=True, location=dst.name + "_data", size_threshold=1024
+    )
+
+
 def quantize_int8(src: Path, dst: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+    quantize_dynamic(
+        str(src), str(dst), weight_type=QuantType.QInt8, use_external_data_format=_size_with_data(src) >= SINGLE_FILE_BYTES
+    )
 
 
 def run_onnx(path: Path, ids: list[int], num_layers: int, num_kv_heads: int, head_dim: int) -> Any:
@@ -267,9 +293,13 @@ def export_onnx(
     tmp.chmod(0o777 & ~umask)
     try:
         (tmp / "onnx").mkdir()
+        scratch = tmp / ".scratch"
+        scratch.mkdir()
         fp32 = tmp / "onnx" / "model.onnx"
         progress("exporting the decoder graph")
-        _export_graph(net, fp32)
+        _export_graph(net, scratch / "model.onnx")
+        finalize(scratch / "model.onnx", fp32)
+        shutil.rmtree(scratch)
         max_diff = None
         if verify:
             progress("checking ONNX Runtime's logits against the engine's")
@@ -277,8 +307,12 @@ def export_onnx(
         model_file = "onnx/model.onnx"
         if quantize == "int8":
             progress("quantising the weights to int8")
-            quantize_int8(fp32, tmp / "onnx" / "model_quantized.onnx")
-            fp32.unlink()
+            scratch.mkdir()
+            quantize_int8(fp32, scratch / "model_quantized.onnx")
+            finalize(scratch / "model_quantized.onnx", tmp / "onnx" / "model_quantized.onnx")
+            shutil.rmtree(scratch)
+            for f in (fp32, fp32.with_name(fp32.name + "_data")):
+                f.unlink(missing_ok=True)
             model_file = "onnx/model_quantized.onnx"
         for name in SIDE_FILES:
             if (model_dir / name).is_file():

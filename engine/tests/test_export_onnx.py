@@ -152,3 +152,21 @@ def test_param_count_matches_the_model(family_dirs):
     for d in family_dirs.values():
         model, raw = load_model(d, torch.float32, torch.device("cpu"))
         assert ex.param_count(raw) == sum(p.numel() for p in model.parameters())
+
+
+def test_big_models_keep_their_weights_in_one_data_file(family_dirs, tmp_path, monkeypatch):
+    # The threshold of a >2 GB model, lowered so the tiny model takes the same path.
+    monkeypatch.setattr(ex, "SINGLE_FILE_BYTES", 0)
+    out = tmp_path / "big"
+    ex.export_onnx(str(family_dirs["llama"]), out)
+    assert sorted(p.name for p in (out / "onnx").iterdir()) == ["model.onnx", "model.onnx_data"]
+    assert (out / "onnx" / "model.onnx").stat().st_size < 100_000, "the weights are in model.onnx_data"
+    model, _ = load_model(family_dirs["llama"], torch.float32, torch.device("cpu"))
+    ids = [4, 5, 6, 7]
+    with torch.no_grad():
+        ref = model(torch.tensor([ids])).numpy()
+    np.testing.assert_allclose(ex.run_onnx(out / "onnx" / "model.onnx", ids, 2, 2, 16), ref, atol=ATOL, rtol=0)
+    q = tmp_path / "big-q"
+    ex.export_onnx(str(family_dirs["llama"]), q, quantize="int8")
+    assert sorted(p.name for p in (q / "onnx").iterdir()) == ["model_quantized.onnx", "model_quantized.onnx_data"]
+    assert ex.run_onnx(q / "onnx" / "model_quantized.onnx", ids, 2, 2, 16).shape == ref.shape

@@ -62,7 +62,9 @@ const LOAD_MEMORY_FACTOR = 1.6;
 
 /** Throws, before loading, when the model would not fit in the free memory. */
 export function checkMemory(dir: string, m: ExportManifest, freeBytes: number): void {
-  const need = statSync(path.join(dir, m.model_file)).size * LOAD_MEMORY_FACTOR;
+  // A graph over 2 GiB keeps its weights in <model file>_data beside it.
+  const files = [m.model_file, `${m.model_file}_data`].map((f) => path.join(dir, f)).filter((f) => existsSync(f));
+  const need = files.reduce((sum, f) => sum + statSync(f).size, 0) * LOAD_MEMORY_FACTOR;
   if (need > freeBytes) {
     const gib = (b: number) => (b / 2 ** 30).toFixed(1);
     throw new TryError(`this model needs about ${gib(need)} GiB of memory to run but only ${gib(freeBytes)} GiB is free; close other programs or try an int8 export (--quantize int8)`);

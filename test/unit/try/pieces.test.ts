@@ -57,6 +57,10 @@ test("folders that are not finished exports are refused with one sentence each",
   assert.throws(() => readManifest(noModel), /has no tokenizer.json/);
   writeFileSync(path.join(noModel, "tokenizer.json"), "{}");
   assert.throws(() => checkMemory(noModel, readManifest(noModel), 100), /needs about .* GiB of memory to run but only .* GiB is free/);
+  checkMemory(noModel, readManifest(noModel), 2000);
+  // The weights of a graph over 2 GiB are in model.onnx_data: they count too.
+  writeFileSync(path.join(noModel, "onnx", "model.onnx_data"), "x".repeat(10_000));
+  assert.throws(() => checkMemory(noModel, readManifest(noModel), 2000), /needs about/);
   writeFileSync(path.join(noModel, MANIFEST), "{");
   assert.throws(() => readManifest(noModel), /is not valid JSON/);
 });
