@@ -10,6 +10,7 @@ import type { DashboardState, WebviewToExtension } from "../protocol/messages";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
 import { exportMetrics, RUN_COMMANDS } from "./runActions";
+import { TRY_COMMANDS } from "./tryPanel";
 
 export const DASHBOARD_VIEW_TYPE = "oneshot.dashboard";
 
@@ -53,7 +54,7 @@ export class DashboardManager implements vscode.Disposable {
     const session = new DashboardSession(this.monitor.registry, runDir, {
       send: (m) => void panel.webview.postMessage(m),
       command: (cmd, run) => {
-        const id = { stop: RUN_COMMANDS.stop, resume: RUN_COMMANDS.resume, reveal: RUN_COMMANDS.reveal }[cmd];
+        const id = { stop: RUN_COMMANDS.stop, resume: RUN_COMMANDS.resume, reveal: RUN_COMMANDS.reveal, try: TRY_COMMANDS.open }[cmd];
         void vscode.commands.executeCommand(id, run.dir);
       },
       export: (format, run) => void exportMetrics(run, format),
