@@ -43,6 +43,8 @@ const tokens = Number(values.tokens);
 const threads = Number(values.threads);
 const python = venvPython(path.join(ROOT, ".venv"));
 const work = mkdtempSync(path.join(tmpdir(), "bench-try-"));
+// At the start: the code measured, even if commits land while the benchmark runs.
+const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
 
 function modelFor(shape: string): string {
   const dir = path.join(work, shape);
@@ -90,7 +92,6 @@ for (const shape of values.shapes.split(",")) {
   }
   rmSync(model, { recursive: true, force: true });
 }
-const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
 const ortVersion = (JSON.parse(readFileSync(path.join(ROOT, "node_modules/onnxruntime-node/package.json"), "utf8")) as { version: string }).version;
 const result = {
   bench: "try",
