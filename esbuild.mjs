@@ -47,6 +47,16 @@ export const bundles = [
     banner: { js: esmNodeBanner },
   },
   {
+    // The worker thread that runs ONNX Runtime for the editor's "Try the Model" panel.
+    ...common,
+    entryPoints: { "try-worker": "src/core/try/worker.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".cjs" },
+    platform: "node",
+    format: "cjs",
+    external: ["onnxruntime-node"],
+  },
+  {
     // The custom-verifier sandbox process: one CJS file, so Node's permission model can allow
     // reading exactly this file and nothing else.
     ...common,

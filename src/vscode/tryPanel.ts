@@ -12,9 +12,10 @@ import type { RunTracker } from "../core/monitor/tracker";
 import { checkpointDir } from "../core/run/runDir";
 import { TryError } from "../core/try/errors";
 import { cachedExport, ensureExport, exportCacheDir, runExport, type ExportOptions } from "../core/try/exporter";
-import { OnnxModel } from "../core/try/onnxModel";
+import type { TryModel } from "../core/try/onnxModel";
 import { type PanelModel, TryPanelSession } from "../core/try/panelSession";
 import { resolveTarget, type TryTarget } from "../core/try/target";
+import { WorkerModel } from "../core/try/workerModel";
 import { createVerifier } from "../core/verifier/index";
 import type { TryViewToExtension } from "../protocol/tryMessages";
 import { log } from "./log";
@@ -73,7 +74,7 @@ export class TryPanelManager implements vscode.Disposable {
     return out;
   }
 
-  private async load(target: TryTarget, onStatus: (m: string) => void, signal: AbortSignal): Promise<OnnxModel> {
+  private async load(target: TryTarget, onStatus: (m: string) => void, signal: AbortSignal): Promise<TryModel> {
     const dir = exportCacheDir(target.model, undefined, this.cacheRoot());
     if (!cachedExport(dir, target.model)) {
       const o = this.exportOptions();
@@ -94,7 +95,8 @@ export class TryPanelManager implements vscode.Disposable {
       );
     }
     onStatus("loading…");
-    return OnnxModel.load(dir);
+    // In a worker thread: ONNX Runtime's steps are synchronous and would block the extension host.
+    return WorkerModel.load(dir, { workerFile: path.join(this.ctx.extensionPath, "dist", "try-worker.cjs") });
   }
 
   open(arg: TryArg): void {

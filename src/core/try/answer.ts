@@ -4,7 +4,7 @@ import { PAPER_SYSTEM_PROMPT } from "../bench/presets";
 import { chatMessages } from "../bench/runner";
 import { extractAnswer } from "../verifier/extract";
 import type { Verifier } from "../verifier/api";
-import type { GenerateOptions, GenerateOutput, OnnxModel } from "./onnxModel";
+import type { GenerateOptions, GenerateOutput, TryModel } from "./onnxModel";
 import type { TryTarget } from "./target";
 
 export interface TryAnswer extends GenerateOutput {
@@ -21,11 +21,11 @@ export interface AnswerOptions extends Omit<GenerateOptions, "stop"> {
   verifier: Verifier;
 }
 
-export function tryPrompt(model: OnnxModel, target: TryTarget, problem: string, systemPrompt = PAPER_SYSTEM_PROMPT): string {
+export function tryPrompt(model: TryModel, target: TryTarget, problem: string, systemPrompt = PAPER_SYSTEM_PROMPT): string {
   return model.tokenizer.formatPrompt(chatMessages(systemPrompt, problem), target.template);
 }
 
-export async function answer(model: OnnxModel, target: TryTarget, o: AnswerOptions): Promise<TryAnswer> {
+export async function answer(model: TryModel, target: TryTarget, o: AnswerOptions): Promise<TryAnswer> {
   const prompt = tryPrompt(model, target, o.problem, o.systemPrompt);
   const out = await model.generate(prompt, { ...o, stop: target.stop });
   const result: TryAnswer = { ...out, prompt, extracted: extractAnswer(out.text) };

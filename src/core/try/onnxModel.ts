@@ -34,6 +34,13 @@ export interface GenerateOutput {
   tokensPerSecond: number;
 }
 
+/** What `try` uses of a model: an OnnxModel here, or one in a worker thread (workerModel.ts). */
+export interface TryModel {
+  readonly tokenizer: Pick<ModelTokenizer, "formatPrompt">;
+  generate(prompt: string, o: GenerateOptions): Promise<GenerateOutput>;
+  dispose(): Promise<void>;
+}
+
 export interface LoadOptions {
   threads?: number;
   /** Free memory in bytes (tests pass a small number); default: the system's. */
@@ -54,7 +61,7 @@ async function loadOrt(): Promise<OrtModule> {
   }
 }
 
-export class OnnxModel {
+export class OnnxModel implements TryModel {
   private constructor(
     readonly dir: string,
     readonly manifest: ExportManifest,

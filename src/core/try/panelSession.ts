@@ -5,7 +5,7 @@ import type { ExtensionToTryView, TryModelChoice, TryRequest, TrySide, TryViewTo
 import { PAPER_MAX_TOKENS } from "../bench/presets";
 import type { Verifier } from "../verifier/api";
 import { answer } from "./answer";
-import type { OnnxModel } from "./onnxModel";
+import type { TryModel } from "./onnxModel";
 import { problemChoices } from "./problems";
 import { baseTarget, type TryTarget } from "./target";
 
@@ -19,7 +19,7 @@ export interface PanelDeps {
   /** The models to offer (runs, then model folders). */
   models(): PanelModel[];
   /** Exports `target` when needed and loads it; `onStatus` gets progress sentences. */
-  load(target: TryTarget, onStatus: (message: string) => void, signal: AbortSignal): Promise<OnnxModel>;
+  load(target: TryTarget, onStatus: (message: string) => void, signal: AbortSignal): Promise<TryModel>;
   verifier: Verifier;
   /** The built-in benchmark, offered when a model has no evaluated benchmark of its own. */
   syntheticFile: string;
@@ -33,7 +33,7 @@ export interface PanelDeps {
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class TryPanelSession {
-  private loaded = new Map<string, Promise<OnnxModel>>();
+  private loaded = new Map<string, Promise<TryModel>>();
   private running: AbortController | undefined;
   private inflight: Promise<void> = Promise.resolve();
   private models: PanelModel[] = [];
