@@ -30,13 +30,16 @@ before(async () => {
   // A run with one checkpoint (the built-in model's weights) whose base is the built-in model.
   runDir = path.join(work, "runs", "20260101-demo");
   cpSync(path.join(ROOT, "examples/models/tiny-math"), path.join(runDir, "checkpoints", "step-1"), { recursive: true });
+  // The base model copied too: its export is cached beside it, which must not be in the checkout.
+  const base = path.join(work, "base", "tiny-math");
+  cpSync(path.join(ROOT, "examples/models/tiny-math"), base, { recursive: true });
   const config = {
     version: 1,
     run_id: "20260101-demo",
     created: "2026-01-01T00:00:00Z",
     example: { file: "x.rlvr.md", problem: "Solve for $x$: $2x + 30 = 44$.", answer: "7", verifier: { kind: "math" } },
     preset: "cpu-demo",
-    settings: { model: path.join(ROOT, "examples/models/tiny-math"), stop: [], prompt_template: null },
+    settings: { model: base, stop: [], prompt_template: null },
     overrides: {},
   };
   writeFileSync(path.join(runDir, "config.json"), JSON.stringify(config));
