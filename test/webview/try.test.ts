@@ -80,6 +80,7 @@ test("both answers stream side by side and end with the extracted answer and the
   await page.goto(`${h.origin}/try?theme=dark`);
   // The run's example is offered first; picking it fills the problem and its answer.
   await page.waitForFunction(() => document.body.dataset.lastMessage === "problems");
+  assert.equal(await page.locator('[data-testid="compare"]').getAttribute("disabled"), null, "a run has a base to compare with");
   const choice = page.locator('[data-testid="problem-choice"]');
   await choice.evaluate((e: HTMLElement & { value: string }) => {
     e.value = "example";

@@ -158,8 +158,9 @@ function setBusy(busy: boolean): void {
   document.body.dataset.busy = String(busy);
 }
 
-function updateCompare(): void {
-  const ok = hasBase.get(modelSelect.value) === true;
+// `model` explicitly: right after its options are replaced, the select's value may still be stale.
+function updateCompare(model = modelSelect.value): void {
+  const ok = hasBase.get(model) === true;
   if (ok) compare.removeAttribute("disabled");
   else compare.setAttribute("disabled", "");
   compare.title = ok ? "" : "Only a run (or its checkpoint) has a base model to compare with";
@@ -202,7 +203,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToTryView>) => {
       const pick = [m.selected, state.model].find((id) => id && hasBase.has(id)) ?? m.models[0]?.id ?? "";
       modelSelect.value = pick;
       compare.checked = state.compare ?? true;
-      updateCompare();
+      updateCompare(pick);
       if (!m.models.length) message.textContent = "No model to try: train a run first.";
       else post({ type: "selectModel", model: pick });
       break;
