@@ -3,7 +3,7 @@
 // post-saturation generalisation (reward flat at 1, benchmark still rising) shows at a glance.
 // Redraws are batched into one animation frame however many updates arrive.
 import uPlot from "uplot";
-import { alignOnSteps, type Column, type MetricKey, type SeriesData } from "../src/core/monitor/series";
+import { alignOnSteps, type Column, type MetricKey, type SeriesData } from "../src/protocol/series";
 import { IncrementalSmoother } from "../src/core/monitor/smoothing";
 import { axisColors, color, faint, type ColorName } from "./theme";
 

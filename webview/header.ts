@@ -17,6 +17,7 @@ export class RunHeader {
   private readonly status = el("span", { class: "status" });
   private readonly stats = el("div", { class: "stats" });
   private readonly error = el("div", { class: "run-error", hidden: "" });
+  private readonly warning = el("div", { class: "run-warning", hidden: "" });
   private readonly progress = el("vscode-progress-bar", { "aria-label": "Progress" }) as HTMLElement & { value: number; max: number };
   private readonly buttons: Record<RunCommand, HTMLElement> = {
     stop: el("vscode-button", { secondary: "", title: "Stop the run (a checkpoint is saved)" }, ["Stop"]),
@@ -34,6 +35,7 @@ export class RunHeader {
       this.stats,
       this.progress,
       this.error,
+      this.warning,
     );
     for (const [cmd, b] of Object.entries(this.buttons))
       b.addEventListener("click", () => post({ type: "command", command: cmd as RunCommand }));
@@ -62,6 +64,9 @@ export class RunHeader {
     const err = h.finished?.error ?? (run.status === "interrupted" ? "The run's process is gone; resume it from its last checkpoint." : undefined);
     this.error.hidden = !err;
     this.error.textContent = err ? err + (h.finished?.hint ? ` ${h.finished.hint}` : "") : "";
+    const warning = err ? undefined : h.lastWarning?.message;
+    this.warning.hidden = !warning;
+    this.warning.textContent = warning ? `Warning: ${warning}` : "";
   }
 }
 

@@ -11,7 +11,7 @@ import "@vscode-elements/elements/dist/vscode-tab-header/index.js";
 import "@vscode-elements/elements/dist/vscode-tab-panel/index.js";
 import "@vscode-elements/elements/dist/vscode-tabs/index.js";
 import "./style.css";
-import { applyDelta, emptySeries, type SeriesData } from "../src/core/monitor/series";
+import { applyDelta, emptySeries, type SeriesData } from "../src/protocol/series";
 import type { ExtensionToWebview, RunChoice } from "../src/protocol/messages";
 import { getState, post, saveState } from "./api";
 import { ChartGrid, type Overlay } from "./charts";

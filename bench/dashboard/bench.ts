@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { RunRegistry } from "../../src/core/monitor/registry";
-import { newCursor } from "../../src/core/monitor/model";
+import { newCursor } from "../../src/core/monitor/reducer";
 import { compactDelta } from "../../src/core/monitor/session";
 import { appendSteps, RunGenerator, writeRun } from "./genlog";
 import { chromiumPath, openDashboard, startHarness } from "../../test/webview/harness";

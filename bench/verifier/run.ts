@@ -2,7 +2,7 @@
 // adversarial inputs. Writes bench/results/verifier-<date>.json.
 //   node --import tsx bench/verifier/run.ts [--seconds 5] [--out FILE]
 import { execSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -100,6 +100,9 @@ const adversarial: Record<string, [string, string]> = {
   "1000-digit numbers": ["\\boxed{" + "9".repeat(1000) + "}", "9".repeat(999) + "8"],
   "1000 repeating digits": ["\\boxed{0.\\overline{" + "3".repeat(1000) + "}}", "\\frac{1}{3}"],
   "whitespace flood": ["\\boxed{5" + " ".repeat(100_000) + "}", "5"],
+  // values past the double range: exact comparison at rational points, capped in size
+  "x^{3001} vs x^{3000}": ["\\boxed{x^{3001}}", "x^{3000}"],
+  "product of 380 powers x^{4095}": ["\\boxed{" + "x^{4095}".repeat(380) + "}", "x^{5}"],
 };
 
 function adversarialLatency(reps: number) {
@@ -186,12 +189,37 @@ async function customThroughput() {
     const [gold, ans] = typicalPair();
     return { response: `${preamble}Therefore, the final answer is $\\boxed{${ans}}$.`, answer: gold };
   });
+  const cpu0 = sandboxCpuSeconds(sandboxPath);
   const t = performance.now();
   await v.gradeMany(items);
   const rate = Math.round(items.length / ((performance.now() - t) / 1000));
+  const cpu = sandboxCpuSeconds(sandboxPath);
   await v.dispose();
   rmSync(dir, { recursive: true, force: true });
-  return { callsPerSecond: rate, n: items.length, firstCallMs: round(startMs), note: "sandbox process start + load in firstCallMs; two processes (host and sandbox) share the cores" };
+  const perSandboxCpuSecond = cpu0 === null || cpu === null || cpu <= cpu0 ? null : Math.round(items.length / (cpu - cpu0));
+  return {
+    callsPerSecond: rate,
+    perSandboxCpuSecond,
+    n: items.length,
+    firstCallMs: round(startMs),
+    note: "sandbox process start + load in firstCallMs; two processes (host and sandbox) share the cores; perSandboxCpuSecond counts the sandbox process's CPU time (Linux /proc), comparable under load",
+  };
+}
+
+/** CPU seconds used so far by the sandbox processes running this bundle (Linux), else null. */
+function sandboxCpuSeconds(bundle: string): number | null {
+  if (process.platform !== "linux") return null;
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(bundle)) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }
 
 const loadAtStart = os.loadavg().map((x) => +x.toFixed(2));
@@ -221,5 +249,5 @@ console.log(`typical: ${tp.verificationsPerSecond} verifications/s wall, ${tp.pe
 console.log(`unique answers: ${unique.verificationsPerSecond} verifications/s wall, ${unique.perCpuSecond} per CPU-second`);
 console.log(`adversarial: p99 ${adv.overall_p99_ms} ms (CPU p99 ${adv.overall_cpu_p99_ms} ms), max ${adv.overall_max_ms} ms over ${Object.keys(adversarial).length} cases × ${adv.reps}`);
 for (const [name, r] of Object.entries(adv.cases)) console.log(`  ${name.padEnd(40)} p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms`);
-console.log(`custom verifier: ${custom.callsPerSecond} calls/s through gradeMany (first call ${custom.firstCallMs} ms)`);
+console.log(`custom verifier: ${custom.callsPerSecond} calls/s through gradeMany, ${custom.perSandboxCpuSecond ?? "?"} per sandbox CPU-second (first call ${custom.firstCallMs} ms)`);
 console.log(`wrote ${out}`);

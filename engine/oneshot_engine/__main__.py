@@ -20,12 +20,15 @@ each message is `Content-Length: N\\r\\n\\r\\n` followed by N bytes of UTF-8 JSO
 Requests: hello, load, format_prompt, generate, train_step, save, shutdown.
 Notifications sent while a call runs: progress {phase, done, total}, log {level, message}.
 Errors use JSON-RPC codes: -32001 out of memory, -32002 model not found, -32003 bad config,
--32004 unknown batch id, -32005 offline and not cached, -32602 invalid params, -32603 internal;
+-32004 unknown batch id, -32005 offline and not cached, -32006 damaged checkpoint, -32602 invalid
+params (out-of-range numbers and over-long prompts included), -32603 internal;
 error.data.hint says what to try. engine/PROTOCOL.md documents every field.
 
-stdout carries protocol bytes only; logs and warnings go to stderr. The process exits with 0 when
-stdin closes, on `shutdown`, and on SIGTERM (at once when idle, else at the running call's next
-progress point, abandoning it). HF_HUB_OFFLINE=1 keeps model loading to the local cache.
+stdout carries protocol bytes only; logs and warnings go to stderr. The process exits with 0 on
+`shutdown`, and when stdin closes, the parent process exits, or on SIGTERM/SIGINT: at once when idle,
+else at the running call's next progress point, abandoning it (a call that reaches none
+within 2 s is cut short).
+HF_HUB_OFFLINE=1 keeps model loading to the local cache.
 """
 
 

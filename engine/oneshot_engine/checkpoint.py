@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .config import parse_config
-from .errors import MODEL_NOT_FOUND, EngineError, bad_config
+from .errors import BAD_CHECKPOINT, MODEL_NOT_FOUND, EngineError, bad_config
 from .model import Transformer
 
 # Files copied next to the weights so the checkpoint is complete for transformers and vLLM.
@@ -32,8 +32,17 @@ SIDE_FILES = (
     "generation_config.json",
 )
 MAX_SHARD_BYTES = 5 * 1024**3
+INDEX_FILE = "model.safetensors.index.json"
 
 DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
+
+
+def damaged(folder: Path, what: str) -> EngineError:
+    """A checkpoint folder whose files are missing, truncated or corrupt (the controller then
+    falls back to an earlier checkpoint of the run)."""
+    return EngineError(
+        BAD_CHECKPOINT, f"checkpoint {folder} is damaged: {what}.", "Use an earlier checkpoint of the run."
+    )
 
 
 def read_config(model_dir: Path) -> dict[str, Any]:
@@ -64,10 +73,17 @@ def build_model(raw: dict[str, Any], dtype: torch.dtype, device: torch.device) -
 
 
 def _weight_files(model_dir: Path) -> list[Path]:
-    index = model_dir / "model.safetensors.index.json"
+    index = model_dir / INDEX_FILE
     if index.is_file():
-        weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
-        return [model_dir / f for f in sorted(set(weight_map.values()))]
+        try:
+            weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+            files = [model_dir / f for f in sorted(set(weight_map.values()))]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            raise damaged(model_dir, f"{INDEX_FILE} cannot be read") from None
+        missing = [f.name for f in files if not f.is_file()]
+        if missing:
+            raise damaged(model_dir, f"{missing[0]}, listed in {INDEX_FILE}, is missing")
+        return files
     files = sorted(model_dir.glob("*.safetensors"))
     if not files:
         raise EngineError(
@@ -84,20 +100,28 @@ def load_weights(model: Transformer, model_dir: Path) -> None:
     device = next(model.parameters()).device
     seen: set[str] = set()
     for path in _weight_files(model_dir):
-        with safe_open(str(path), framework="pt", device=str(device)) as f:
-            for name in f.keys():  # noqa: SIM118 - safe_open is not a dict
-                target = params.get(name)
-                if target is None or name in seen:
-                    continue  # lm_head of a tied model, rotary buffers of old exports…
-                tensor = f.get_tensor(name)
-                if tensor.shape != target.shape:
-                    raise bad_config(f"weight {name} has shape {tuple(tensor.shape)}, config says {tuple(target.shape)}.")
-                with torch.no_grad():
-                    target.copy_(tensor)
-                seen.add(name)
+        try:
+            _copy_tensors(path, params, device, seen)
+        except (SafetensorError, OSError) as e:
+            reason = str(e).replace("Error while deserializing header: ", "")
+            raise damaged(model_dir, f"{path.name} is truncated or corrupt ({reason})") from None
     missing = sorted(set(params) - seen)
     if missing:
-        raise bad_config(f"the checkpoint in {model_dir} lacks {len(missing)} weights, e.g. {missing[0]}.")
+        raise bad_config(f"{model_dir} lacks {len(missing)} weights, e.g. {missing[0]}.")
+
+
+def _copy_tensors(path: Path, params: dict[str, torch.nn.Parameter], device: torch.device, seen: set[str]) -> None:
+    with safe_open(str(path), framework="pt", device=str(device)) as f:
+        for name in f.keys():  # noqa: SIM118 - safe_open is not a dict
+            target = params.get(name)
+            if target is None or name in seen:
+                continue  # lm_head of a tied model, rotary buffers of old exports…
+            tensor = f.get_tensor(name)
+            if tensor.shape != target.shape:
+                raise bad_config(f"weight {name} has shape {tuple(tensor.shape)}, config says {tuple(target.shape)}.")
+            with torch.no_grad():
+                target.copy_(tensor)
+            seen.add(name)
 
 
 def load_model(model_dir: Path, dtype: torch.dtype, device: torch.device) -> tuple[Transformer, dict[str, Any]]:
@@ -146,8 +170,8 @@ def save_checkpoint(model: Transformer, raw_config: dict[str, Any], source_dir: 
     if len(shards) > 1:
         total = sum(t.numel() * t.element_size() for t in state.values())
         index = {"metadata": {"total_size": total}, "weight_map": weight_map}
-        _atomic_write_text(out / "model.safetensors.index.json", json.dumps(index, indent=2))
-        files.append("model.safetensors.index.json")
+        _atomic_write_text(out / INDEX_FILE, json.dumps(index, indent=2))
+        files.append(INDEX_FILE)
     config = dict(raw_config)
     config["torch_dtype" if "torch_dtype" in config else "dtype"] = dtype_name
     _atomic_write_text(out / "config.json", json.dumps(config, indent=2, sort_keys=True) + "\n")

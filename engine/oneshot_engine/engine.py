@@ -6,20 +6,22 @@ the matching TypeScript interface.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
+import os
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from . import __version__, protocol
-from .checkpoint import DTYPES, load_model, save_checkpoint
-from .errors import NO_BATCH, EngineError, bad_config
+from .checkpoint import DTYPES, damaged, load_model, save_checkpoint
+from .errors import BAD_CONFIG, MODEL_NOT_FOUND, NO_BATCH, EngineError, bad_config, invalid_params
 from .generate import RolloutBatch, SamplingParams, generate
 from .hub import resolve_model_dir
 from .model import Transformer
@@ -86,12 +88,14 @@ class Engine:
         dtype = DTYPES[p.dtype]
         if p.train and p.optimizer is None:
             raise bad_config("load with train=true needs optimizer settings.")
-        state = _read_state(p.resume_state) if p.resume_state else None
+        state_file = _state_file(p.resume_state) if p.resume_state else None
+        state = _read_state(state_file) if state_file else None
         torch.manual_seed(p.seed)
         self.progress("load", 0, 2)
-        model_dir = resolve_model_dir(p.model, p.revision)
-        model, raw = load_model(model_dir, dtype, device)
-        tok = TextTokenizer(model_dir)
+        with _resumed_files(state_file, p.model):
+            model_dir = resolve_model_dir(p.model, p.revision)
+            model, raw = load_model(model_dir, dtype, device)
+            tok = TextTokenizer(model_dir)
         if tok.vocab_size > model.cfg.vocab_size:
             raise bad_config(
                 f"the tokenizer has {tok.vocab_size} tokens but the model only {model.cfg.vocab_size} embeddings."
@@ -109,7 +113,8 @@ class Engine:
             opt = OptimizerParams(o.lr, o.weight_decay, o.betas, o.eps, o.grad_clip, o.fp32_master)
             self.trainer = Trainer(model, opt, reference)
             if state is not None:
-                self._restore(state, device)
+                assert state_file is not None
+                self._restore(state, device, state_file)
         elif state is not None:
             raise bad_config("resume_state needs train=true (it restores the optimizer).")
         self.model, self.tok, self.source_dir, self.raw_config = model, tok, model_dir, raw
@@ -143,7 +148,7 @@ class Engine:
                 return ref.requires_grad_(False).eval()
         return copy.deepcopy(model).requires_grad_(False).eval()
 
-    def _restore(self, state: dict[str, Any], device: torch.device) -> None:
+    def _restore(self, state: dict[str, Any], device: torch.device, state_file: Path) -> None:
         trainer = self.trainer
         assert trainer is not None
         master = state.get("master")
@@ -159,12 +164,15 @@ class Engine:
             trainer.optimizer.load_state_dict(state["optimizer"])
         except (ValueError, KeyError) as e:
             raise bad_config(f"resume_state's optimizer state does not fit this model: {e}.") from None
-        trainer.steps = int(state.get("steps", 0))
-        rng = state.get("rng", {})
-        if rng.get("cpu") is not None:
-            torch.set_rng_state(rng["cpu"])
-        if device.type == "cuda" and rng.get("cuda") is not None:
-            torch.cuda.set_rng_state_all(rng["cuda"])
+        trainer.steps = state["steps"]
+        rng = state["rng"]
+        try:
+            if rng.get("cpu") is not None:
+                torch.set_rng_state(rng["cpu"])
+            if device.type == "cuda" and rng.get("cuda") is not None:
+                torch.cuda.set_rng_state_all(rng["cuda"])
+        except (RuntimeError, TypeError, ValueError):
+            raise damaged(state_file.parent, f"the random generator states in {state_file.name} are invalid") from None
 
     # -- prompts and rollouts --------------------------------------------------------------------------
 
@@ -177,15 +185,27 @@ class Engine:
         _, tok = self._loaded()
         messages = [{"role": m.role, "content": m.content} for m in p.messages]
         text = format_prompt(tok, messages, p.template)
-        return {"text": text, "tokens": len(tok.encode(text))}
+        context = self._context()
+        if p.max_tokens is not None and p.max_tokens < context:
+            ids = tok.encode_within(text, p.max_tokens, "the formatted prompt", f"max_tokens ({p.max_tokens})")
+        else:
+            ids = tok.encode_within(text, context, "the formatted prompt", _context_text(context))
+        return {"text": text, "tokens": len(ids)}
+
+    def _context(self) -> int:
+        model, _ = self._loaded()
+        return model.cfg.max_position_embeddings
 
     def generate(self, p: protocol.GenerateParams) -> dict[str, Any]:
         model, tok = self._loaded()
         if not p.prompts:
             raise bad_config("generate needs at least one prompt.")
-        if p.n < 1 or p.max_new_tokens < 0 or p.top_k < 0 or not 0 < p.top_p <= 1:
-            raise bad_config("generate needs n >= 1, max_new_tokens >= 0, top_k >= 0 and 0 < top_p <= 1.")
-        prompts = [tok.encode(text) for text in p.prompts]
+        context = self._context()
+        if p.max_new_tokens >= context:
+            raise invalid_params(f"params.max_new_tokens must be < {_context_text(context)}, not {p.max_new_tokens:,}.")
+        room = context - p.max_new_tokens
+        room_text = f"{_context_text(context)} with max_new_tokens {p.max_new_tokens}"
+        prompts = [tok.encode_within(text, room, f"prompt {i}", room_text) for i, text in enumerate(p.prompts)]
         if any(not ids for ids in prompts):
             raise bad_config("a prompt is empty after tokenisation.")
         sp = SamplingParams(p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.stop, p.seed)
@@ -266,6 +286,10 @@ class Engine:
         }
 
 
+def _context_text(context: int) -> str:
+    return f"the model's context of {context} tokens (max_position_embeddings)"
+
+
 def _pick_device(choice: str) -> torch.device:
     if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
@@ -283,18 +307,48 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def _read_state(path_text: str) -> dict[str, Any]:
+def _state_file(path_text: str) -> Path:
+    """`resume_state` names a checkpoint folder or its state file."""
     path = Path(path_text).expanduser()
-    if path.is_dir():
-        path = path / STATE_FILE
+    return path if path.is_file() or path.name == STATE_FILE else path / STATE_FILE
+
+
+def _read_state(path: Path) -> dict[str, Any]:
+    folder = path.parent
     if not path.is_file():
-        raise bad_config(f"resume state {path} does not exist.", "Resume from a checkpoint saved with include_state.")
+        raise damaged(folder, f"{path.name} is missing" if folder.is_dir() else "the folder does not exist")
     try:
         # On the CPU: optimizer.load_state_dict moves each tensor to its parameter's device, except Adam's
         # step counters, which must stay on the CPU.
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure means the same thing to the user
-        raise bad_config(f"resume state {path} cannot be read: {e}.") from None
-    if not isinstance(state, dict) or state.get("version") != 1:
-        raise bad_config(f"resume state {path} is not an engine state file of version 1.")
+    except Exception:  # noqa: BLE001 - torch's own messages advise unsafe loading; the cause is one thing
+        raise damaged(folder, f"{path.name} is truncated or corrupt (it cannot be unpickled)") from None
+    optimizer = state.get("optimizer") if isinstance(state, dict) else None
+    complete = (
+        isinstance(state, dict)
+        and state.get("version") == 1
+        and isinstance(optimizer, dict)
+        and {"state", "param_groups"} <= optimizer.keys()
+        and isinstance(state.get("steps"), int)
+        and isinstance(state.get("rng"), dict)
+    )
+    if not complete:
+        raise damaged(folder, f"{path.name} is not a complete engine state of version 1")
     return state
+
+
+@contextlib.contextmanager
+def _resumed_files(state_file: Path | None, model: str) -> Iterator[None]:
+    """Loading the checkpoint folder being resumed (its weights beside its state): a missing or
+    unusable file there is damage (-32006), not a wrong model argument."""
+    folder = state_file.parent if state_file else None
+    if folder is None or Path(model).expanduser().resolve() != folder.resolve():
+        yield
+        return
+    try:
+        yield
+    except EngineError as e:
+        if e.code not in (MODEL_NOT_FOUND, BAD_CONFIG):
+            raise
+        what = e.message.rstrip(".").replace(f"{folder}{os.sep}", "").replace(str(folder), "the folder")
+        raise damaged(folder, what) from None

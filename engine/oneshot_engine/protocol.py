@@ -2,12 +2,14 @@
 
 Names and fields mirror the TypeScript interfaces one for one (snake_case on both sides); PROTOCOL.md
 documents them. `parse` turns a request's params object into the dataclass, with one readable error per
-missing or mistyped field.
+missing or mistyped field, and checks each number against RANGES, the one list of what the engine
+accepts beyond the type (JSON can also carry NaN, Infinity and integers of any size).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -56,6 +58,9 @@ class ChatMessage:
 class FormatPromptParams:
     messages: list[ChatMessage]
     template: str | None = None
+    # The longest formatted prompt accepted, in tokens (the run's max_prompt_tokens); the model's
+    # context (max_position_embeddings) bounds it in any case.
+    max_tokens: int | None = None
 
 
 @dataclass
@@ -97,6 +102,70 @@ class NoParams:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Range:
+    """Accepted values of a number field: low <= x <= high, each end excluded when marked open."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def holds(self, x: float) -> bool:
+        if self.low is not None and (x <= self.low if self.low_open else x < self.low):
+            return False
+        return self.high is None or (x < self.high if self.high_open else x <= self.high)
+
+    def describe(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {_show(self.low)}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {_show(self.high)}")
+        return " and ".join(parts)
+
+
+# torch.manual_seed takes 64-bit seeds.
+_SEED = Range(0, 2**64 - 1)
+_POSITIVE = Range(0, low_open=True)
+
+# Every number field's accepted range, "Class.field" → Range (tuples: each element). Whatever depends
+# on the loaded model (max_new_tokens and prompts within its context) is checked by the engine.
+RANGES: dict[str, Range] = {
+    "OptimizerParams.lr": _POSITIVE,
+    "OptimizerParams.weight_decay": Range(0),
+    "OptimizerParams.betas": Range(0, 1, high_open=True),
+    "OptimizerParams.eps": _POSITIVE,
+    "OptimizerParams.grad_clip": Range(0),
+    "LoadParams.seed": _SEED,
+    "FormatPromptParams.max_tokens": Range(1),
+    "GenerateParams.n": Range(1),
+    "GenerateParams.top_p": Range(0, 1, low_open=True),
+    "GenerateParams.top_k": Range(0),
+    "GenerateParams.max_new_tokens": Range(0),
+    "GenerateParams.seed": _SEED,
+    "TrainStepParams.clip_eps_low": Range(0, 1),
+    "TrainStepParams.clip_eps_high": Range(0),
+    "TrainStepParams.kl_coef": Range(0),
+    "TrainStepParams.entropy_coef": Range(0),
+    "TrainStepParams.mini_batches": Range(1),
+    "TrainStepParams.micro_batch_size": Range(1),
+    "TrainStepParams.lr": _POSITIVE,
+}
+
+
+def _show(x: float) -> str:
+    text = f"{x:g}" if isinstance(x, float) else str(x)
+    return text if len(text) <= 24 else f"{text[:6]}…({len(text)} digits)"
+
+
+def _check_range(value: Any, rule: Range, where: str) -> None:
+    for i, x in enumerate(value if isinstance(value, tuple) else (value,)):
+        if x is not None and not rule.holds(x):
+            at = f"{where}[{i}]" if isinstance(value, tuple) else where
+            raise invalid_params(f"{at} must be {rule.describe()}, not {_show(x)}.")
+
+
 T = TypeVar("T")
 _MISSING = object()
 
@@ -130,7 +199,13 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise invalid_params(f"{where} must be a number.")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise invalid_params(f"{where} must be a finite number, not {_show(value)}.")
+        return number
     if tp is int:
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
             raise invalid_params(f"{where} must be an integer.")
@@ -157,4 +232,7 @@ def parse(cls: type[T], params: Any, where: str = "params") -> T:
                 raise invalid_params(f"{where}.{f.name} is missing.")
             continue
         kwargs[f.name] = _convert(value, hints[f.name], f"{where}.{f.name}")
+        rule = RANGES.get(f"{cls.__name__}.{f.name}")
+        if rule is not None:
+            _check_range(kwargs[f.name], rule, f"{where}.{f.name}")
     return cls(**kwargs)

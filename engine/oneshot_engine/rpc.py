@@ -13,6 +13,11 @@ from typing import Any, BinaryIO
 
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 _MAX_HEADER_LINE = 8192
+_CONTENT_LENGTH = b"content-length:"
+
+
+class EndOfInput(Exception):
+    """The input stream ended (the client closed our stdin)."""
 
 
 class FramingError(Exception):
@@ -28,6 +33,9 @@ class MessageReader:
     def __init__(self, stream: BinaryIO, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
         self.stream = stream
         self.max_bytes = max_bytes
+        # After a header block without a usable Content-Length the body's extent is unknown: the
+        # next read skips to the next `Content-Length:` instead of parsing the body as headers.
+        self.desynced = False
 
     def _header_line(self) -> bytes | None:
         line = self.stream.readline(_MAX_HEADER_LINE)
@@ -39,18 +47,42 @@ class MessageReader:
             return b"<over-long header line>"
         return line.rstrip(b"\r\n")
 
+    def _resync(self) -> bytes | None:
+        """Skips bytes up to the next `Content-Length:` and returns that header line (None at the end)."""
+        tail = b""
+        while True:
+            chunk = self.stream.readline(_MAX_HEADER_LINE)
+            if not chunk:
+                return None
+            data = tail + chunk
+            at = data.lower().find(_CONTENT_LENGTH)
+            if at >= 0:
+                line = data[at:]
+                while not line.endswith(b"\n") and len(line) < _MAX_HEADER_LINE:
+                    more = self.stream.readline(_MAX_HEADER_LINE - len(line))
+                    if not more:
+                        break
+                    line += more
+                self.desynced = False
+                return line.rstrip(b"\r\n")
+            # Keep what could be the start of the header cut by readline's size limit.
+            tail = b"" if chunk.endswith(b"\n") else data[-(len(_CONTENT_LENGTH) - 1) :]
+
     def read(self) -> Any:
-        """The next message's parsed JSON; None at end of input. Raises FramingError for a bad one."""
+        """The next message's parsed JSON (any JSON value, null included). Raises EndOfInput at the end
+        of input and FramingError for a message that cannot be read."""
         length: int | None = None
         bad_header = None
+        headers = 0
         while True:
-            line = self._header_line()
+            line = self._resync() if headers == 0 and self.desynced else self._header_line()
             if line is None:
-                return None
+                raise EndOfInput()
             if not line:
-                if length is None and bad_header is None:
+                if headers == 0:
                     continue  # stray blank lines between messages
                 break
+            headers += 1
             name, sep, value = line.decode("latin-1").partition(":")
             if not sep:
                 bad_header = f"header line {line[:60]!r} is not 'Name: value'"
@@ -60,17 +92,20 @@ class MessageReader:
                 except ValueError:
                     bad_header = f"Content-Length {value.strip()[:20]!r} is not a number"
         if bad_header is not None or length is None or length < 0:
+            self.desynced = True
             raise FramingError(-32700, f"bad message header: {bad_header or 'no Content-Length'}.")
         if length > self.max_bytes:
             self._skip(length)
             raise FramingError(-32600, f"a message of {length} bytes exceeds the limit of {self.max_bytes} bytes.")
         body = self.stream.read(length)
         if len(body) < length:
-            return None  # input closed mid-message
+            raise EndOfInput()  # input closed mid-message
         try:
             return json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FramingError(-32700, f"the message is not valid JSON: {e}.") from None
+        except ValueError as e:  # invalid UTF-8 or JSON, or an integer of more than 4300 digits
+            raise FramingError(-32700, f"the message is not valid JSON: {str(e)[:200]}.") from None
+        except RecursionError:
+            raise FramingError(-32700, "the message nests JSON arrays or objects too deeply to parse.") from None
 
     def _skip(self, length: int) -> None:
         while length > 0:

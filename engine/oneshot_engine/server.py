@@ -2,14 +2,22 @@
 
 stdout carries protocol bytes only: the real stdout is kept for the writer and file descriptor 1 is
 pointed at stderr, so stray prints (ours, libraries', C extensions') cannot corrupt the stream.
+
+The engine must not outlive its client. A thread reads stdin (so its end is seen while a call runs),
+another watches signals and the parent process; any of them stops the server: the running call is
+abandoned at its next progress point, and a call stuck in one long computation (a prefill) is cut
+short by exiting the process after STOP_GRACE_S.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import sys
+import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable
@@ -20,7 +28,7 @@ import torch
 from . import errors, protocol
 from .engine import Engine
 from .errors import Abandoned, EngineError
-from .rpc import DEFAULT_MAX_MESSAGE_BYTES, FramingError, MessageReader, MessageWriter
+from .rpc import DEFAULT_MAX_MESSAGE_BYTES, EndOfInput, FramingError, MessageReader, MessageWriter
 
 METHODS: dict[str, tuple[type, str]] = {
     "hello": (protocol.NoParams, "hello"),
@@ -30,6 +38,11 @@ METHODS: dict[str, tuple[type, str]] = {
     "train_step": (protocol.TrainStepParams, "train_step"),
     "save": (protocol.SaveParams, "save"),
 }
+
+# How long a stopping server waits for the running call to reach a progress point before it exits anyway.
+STOP_GRACE_S = 2.0
+_PARENT_POLL_S = 0.5
+_STOP = object()  # inbox marker: the client is gone or asked us to stop
 
 
 def _is_oom(e: BaseException) -> bool:
@@ -43,8 +56,9 @@ class Server:
     def __init__(self, reader: MessageReader, writer: MessageWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.busy = False
         self.terminating = False
+        self.stopping = threading.Event()
+        self.inbox: queue.Queue[Any] = queue.Queue()
         self.engine = Engine(self._notify, self._check_abort)
 
     def _notify(self, method: str, params: dict[str, Any]) -> None:
@@ -54,24 +68,37 @@ class Server:
         if self.terminating:
             raise Abandoned()
 
-    def on_sigterm(self, signum: int, frame: object) -> None:
+    def stop(self, why: str) -> None:
+        """Ends the serve loop; callable from any thread. A running call is abandoned at its next
+        progress point (no answer is sent)."""
+        if self.stopping.is_set():
+            return
+        print(f"oneshot_engine: stopping: {why}.", file=sys.stderr)
         self.terminating = True
-        if not self.busy:
-            raise SystemExit(0)
-        # Busy: the running call notices at its next progress point and the loop exits.
+        self.stopping.set()
+        self.inbox.put(_STOP)
+
+    def _pump(self) -> None:
+        """Reader thread: messages (and framing errors) into the inbox, in order, until stdin ends."""
+        while True:
+            try:
+                self.inbox.put(self.reader.read())
+            except FramingError as e:
+                self.inbox.put(e)
+            except (EndOfInput, OSError, ValueError):
+                self.stop("stdin closed (the client is gone)")
+                return
 
     def serve(self) -> int:
-        while not self.terminating:
-            try:
-                message = self.reader.read()
-            except FramingError as e:
-                self.writer.error(None, e.code, e.message)
-                continue
-            if message is None:
-                return 0  # stdin closed: the controller is gone
-            if self.handle(message) == "exit":
+        threading.Thread(target=self._pump, name="stdin-reader", daemon=True).start()
+        while True:
+            item = self.inbox.get()
+            if item is _STOP or self.terminating:
                 return 0
-        return 0
+            if isinstance(item, FramingError):
+                self.writer.error(None, item.code, item.message)
+            elif self.handle(item) == "exit":
+                return 0
 
     def handle(self, message: Any) -> str | None:
         if not isinstance(message, dict):
@@ -93,24 +120,19 @@ class Server:
             if is_request:  # unknown notifications ($/cancelRequest, $/setTrace…) are ignored
                 self.writer.error(id_, errors.METHOD_NOT_FOUND, f"the engine has no method '{method}'.")
             return None
-        self.busy = True
         try:
-            try:
-                result = self._call(method, entry, message.get("params"))
-            except Abandoned:
-                return "exit"
-            except EngineError as e:
-                if is_request:
-                    data = {"exception": type(e.__cause__ or e).__name__}
-                    if e.hint:
-                        data["hint"] = e.hint
-                    self.writer.error(id_, e.code, e.message, data)
-                return "exit" if self.terminating else None
+            result = self._call(method, entry, message.get("params"))
+        except Abandoned:
+            return "exit"
+        except EngineError as e:
             if is_request:
-                self.writer.result(id_, result)
-        finally:
-            # Cleared only after the answer is written, so SIGTERM never cuts a response in half.
-            self.busy = False
+                data = {"exception": type(e.__cause__ or e).__name__}
+                if e.hint:
+                    data["hint"] = e.hint
+                self.writer.error(id_, e.code, e.message, data)
+            return "exit" if self.terminating else None
+        if is_request:
+            self.writer.result(id_, result)
         return "exit" if self.terminating else None
 
     def _call(self, method: str, entry: tuple[type, str], params: Any) -> Any:
@@ -142,9 +164,48 @@ def _protocol_stdout() -> BinaryIO:
     return out
 
 
+def _watch_signals(server: Server) -> None:
+    """SIGTERM/SIGINT stop the server even while the main thread is inside one long C call (where
+    a Python signal handler would not run): the C-level handler writes the signal number to a wakeup
+    pipe at once, and a thread reading that pipe stops the server."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    stopping = {int(signal.SIGTERM): "SIGTERM", int(signal.SIGINT): "SIGINT"}
+    for sig in stopping:
+        signal.signal(sig, lambda signum, frame: None)  # the work happens in the thread below
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+
+    def wait() -> None:
+        while True:
+            data = os.read(read_end, 1)
+            if not data:
+                return
+            if data[0] in stopping:  # the pipe also hears signals other libraries handle
+                server.stop(f"received {stopping[data[0]]}")
+
+    threading.Thread(target=wait, name="signals", daemon=True).start()
+
+
+def _lifeline(server: Server, grace_s: float, hard_exit: Callable[[], None]) -> None:
+    """Stops the server when the parent process dies; once stopping, exits the process if the
+    running call has not ended after `grace_s` (the normal exit ends this daemon thread first)."""
+    parent = os.getppid()
+    while not server.stopping.wait(_PARENT_POLL_S):
+        if os.getppid() != parent:
+            server.stop(f"the parent process {parent} exited")
+    time.sleep(grace_s)
+    print(f"oneshot_engine: the running call did not stop within {grace_s:g} s; exiting.", file=sys.stderr)
+    # Never cut a message in half: wait for a write in progress (they take microseconds).
+    server.writer.lock.acquire(timeout=1.0)
+    hard_exit()
+
+
 def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
     writer = MessageWriter(_protocol_stdout())
-    server = Server(MessageReader(sys.stdin.buffer, max_message_bytes), writer)
+    # A private reader of fd 0: the reader thread may be blocked inside it at exit, and interpreter
+    # shutdown aborts on a locked sys.stdin (a file only that thread references is left alone).
+    stdin = os.fdopen(os.dup(0), "rb")
+    server = Server(MessageReader(stdin, max_message_bytes), writer)
 
     def show_warning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
         text = f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})"
@@ -153,8 +214,8 @@ def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
             writer.notify("log", {"level": "warn", "message": text})
 
     warnings.showwarning = show_warning
-    signal.signal(signal.SIGTERM, server.on_sigterm)
-    signal.signal(signal.SIGINT, server.on_sigterm)
+    _watch_signals(server)
+    threading.Thread(target=_lifeline, args=(server, STOP_GRACE_S, lambda: os._exit(0)), name="lifeline", daemon=True).start()
     try:
         return server.serve()
     except (BrokenPipeError, ConnectionResetError):

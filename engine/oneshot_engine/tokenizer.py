@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import bad_config
+from .errors import bad_config, invalid_params
 
 
 def _token_text(value: Any) -> str | None:
@@ -85,6 +86,25 @@ class TextTokenizer:
         # A chat template that writes bos_token plus a post-processor that adds it gives two: keep one.
         if self.bos_id is not None and len(ids) > 1 and ids[0] == ids[1] == self.bos_id:
             ids = ids[1:]
+        return ids
+
+    @cached_property
+    def max_token_chars(self) -> int:
+        """Characters of the vocabulary's longest entry: no token covers more of a text (byte-level
+        entries count bytes, which is at least the characters they stand for)."""
+        return max((len(t) for t in self.tok.get_vocab(with_added_tokens=True)), default=1) or 1
+
+    def encode_within(self, text: str, limit: int, what: str, limit_text: str) -> list[int]:
+        """Token ids of `text`, refused (invalid params) when over `limit` tokens. Tokenising takes
+        hundreds of bytes per character, so a text longer than `limit` tokens could cover is refused
+        by its length alone."""
+        if len(text) > limit * self.max_token_chars:
+            raise invalid_params(
+                f"{what} is too long for {limit_text}: {len(text):,} characters, more than {limit:,} tokens can hold."
+            )
+        ids = self.encode(text)
+        if len(ids) > limit:
+            raise invalid_params(f"{what} is too long for {limit_text}: {len(ids):,} tokens, at most {limit:,} fit.")
         return ids
 
     def decode(self, ids: list[int]) -> str:

@@ -7,21 +7,22 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
-from oneshot_engine.rpc import MessageReader
+from oneshot_engine.rpc import EndOfInput, MessageReader
 
 ENGINE_ROOT = Path(__file__).resolve().parents[1]
 
 
 class EngineProcess:
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None, command: list[str] | None = None) -> None:
         # A file, not a pipe: nobody reads stderr while the engine runs, and a full pipe would block it.
         self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         full_env = {**os.environ, "PYTHONPATH": str(ENGINE_ROOT), "OMP_NUM_THREADS": "1", **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "oneshot_engine", "serve", *args],
+            command or [sys.executable, "-m", "oneshot_engine", "serve", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr_file,
@@ -40,20 +41,30 @@ class EngineProcess:
         body = json.dumps(message).encode()
         self.send_raw(f"Content-Length: {len(body)}\r\n{headers}\r\n".encode() + body)
 
-    def receive(self) -> dict[str, Any]:
-        """The next response (notifications before it are collected)."""
-        while True:
-            message = self.reader.read()
-            assert message is not None, "the engine closed stdout: " + self.stderr_text()
-            if "method" in message:
-                self.notifications.append(message)
-                continue
-            return message
+    def receive(self, timeout_s: float | None = None) -> dict[str, Any]:
+        """The next response (notifications before it are collected). After `timeout_s` the engine
+        is killed, so a hung engine fails the test instead of blocking it."""
+        timer = threading.Timer(timeout_s, self.proc.kill) if timeout_s else None
+        if timer:
+            timer.start()
+        try:
+            while True:
+                try:
+                    message = self.reader.read()
+                except EndOfInput:
+                    raise AssertionError("the engine closed stdout: " + self.stderr_text()) from None
+                if "method" in message:
+                    self.notifications.append(message)
+                    continue
+                return message
+        finally:
+            if timer:
+                timer.cancel()
 
-    def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def call(self, method: str, params: dict[str, Any] | None = None, timeout_s: float | None = None) -> dict[str, Any]:
         self.next_id += 1
         self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}})
-        response = self.receive()
+        response = self.receive(timeout_s)
         assert response["id"] == self.next_id
         return response
 

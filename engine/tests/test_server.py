@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from pathlib import Path
 
 import pytest
+import torch
 from rpc_client import EngineProcess
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1"}
@@ -51,7 +53,10 @@ def engine(tmp_path_factory):
 
 def test_hello(engine):
     hello = engine.result("hello")
-    assert hello["protocol_version"] == 1 and hello["device"] == "cpu" and hello["cuda_available"] is False
+    # the engine picks the GPU when there is one (this suite also runs on a GPU machine)
+    cuda = torch.cuda.is_available()
+    assert hello["protocol_version"] == 1 and hello["cuda_available"] is cuda
+    assert hello["device"].startswith("cuda:0") if cuda else hello["device"] == "cpu"
     assert hello["torch_version"] and hello["engine_version"]
 
 
@@ -138,6 +143,27 @@ def test_framing_errors_keep_the_server_alive(engine):
     assert engine.receive()["result"]["protocol_version"] == 1
 
 
+@pytest.mark.parametrize(
+    "body, code",
+    [(b"null", -32600), (b"[" * 100_000 + b"]" * 100_000, -32700), (b'{"seed": ' + b"9" * 5000 + b"}", -32700)],
+    ids=["null", "nested-100000-deep", "5000-digit-integer"],
+)
+def test_null_deep_and_huge_bodies_are_errors_and_the_engine_stays_alive(engine, body, code):
+    engine.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    response = engine.receive(timeout_s=60)
+    assert response["id"] is None and response["error"]["code"] == code
+    assert engine.result("hello")["protocol_version"] == 1
+
+
+def test_a_header_block_without_content_length_does_not_desync_the_stream(engine):
+    body = json.dumps({"jsonrpc": "2.0", "id": 5, "method": "hello"}).encode()
+    engine.send_raw(b"Content-Type: application/json\r\n\r\n" + body)
+    engine.send({"jsonrpc": "2.0", "id": 6, "method": "hello"})
+    assert engine.receive(timeout_s=60)["error"]["code"] == -32700
+    reply = engine.receive(timeout_s=60)
+    assert reply["id"] == 6 and reply["result"]["protocol_version"] == 1
+
+
 def test_oversized_message_is_rejected_then_server_continues_and_sigterm_when_idle_exits_0():
     proc = EngineProcess("--max-message-bytes", "1000")
     try:
@@ -162,7 +188,12 @@ def test_shutdown_answers_then_ends_the_loop():
         f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
         for body in (json.dumps({"jsonrpc": "2.0", "id": i, "method": m}) for i, m in ((1, "shutdown"), (2, "hello")))
     )
-    assert Server(MessageReader(io.BytesIO(requests)), MessageWriter(out)).serve() == 0
+    # A pipe kept open: the end of input would stop the server too, shutdown must do it alone.
+    read_end, write_end = os.pipe()
+    os.write(write_end, requests)
+    with os.fdopen(read_end, "rb") as stream:
+        assert Server(MessageReader(stream), MessageWriter(out)).serve() == 0
+        os.close(write_end)
     replies = out.getvalue().split(b"Content-Length: ")[1:]
     assert len(replies) == 1 and json.loads(replies[0].split(b"\r\n\r\n", 1)[1])["result"] == {"ok": True}
 

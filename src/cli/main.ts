@@ -2,8 +2,10 @@
 // be done from here, e.g. over SSH on a GPU box.
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { asDiskFull, isDiskFull } from "../core/run/diskFull";
 import { UsageError, UserError, type CliContext } from "./command";
 import { commands } from "./commands/index";
+import { guardOutput } from "./output";
 
 const VERSION = "0.1.0";
 
@@ -21,7 +23,11 @@ function usage(): string {
   ].join("\n");
 }
 
-export async function main(argv: string[], ctx: CliContext): Promise<number> {
+export async function main(argv: string[], raw: CliContext): Promise<number> {
+  const stderr = guardOutput(raw.stderr);
+  // A closed stdout (`| head`) is told once on stderr; the command itself carries on.
+  const stdout = guardOutput(raw.stdout, (code) => stderr.write(`oneshot: standard output is closed (${code}); carrying on without it.\n`));
+  const ctx: CliContext = { ...raw, stdout, stderr };
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     ctx.stdout.write(usage() + "\n");
@@ -51,16 +57,21 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
       ctx.stderr.write(`oneshot ${name}: ${e.message}\n`);
       return 1;
     }
+    if (isDiskFull(e)) {
+      ctx.stderr.write(`oneshot ${name}: ${(asDiskFull(e, ctx.cwd) as Error).message}.\nHint: free some space on that disk and try again.\n`);
+      return 1;
+    }
     throw e;
   }
 }
 
 const isEntry = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isEntry) {
+  const stderr = guardOutput(process.stderr);
   const ctx: CliContext = {
     installDir: path.dirname(fileURLToPath(import.meta.url)),
     stdout: process.stdout,
-    stderr: process.stderr,
+    stderr,
     cwd: process.cwd(),
     env: process.env,
   };
@@ -69,7 +80,7 @@ if (isEntry) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`oneshot: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      stderr.write(`oneshot: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 70;
     },
   );

@@ -2,12 +2,59 @@
 // direction, declared once and imported by both sides. The webview speaks first (`ready`); the
 // extension answers with `init` and then streams `update`s. Rollouts cross only as pages the
 // webview asks for, so a long run never ships its whole log to the webview.
-import type { RunHeadline } from "../core/monitor/model";
-import type { SeriesDelta } from "../core/monitor/series";
-import type { RolloutFilter, RolloutPage } from "../core/monitor/types";
-import type { ObservedRunStatus } from "../core/run/events";
+// A leaf: the monitor (src/core/monitor) and the webview import these types, never the other way
+// round; besides ./series it imports only the event schema, which imports nothing.
+import type { CheckpointEvent, LogEvent, ObservedRunStatus, RolloutRecord, RunFinishedEvent } from "../core/run/events";
+import type { SeriesDelta } from "./series";
 
-export type { RolloutFilter, RolloutPage };
+export interface BenchmarkHeadline {
+  benchmark: string;
+  metric: string;
+  n: number;
+  initial: number | null;
+  last: number;
+  lastStep: number;
+  best: number;
+  bestStep: number;
+}
+
+export interface RunHeadline {
+  runId?: string;
+  model?: string;
+  preset?: string;
+  example?: string;
+  device?: string;
+  startedAt?: number;
+  step: number;
+  totalSteps: number;
+  lastReward: number | null;
+  lastAccuracy: number | null;
+  /** Estimated milliseconds to the last step, when enough steps were timed. */
+  etaMs: number | null;
+  benchmarks: BenchmarkHeadline[];
+  checkpoints: CheckpointEvent[];
+  finished?: RunFinishedEvent;
+  lastError?: LogEvent;
+  /** The latest warning (e.g. every reward of a step was 0 from one verifier error), shown above the charts. */
+  lastWarning?: LogEvent;
+}
+
+export type RolloutFilter = "all" | "correct" | "incorrect";
+
+export interface RolloutPage {
+  step: number;
+  prompt: string;
+  answer: string;
+  /** Rollouts the step produced (the log may record a sample of them). */
+  produced: number;
+  recorded: number;
+  correct: number;
+  filter: RolloutFilter;
+  /** Rollouts of the step that pass the filter. */
+  matching: number;
+  offset: number;
+  rollouts: RolloutRecord[];
+}
 
 /** What the dashboard header shows about a run. */
 export interface RunInfo {

@@ -9,8 +9,8 @@ import { DashboardSession } from "../core/monitor/session";
 import type { DashboardState, WebviewToExtension } from "../protocol/messages";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
-import { exportMetrics, RUN_COMMANDS } from "./runActions";
-import { TRY_COMMANDS } from "./tryPanel";
+import { COMMANDS } from "./commands";
+import { exportMetrics } from "./runActions";
 
 export const DASHBOARD_VIEW_TYPE = "oneshot.dashboard";
 
@@ -54,7 +54,7 @@ export class DashboardManager implements vscode.Disposable {
     const session = new DashboardSession(this.monitor.registry, runDir, {
       send: (m) => void panel.webview.postMessage(m),
       command: (cmd, run) => {
-        const id = { stop: RUN_COMMANDS.stop, resume: RUN_COMMANDS.resume, reveal: RUN_COMMANDS.reveal, try: TRY_COMMANDS.open }[cmd];
+        const id = { stop: COMMANDS.stopRun, resume: COMMANDS.resumeRun, reveal: COMMANDS.revealRun, try: COMMANDS.tryModel }[cmd];
         void vscode.commands.executeCommand(id, run.dir);
       },
       export: (format, run) => void exportMetrics(run, format),

@@ -4,7 +4,7 @@
 import * as vscode from "vscode";
 import { checkJsSyntax } from "../core/authoring/jsSyntax";
 import type { CaseVerdict } from "../core/authoring/verifierCheck";
-import { verdictReason } from "../core/authoring/verifierCheck";
+import { referenceRejection } from "../core/authoring/verifierCheck";
 import { isExample, layoutOf, parsed } from "./exampleDocs";
 import { log } from "./log";
 import { runReferenceCheck } from "./verifierRunner";
@@ -114,12 +114,7 @@ export function verifierSyntax(doc: vscode.TextDocument): vscode.Diagnostic[] {
 function referenceDiagnostic(doc: vscode.TextDocument, ref: CaseVerdict): vscode.Diagnostic {
   const layout = layoutOf(doc);
   const line = layout.keys.find((k) => k.key === "answer")?.line ?? 0;
-  const reward = ref.result.error ? "an error" : `reward ${ref.result.reward}`;
-  const d = new vscode.Diagnostic(
-    doc.lineAt(line).range,
-    `The verifier gives the reference answer ${reward}, not 1: training would have nothing to learn from. ${verdictReason(ref)}`,
-    vscode.DiagnosticSeverity.Error,
-  );
+  const d = new vscode.Diagnostic(doc.lineAt(line).range, referenceRejection(ref), vscode.DiagnosticSeverity.Error);
   return withSource(d, "verifier-rejects-reference");
 }
 

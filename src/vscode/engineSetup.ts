@@ -4,8 +4,6 @@ import { ensurePythonEnv, PythonEnvError, type PythonEnvResult } from "../core/e
 import { log } from "./log";
 import { resolveVenvDir, settings } from "./settings";
 
-export const SETUP_COMMAND = "oneshot.setupEngine";
-
 /** "One-Shot RLVR: Set Up Engine Environment": the same logic as `oneshot setup`, with progress. */
 export async function setUpEngine(ctx: vscode.ExtensionContext): Promise<PythonEnvResult | undefined> {
   if (!vscode.workspace.isTrusted) {

@@ -1,7 +1,8 @@
 // Entry point of the extension: wires each feature (one file each in src/vscode) to the editor.
 import * as vscode from "vscode";
 import { registerAuthoring } from "./authoring";
-import { SETUP_COMMAND, setUpEngine } from "./engineSetup";
+import { COMMANDS } from "./commands";
+import { setUpEngine } from "./engineSetup";
 import { log } from "./log";
 import { registerRuns } from "./runs";
 import { registerTry } from "./tryPanel";
@@ -18,7 +19,7 @@ export interface OneShotApi {
 export function activate(ctx: vscode.ExtensionContext): OneShotApi {
   ctx.subscriptions.push(
     log(),
-    vscode.commands.registerCommand(SETUP_COMMAND, () => setUpEngine(ctx)),
+    vscode.commands.registerCommand(COMMANDS.setupEngine, () => setUpEngine(ctx)),
   );
   registerAuthoring(ctx);
   const runs = registerRuns(ctx);

@@ -7,24 +7,13 @@ import { rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { seriesToCsv, seriesToJson } from "../core/monitor/export";
-import { newCursor } from "../core/monitor/model";
-import { applyDelta, emptySeries } from "../core/monitor/series";
+import { newCursor } from "../core/monitor/reducer";
+import { applyDelta, emptySeries } from "../protocol/series";
 import type { RunTracker } from "../core/monitor/tracker";
-import { readPid, runFiles } from "../core/run/runDir";
+import { liveControllerPid, runFiles } from "../core/run/runDir";
 import type { ObservedRunStatus } from "../core/run/events";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
-
-export const RUN_COMMANDS = {
-  openDashboard: "oneshot.openDashboard",
-  stop: "oneshot.stopRun",
-  resume: "oneshot.resumeRun",
-  reveal: "oneshot.revealRun",
-  exportMetrics: "oneshot.exportRunMetrics",
-  delete: "oneshot.deleteRun",
-  openConfig: "oneshot.openRunConfig",
-  refresh: "oneshot.refreshRuns",
-} as const;
 
 /** A command argument: a tree node (has `run`), a run directory, or nothing (ask). */
 export type RunArg = { run: RunTracker } | string | vscode.Uri | undefined;
@@ -87,9 +76,10 @@ export async function stopRun(ctx: vscode.ExtensionContext, monitor: RunMonitor,
   if (!r.ok) {
     // The CLI could not do it (or is older than `stop`): ask the controller to stop by signal;
     // it saves a checkpoint and writes `stopped` on SIGTERM.
-    const pid = readPid(t.dir) ?? t.model.started?.pid;
+    // Only the run's own controller: its pid may belong to another program by now.
+    const pid = liveControllerPid(t.dir);
     try {
-      if (pid === undefined) throw new Error("the run has no pid file");
+      if (pid === undefined) throw new Error("its controller is no longer running");
       process.kill(pid, "SIGTERM");
       log().info(`Sent SIGTERM to run ${t.id} (pid ${pid}).`);
     } catch (e) {

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import type { RunTracker } from "../core/monitor/tracker";
 import { DashboardManager } from "./dashboard";
 import { RunMonitor } from "./monitor";
+import { COMMANDS, RUNS_VIEW } from "./commands";
 import {
   deleteRun,
   exportMetrics,
@@ -11,11 +12,10 @@ import {
   pickRun,
   resumeRun,
   revealRun,
-  RUN_COMMANDS,
   stopRun,
   type RunArg,
 } from "./runActions";
-import { RUNS_VIEW, RunsTreeProvider } from "./runsView";
+import { RunsTreeProvider } from "./runsView";
 import { RunStatusBar } from "./statusBar";
 
 export interface RunsFeature {
@@ -45,22 +45,22 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
     dashboards,
     new RunStatusBar(monitor),
     vscode.commands.registerCommand(
-      RUN_COMMANDS.openDashboard,
+      COMMANDS.openDashboard,
       withRun("Open the dashboard of", (t) => dashboards.open(t.dir)),
     ),
     vscode.commands.registerCommand(
-      RUN_COMMANDS.stop,
+      COMMANDS.stopRun,
       withRun("Stop run", (t) => stopRun(ctx, monitor, t), ["running"]),
     ),
     vscode.commands.registerCommand(
-      RUN_COMMANDS.resume,
+      COMMANDS.resumeRun,
       withRun("Resume run", (t) => resumeRun(ctx, monitor, t), ["interrupted", "stopped", "failed"]),
     ),
-    vscode.commands.registerCommand(RUN_COMMANDS.reveal, withRun("Reveal the folder of", revealRun)),
-    vscode.commands.registerCommand(RUN_COMMANDS.exportMetrics, withRun("Export the metrics of", (t) => exportMetrics(t))),
-    vscode.commands.registerCommand(RUN_COMMANDS.delete, withRun("Delete run", (t) => deleteRun(monitor, t))),
-    vscode.commands.registerCommand(RUN_COMMANDS.openConfig, withRun("Open the config of", openConfig)),
-    vscode.commands.registerCommand(RUN_COMMANDS.refresh, () => monitor.registry.scan()),
+    vscode.commands.registerCommand(COMMANDS.revealRun, withRun("Reveal the folder of", revealRun)),
+    vscode.commands.registerCommand(COMMANDS.exportRunMetrics, withRun("Export the metrics of", (t) => exportMetrics(t))),
+    vscode.commands.registerCommand(COMMANDS.deleteRun, withRun("Delete run", (t) => deleteRun(monitor, t))),
+    vscode.commands.registerCommand(COMMANDS.openRunConfig, withRun("Open the config of", openConfig)),
+    vscode.commands.registerCommand(COMMANDS.refreshRuns, () => monitor.registry.scan()),
   );
   return { monitor, dashboards };
 }

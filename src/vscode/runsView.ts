@@ -8,9 +8,7 @@ import type { RunTracker } from "../core/monitor/tracker";
 import { checkpointDir } from "../core/run/runDir";
 import type { ObservedRunStatus } from "../core/run/events";
 import type { RunMonitor } from "./monitor";
-import { RUN_COMMANDS } from "./runActions";
-
-export const RUNS_VIEW = "oneshot.runs";
+import { COMMANDS } from "./commands";
 
 const ICONS: Record<ObservedRunStatus, vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon("sync~spin", new vscode.ThemeColor("charts.blue")),
@@ -31,6 +29,7 @@ type Node =
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 export function runDescription(t: RunTracker): string {
+  if (t.problem) return `unreadable: ${t.problem}`;
   const h = t.model.headline();
   const parts = [`step ${h.step}/${h.totalSteps || "?"}`];
   if (h.lastReward !== null) parts.push(`r ${h.lastReward.toFixed(2)}`);
@@ -43,6 +42,7 @@ function runTooltip(t: RunTracker): vscode.MarkdownString {
   const h = t.model.headline();
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${t.id}** — ${t.status}\n\n`);
+  if (t.problem) md.appendMarkdown(`$(warning) ${t.problem}\n\n`);
   md.appendMarkdown(`step ${h.step} of ${h.totalSteps || "?"}`);
   if (h.etaMs !== null && t.status === "running") md.appendMarkdown(` · ETA ${formatDuration(h.etaMs)}`);
   md.appendMarkdown("\n\n");
@@ -140,9 +140,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         item.id = `run:${run.dir}`;
         item.description = runDescription(run);
         item.tooltip = runTooltip(run);
-        item.iconPath = ICONS[run.status];
+        item.iconPath = run.problem ? ICONS.interrupted : ICONS[run.status];
         item.contextValue = `run.${run.status}`;
-        item.command = { command: RUN_COMMANDS.openDashboard, title: "Open Dashboard", arguments: [run.dir] };
+        item.command = { command: COMMANDS.openDashboard, title: "Open Dashboard", arguments: [run.dir] };
         item.resourceUri = undefined;
         return item;
       }
@@ -152,7 +152,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         const h = run.model.headline();
         item.description = [h.preset, h.model].filter(Boolean).join(" · ");
         item.iconPath = new vscode.ThemeIcon("settings-gear");
-        item.command = { command: RUN_COMMANDS.openConfig, title: "Open Config", arguments: [run.dir] };
+        item.command = { command: COMMANDS.openRunConfig, title: "Open Config", arguments: [run.dir] };
         return item;
       }
       case "checkpoints": {

@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import { formatDuration } from "../core/monitor/eta";
 import type { RunMonitor } from "./monitor";
-import { RUN_COMMANDS } from "./runActions";
+import { COMMANDS } from "./commands";
 
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("oneshot.activeRun", vscode.StatusBarAlignment.Left, 10);
@@ -30,7 +30,7 @@ export class RunStatusBar implements vscode.Disposable {
     this.item.text = parts.join(" · ");
     const best = h.benchmarks.map((b) => `${b.benchmark} ${(100 * b.last).toFixed(1)}%`).join(", ");
     this.item.tooltip = `One-Shot RLVR run ${t.id}${best ? ` — ${best}` : ""}. Click to open its dashboard.`;
-    this.item.command = { command: RUN_COMMANDS.openDashboard, title: "Open Dashboard", arguments: [t.dir] };
+    this.item.command = { command: COMMANDS.openDashboard, title: "Open Dashboard", arguments: [t.dir] };
     this.item.show();
   }
 

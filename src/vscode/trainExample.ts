@@ -8,12 +8,11 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { verdictReason } from "../core/authoring/verifierCheck";
 import { createRunDir, newRunId } from "../core/run/runId";
-import { COMMANDS } from "./commands";
+import { COMMANDS, FOCUS_RUNS_VIEW } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
 import { log } from "./log";
 import { resolveVenvDir, settings } from "./settings";
-import { SETUP_COMMAND } from "./engineSetup";
 import { requireTrust, TRAINING_WHY } from "./trust";
 import { runReferenceCheck } from "./verifierRunner";
 
@@ -56,7 +55,8 @@ export async function trainExample(
   }
 
   const ref = await runReferenceCheck(example);
-  if (ref.status === "done" && !ref.value.ok && !options.override) {
+  const rejected = ref.status === "done" && !ref.value.ok;
+  if (rejected && !options.override) {
     const reason = verdictReason(ref.value);
     const message = `The verifier gives the reference answer reward ${ref.value.result.reward}, so every rollout would score 0 and training would learn nothing.`;
     if (!interactive) return { started: false, reason: "verifier-rejects-reference", message: `${message} ${reason}` };
@@ -71,7 +71,7 @@ export async function trainExample(
     const message = "The engine's Python environment is not set up yet.";
     if (interactive) {
       const pick = await vscode.window.showErrorMessage(`One-Shot RLVR: ${message}`, setUp);
-      if (pick === setUp) await vscode.commands.executeCommand(SETUP_COMMAND);
+      if (pick === setUp) await vscode.commands.executeCommand(COMMANDS.setupEngine);
     }
     return { started: false, reason: "no-engine", message };
   }
@@ -86,6 +86,8 @@ export async function trainExample(
   const s = settings();
   if (fm.preset === undefined && s.defaultPreset) args.push("--preset", s.defaultPreset);
   if (fm.model === undefined && s.defaultModel) args.push("--set", `model=${s.defaultModel}`);
+  // "Train anyway": the CLI makes the same check and would refuse.
+  if (rejected) args.push("--skip-verifier-check");
   const launched = await launch(args, folder);
   if (!launched.ok) {
     // An empty directory is only clutter; one with the controller's log explains the failure.
@@ -144,5 +146,5 @@ async function revealRun(runDir: string): Promise<void> {
   } else {
     await vscode.commands.executeCommand("revealInExplorer", vscode.Uri.file(runDir));
   }
-  if (all.includes("oneshot.runs.focus")) await vscode.commands.executeCommand("oneshot.runs.focus");
+  if (all.includes(FOCUS_RUNS_VIEW)) await vscode.commands.executeCommand(FOCUS_RUNS_VIEW);
 }

@@ -18,12 +18,12 @@ import { resolveTarget, type TryTarget } from "../core/try/target";
 import { WorkerModel } from "../core/try/workerModel";
 import { createVerifier } from "../core/verifier/index";
 import type { TryViewToExtension } from "../protocol/tryMessages";
+import { COMMANDS } from "./commands";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
 import { resolveVenvDir } from "./settings";
 
-export const TRY_VIEW_TYPE = "oneshot.tryModel";
-export const TRY_COMMANDS = { open: "oneshot.tryModel", exportOnnx: "oneshot.exportOnnx" } as const;
+export const TRY_VIEW_TYPE = "oneshot.tryPanel";
 
 /** A command argument: a Runs view node (a run or one of its checkpoints), a folder, or nothing. */
 export type TryArg = { run: RunTracker; step?: number } | string | vscode.Uri | undefined;
@@ -174,8 +174,8 @@ export function registerTry(ctx: vscode.ExtensionContext, monitor: RunMonitor): 
   const manager = new TryPanelManager(ctx, monitor);
   ctx.subscriptions.push(
     manager,
-    vscode.commands.registerCommand(TRY_COMMANDS.open, (arg: TryArg) => manager.open(arg)),
-    vscode.commands.registerCommand(TRY_COMMANDS.exportOnnx, (arg: TryArg) => manager.exportOnnx(arg)),
+    vscode.commands.registerCommand(COMMANDS.tryModel, (arg: TryArg) => manager.open(arg)),
+    vscode.commands.registerCommand(COMMANDS.exportOnnx, (arg: TryArg) => manager.exportOnnx(arg)),
   );
   return manager;
 }

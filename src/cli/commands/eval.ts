@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { modelFingerprint } from "../../core/bench/evalCache";
 import { evaluateBenchmark, type EvalOutcome } from "../../core/bench/evaluation";
 import { findPreset } from "../../core/bench/presets";
+import { formatTable } from "../../core/text/table";
 import {
   ENGINE_USAGE,
   engineOptions,
@@ -37,18 +38,16 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 export function formatOutcomes(outcomes: EvalOutcome[]): string {
   const rows = [
-    ["benchmark", "metric", "n", "score", "time", ""],
+    ["benchmark", "metric", "n", "score", "time"],
     ...outcomes.map((o) => [
       findPreset(o.benchmark)?.title ?? o.benchmark,
       o.metric,
       String(o.n),
       pct(o.value),
       o.cached ? "cached" : `${o.time_s.toFixed(1)} s`,
-      "",
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd()).join("\n") + "\n";
+  return formatTable(rows, ["left", "left", "right", "right", "left"]) + "\n";
 }
 
 export function createEvalCommand(open: OpenSession): Command {

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { modelFingerprint } from "../../core/bench/evalCache";
 import { evaluateBenchmark } from "../../core/bench/evaluation";
 import { rankByVariance, rankedJsonl, type RankedProblem } from "../../core/bench/rank";
+import { formatTable } from "../../core/text/table";
 import { ENGINE_USAGE, engineOptions, evalCacheFor, loadBenchmarks, parseCount, parseDevice, parseDtype, parseNumber, progressLine } from "../benchOptions";
 import type { Command } from "../command";
 import { UsageError } from "../command";
@@ -17,8 +18,7 @@ function excerpt(s: string, n = 60): string {
 
 export function formatRanked(ranked: RankedProblem[], top: number): string {
   const rows = [["rank", "id", "solved", "p(1-p)", "problem"], ...ranked.slice(0, top).map((r) => [String(r.rank), r.id, `${r.correct}/${r.k}`, r.score.toFixed(3), excerpt(r.problem)])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === 4 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+  return formatTable(rows, ["left", "left", "left", "left", "left"]) + "\n";
 }
 
 export function createRankCommand(open: OpenSession): Command {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { RunSummary } from "../../core/run/events";
 import { parseArgs } from "node:util";
-import { observeRunStatus, readPid, runFiles } from "../../core/run/runDir";
+import { liveControllerPid, observeRunStatus, runFiles } from "../../core/run/runDir";
 import type { Command } from "../command";
 import { UsageError, UserError } from "../command";
 
@@ -13,9 +13,12 @@ export const stopCommand: Command = {
 
 Asks the run's controller to stop: it finishes the current step, saves a
 checkpoint and ends the run as stopped (resume it with \`oneshot train --resume\`).
+Only the run's own controller is signalled: when its process is gone (even if
+another program now has its pid) the run is reported as interrupted.
 
   --wait SECONDS   how long to wait for it to finish (default 300; 0: do not wait)
-  --force          stop at once, without a checkpoint (the engine is killed)`,
+  --force          stop at once, without a checkpoint (the engine is killed; the
+                   steps since the last checkpoint are lost)`,
   async run(args, ctx) {
     const { values, positionals } = parseArgs({
       args,
@@ -28,20 +31,12 @@ checkpoint and ends the run as stopped (resume it with \`oneshot train --resume\
     if (!Number.isFinite(wait) || wait < 0) throw new UsageError("--wait takes a number of seconds");
     const status = observeRunStatus(dir);
     if (status === undefined) throw new UserError(`${dir} is not a run directory (no status file)`);
-    if (status !== "running") {
-      ctx.stdout.write(`The run is not running (${status}).\n`);
+    const pid = status === "running" ? liveControllerPid(dir) : undefined;
+    if (pid === undefined || !signal(pid, values.force ? FORCE_SIGNAL : "SIGTERM")) {
+      const now = observeRunStatus(dir) ?? status;
+      const resume = now === "interrupted" ? `: its controller is gone. Continue it with \`oneshot train --resume ${positionals[0]}\`` : "";
+      ctx.stdout.write(`The run is not running (${now})${resume}.\n`);
       return 0;
-    }
-    const pid = readPid(dir)!;
-    // The controller treats a second signal as "stop now".
-    process.kill(pid, "SIGTERM");
-    if (values.force) {
-      await new Promise((r) => setTimeout(r, 200));
-      try {
-        process.kill(pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
     }
     if (wait === 0) {
       ctx.stdout.write(`Stop requested (pid ${pid}).\n`);
@@ -60,6 +55,21 @@ checkpoint and ends the run as stopped (resume it with \`oneshot train --resume\
     return 0;
   },
 };
+
+// SIGTERM asks for a graceful stop; the controller stops at once on SIGUSR2. Windows has no such
+// signals: there process.kill ends the process whatever the signal.
+const FORCE_SIGNAL: NodeJS.Signals = process.platform === "win32" ? "SIGTERM" : "SIGUSR2";
+
+/** False when the process ended just now; other failures (EPERM) are the user's to see. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw new UserError(`could not signal the run's controller (pid ${pid}): ${(e as Error).message}`);
+  }
+}
 
 function readJsonSummary(file: string): RunSummary | undefined {
   try {

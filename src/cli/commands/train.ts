@@ -1,23 +1,28 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { choosePython, engineLaunch, missingPython } from "../../core/engine/launch";
 import type { TrainConfig } from "../../core/example/config";
+import { checkRunConfig } from "../../core/example/configCheck";
 import { formatDiagnostic, loadExample, resolveConfig } from "../../core/example/index";
 import { evalTable, formatEvalTable } from "../../core/run/evalTable";
 import { readEvents } from "../../core/run/eventLog";
 import { RunLockError } from "../../core/run/lock";
 import { observeRunStatus, runFiles } from "../../core/run/runDir";
+import { checkNewRunDir, makeDirs, RunDirError } from "../../core/run/newRunDir";
 import { createRunDir, DEFAULT_RUNS_ROOT, holdsRun, newRunId } from "../../core/run/runId";
 import type { RunSummary } from "../../core/run/events";
 import { RunController, type RunOutcome } from "../../core/train/controller";
+import { preflightProblems } from "../../core/train/preflight";
 import { createProgress, formatDuration } from "../../core/train/progress";
+import { verifierRefusal } from "../../core/train/verifierGate";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../../core/verifier/api";
 import { createVerifier } from "../../core/verifier/index";
 import type { CliContext, Command } from "../command";
 import { UsageError, UserError } from "../command";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
+import { glueNegativeValues, stepsSet } from "../trainArgs";
 
 const USAGE = `Usage: oneshot train EXAMPLE.rlvr.md [options]
        oneshot train --resume RUN_DIR [--python PATH] [--detach]
@@ -29,6 +34,9 @@ config.json, events.jsonl, summary.json, checkpoints/step-N (Hugging Face format
   --set KEY=VALUE    override a setting, e.g. --set lr=2e-6 (repeatable; YAML values)
   --steps N          shorthand for --set steps=N
   --run-dir DIR      write the run here (new or empty); default RUNS_ROOT/<run id>
+  --skip-verifier-check
+                     train even if the verifier does not load or does not give the
+                     reference answer reward 1 (checked before a new run starts)
   --runs-root DIR    where new run directories go (default .oneshot/runs)
   --python PATH      Python of the engine (default: $ONESHOT_PYTHON, then the .venv
                      created by \`oneshot setup\`)
@@ -38,7 +46,8 @@ config.json, events.jsonl, summary.json, checkpoints/step-N (Hugging Face format
                      with the configuration in RUN_DIR/config.json
 
 Ctrl-C (or SIGTERM, or \`oneshot stop RUN_DIR\`) finishes the current step, saves a
-checkpoint and ends the run as stopped; a second Ctrl-C stops at once.`;
+checkpoint and ends the run as stopped; a second Ctrl-C (or SIGUSR2, or
+\`oneshot stop --force\`) stops at once without a checkpoint.`;
 
 export interface TrainDeps {
   createVerifier: (spec: VerifierSpec, options: VerifierOptions) => Verifier;
@@ -59,7 +68,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
     usage: USAGE,
     async run(args, ctx) {
       const { values, positionals } = parseArgs({
-        args,
+        args: glueNegativeValues(args, ["--steps", "--set"]),
         allowPositionals: true,
         options: {
           preset: { type: "string" },
@@ -70,10 +79,11 @@ export function createTrainCommand(deps: TrainDeps): Command {
           python: { type: "string" },
           detach: { type: "boolean", default: false },
           resume: { type: "string" },
+          "skip-verifier-check": { type: "boolean", default: false },
         },
       });
       const root = projectRoot(ctx.installDir);
-      const p = prepare(values, positionals, ctx, root);
+      const p = await prepare(values, positionals, ctx, root, deps);
       if (values.detach) return detach(p, args, ctx);
       return attached(p, ctx, deps);
     },
@@ -90,9 +100,19 @@ type Values = {
   "runs-root"?: string;
   python?: string;
   resume?: string;
+  "skip-verifier-check"?: boolean;
 };
 
-function prepare(values: Values, positionals: string[], ctx: CliContext, root: string): Prepared {
+/** Custom verifiers run in the sandbox bundle shipped beside the CLI (as in `oneshot verify`). */
+function verifierFactory(ctx: CliContext, deps: TrainDeps): TrainDeps["createVerifier"] {
+  return (spec, o) => deps.createVerifier(spec, { sandboxPath: ctx.env.ONESHOT_VERIFIER_SANDBOX ?? path.join(ctx.installDir, "verifier-sandbox.cjs"), ...o });
+}
+
+/**
+ * Everything that can be refused before a run is refused before its directory is created (or,
+ * for --run-dir, written to), so a mistake leaves no failed run behind.
+ */
+async function prepare(values: Values, positionals: string[], ctx: CliContext, root: string, deps: TrainDeps): Promise<Prepared> {
   const choice = choosePython(values.python, ctx.env, defaultVenvDir(root), ctx.cwd);
   const missing = missingPython(choice);
   if (missing) throw new UserError(missing);
@@ -112,7 +132,9 @@ function prepare(values: Values, positionals: string[], ctx: CliContext, root: s
     } catch (e) {
       throw new UserError(`${file} is not valid JSON (${(e as Error).message})`);
     }
-    if (config.version !== 1 || !config.settings) throw new UserError(`${file} is not a config this version of oneshot can resume`);
+    const { problems, filled } = checkRunConfig(config);
+    if (filled.length) ctx.stderr.write(`note: ${file} has no ${filled.join(", ")}; the run uses its preset's value\n`);
+    if (problems.length) throw new UserError(`${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`);
     return { config, runDir, resume: true, root, python: choice.python };
   }
 
@@ -124,23 +146,43 @@ function prepare(values: Values, positionals: string[], ctx: CliContext, root: s
     const errs = parsed.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic({ ...d, file: positionals[0] }));
     throw new UserError(`the example file has ${errs.length === 1 ? "an error" : `${errs.length} errors`}:\n  ${errs.join("\n  ")}`);
   }
-  const sets = [...(values.set ?? []), ...(values.steps !== undefined ? [`steps=${values.steps}`] : [])];
-  let runDir: string;
-  if (values["run-dir"]) {
-    runDir = path.resolve(ctx.cwd, values["run-dir"]);
+  const sets = [...(values.set ?? []), ...(values.steps !== undefined ? [stepsSet(values.steps)] : [])];
+  const runDir = values["run-dir"] ? path.resolve(ctx.cwd, values["run-dir"]) : undefined;
+  if (runDir) {
     if (holdsRun(runDir)) throw new UserError(`${runDir} already holds a run: continue it with \`oneshot train --resume ${values["run-dir"]}\` or choose another --run-dir`);
-    mkdirSync(runDir, { recursive: true });
-  } else {
-    runDir = "";
+    // A detached child finds the directory its parent made, holding only the log it writes to.
+    runDirSentence(() => checkNewRunDir(runDir, ctx.env.ONESHOT_DETACHED ? ["controller.log"] : []));
   }
   const runId = runDir ? path.basename(runDir) : newRunId(exampleFile);
   const resolved = resolveConfig({ example: parsed.example, runId, projectRoot: root, cwd: ctx.cwd, preset: values.preset, sets });
-  if (!resolved.config) throw new UserError(resolved.errors.length === 1 ? resolved.errors[0] : `the settings have ${resolved.errors.length} errors:\n  ${resolved.errors.join("\n  ")}`);
-  if (!runDir) {
-    runDir = createRunDir(path.resolve(ctx.cwd, values["runs-root"] ?? DEFAULT_RUNS_ROOT), runId);
-    resolved.config.run_id = path.basename(runDir);
+  const errors = resolved.config ? preflightProblems(resolved.config, { projectRoot: root }) : resolved.errors;
+  if (!resolved.config || errors.length) throw new UserError(errors.length === 1 ? errors[0] : `the settings have ${errors.length} errors:\n  ${errors.join("\n  ")}`);
+  const config = resolved.config;
+  if (!values["skip-verifier-check"]) {
+    const s = config.settings;
+    const make = verifierFactory(ctx, deps);
+    const refusal = await verifierRefusal(parsed.example, positionals[0], config.example.verifier, config.example.answer, (spec) =>
+      make(spec, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only }),
+    );
+    // One line: the editor shows the last line of a refusal.
+    if (refusal) throw new UserError(`${refusal} Fix the verifier or the answer, or train anyway with --skip-verifier-check.`);
   }
-  return { config: resolved.config, runDir, resume: false, root, python: choice.python };
+  if (runDir) {
+    runDirSentence(() => makeDirs(runDir));
+    return { config, runDir, resume: false, root, python: choice.python };
+  }
+  const created = runDirSentence(() => createRunDir(path.resolve(ctx.cwd, values["runs-root"] ?? DEFAULT_RUNS_ROOT), runId));
+  config.run_id = path.basename(created);
+  return { config, runDir: created, resume: false, root, python: choice.python };
+}
+
+function runDirSentence<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RunDirError) throw new UserError(e.message);
+    throw e;
+  }
 }
 
 async function attached(p: Prepared, ctx: CliContext, deps: TrainDeps): Promise<number> {
@@ -150,15 +192,16 @@ async function attached(p: Prepared, ctx: CliContext, deps: TrainDeps): Promise<
     config: p.config,
     runDir: p.runDir,
     engine: engineLaunch(p.python, engineDir(p.root), ctx.env),
-    // Custom verifiers run in the sandbox bundle shipped beside the CLI (as in `oneshot verify`).
-    createVerifier: (spec, o) => deps.createVerifier(spec, { sandboxPath: ctx.env.ONESHOT_VERIFIER_SANDBOX ?? path.join(ctx.installDir, "verifier-sandbox.cjs"), ...o }),
+    createVerifier: verifierFactory(ctx, deps),
     projectRoot: p.root,
     resume: p.resume,
     progress,
   });
   const onSignal = () => controller.stop();
+  const onForce = () => controller.forceStop();
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of signals) process.on(s, onSignal);
+  process.on("SIGUSR2", onForce); // `oneshot stop --force`
   const started = Date.now();
   let outcome: RunOutcome;
   try {
@@ -168,6 +211,7 @@ async function attached(p: Prepared, ctx: CliContext, deps: TrainDeps): Promise<
     throw e;
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    process.off("SIGUSR2", onForce);
   }
   report(outcome, p, ctx, (Date.now() - started) / 1000);
   return outcome.status === "failed" ? 1 : 0;
@@ -203,7 +247,10 @@ function report(o: RunOutcome, p: Prepared, ctx: CliContext, seconds: number): v
 
 /** Re-runs this command as a detached process writing RUN_DIR/controller.log; returns once it runs. */
 async function detach(p: Prepared, args: string[], ctx: CliContext): Promise<number> {
-  const childArgs = p.resume ? ["--resume", p.runDir, ...passThrough(args, ["--python"])] : [...withoutFlags(args, ["--detach", "--run-dir", "--runs-root"]), "--run-dir", p.runDir];
+  // The child re-checks what is cheap; the verifier was checked here already.
+  const childArgs = p.resume
+    ? ["--resume", p.runDir, ...passThrough(args, ["--python"])]
+    : [...withoutFlags(args, ["--detach", "--run-dir", "--runs-root", "--skip-verifier-check"]), "--run-dir", p.runDir, "--skip-verifier-check"];
   // The bundle (dist/cli.js) runs on plain node; from sources, keep the loader flags (e.g. tsx).
   const bundled = path.join(ctx.installDir, "cli.js");
   const [script, execArgv] = existsSync(bundled) ? [bundled, []] : [process.argv[1], process.execArgv];
@@ -237,6 +284,8 @@ async function detach(p: Prepared, args: string[], ctx: CliContext): Promise<num
   return 0;
 }
 
+const BOOLEAN_FLAGS = ["--detach", "--skip-verifier-check"];
+
 /** Drops options (and their values) from an argument list. */
 function withoutFlags(args: string[], flags: string[]): string[] {
   const out: string[] = [];
@@ -244,7 +293,7 @@ function withoutFlags(args: string[], flags: string[]): string[] {
     const a = args[i];
     const name = a.split("=")[0];
     if (flags.includes(name)) {
-      if (!a.includes("=") && name !== "--detach") i++;
+      if (!a.includes("=") && !BOOLEAN_FLAGS.includes(name)) i++;
       continue;
     }
     out.push(a);

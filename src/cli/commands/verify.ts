@@ -2,12 +2,12 @@ import { createReadStream, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { parseArgs } from "node:util";
-import type { BuiltinVerifierKind, Verifier, VerifierOptions, VerifierSpec, VerifyResult } from "../../core/verifier/index";
+import type { VerifierOptions, VerifierSpec, VerifyResult } from "../../core/verifier/index";
 import { createVerifier } from "../../core/verifier/index";
+import { BUILTIN_KINDS, isBuiltinKind, looksLikeKindName, unknownKind } from "../../core/verifier/kinds";
 import type { CliContext, Command } from "../command";
 import { UsageError, UserError } from "../command";
-
-const KINDS: BuiltinVerifierKind[] = ["math", "numeric", "exact", "choice"];
+import { VerifierPool } from "../verifierPool";
 
 export const verifyCommand: Command = {
   name: "verify",
@@ -65,7 +65,7 @@ Verifier:
       boxedOnly: values["boxed-only"],
     };
     const defaultSpec = specFromOptions(values.verifier, values["verifier-file"], ctx);
-    const pool = new VerifierPool(options);
+    const pool = new VerifierPool(options, createVerifier);
     try {
       if (values.jsonl !== undefined) {
         if (values.gold !== undefined || values.response !== undefined || values["response-file"] !== undefined) {
@@ -77,7 +77,7 @@ Verifier:
       if (values.gold === undefined) throw new UsageError("give --gold ANSWER with --response-file FILE, or --jsonl FILE");
       const response = values.response ?? (values["response-file"] !== undefined ? readText(values["response-file"], ctx) : undefined);
       if (response === undefined) throw new UsageError("give the model's response with --response-file FILE or --response TEXT");
-      const r = await pool.get(defaultSpec).grade(response, values.gold);
+      const r = await (await pool.get(defaultSpec)).grade(response, values.gold);
       if (values.json) ctx.stdout.write(JSON.stringify(outputLine(r)) + "\n");
       else {
         const found = r.extracted === null ? "no answer found" : `answer found: ${r.extracted}`;
@@ -109,41 +109,27 @@ function specFromOptions(kind: string | undefined, file: string | undefined, ctx
   if (kind !== undefined && file !== undefined) throw new UsageError("give either --verifier or --verifier-file, not both");
   if (file !== undefined) return { kind: "custom", source: readText(file, ctx) };
   if (kind === undefined) return { kind: "math" };
-  if (!(KINDS as string[]).includes(kind)) throw new UsageError(`unknown verifier '${kind}' (use ${KINDS.join(", ")} or --verifier-file)`);
-  return { kind: kind as BuiltinVerifierKind };
+  if (!isBuiltinKind(kind)) throw new UsageError(unknownKind(kind, "--verifier-file"));
+  return { kind };
 }
 
 /** A line's "verifier": a kind name, the source of a custom verifier, or {kind, source}. */
 function specFromLine(v: unknown, fallback: VerifierSpec): VerifierSpec | string {
   if (v === undefined || v === null) return fallback;
   if (typeof v === "string") {
-    if ((KINDS as string[]).includes(v)) return { kind: v as BuiltinVerifierKind };
+    if (isBuiltinKind(v)) return { kind: v };
     if (v === "custom") return "\"verifier\": \"custom\" needs the source: {\"kind\": \"custom\", \"source\": \"…\"}";
+    // a lone word is a misspelt kind, never JavaScript to run
+    if (looksLikeKindName(v)) return unknownKind(v, "a custom verifier's source");
     return { kind: "custom", source: v };
   }
   if (typeof v === "object") {
     const o = v as { kind?: unknown; source?: unknown };
     if (o.kind === "custom" && typeof o.source === "string") return { kind: "custom", source: o.source };
-    if (typeof o.kind === "string" && (KINDS as string[]).includes(o.kind)) return { kind: o.kind as BuiltinVerifierKind };
+    if (typeof o.kind === "string" && isBuiltinKind(o.kind)) return { kind: o.kind };
+    if (typeof o.kind === "string" && looksLikeKindName(o.kind)) return unknownKind(o.kind, "custom with a source");
   }
-  return `"verifier" must be one of ${KINDS.join(", ")} or a custom verifier's source`;
-}
-
-class VerifierPool {
-  private verifiers = new Map<string, Verifier>();
-  constructor(private readonly options: VerifierOptions) {}
-  get(spec: VerifierSpec): Verifier {
-    const key = spec.kind === "custom" ? `custom:${spec.source}` : spec.kind;
-    let v = this.verifiers.get(key);
-    if (!v) {
-      v = createVerifier(spec, this.options);
-      this.verifiers.set(key, v);
-    }
-    return v;
-  }
-  async dispose(): Promise<void> {
-    await Promise.all([...this.verifiers.values()].map((v) => v.dispose()));
-  }
+  return `"verifier" must be one of ${BUILTIN_KINDS.join(", ")} or a custom verifier's source`;
 }
 
 function outputLine(r: VerifyResult): Record<string, unknown> {
@@ -188,5 +174,5 @@ async function gradeLine(line: string, n: number, fallback: VerifierSpec, pool: 
   if (typeof o.response !== "string") return malformed(`line ${n} has no "response" (a string)`);
   const spec = specFromLine(o.verifier, fallback);
   if (typeof spec === "string") return malformed(`line ${n}: ${spec}`);
-  return outputLine(await pool.get(spec).grade(o.response, String(gold)));
+  return outputLine(await (await pool.get(spec)).grade(o.response, String(gold)));
 }

@@ -1,6 +1,7 @@
 // Syntax check of a custom verifier's JavaScript without running it: V8 compiles the source
-// (vm.Script only compiles; nothing executes until runInContext, which is never called), so the
-// error is exactly what the sandbox would report, with its line and column.
+// (vm.Script only compiles; nothing executes until runInContext, which is never called). The
+// sandbox runs the code in QuickJS, which rejects the same programs (both follow the standard),
+// though in its own words; V8's message comes with a precise line and column.
 import { Script } from "node:vm";
 
 export interface JsSyntaxProblem {

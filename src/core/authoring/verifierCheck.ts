@@ -39,6 +39,12 @@ function isOk(c: VerifierCase, r: VerifyResult): boolean {
   return c.expected === 1 ? r.reward >= 1 : r.reward <= 0;
 }
 
+/** Why a verifier that rejects the reference answer blocks training (editor diagnostic, `oneshot train`). */
+export function referenceRejection(ref: CaseVerdict): string {
+  const reward = ref.result.error ? "an error" : `reward ${ref.result.reward}`;
+  return `The verifier gives the reference answer ${reward}, not 1: training would have nothing to learn from. ${verdictReason(ref)}`;
+}
+
 /** One line for a verdict, e.g. "✓ different number → 0" or "✗ unboxed answer → 1 (should be 0)". */
 export function verdictTitle(v: CaseVerdict): string {
   const reward = Number.isInteger(v.result.reward) ? String(v.result.reward) : v.result.reward.toFixed(2);

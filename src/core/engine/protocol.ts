@@ -65,6 +65,8 @@ export interface FormatPromptParams {
   messages: ChatMessage[];
   /** An explicit template with `{problem}`/`{system}` placeholders; else the model's chat template; else plain text. */
   template?: string;
+  /** The longest formatted prompt accepted, in tokens (max_prompt_tokens): longer → -32602, found before tokenising a huge text. */
+  max_tokens?: number;
 }
 
 export interface FormatPromptResult {

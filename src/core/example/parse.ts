@@ -2,7 +2,7 @@
 // (the Markdown body) and an optional fenced ```verifier block (a custom verifier in JavaScript).
 // Never throws for a malformed file: every problem becomes a diagnostic with a 1-based line and
 // column that says what would be valid, so the editor can underline it and the CLI can print it.
-import { isMap, isScalar, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, parseDocument, visit, type Document } from "yaml";
 import { validate, type SchemaProblem } from "./validate";
 
 export interface ExampleDiagnostic {
@@ -27,6 +27,8 @@ export interface ParsedExample {
   verifierSource?: string;
   /** 1-based line of the verifier block's opening fence. */
   verifierLine?: number;
+  /** 1-based line of the `answer:` key. */
+  answerLine?: number;
 }
 
 export interface ParseResult {
@@ -102,8 +104,11 @@ export function parseExample(rawText: string, file: string): ParseResult {
   }
   let frontMatter: Record<string, unknown> = {};
   if (doc.errors.length === 0) {
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) {
+    const value = toJS(doc);
+    if (value instanceof AliasBomb) {
+      const s = at(value.offset);
+      lineError(s.line, `The front matter expands YAML aliases (*name) more than ${MAX_ALIASES} times: write the values out instead`);
+    } else if (value === null || value === undefined) {
       lineError(1, "The front matter is empty: it needs at least `answer: …` (the reference answer)");
     } else if (typeof value !== "object" || Array.isArray(value)) {
       const s = at(0);
@@ -175,7 +180,33 @@ export function parseExample(rawText: string, file: string): ParseResult {
   const hasError = diagnostics.some((d) => d.severity === "error");
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   if (hasError) return { diagnostics };
-  return { example: { file, frontMatter, problem, verifierSource, verifierLine }, diagnostics };
+  const answerAt = locate(doc, { path: ["answer"], message: "" });
+  const answerLine = answerAt ? at(answerAt[0]).line : undefined;
+  return { example: { file, frontMatter, problem, verifierSource, verifierLine, answerLine }, diagnostics };
+}
+
+/** How many alias expansions toJS allows (yaml's own guard against "billion laughs" documents). */
+const MAX_ALIASES = 100;
+
+class AliasBomb {
+  constructor(readonly offset: number) {}
+}
+
+/** The document's value, or where its first alias is when expanding them all would explode. */
+function toJS(doc: Document): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (e) {
+    if (!(e instanceof ReferenceError) || !/alias/i.test(e.message)) throw e;
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    return new AliasBomb(offset);
+  }
 }
 
 function firstLine(s: string): string {

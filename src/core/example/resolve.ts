@@ -4,9 +4,11 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { PresetName, SettingKey, TrainConfig, TrainSettings } from "./config";
 import { PRESET_NAMES } from "./config";
+import { limitProblems } from "./limits";
 import type { ParsedExample } from "./parse";
 import { PRESETS } from "./presets";
-import { closest, validate } from "./validate";
+import { closest } from "../text/closest";
+import { validate } from "./validate";
 
 export interface ResolveInput {
   example: ParsedExample;
@@ -74,6 +76,7 @@ export function resolveConfig(input: ResolveInput): ResolveResult {
   if (settings.micro_batch_size > settings.prompt_copies * settings.rollouts) {
     settings.micro_batch_size = settings.prompt_copies * settings.rollouts;
   }
+  if (!errors.length) errors.push(...limitProblems(settings, input.example.problem));
   if (errors.length) return { errors };
 
   const fmVerifier = fm.verifier as TrainConfig["example"]["verifier"]["kind"] | undefined;

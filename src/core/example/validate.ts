@@ -3,6 +3,7 @@
 // them to lines.
 import Ajv, { type ErrorObject } from "ajv";
 import schema from "./schema.json";
+import { closest } from "../text/closest";
 
 export interface SchemaProblem {
   /** Key path of the offending value, e.g. ["adam_betas", 1]; [] for the whole object. */
@@ -21,11 +22,13 @@ export const KNOWN_KEYS: readonly string[] = Object.keys(schema.properties);
 export const keyDescription = (key: string): string | undefined => (schema.properties as SchemaProps)[key]?.description;
 
 export function validate(value: unknown): SchemaProblem[] {
-  if (check(value)) return [];
+  // YAML's .nan and .inf are numbers to Ajv (NaN even passes `maximum`): they get their own
+  // sentence, and Ajv's complaints about the same values are dropped.
+  const out: SchemaProblem[] = nonFinite(value, []).map((path) => ({ path, message: `${nameOf(path)} must be a finite number (got ${show(valueAt(value, path))})` }));
+  const seen = new Set<string>(out.map((p) => JSON.stringify([p.path, p.key])));
+  if (check(value)) return out;
   const errors = check.errors ?? [];
   // One message per location: Ajv may report several keywords for the same value.
-  const out: SchemaProblem[] = [];
-  const seen = new Set<string>();
   for (const e of errors) {
     const p = toProblem(e);
     const id = JSON.stringify([p.path, p.key]);
@@ -44,11 +47,30 @@ function pathOf(e: ErrorObject): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
+/** A value as the user wrote it; non-finite numbers in YAML's spelling (JSON would say null). */
+const show = (v: unknown): string => {
+  if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
+  if (Array.isArray(v)) return `[${v.map(show).join(", ")}]`;
+  return typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+};
+
+const nameOf = (path: (string | number)[]) => (path.length ? "`" + path.join(".") + "`" : "the front matter");
+
+/** Key paths of NaN and ±Infinity inside a front matter value (top level and lists). */
+function nonFinite(v: unknown, path: (string | number)[]): (string | number)[][] {
+  if (typeof v === "number") return Number.isFinite(v) ? [] : [path];
+  if (Array.isArray(v)) return v.flatMap((x, i) => nonFinite(x, [...path, i]));
+  if (typeof v === "object" && v !== null && path.length === 0) return Object.entries(v).flatMap(([k, x]) => nonFinite(x, [k]));
+  return [];
+}
+
+function valueAt(v: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], v);
+}
 
 function toProblem(e: ErrorObject): SchemaProblem {
   const path = pathOf(e);
-  const name = path.length ? "`" + path.join(".") + "`" : "the front matter";
+  const name = nameOf(path);
   const got = path.length ? ` (got ${show(e.data)})` : "";
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -67,8 +89,11 @@ function toProblem(e: ErrorObject): SchemaProblem {
         message: `Unknown key \`${key}\`: ${suggestion}valid keys are ${KNOWN_KEYS.join(", ")}`,
       };
     }
-    case "enum":
-      return { path, message: `${name} must be one of ${(p.allowedValues as unknown[]).map(String).join(", ")}${got}` };
+    case "enum": {
+      const allowed = (p.allowedValues as unknown[]).map(String);
+      const near = typeof e.data === "string" ? closest(e.data, allowed) : undefined;
+      return { path, message: `${name} must be one of ${allowed.join(", ")}${got}${near ? `: did you mean \`${near}\`?` : ""}` };
+    }
     case "type": {
       const types = String(p.type).split(",").map(typeWord).join(" or ");
       return { path, message: `${name} must be ${types}${got}` };
@@ -82,6 +107,8 @@ function toProblem(e: ErrorObject): SchemaProblem {
     }
     case "minLength":
       return { path, message: `${name} must not be empty` };
+    case "maxLength":
+      return { path, message: `${name} must be at most ${String(p.limit)} characters long (it has ${typeof e.data === "string" ? e.data.length : "more"})` };
     case "minItems":
     case "maxItems":
       return { path, message: `${name} must have exactly ${String(p.limit)} items` };
@@ -92,32 +119,4 @@ function toProblem(e: ErrorObject): SchemaProblem {
 
 function typeWord(t: string): string {
   return { integer: "a whole number", number: "a number", string: "a string", boolean: "true or false", array: "a list", object: "a mapping", null: "null" }[t] ?? t;
-}
-
-/** The known key nearest to a misspelt one (edit distance ≤ 2 or a shared prefix), if any. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best !== undefined && (bestD <= 2 || (word.length >= 4 && best.startsWith(word.toLowerCase()))) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

@@ -1,6 +1,6 @@
 // Metrics export: one CSV row per step (eval columns filled at the steps they were measured) or a
 // JSON document with the series as the dashboard has them. Browser-safe.
-import { alignOnSteps, METRIC_KEYS, type SeriesData } from "./series";
+import { alignOnSteps, METRIC_KEYS, type SeriesData } from "../../protocol/series";
 
 export function seriesToCsv(s: SeriesData): string {
   const evalCols = s.evals.map((e) => `eval_${e.benchmark}_${e.metric}`);

@@ -2,7 +2,8 @@
 // asks for a page at a time, so a 100k-rollout run never crosses the webview boundary whole.
 import type { RolloutRecord, RolloutsEvent } from "../run/events";
 import { readLines } from "./tail";
-import type { RolloutFilter, RolloutLineRef, RolloutPage } from "./types";
+import type { RolloutFilter, RolloutPage } from "../../protocol/messages";
+import type { RolloutLineRef } from "./types";
 
 export type { RolloutFilter, RolloutPage };
 

@@ -10,8 +10,8 @@ import type {
   RunInfo,
   WebviewToExtension,
 } from "../../protocol/messages";
-import { newCursor, type SeriesCursor } from "./model";
-import { METRIC_KEYS, type SeriesDelta } from "./series";
+import { newCursor, type SeriesCursor } from "./reducer";
+import { METRIC_KEYS, type SeriesDelta } from "../../protocol/series";
 import type { RunRegistry } from "./registry";
 import type { RunTracker } from "./tracker";
 

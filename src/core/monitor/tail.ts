@@ -3,7 +3,8 @@
 // parsed while tailing: a cheap look at the line's head finds its step, and the bytes are read
 // again only when a page of that step is requested. Other lines go through the same validation
 // as `readEvents` (src/core/run/eventLog.ts); a torn last line is left for the next read.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
+import { openLog } from "../run/eventLog";
 import { isRunEvent, type RunEvent } from "../run/events";
 import type { RolloutLineRef } from "./types";
 
@@ -35,25 +36,22 @@ export class EventTail {
     return this.offset;
   }
 
-  /** Reads every complete line appended since the last call. A missing file reads as empty. */
+  /**
+   * Reads every complete line appended since the last call. A missing file reads as empty; one
+   * that cannot be read (a directory, no permission) throws EventLogError.
+   */
   read(): TailChunk {
-    let fd: number;
+    const log = openLog(this.file);
+    if (!log) return this.missing();
+    const { fd, size, ino } = log;
     try {
-      fd = openSync(this.file, "r");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return this.missing();
-      throw e;
-    }
-    try {
-      const st = fstatSync(fd);
-      const size = st.size;
       let reset = false;
       // A shorter or different file (rewritten, not appended) invalidates everything read so far.
-      if (size < this.offset || (this.ino !== -1 && st.ino !== this.ino)) {
+      if (size < this.offset || (this.ino !== -1 && ino !== this.ino)) {
         this.offset = 0;
         reset = true;
       }
-      this.ino = st.ino;
+      this.ino = ino;
       const out: TailChunk = { events: [], rolloutLines: [], skipped: 0, reset };
       // Each read starts at the first unconsumed byte: a line cut by the chunk's end is read again
       // by the next read instead of being copied around; a line longer than the buffer grows it.

@@ -5,9 +5,10 @@ import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import type { ObservedRunStatus } from "../run/events";
 import { observeRunStatus, readPid, runFiles, isPidAlive } from "../run/runDir";
-import { RunModel } from "./model";
+import { RunModel } from "./reducer";
 import { RolloutReader, type RolloutFilter, type RolloutPage } from "./rollouts";
-import { EventTail } from "./tail";
+import { EventTail, type TailChunk } from "./tail";
+import { EventLogError } from "../run/eventLog";
 
 const STARTING_GRACE_MS = 30_000;
 
@@ -20,6 +21,8 @@ export class RunTracker {
   private configCache?: { mtimeMs: number; value: unknown };
   /** Bumped whenever anything visible changed. */
   revision = 0;
+  /** Why the event log cannot be read ("events.jsonl is a directory, not a file"); else undefined. */
+  problem?: string;
 
   constructor(readonly dir: string) {
     this.id = path.basename(dir);
@@ -34,7 +37,7 @@ export class RunTracker {
 
   /** Reads what was appended and re-observes the status; true when something changed. */
   refresh(): boolean {
-    const chunk = this.tail.read();
+    const chunk = this.readLog();
     if (chunk.reset) {
       this.model.reset();
       this.reader.clear();
@@ -42,10 +45,24 @@ export class RunTracker {
     this.model.apply(chunk.events);
     this.model.addRolloutLines(chunk.rolloutLines);
     const status = this.observeStatus();
-    const changed = chunk.reset || chunk.events.length > 0 || chunk.rolloutLines.length > 0 || status !== this.statusValue;
+    const changed = chunk.reset || chunk.events.length > 0 || chunk.rolloutLines.length > 0 || status !== this.statusValue || chunk.problemChanged;
     this.statusValue = status;
     if (changed) this.revision++;
     return changed;
+  }
+
+  /** What was appended; an unreadable log (a directory, no permission) flags this run instead of throwing. */
+  private readLog(): TailChunk & { problemChanged: boolean } {
+    const before = this.problem;
+    try {
+      const chunk = this.tail.read();
+      this.problem = undefined;
+      return { ...chunk, problemChanged: before !== undefined };
+    } catch (e) {
+      if (!(e instanceof EventLogError)) throw e;
+      this.problem = e.short;
+      return { events: [], rolloutLines: [], skipped: 0, reset: false, problemChanged: before !== e.short };
+    }
   }
 
   private observeStatus(): ObservedRunStatus {

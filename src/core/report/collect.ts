@@ -5,8 +5,9 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { readResults } from "../bench/results";
 import { flips, type Flip } from "../bench/scoring";
-import { readEvents } from "../run/eventLog";
-import type { BenchmarkSummary, EvalEvent, RunStartedEvent, RunSummary, StepEvent } from "../run/events";
+import { EventLogError, readEvents } from "../run/eventLog";
+import type { BenchmarkSummary, EvalEvent, RunEvent, RunFinishedEvent, RunStartedEvent, StepEvent } from "../run/events";
+import { readSummary, supersede } from "../run/summary";
 import { observeRunStatus, runFiles } from "../run/runDir";
 
 export interface EvalPoint {
@@ -81,11 +82,22 @@ export function summarizePoints(metric: string, points: EvalPoint[]): BenchmarkS
 export function collectReport(runDir: string): ReportData {
   const files = runFiles(runDir);
   if (!existsSync(files.events)) throw new ReportError(`${runDir} is not a run directory (it has no events.jsonl)`);
-  const { events } = readEvents(files.events);
+  let logged: RunEvent[];
+  try {
+    logged = readEvents(files.events).events;
+  } catch (e) {
+    if (e instanceof EventLogError) throw new ReportError(`cannot report on ${runDir}: ${e.message}`);
+    throw e;
+  }
+  // A resumed run re-logs the steps after its checkpoint: the earlier attempt's are superseded.
+  const events = supersede(logged);
   const config = readJson<Record<string, unknown>>(files.config) ?? {};
-  const summary = readJson<RunSummary>(files.summary);
+  const read = readSummary(files.summary);
+  const summary = read && "summary" in read ? read.summary : undefined;
   const started = events.find((e): e is RunStartedEvent => e.type === "run_started");
-  const finished = [...events].reverse().find((e) => e.type === "run_finished");
+  const lastStart = events.findLastIndex((e) => e.type === "run_started");
+  // an earlier attempt's end (stopped, then resumed) is not this run's end
+  const finished = events.slice(Math.max(lastStart, 0)).findLast((e): e is RunFinishedEvent => e.type === "run_finished");
   const steps = events.filter((e): e is StepEvent => e.type === "step");
   const evals = events.filter((e): e is EvalEvent => e.type === "eval");
 
@@ -110,7 +122,7 @@ export function collectReport(runDir: string): ReportData {
   });
 
   const lastStep = steps[steps.length - 1];
-  const status = observeRunStatus(runDir) ?? summary?.status ?? (finished?.type === "run_finished" ? finished.status : "unknown");
+  const status = observeRunStatus(runDir) ?? summary?.status ?? (finished ? finished.status : "unknown");
   return {
     runId: started?.run_id ?? path.basename(runDir),
     runDir,
@@ -118,12 +130,12 @@ export function collectReport(runDir: string): ReportData {
     example: started?.example ?? String(config.example ?? ""),
     preset: started?.preset ?? String(config.preset ?? ""),
     status,
-    stepsDone: finished?.type === "run_finished" ? finished.steps_done : (summary?.steps ?? lastStep?.step ?? 0),
+    stepsDone: finished ? finished.steps_done : (summary?.steps ?? lastStep?.step ?? 0),
     totalSteps: started?.total_steps ?? summary?.total_steps ?? lastStep?.total_steps ?? 0,
     started: started?.t,
     finished: finished?.t,
     device: started?.engine?.device,
-    error: finished?.type === "run_finished" ? finished.error : summary?.error,
+    error: finished ? finished.error : summary?.error,
     steps,
     benchmarks,
   };

@@ -1,6 +1,7 @@
 // The before/after table of a run's evaluations per benchmark and sub-skill, as `oneshot train`
 // prints at the end (and `npm run demo` shows): the first evaluation against the last one.
 import type { EvalEvent, RunEvent } from "./events";
+import { formatTable } from "../text/table";
 import { supersede } from "./summary";
 
 export interface EvalTableRow {
@@ -42,7 +43,5 @@ export function formatEvalTable(t: NonNullable<ReturnType<typeof evalTable>>): s
     const d = 100 * (r.after - r.before);
     return [r.benchmark, r.group, String(r.n), pct(r.before), pct(r.after), `${d >= 0 ? "+" : ""}${d.toFixed(1)} pts`];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return [line(header), ...body.map(line)].join("\n");
+  return formatTable([header, ...body], ["left", "left", "right", "right", "right", "right"]);
 }

@@ -2,6 +2,8 @@
 // so a live log is tailed incrementally, skip a torn last line (it is re-read once complete) and
 // ignore unknown event types.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
+import * as path from "node:path";
+import { writingTo } from "./diskFull";
 import { isRunEvent, SCHEMA_VERSION, type RunEvent, type RunEventInput } from "./events";
 
 export class EventLogWriter {
@@ -15,20 +17,25 @@ export class EventLogWriter {
     if (size > 0) {
       const last = Buffer.alloc(1);
       readSync(this.fd, last, 0, 1, size - 1);
-      if (last[0] !== 10) writeSync(this.fd, "\n");
+      if (last[0] !== 10) writingTo(file, () => writeSync(this.fd, "\n"));
     }
   }
 
   /** Appends one event; `sync` forces it to disk (used at checkpoints and at the end). */
   append<E extends RunEventInput>(event: E, sync = false): RunEvent {
     const full = { v: SCHEMA_VERSION, t: Date.now(), ...event } as RunEvent;
-    writeSync(this.fd, JSON.stringify(full) + "\n");
-    if (sync) fsyncSync(this.fd);
+    const line = Buffer.from(JSON.stringify(full) + "\n");
+    writingTo(this.file, () => {
+      // A nearly full disk may take part of a line: write the rest, or fail (the torn line is
+      // skipped by readers and a resumed writer starts on a fresh line).
+      for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off);
+      if (sync) fsyncSync(this.fd);
+    });
     return full;
   }
 
   sync(): void {
-    fsyncSync(this.fd);
+    writingTo(this.file, () => fsyncSync(this.fd));
   }
 
   close(): void {
@@ -46,17 +53,59 @@ export interface ReadResult {
 
 const CHUNK = 1 << 20;
 
-/** Reads complete lines from `offset` on. A missing file reads as empty. */
-export function readEvents(file: string, offset = 0, maxBytes = Number.POSITIVE_INFINITY): ReadResult {
+/** An event log that exists but cannot be read (a directory, no permission); one sentence. */
+export class EventLogError extends Error {
+  constructor(
+    readonly file: string,
+    /** What is wrong, after the file's name: "is a directory, not a file". */
+    readonly reason: string,
+  ) {
+    super(`${file} ${reason}`);
+    this.name = "EventLogError";
+  }
+
+  /** The sentence with the file's base name, for a listing of runs. */
+  get short(): string {
+    return `${path.basename(this.file)} ${this.reason}`;
+  }
+}
+
+function unreadable(file: string, e: unknown): EventLogError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EISDIR") return new EventLogError(file, "is a directory, not a file");
+  if (code === "EACCES" || code === "EPERM") return new EventLogError(file, "cannot be read (permission denied)");
+  return new EventLogError(file, `cannot be read (${code ?? (e instanceof Error ? e.message : String(e))})`);
+}
+
+/**
+ * Opens an event log for reading: its descriptor and size, undefined when it does not exist.
+ * Throws EventLogError when it is not a regular file or cannot be opened.
+ */
+export function openLog(file: string): { fd: number; size: number; ino: number } | undefined {
   let fd: number;
   try {
     fd = openSync(file, "r");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { events: [], nextOffset: offset, skipped: 0 };
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw unreadable(file, e);
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    // a directory opens fine on Linux and fails only at the first read
+    if (!st.isFile()) throw Object.assign(new Error("not a file"), { code: st.isDirectory() ? "EISDIR" : "ENOTFILE" });
+    return { fd, size: st.size, ino: st.ino };
+  } catch (e) {
+    closeSync(fd);
+    throw unreadable(file, e);
+  }
+}
+
+/** Reads complete lines from `offset` on. A missing file reads as empty; an unreadable one throws EventLogError. */
+export function readEvents(file: string, offset = 0, maxBytes = Number.POSITIVE_INFINITY): ReadResult {
+  const log = openLog(file);
+  if (!log) return { events: [], nextOffset: offset, skipped: 0 };
+  const { fd, size } = log;
+  try {
     const end = Math.min(size, offset + maxBytes);
     const events: RunEvent[] = [];
     let skipped = 0;

@@ -1,9 +1,12 @@
 // Two controllers never write the same run directory: the first creates `lock` exclusively
-// (O_EXCL) with its pid; a second finds it and refuses, unless the pid in it is dead (a crashed
-// controller), in which case the stale lock is taken over.
+// (O_EXCL) with its pid and start marker (processIdentity.ts); a second finds it and refuses,
+// unless that process is gone (a crashed controller, or its pid now belongs to another program),
+// in which case the stale lock is taken over.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import * as path from "node:path";
-import { isPidAlive, runFiles } from "./runDir";
+import { writingTo } from "./diskFull";
+import { formatIdentity, identityOf, isSameProcess, parseIdentity } from "./processIdentity";
+import { runFiles } from "./runDir";
 
 export class RunLockError extends Error {
   constructor(
@@ -28,14 +31,21 @@ export function acquireRunLock(dir: string, pid = process.pid): RunLock {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(file, "wx");
-      writeSync(fd, `${pid}\n`);
+      try {
+        writingTo(file, () => writeSync(fd, formatIdentity(identityOf(pid))));
+      } catch (e) {
+        // A lock without its pid (e.g. a full disk) would block the directory: leave none.
+        closeSync(fd);
+        unlinkSync(file);
+        throw e;
+      }
       closeSync(fd);
       held.add(file);
       return {
         release: () => {
           held.delete(file);
           try {
-            if (Number(readFileSync(file, "utf8").trim()) === pid) unlinkSync(file);
+            if (parseIdentity(readFileSync(file, "utf8"))?.pid === pid) unlinkSync(file);
           } catch {
             // Already gone.
           }
@@ -44,14 +54,15 @@ export function acquireRunLock(dir: string, pid = process.pid): RunLock {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
-    let holder: number | undefined;
+    let text: string;
     try {
-      holder = Number(readFileSync(file, "utf8").trim());
+      text = readFileSync(file, "utf8");
     } catch {
       continue; // released in between: try again
     }
-    if (holder && (holder === pid ? held.has(file) : isPidAlive(holder))) {
-      throw new RunLockError(`The run directory ${dir} is in use by another controller (pid ${holder})`, holder);
+    const holder = parseIdentity(text);
+    if (holder && (holder.pid === pid ? held.has(file) : isSameProcess(holder))) {
+      throw new RunLockError(`The run directory ${dir} is in use by another controller (pid ${holder.pid})`, holder.pid);
     }
     try {
       unlinkSync(file); // stale: its controller is gone

@@ -1,7 +1,8 @@
 // Run ids and fresh run directories: <runs root>/<YYYYMMDD-HHMMSS>-<example stem>, local time,
 // with -2, -3, … appended when two runs of the same example start within the same second.
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import * as path from "node:path";
+import { describe, makeDirs, RunDirError } from "./newRunDir";
 
 export const DEFAULT_RUNS_ROOT = path.join(".oneshot", "runs");
 
@@ -18,21 +19,26 @@ export function newRunId(exampleFile: string, now = new Date()): string {
 
 /** Creates a new, empty run directory under `root` and returns it. */
 export function createRunDir(root: string, runId: string): string {
-  mkdirSync(root, { recursive: true });
+  makeDirs(root);
   for (let i = 1; ; i++) {
     const dir = path.join(root, i === 1 ? runId : `${runId}-${i}`);
     try {
       mkdirSync(dir);
       return dir;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") throw new RunDirError(`cannot create ${dir}: ${describe(code, e as Error)}`);
     }
   }
 }
 
 /** True when `dir` already holds (part of) a run: a config, an event log or a lock. */
 export function holdsRun(dir: string): boolean {
-  if (!existsSync(dir)) return false;
-  const names = new Set(readdirSync(dir));
+  let names: Set<string>;
+  try {
+    names = new Set(readdirSync(dir));
+  } catch {
+    return false; // missing, or not a directory
+  }
   return ["config.json", "events.jsonl", "lock"].some((n) => names.has(n));
 }

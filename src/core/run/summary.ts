@@ -1,6 +1,8 @@
 // Builds `summary.json` (RunSummary in events.ts) from the run's events, and writes it atomically
 // so a reader never sees half a file. The controller refreshes it after every step and eval.
-import { renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { writingTo } from "./diskFull";
 import type { BenchmarkSummary, CheckpointEvent, EvalEvent, ObservedRunStatus, RunEvent, RunSummary, StepEvent } from "./events";
 
 export class SummaryBuilder {
@@ -117,8 +119,55 @@ export function supersede(events: readonly RunEvent[]): RunEvent[] {
   return out;
 }
 
+/**
+ * summary.json as SummaryBuilder writes it; `problem` (one sentence) when the file exists but is
+ * not that (damaged, hand-edited, a directory); undefined when there is none.
+ */
+export function readSummary(file: string): { summary: RunSummary } | { problem: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    return { problem: `${path.basename(file)} cannot be read (${code === "EISDIR" ? "it is a directory" : (code ?? String(e))})` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { problem: `${path.basename(file)} is not valid JSON` };
+  }
+  const wrong = summaryShapeProblem(value);
+  return wrong ? { problem: `${path.basename(file)} is not a run summary: ${wrong}` } : { summary: value as RunSummary };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isCount = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
+const isScore = (v: unknown) => v === null || (typeof v === "number" && Number.isFinite(v));
+
+/** What is wrong with a parsed summary.json, or undefined when readers can rely on its fields. */
+function summaryShapeProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return `it holds ${Array.isArray(v) ? "an array" : v === null ? "null" : `a ${typeof v}`}, not an object`;
+  if (!isCount(v.steps)) return '"steps" is not a step count';
+  if (!isCount(v.total_steps)) return '"total_steps" is not a step count';
+  if (!isObject(v.benchmarks)) return '"benchmarks" is not an object';
+  for (const [name, b] of Object.entries(v.benchmarks)) {
+    if (!isObject(b) || typeof b.metric !== "string") return `benchmark "${name}" is not a benchmark summary`;
+    for (const k of ["initial", "best", "best_step", "final", "final_step"] as const) if (b[k] !== undefined && !isScore(b[k])) return `benchmark "${name}" has a bad "${k}"`;
+  }
+  for (const k of ["reward_mean", "accuracy"] as const) if (v[k] !== undefined && !(typeof v[k] === "number" && Number.isFinite(v[k]))) return `"${k}" is not a number`;
+  for (const k of ["error", "hint", "last_checkpoint", "best_checkpoint"] as const) if (v[k] !== undefined && typeof v[k] !== "string") return `"${k}" is not text`;
+  return undefined;
+}
+
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n");
+  try {
+    writingTo(file, () => writeFileSync(tmp, JSON.stringify(value, null, 2) + "\n"));
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a half-written copy would only take more space
+    throw e;
+  }
   renameSync(tmp, file);
 }

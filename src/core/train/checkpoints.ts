@@ -40,7 +40,16 @@ export class CheckpointKeeper {
   }
 
   get lastResumable(): SavedCheckpoint | undefined {
-    return [...this.saved].reverse().find((c) => c.resumable);
+    return this.resumableNewestFirst[0];
+  }
+
+  get resumableNewestFirst(): SavedCheckpoint[] {
+    return [...this.saved].reverse().filter((c) => c.resumable);
+  }
+
+  /** Stops tracking a checkpoint (a damaged one a resume passed over); its folder stays. */
+  forget(step: number): void {
+    this.saved = this.saved.filter((c) => c.step !== step);
   }
 
   /** Forgets and returns the checkpoints retention no longer keeps. */

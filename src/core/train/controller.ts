@@ -3,8 +3,9 @@
 // train_step → events; evaluation on the schedule; checkpoints every K steps (last N + best).
 // Stop (SIGINT/SIGTERM through stop()) lets the current engine call finish, checkpoints, and ends
 // with `stopped`; an engine crash ends with `failed`, the engine's message and a hint. Every
-// ending writes run_finished (fsynced), summary.json and the status file.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+// ending writes run_finished (fsynced), summary.json and the status file; on a full disk as much of
+// them as fits (the run ends failed, "The disk is full (PATH)", see diskFull.ts).
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { EngineClient, type EngineLaunch } from "../engine/client";
 import { EngineError } from "../engine/errors";
@@ -13,7 +14,9 @@ import type { TrainConfig } from "../example/config";
 import { EventLogWriter, readEvents } from "../run/eventLog";
 import type { CheckpointEvent, EvalEvent, LogLevel, RolloutRecord, RunEvent, RunEventInput, RunFinishedEvent, StepEvent } from "../run/events";
 import { acquireRunLock, type RunLock } from "../run/lock";
-import { checkpointDir, runFiles } from "../run/runDir";
+import { asDiskFull, bestEffort, DISK_FULL_HINT, DiskFullError, noSpaceLeft } from "../run/diskFull";
+import { LogFile } from "../run/logFile";
+import { checkpointDir, runFiles, writeStatus } from "../run/runDir";
 import { SummaryBuilder, supersede, writeJsonAtomic } from "../run/summary";
 import { EvalCache, modelFingerprint } from "../bench/evalCache";
 import { defaultCacheRoot, hubOptionsFromEnv } from "../bench/hub";
@@ -23,6 +26,9 @@ import { groupAdvantages } from "./advantages";
 import { CheckpointKeeper, type SavedCheckpoint } from "./checkpoints";
 import { chatMessages, evaluate, prepareBenchmark, type PreparedBenchmark } from "./evaluate";
 import { mean, reflectionRate, spreadSample, std } from "./metrics";
+import { benchmarkCwd } from "./preflight";
+import { loadResumePoint } from "./resumePoint";
+import { RewardWatch } from "./rewardWatch";
 import type { ProgressSink } from "./progress";
 
 export interface ControllerOptions {
@@ -58,6 +64,7 @@ export class RunController {
   private readonly stopRequest = new AbortController();
   private forced = false;
   private engine?: EngineClient;
+  private readonly rewardWatch = new RewardWatch();
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -94,26 +101,29 @@ export class RunController {
     const summary = this.summaryFor(files.events);
     let outcome: RunOutcome = { status: "failed", steps_done: summary.stepsDone };
     try {
-      if (!this.o.resume) writeJsonAtomic(files.config, config);
-      writeFileSync(files.pid, `${process.pid}\n`);
-      writeFileSync(files.status, "running\n");
-      events = new EventLogWriter(files.events);
-      const log = this.logger(events);
       try {
+        if (!this.o.resume) writeJsonAtomic(files.config, config);
+        writeFileSync(files.pid, `${process.pid}\n`);
+        writeStatus(runDir, "running");
+        events = new EventLogWriter(files.events);
         verifier = this.o.createVerifier(config.example.verifier, { timeoutMs: config.settings.verifier_timeout_ms, boxedOnly: config.settings.boxed_only });
-        outcome = await this.train(events, summary, verifier, log);
+        outcome = await this.train(events, summary, verifier, this.logger(events));
       } catch (e) {
-        outcome = this.failure(e, summary.stepsDone, log);
+        outcome = this.failure(e, summary.stepsDone, events);
       }
-      const finished = events.append<RunEventInput<RunFinishedEvent>>(
-        { type: "run_finished", status: outcome.status, steps_done: outcome.steps_done, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.hint ? { hint: outcome.hint } : {}) },
-        true,
+      // On a full disk each of these may fail: the others are still tried.
+      const ended = events;
+      const finished = bestEffort(() =>
+        ended?.append<RunEventInput<RunFinishedEvent>>(
+          { type: "run_finished", status: outcome.status, steps_done: outcome.steps_done, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.hint ? { hint: outcome.hint } : {}) },
+          true,
+        ),
       );
-      summary.add(finished);
-      writeJsonAtomic(files.summary, summary.build(outcome.status, outcome.error ? { error: outcome.error, hint: outcome.hint } : undefined));
+      if (finished) summary.add(finished);
+      bestEffort(() => writeJsonAtomic(files.summary, summary.build(outcome.status, outcome.error ? { error: outcome.error, hint: outcome.hint } : undefined)));
       // The status changes last, after the engine is gone: a reader seeing it can start a new run at once.
       await this.cleanUp(verifier);
-      writeFileSync(files.status, `${outcome.status}\n`);
+      bestEffort(() => writeStatus(runDir, outcome.status));
       return outcome;
     } finally {
       await this.cleanUp(verifier);
@@ -139,24 +149,41 @@ export class RunController {
     return SummaryBuilder.fromEvents(readEvents(eventsFile).events, config.run_id, config.settings.steps, primary);
   }
 
-  private logger(events: EventLogWriter) {
+  private logger(events: EventLogWriter | undefined) {
     return (level: LogLevel, message: string, source: "controller" | "engine" | "verifier" = "controller") => {
-      events.append({ type: "log", level, message, source });
+      events?.append({ type: "log", level, message, source });
       if (level !== "debug") this.o.progress?.log(level, message);
     };
   }
 
-  private failure(e: unknown, stepsDone: number, log: ReturnType<RunController["logger"]>): RunOutcome {
+  private failure(e: unknown, stepsDone: number, events: EventLogWriter | undefined): RunOutcome {
     if (this.forced) return { status: "stopped", steps_done: stepsDone };
+    const full = this.diskFull(e);
+    if (full) return { status: "failed", steps_done: stepsDone, error: full.message, hint: DISK_FULL_HINT };
     if (e instanceof EngineError || e instanceof RunFailure) {
       return { status: "failed", steps_done: stepsDone, error: e.message, ...(e.hint ? { hint: e.hint } : {}) };
     }
     if (e instanceof BenchmarkError) return { status: "failed", steps_done: stepsDone, error: e.message, hint: "Fix eval_benchmarks in the example file or with --set." };
     const err = e instanceof Error ? e : new Error(String(e));
-    appendFileSync(runFiles(this.o.runDir).controllerLog, `${new Date().toISOString()} internal error: ${err.stack ?? err.message}\n`);
-    log("error", `Internal error: ${err.message}`);
+    bestEffort(() => appendFileSync(runFiles(this.o.runDir).controllerLog, `${new Date().toISOString()} internal error: ${err.stack ?? err.message}\n`));
+    bestEffort(() => this.logger(events)("error", `Internal error: ${err.message}`));
     return { status: "failed", steps_done: stepsDone, error: `Internal error in the controller: ${err.message}`, hint: "See controller.log in the run directory; please report it." };
   }
+
+  /** The full disk behind a failure: a write of ours or the engine's, or one that left no space. */
+  private diskFull(e: unknown): DiskFullError | undefined {
+    const full = asDiskFull(e, this.o.runDir);
+    if (full instanceof DiskFullError) return full;
+    // An engine that could not write says so in its own words, which may not name the cause.
+    const unexplained = e instanceof EngineError ? !e.outOfMemory && e.kind !== "spawn" : !(e instanceof RunFailure || e instanceof BenchmarkError);
+    if (unexplained) {
+      if (this.engineLog?.diskFull) return new DiskFullError(this.engineLog.file);
+      if (noSpaceLeft(this.o.runDir)) return new DiskFullError(this.o.runDir);
+    }
+    return undefined;
+  }
+
+  private engineLog?: LogFile;
 
   private async train(events: EventLogWriter, summary: SummaryBuilder, verifier: Verifier, log: ReturnType<RunController["logger"]>): Promise<RunOutcome> {
     const { config, runDir } = this.o;
@@ -169,23 +196,14 @@ export class RunController {
     };
 
     const keeper = new CheckpointKeeper(s.keep_checkpoints);
-    let startStep = 0;
-    let resumeFrom: SavedCheckpoint | undefined;
-    if (this.o.resume) {
-      const saved = savedCheckpoints(readEvents(files.events).events, runDir);
-      keeper.restore(saved, summary.bestStep() ?? undefined);
-      // Without a checkpoint (stopped or failed before the first one) the run starts over from the
-      // base model: its last checkpoint, so to speak, is step 0.
-      resumeFrom = keeper.lastResumable;
-      startStep = resumeFrom?.step ?? 0;
-    }
+    if (this.o.resume) keeper.restore(savedCheckpoints(readEvents(files.events).events, runDir), summary.bestStep() ?? undefined);
 
-    const engineLog = files.engineLog;
+    const engineLog = (this.engineLog = new LogFile(files.engineLog));
     this.engine = EngineClient.start(
       { ...this.o.engine, cwd: this.o.engine.cwd ?? runDir },
       {
-        logHint: `The engine's output is in ${engineLog}.`,
-        onStderr: (line) => appendFileSync(engineLog, line + "\n"),
+        logHint: `The engine's output is in ${engineLog.file}.`,
+        onStderr: (line) => engineLog.append(line + "\n"),
         onNotification: (n) => {
           if (n.method === "log") log(n.params.level, n.params.message, "engine");
           else if (n.method === "progress") this.o.progress?.phase(`${n.params.phase} ${n.params.done}/${n.params.total}`);
@@ -197,19 +215,27 @@ export class RunController {
     if (hello.protocol_version !== ENGINE_PROTOCOL_VERSION) {
       throw new RunFailure(`The engine speaks protocol ${hello.protocol_version}, this controller ${ENGINE_PROTOCOL_VERSION}`, "Update the engine environment with `oneshot setup`.");
     }
-    this.o.progress?.phase(resumeFrom ? `loading ${resumeFrom.path}` : `loading ${s.model}`);
-    const resumeDir = resumeFrom ? path.join(runDir, resumeFrom.path) : undefined;
-    const loaded = await engine.request("load", {
-      model: resumeDir ?? s.model,
-      dtype: s.dtype,
-      device: s.device,
-      seed: s.seed,
-      train: true,
-      optimizer: { lr: s.lr, weight_decay: s.weight_decay, betas: s.adam_betas, eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
-      reference_model: s.kl_coef > 0,
-      gradient_checkpointing: s.gradient_checkpointing,
-      ...(resumeDir ? { resume_state: resumeDir } : {}),
-    });
+    const load = (from: SavedCheckpoint | undefined) => {
+      this.o.progress?.phase(from ? `loading ${from.path}` : `loading ${s.model}`);
+      const resumeDir = from ? path.join(runDir, from.path) : undefined;
+      return engine.request("load", {
+        model: resumeDir ?? s.model,
+        dtype: s.dtype,
+        device: s.device,
+        seed: s.seed,
+        train: true,
+        optimizer: { lr: s.lr, weight_decay: s.weight_decay, betas: s.adam_betas, eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
+        reference_model: s.kl_coef > 0,
+        gradient_checkpointing: s.gradient_checkpointing,
+        ...(resumeDir ? { resume_state: resumeDir } : {}),
+      });
+    };
+    // Without an intact checkpoint (stopped or failed before the first one, or all damaged) a
+    // resumed run starts over from the base model: its last checkpoint, so to speak, is step 0.
+    const point = await loadResumePoint(this.o.resume ? keeper.resumableNewestFirst : [], runDir, load, (m) => log("warn", m));
+    for (const c of point.damaged) keeper.forget(c.step);
+    const { from: resumeFrom, loaded } = point;
+    const startStep = resumeFrom?.step ?? 0;
     emit({
       type: "run_started",
       run_id: config.run_id,
@@ -264,7 +290,13 @@ export class RunController {
       const dir = checkpointDir(runDir, step);
       const resumable = reason !== "best";
       this.o.progress?.phase(`saving checkpoint step ${step}`);
-      await engine.request("save", { path: dir, include_state: resumable });
+      try {
+        await engine.request("save", { path: dir, include_state: resumable });
+      } catch (e) {
+        // A half-written folder is no checkpoint (none is recorded) and holds space a full disk needs.
+        if (!keeper.has(step)) bestEffort(() => rmSync(dir, { recursive: true, force: true }));
+        throw asDiskFull(e, dir);
+      }
       const rel = path.relative(runDir, dir).split(path.sep).join("/");
       keeper.add({ step, path: rel, resumable });
       const e = emit({ type: "checkpoint", step, path: rel, reason, resumable }, true) as CheckpointEvent;
@@ -282,6 +314,7 @@ export class RunController {
       const t0 = Date.now();
       const result = await this.step(engine, verifier, prompt.text, step);
       if (!result) break; // stop requested between generate and train: discard the batch
+      if (result.warning) log("warn", result.warning);
       stepTimes.push((Date.now() - t0) / 1000);
       const stepEvent = emit(result.step) as StepEvent;
       emit(result.rollouts);
@@ -300,7 +333,7 @@ export class RunController {
 
     // A stop that arrives during the last step's evaluation still leaves a completed run.
     if (this.stopping && done < s.steps) {
-      if (done > startStep && keeper.lastResumable?.step !== done) await checkpoint(done, "stop");
+      if (!this.forced && done > startStep && keeper.lastResumable?.step !== done) await checkpoint(done, "stop");
       return { status: "stopped", steps_done: done };
     }
     return { status: "completed", steps_done: done };
@@ -314,8 +347,7 @@ export class RunController {
     const hub = hubOptionsFromEnv(process.env, { onProgress: (m) => this.o.progress?.phase(m) });
     const out: PreparedBenchmark[] = [];
     for (const ref of s.eval_benchmarks) {
-      // Relative paths are looked up next to the example, then in the project.
-      const cwd = existsSync(path.resolve(exampleDir, ref)) || !existsSync(path.resolve(projectRoot, ref)) ? exampleDir : projectRoot;
+      const cwd = benchmarkCwd(ref, exampleDir, projectRoot);
       try {
         this.o.progress?.phase(`preparing ${ref}`);
         out.push(prepareBenchmark(await loadBenchmark(ref, { root: projectRoot, cwd, hub }), s));
@@ -422,6 +454,7 @@ export class RunController {
       };
     });
     return {
+      warning: this.rewardWatch.check(step, graded),
       step: stepEvent,
       rollouts: { type: "rollouts" as const, step, prompt: promptText, answer: config.example.answer, rollouts: records, total: gen.outputs.length },
     };

@@ -2,11 +2,12 @@
 // are parsed once and cached; repeated response answers (rollouts often agree) hit the cache too.
 import { latexToPlain, LatexError } from "./latex";
 import { parseTokens, ParseError, show, tokenize, wordsIn, type Node } from "./expr";
+import { TooLarge } from "./limits";
 
 export type Answer =
   | { kind: "empty"; raw: string }
   | { kind: "choice"; raw: string; letter: string }
-  | { kind: "text"; raw: string; text: string }
+  | { kind: "text"; raw: string; text: string; /** why it was not parsed as mathematics: a size or depth cap */ tooLarge?: string }
   | { kind: "math"; raw: string; items: Node[]; canonical: string; /** a leading "(C)" label, if any */ letter?: string };
 
 const MAX_MATH_LENGTH = 4000;
@@ -96,12 +97,13 @@ export function parseAnswer(raw: string): Answer {
   const alone = CHOICE_ALONE.exec(body.replace(/\\text(?:bf)?\s*\{([^{}]*)\}/g, "$1").trim());
   if (alone) return { kind: "choice", raw, letter: alone[1] };
   // no reference answer is this long: compare it as text, without parsing
-  if (body.length > MAX_MATH_LENGTH) return { kind: "text", raw, text: normaliseText(body) };
+  if (body.length > MAX_MATH_LENGTH) return { kind: "text", raw, text: normaliseText(body), tooLarge: `longer than ${MAX_MATH_LENGTH} characters` };
   let plain: string;
   try {
     plain = latexToPlain(body);
   } catch (e) {
     if (e instanceof LatexError) return { kind: "text", raw, text: normaliseText(body) };
+    if (e instanceof TooLarge) return { kind: "text", raw, text: normaliseText(body), tooLarge: e.message };
     throw e;
   }
   let letter: string | undefined;
@@ -124,7 +126,9 @@ export function parseAnswer(raw: string): Answer {
     if (items.length === 0) return { kind: "empty", raw };
     return { kind: "math", raw, items, canonical: items.map(show).join(","), letter };
   } catch (e) {
-    if (e instanceof ParseError || e instanceof RangeError) return { kind: "text", raw, text: normaliseText(plain) };
+    if (e instanceof ParseError) return { kind: "text", raw, text: normaliseText(plain) };
+    // a RangeError is the call stack running out on deep nesting
+    if (e instanceof TooLarge || e instanceof RangeError) return { kind: "text", raw, text: normaliseText(plain), tooLarge: e instanceof TooLarge ? e.message : "nested too deeply" };
     throw e;
   }
 }

@@ -3,6 +3,7 @@
 // name, and its implicit-multiplication precedence differs from how answers are written. Numbers
 // are kept exact (mathjs Fraction); evaluation lives in numeric.ts.
 import { Fraction } from "mathjs";
+import { TooLarge } from "./limits";
 
 export type Node =
   | { k: "num"; v: Fraction; text: string; /** digits after the point, -1 for an integer */ dec: number; sig: number; base?: number }
@@ -180,6 +181,7 @@ export function tokenize(src0: string): Tok[] {
 
 const REL_OPS = new Set(["=", "<", ">", "≤", "≥", "≠"]);
 const MAX_NODES = 4000;
+const MAX_DEPTH = 200;
 
 class Parser {
   i = 0;
@@ -202,7 +204,7 @@ class Parser {
     if (!this.eat(op)) throw new ParseError(`expected ${op}`);
   }
   node<T extends Node>(n: T): T {
-    if (++this.count > MAX_NODES) throw new ParseError("expression too large");
+    if (++this.count > MAX_NODES) throw new TooLarge(`more than ${MAX_NODES} terms`);
     return n;
   }
 
@@ -291,7 +293,7 @@ class Parser {
   power(): Node {
     const base = this.postfix();
     if (this.eat("^")) {
-      if (++this.depth > 200) throw new ParseError("nested too deeply");
+      if (++this.depth > MAX_DEPTH) throw new TooLarge(`nested more than ${MAX_DEPTH} levels deep`);
       const exp = this.unary();
       this.depth--;
       return this.postfixOps(this.node({ k: "bin", op: "^", a: base, b: exp }));
@@ -323,7 +325,7 @@ class Parser {
     }
   }
   primary(): Node {
-    if (++this.depth > 200) throw new ParseError("nested too deeply");
+    if (++this.depth > MAX_DEPTH) throw new TooLarge(`nested more than ${MAX_DEPTH} levels deep`);
     try {
       return this.primaryInner();
     } finally {

@@ -1,7 +1,9 @@
 // The built-in verifiers: extract the final answer, parse both sides, compare.
 import type { BuiltinVerifierKind, VerifyResult } from "./api";
 import { parseAnswerCached, choiceLetter, type Answer } from "./answer";
+import { cannotCompare, deciding } from "./compare";
 import { equal, equalItems } from "./equal";
+import { TOO_LARGE } from "./limits";
 import { extract } from "./extract";
 import { symbols } from "./numeric";
 import type { Node } from "./expr";
@@ -24,8 +26,9 @@ export function answersEqual(gold: Answer, got: Answer, kind: BuiltinVerifierKin
     return g && r && g === r ? "same choice" : null;
   }
   if (gold.kind === "text" || got.kind === "text") {
-    if (gold.kind === "text" && got.kind === "text") return gold.text === got.text ? "same text" : null;
-    return null;
+    if (gold.kind === "text" && got.kind === "text" && gold.text === got.text) return "same text";
+    const capped = (gold.kind === "text" && gold.tooLarge) || (got.kind === "text" && got.tooLarge);
+    return capped ? cannotCompare(`the ${gold.kind === "text" && gold.tooLarge ? "reference answer" : "answer"} is ${capped}`) : null;
   }
   if (got.kind !== "math" || gold.kind !== "math") return null;
   if (kind === "numeric" && !isNumeric(gold.items) && !isNumeric(got.items)) return null;
@@ -80,8 +83,8 @@ function gradeUnsafe(kind: BuiltinVerifierKind, response: string, answer: string
   const distinct = [...new Set(answers.map((a) => a.trim()))];
   if (distinct.length === 1) {
     const got = parseAnswerCached(distinct[0]);
-    const why = answersEqual(gold, got, kind);
-    return result(why !== null, last, why ? `${why} (${ex.source})` : notEqualReason(got));
+    const { result: why, undecided } = deciding(() => answersEqual(gold, got, kind));
+    return result(why !== null, last, why ? `${why} (${ex.source})` : undecided ? `${TOO_LARGE}: ${undecided}` : notEqualReason(got));
   }
   // Several different boxed answers: correct only if every one of them is (the same answer
   // written twice), or if together they are exactly the reference's list of values.

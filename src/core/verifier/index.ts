@@ -3,11 +3,13 @@ import * as path from "node:path";
 import type { Verifier, VerifierOptions, VerifierSpec, VerifyResult } from "./api";
 import { extractAnswer } from "./extract";
 import { gradeBuiltin } from "./grade";
+import { clipText } from "./clip";
 import { Sandbox, type CallOutcome } from "./sandbox/host";
 
 export type { Verifier, VerifierKind, VerifierOptions, VerifierSpec, VerifyResult, BuiltinVerifierKind } from "./api";
 export { extract, extractAnswer } from "./extract";
 export { answersEquivalent, gradeBuiltin, normaliseAnswer } from "./grade";
+export { clipText, TEXT_LIMIT } from "./clip";
 
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_MEMORY_MB = 128;
@@ -21,7 +23,7 @@ export function createVerifier(spec: VerifierSpec, options: VerifierOptions = {}
   if (spec.kind !== "custom") {
     const kind = spec.kind;
     const boxedOnly = options.boxedOnly === true;
-    const grade = (response: string, answer: string) => gradeBuiltin(kind, response, answer, { boxedOnly });
+    const grade = (response: string, answer: string) => clipped(gradeBuiltin(kind, response, answer, { boxedOnly }));
     return {
       grade: async (response, answer) => grade(response, answer),
       gradeMany: async (items) => items.map((it) => grade(it.response, it.answer)),
@@ -40,7 +42,10 @@ export function createVerifier(spec: VerifierSpec, options: VerifierOptions = {}
     } catch {
       extracted = null;
     }
-    if ("error" in out) return { correct: false, reward: 0, extracted, reason: out.error, error: out.error };
+    if ("error" in out) {
+      const error = clipText(out.error);
+      return { correct: false, reward: 0, extracted, reason: error, error };
+    }
     return { correct: out.reward === 1, reward: out.reward, extracted, reason: `custom verifier returned ${out.reward}` };
   };
   const clean = (it: { response: string; answer: string }) => ({ response: String(it.response ?? ""), answer: String(it.answer ?? "") });
@@ -56,4 +61,11 @@ export function createVerifier(spec: VerifierSpec, options: VerifierOptions = {}
     },
     dispose: () => sandbox.dispose(),
   };
+}
+
+/** A result whose reason (and error) fit in an event line. */
+function clipped(r: VerifyResult): VerifyResult {
+  const out = { ...r, reason: clipText(r.reason) };
+  if (r.error !== undefined) out.error = clipText(r.error);
+  return out;
 }

@@ -4,6 +4,8 @@
 // characters, `¯digits¯` for a repeating decimal tail, `⟦a,b;c,d⟧` for a matrix, and `⟪words⟫`
 // for text that is not mathematics (trailing units and words are dropped instead).
 
+import { TooLarge } from "./limits";
+
 export class LatexError extends Error {}
 
 const MAX_DEPTH = 60;
@@ -105,7 +107,7 @@ function isPlainWords(text: string): boolean {
 }
 
 export function latexToPlain(src: string, depth = 0): string {
-  if (depth > MAX_DEPTH) throw new LatexError("nested too deeply");
+  if (depth > MAX_DEPTH) throw new TooLarge(`nested more than ${MAX_DEPTH} levels deep`);
   const sc = new Scanner(src);
   let out = "";
   const s = src;

@@ -1,10 +1,11 @@
 // Equations and inequalities: labels ("x = 5"), chains, equivalence up to a factor, and
-// single-variable inequalities as intervals.
+// single-variable inequalities as intervals. Sides are compared with `equal`, the dispatcher that
+// called in (equal.ts), so this module stays below it.
 import type { Node, RelOp } from "./expr";
 import { show } from "./expr";
 import { symbols, value, type Cx } from "./numeric";
 import { collectionEqual } from "./collections";
-import { close, equal, finite, points, POINTS, type Reason } from "./equal";
+import { close, finite, points, POINTS, type Equal, type Reason } from "./compare";
 
 const FLIP: Record<RelOp, RelOp> = { "=": "=", "≠": "≠", "<": ">", ">": "<", "≤": "≥", "≥": "≤" };
 
@@ -47,7 +48,8 @@ function proportional(f: Node, g: Node, positive: boolean): boolean {
   for (const scope of points(names, POINTS)) {
     const a = value(f, scope);
     const b = value(g, scope);
-    if (!finite(a) || !finite(b)) continue;
+    // a value past the double range says nothing about the ratio
+    if (a.lost || b.lost || !finite(a) || !finite(b)) continue;
     const zeroA = Math.hypot(a.re, a.im) < 1e-12;
     const zeroB = Math.hypot(b.re, b.im) < 1e-12;
     if (zeroA || zeroB) {
@@ -100,7 +102,7 @@ export function relToInterval(rel: Extract<Node, { k: "rel" }>): Node | null {
   return null;
 }
 
-export function relEqual(g: Node, r: Node): Reason {
+export function relEqual(g: Node, r: Node, equal: Equal): Reason {
   if (g.k === "rel" && r.k === "rel") {
     // the same label on both sides: compare what it is set to ("y = 2x+3" vs "y = 3+2x")
     if (g.ops.length === 1 && r.ops.length === 1 && g.ops[0] === "=" && r.ops[0] === "=") {
@@ -137,7 +139,7 @@ export function relEqual(g: Node, r: Node): Reason {
     }
     const gi = relToInterval(g);
     const ri = relToInterval(r);
-    if (gi && ri) return collectionEqual(gi, ri);
+    if (gi && ri) return collectionEqual(gi, ri, equal);
     if (g.ops.length === r.ops.length && g.ops.every((o, k) => o === r.ops[k])) {
       if (g.sides.every((s, k) => equal(s, r.sides[k]))) return "same sides";
     }

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { FOCUS_RUNS_VIEW } from "../../../src/vscode/commands";
 
 const EXTENSION_ID = "oneshot-rlvr.oneshot-rlvr";
 
@@ -33,8 +34,8 @@ describe("extension", () => {
     // The workbench generates these commands only for a container and view it has registered.
     const registered = new Set(await vscode.commands.getCommands(true));
     assert.ok(registered.has("workbench.view.extension.oneshot"), "the One-Shot RLVR container is missing");
-    assert.ok(registered.has("oneshot.runs.focus"), "the Runs view is missing");
+    assert.ok(registered.has(FOCUS_RUNS_VIEW), "the Runs view is missing");
     await vscode.commands.executeCommand("workbench.view.extension.oneshot");
-    await vscode.commands.executeCommand("oneshot.runs.focus");
+    await vscode.commands.executeCommand(FOCUS_RUNS_VIEW);
   });
 });

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { execFileSync } from "node:child_process";
 import * as vscode from "vscode";
+import { COMMANDS } from "../../../src/vscode/commands";
 import { authoringFixtures, closeWithoutSaving, codeLensTitles, diagnosticsOf, openExample, requestScreenshot, waitFor } from "./authoringHelpers";
 
 interface Verdict {
@@ -113,17 +114,17 @@ describe("authoring: example files", function () {
     assert.ok(titles.includes("Preset: cpu-demo"), titles.join(" | "));
     assert.ok(titles.some((t) => /^Model: examples\/models\/tiny-math$/.test(t)), titles.join(" | "));
 
-    await vscode.commands.executeCommand("oneshot.changePreset", doc.uri, "paper");
+    await vscode.commands.executeCommand(COMMANDS.changePreset, doc.uri, "paper");
     assert.match(doc.getText(), /^preset: paper$/m);
     assert.ok((await codeLensTitles(doc.uri)).includes("Preset: paper"));
-    await vscode.commands.executeCommand("oneshot.changeModel", doc.uri, "Qwen/Qwen2.5-Math-1.5B");
+    await vscode.commands.executeCommand(COMMANDS.changeModel, doc.uri, "Qwen/Qwen2.5-Math-1.5B");
     assert.match(doc.getText(), /^model: Qwen\/Qwen2\.5-Math-1\.5B\n---$/m);
     await closeWithoutSaving(doc);
   });
 
   it("Test verifier: the math verifier accepts the reference and rejects every near miss, within a second", async () => {
     const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
-    const report = await vscode.commands.executeCommand<Report>("oneshot.testVerifier", doc.uri);
+    const report = await vscode.commands.executeCommand<Report>(COMMANDS.testVerifier, doc.uri);
     assert.ok(report, "no report");
     assert.deepEqual(
       report.verdicts.map((v) => [v.case.kind, v.result.reward, v.ok]),
@@ -148,7 +149,7 @@ describe("authoring: example files", function () {
   it("Test verifier: a custom verifier that accepts anything is caught in the sandbox", async () => {
     const { doc } = await openExample(path.join(dir, "accepts-anything.rlvr.md"));
     const started = Date.now();
-    const report = await vscode.commands.executeCommand<Report>("oneshot.testVerifier", doc.uri);
+    const report = await vscode.commands.executeCommand<Report>(COMMANDS.testVerifier, doc.uri);
     assert.ok(report, "no report");
     assert.ok(Date.now() - started < 3000, `the sandboxed check took ${Date.now() - started} ms`);
     assert.equal(report.reference.ok, true);
@@ -173,7 +174,7 @@ describe("authoring: example files", function () {
     );
     assert.equal(d.range.start.line, 1, "the diagnostic belongs on the answer line");
     assert.match(d.message, /gives the reference answer reward 0, not 1/);
-    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>("oneshot.trainExample", doc.uri, {
+    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>(COMMANDS.trainExample, doc.uri, {
       interactive: false,
     });
     assert.deepEqual({ started: result.started, reason: result.reason }, { started: false, reason: "verifier-rejects-reference" });
@@ -181,7 +182,7 @@ describe("authoring: example files", function () {
 
   it("Train on This Example from the command palette acts on the active example", async () => {
     await openExample(path.join(dir, "rejects-reference.rlvr.md"));
-    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>("oneshot.trainExample", undefined, {
+    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>(COMMANDS.trainExample, undefined, {
       interactive: false,
     });
     assert.equal(result.reason, "verifier-rejects-reference");
@@ -232,7 +233,7 @@ describe("authoring: example files", function () {
     const api = await ext.activate();
     const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
     const result = await vscode.commands.executeCommand<{ started: boolean; runDir?: string; message?: string }>(
-      "oneshot.trainExample",
+      COMMANDS.trainExample,
       doc.uri,
       { interactive: false },
     );
@@ -273,7 +274,7 @@ describe("authoring: example files", function () {
   it("training refuses a file with errors", async () => {
     const { doc } = await openExample(path.join(dir, "malformed.rlvr.md"));
     const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string; message?: string }>(
-      "oneshot.trainExample",
+      COMMANDS.trainExample,
       doc.uri,
       { interactive: false },
     );
@@ -284,7 +285,7 @@ describe("authoring: example files", function () {
 
   it("New Example creates a file from the template with the problem selected", async () => {
     const file = vscode.Uri.file(path.join(dir, "fresh.rlvr.md"));
-    await vscode.commands.executeCommand("oneshot.newExample", file);
+    await vscode.commands.executeCommand(COMMANDS.newExample, file);
     const editor = vscode.window.activeTextEditor;
     assert.equal(editor?.document.uri.fsPath, file.fsPath);
     assert.match(editor.document.getText(editor.selection), /^Write the problem here\./);
@@ -296,7 +297,7 @@ describe("authoring: example files", function () {
     const source = await vscode.workspace.openTextDocument(path.join(dir, "selection-source.md"));
     const editor = await vscode.window.showTextDocument(source);
     editor.selection = new vscode.Selection(2, 0, 2, source.lineAt(2).text.length);
-    const created = await vscode.commands.executeCommand<vscode.Uri>("oneshot.trainSelection", {
+    const created = await vscode.commands.executeCommand<vscode.Uri>(COMMANDS.trainSelection, {
       answer: "\\frac{7}{2}",
       verifier: "math",
       offerTraining: false,
@@ -311,12 +312,12 @@ describe("authoring: example files", function () {
     const doc = await vscode.workspace.openTextDocument(created);
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(diagnosticsOf(doc.uri).map((d) => d.message), []);
-    const report = await vscode.commands.executeCommand<Report>("oneshot.testVerifier", created);
+    const report = await vscode.commands.executeCommand<Report>(COMMANDS.testVerifier, created);
     assert.equal(report.reference.ok, true);
   });
 
   it("New Example from Dataset takes a JSON Lines or Parquet row, with the answer from a solution's box", async () => {
-    const fromJsonl = await vscode.commands.executeCommand<vscode.Uri>("oneshot.newExampleFromDataset", {
+    const fromJsonl = await vscode.commands.executeCommand<vscode.Uri>(COMMANDS.newExampleFromDataset, {
       file: path.join(dir, "problems.jsonl"),
       row: 2,
       dir,
@@ -338,7 +339,7 @@ describe("authoring: example files", function () {
         }),
       ),
     );
-    const fromParquet = await vscode.commands.executeCommand<vscode.Uri>("oneshot.newExampleFromDataset", { file: parquet, row: 1, dir });
+    const fromParquet = await vscode.commands.executeCommand<vscode.Uri>(COMMANDS.newExampleFromDataset, { file: parquet, row: 1, dir });
     assert.match(fs.readFileSync(fromParquet.fsPath, "utf8"), /^answer: '9'\n[\s\S]*^What is \$3\^2\$\?$/m);
   });
 
@@ -355,7 +356,7 @@ describe("authoring: example files", function () {
   it("Open the Demo Example copies a shipped example into the workspace and opens it", async () => {
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     const before = new Set(fs.readdirSync(folder));
-    const uri = await vscode.commands.executeCommand<vscode.Uri>("oneshot.openDemoExample");
+    const uri = await vscode.commands.executeCommand<vscode.Uri>(COMMANDS.openDemoExample);
     try {
       assert.ok(uri, "no example was opened");
       assert.equal(path.dirname(uri.fsPath), folder);
@@ -374,7 +375,7 @@ describe("authoring: example files", function () {
     // Verdicts first, then the editor: its first CodeLens request already includes them.
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
     const file = vscode.Uri.file(path.join(dir, "rejects-reference.rlvr.md"));
-    await vscode.commands.executeCommand("oneshot.testVerifier", file);
+    await vscode.commands.executeCommand(COMMANDS.testVerifier, file);
     await vscode.commands.executeCommand("workbench.actions.view.problems");
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });

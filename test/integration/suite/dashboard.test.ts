@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { appendFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { COMMANDS } from "../../../src/vscode/commands";
 import { appendSteps, writeRun } from "../../../bench/dashboard/genlog";
 import type { OneShotApi } from "../../../src/vscode/extension";
 
@@ -47,7 +48,7 @@ describe("Run monitor", function () {
     await waitFor("the run in the Runs view", () => api.runs().find((r) => r.dir === dir && r.status === "running"));
 
     await vscode.commands.executeCommand("workbench.view.extension.oneshot");
-    await vscode.commands.executeCommand("oneshot.openDashboard", dir);
+    await vscode.commands.executeCommand(COMMANDS.openDashboard, dir);
     await waitFor("the dashboard to draw 10 steps", () =>
       api.openDashboards().find((d) => d.dir === dir && d.ready && d.renderedPoints === 10),
     );
@@ -74,7 +75,7 @@ describe("Run monitor", function () {
     made.push(dir);
     writeRun(dir, { steps: 6, status: "completed" });
     await waitFor("the run", () => api.runs().find((r) => r.dir === dir));
-    await vscode.commands.executeCommand("oneshot.openDashboard", dir);
+    await vscode.commands.executeCommand(COMMANDS.openDashboard, dir);
     await waitFor("the dashboard", () => api.openDashboards().find((d) => d.dir === dir && d.renderedPoints === 6));
     await vscode.commands.executeCommand("workbench.action.webview.reloadWebviewAction");
     await waitFor("the reloaded page to handshake again and draw", () =>

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { COMMANDS } from "../../../src/vscode/commands";
 
 interface SetupResult {
   python: string;
@@ -52,7 +53,7 @@ describe("Set Up Engine Environment command", function () {
 
   it("creates the engine environment where the setting points", async () => {
     const venv = path.join(tmp!, "venv");
-    const result = await vscode.commands.executeCommand<SetupResult | undefined>("oneshot.setupEngine");
+    const result = await vscode.commands.executeCommand<SetupResult | undefined>(COMMANDS.setupEngine);
     assert.ok(result, 'the command reported an error (see the "One-Shot RLVR" output channel)');
     assert.equal(result.changed, true);
     assert.equal(result.python, path.join(venv, "bin", "python"));
@@ -66,7 +67,7 @@ describe("Set Up Engine Environment command", function () {
 
   it("returns at once when nothing changed", async () => {
     const started = Date.now();
-    const result = await vscode.commands.executeCommand<SetupResult | undefined>("oneshot.setupEngine");
+    const result = await vscode.commands.executeCommand<SetupResult | undefined>(COMMANDS.setupEngine);
     assert.ok(result);
     assert.equal(result.changed, false);
     assert.ok(Date.now() - started < 5_000, `the second run took ${Date.now() - started} ms`);

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { COMMANDS } from "../../../src/vscode/commands";
 import { authoringFixtures, codeLensTitles, diagnosticsOf, openExample, requestScreenshot, waitFor } from "../suite/authoringHelpers";
 
 describe("authoring in an untrusted workspace", function () {
@@ -24,7 +25,7 @@ describe("authoring in an untrusted workspace", function () {
 
   it("blocks a custom verifier: no verdicts, a disabled lens and an information diagnostic", async () => {
     const { doc } = await openExample(path.join(dir, "accepts-anything.rlvr.md"));
-    const report = await vscode.commands.executeCommand("oneshot.testVerifier", doc.uri);
+    const report = await vscode.commands.executeCommand(COMMANDS.testVerifier, doc.uri);
     assert.equal(report, undefined);
     const titles = await codeLensTitles(doc.uri);
     assert.ok(titles.includes("⊘ Custom verifier disabled (untrusted workspace)"), titles.join(" | "));
@@ -38,7 +39,7 @@ describe("authoring in an untrusted workspace", function () {
     const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
     const titles = await codeLensTitles(doc.uri);
     assert.ok(titles.includes("⊘ Training disabled (untrusted workspace)"), titles.join(" | "));
-    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>("oneshot.trainExample", doc.uri, {
+    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>(COMMANDS.trainExample, doc.uri, {
       interactive: false,
     });
     assert.deepEqual(result, { started: false, reason: "untrusted" });
@@ -46,7 +47,7 @@ describe("authoring in an untrusted workspace", function () {
 
   it("still previews a built-in verifier", async () => {
     const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
-    const report = await vscode.commands.executeCommand<{ verdicts: { ok: boolean }[] }>("oneshot.testVerifier", doc.uri);
+    const report = await vscode.commands.executeCommand<{ verdicts: { ok: boolean }[] }>(COMMANDS.testVerifier, doc.uri);
     assert.ok(report, "the built-in verifier did not run");
     assert.deepEqual(report.verdicts.map((v) => v.ok), [true, true, true, true, true]);
     await requestScreenshot("authoring-untrusted");

@@ -4,6 +4,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { COMMANDS, FOCUS_RUNS_VIEW } from "../../../src/vscode/commands";
 
 const EXTENSION_ID = "oneshot-rlvr.oneshot-rlvr";
 
@@ -18,8 +19,8 @@ describe("installed .vsix", () => {
     assert.equal(ext.isActive, true);
     assert.equal(api.extensionPath, ext.extensionPath);
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.ok(registered.has("oneshot.setupEngine"), "the Set Up Engine Environment command is not registered");
-    assert.ok(registered.has("oneshot.runs.focus"), "the Runs view is not contributed");
+    assert.ok(registered.has(COMMANDS.setupEngine), "the Set Up Engine Environment command is not registered");
+    assert.ok(registered.has(FOCUS_RUNS_VIEW), "the Runs view is not contributed");
   });
 
   it("ships the bundles and the engine's Python sources, not the development files", () => {

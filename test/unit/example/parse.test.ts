@@ -52,6 +52,13 @@ test("an enum value lists the valid choices", () => {
   const [d] = errorsOf("---\nanswer: 4\nverifier: fuzzy\n---\nQ\n");
   assert.equal(d.line, 3);
   assert.match(d.message, /`verifier` must be one of math, numeric, exact, choice, custom \(got "fuzzy"\)/);
+  assert.doesNotMatch(d.message, /did you mean/);
+});
+
+test("a misspelt verifier kind gets a suggestion, and is not taken for a custom verifier", () => {
+  const [d] = errorsOf("---\nanswer: 4\nverifier: mth\n---\nQ\n\n```verifier\nexport default () => 1\n```\n");
+  assert.equal(d.line, 3);
+  assert.match(d.message, /`verifier` must be one of math, .* \(got "mth"\): did you mean `math`\?/);
 });
 
 test("an unknown key is reported at the key with a suggestion", () => {
@@ -103,4 +110,37 @@ test("a nested bad item points at the item", () => {
   const [d] = errorsOf("---\nanswer: 4\nadam_betas:\n  - 0.9\n  - 1.5\n---\nQ\n");
   assert.equal(d.line, 5);
   assert.match(d.message, /`adam_betas.1` must be < 1/);
+});
+
+test("a YAML alias bomb is a file:line error, not an internal error", () => {
+  const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+  for (const [prev, name] of [["a", "b"], ["b", "c"], ["c", "d"], ["d", "e"], ["e", "f"]]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(", ")}]`);
+  const ds = errorsOf(`---\nanswer: 4\n${levels.join("\n")}\n---\nQ\n`);
+  assert.equal(ds.length, 1);
+  assert.equal(ds[0].line, 4);
+  assert.match(ds[0].message, /expands YAML aliases \(\*name\) more than 100 times/);
+});
+
+test(".nan and .inf are named as written, not as null", () => {
+  const ds = errorsOf("---\nanswer: 4\ntemperature: .nan\nlr: -.inf\nadam_betas: [0.9, .inf]\n---\nQ\n");
+  assert.deepEqual(
+    ds.map((d) => [d.line, d.message]),
+    [
+      [3, "`temperature` must be a finite number (got .nan)"],
+      [4, "`lr` must be a finite number (got -.inf)"],
+      [5, "`adam_betas.1` must be a finite number (got .inf)"],
+    ],
+  );
+});
+
+test("counts have maxima that say the limit", () => {
+  const ds = errorsOf("---\nanswer: 4\nsteps: 1e12\nprompt_copies: 100000\nmax_response_tokens: 10000000\n---\nQ\n");
+  assert.deepEqual(
+    ds.map((d) => [d.line, d.message]),
+    [
+      [3, "`steps` must be ≤ 100000 (got 1000000000000)"],
+      [4, "`prompt_copies` must be ≤ 4096 (got 100000)"],
+      [5, "`max_response_tokens` must be ≤ 131072 (got 10000000)"],
+    ],
+  );
 });

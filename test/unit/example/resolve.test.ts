@@ -89,3 +89,16 @@ test("schema.json and the presets declare the same settings", async () => {
   assert.deepEqual([...KNOWN_KEYS].filter((k) => !meta.includes(k)).sort(), Object.keys(PRESETS.paper).sort());
   for (const p of Object.values(PRESETS)) assert.deepEqual(Object.keys(p).sort(), Object.keys(PRESETS.paper).sort());
 });
+
+test("too many rollouts per step are refused before anything runs", () => {
+  const r = resolveConfig({ ...base, example: example("answer: 4"), sets: ["prompt_copies=4096", "rollouts=8"] });
+  assert.deepEqual(r.errors, ["prompt_copies × rollouts is 32,768 rollouts per step, more than the 16,384 accepted (the paper uses 128 × 8 = 1,024): lower prompt_copies or rollouts"]);
+});
+
+test("a problem far longer than max_prompt_tokens is refused by its length, before tokenising", () => {
+  const r = resolveConfig({ ...base, example: example("answer: 4\nsystem_prompt: ''", "x".repeat(40_000)), sets: ["max_prompt_tokens=1024"] });
+  assert.deepEqual(r.errors, [
+    "The problem and system prompt are 40,000 characters long; with max_prompt_tokens 1,024 at most 32,768 are accepted (32 per token): shorten the problem or raise max_prompt_tokens",
+  ]);
+  assert.deepEqual(resolveConfig({ ...base, example: example("answer: 4", "x".repeat(20_000)), sets: ["max_prompt_tokens=1024"] }).errors, []);
+});

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { seriesToCsv, seriesToJson } from "../../../src/core/monitor/export";
-import { newCursor, RunModel } from "../../../src/core/monitor/model";
-import { applyDelta, emptySeries, METRIC_KEYS } from "../../../src/core/monitor/series";
+import { newCursor, RunModel } from "../../../src/core/monitor/reducer";
+import { applyDelta, emptySeries, METRIC_KEYS } from "../../../src/protocol/series";
 import { RunGenerator } from "../../../bench/dashboard/genlog";
 
 function series() {

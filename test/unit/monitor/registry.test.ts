@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -81,4 +81,26 @@ test("a run directory with only its config is starting (running) until its grace
   utimesSync(dir, old, old);
   reg.scan();
   assert.equal(reg.list()[0].status, "interrupted");
+});
+
+test("a run whose events.jsonl is a directory is flagged; the scan and the other runs go on", () => {
+  const r = root();
+  writeRun(path.join(r, "good"), { steps: 3, status: "completed", startTime: 1000 });
+  mkdirSync(path.join(r, "bad", "events.jsonl"), { recursive: true });
+  writeFileSync(path.join(r, "bad", "status"), "completed\n");
+  const reg = new RunRegistry();
+  reg.setRoots([r]);
+  const good = reg.get(path.join(r, "good"))!;
+  const bad = reg.get(path.join(r, "bad"))!;
+  assert.equal(good.model.lastStep, 3);
+  assert.equal(good.problem, undefined);
+  assert.equal(bad.problem, "events.jsonl is a directory, not a file");
+  assert.equal(bad.status, "completed");
+  assert.equal(reg.list().length, 2);
+  // repaired: the flag clears and the log is read
+  rmSync(path.join(r, "bad", "events.jsonl"), { recursive: true });
+  copyFileSync(path.join(r, "good", "events.jsonl"), path.join(r, "bad", "events.jsonl"));
+  reg.refresh(path.join(r, "bad"));
+  assert.equal(bad.problem, undefined);
+  assert.equal(bad.model.lastStep, 3);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { alignOnSteps } from "../../../src/core/monitor/series";
+import { alignOnSteps } from "../../../src/protocol/series";
 import { emaSmooth } from "../../../src/core/monitor/smoothing";
 import { estimateEta, formatDuration } from "../../../src/core/monitor/eta";
 

@@ -6,6 +6,37 @@ import * as path from "node:path";
 import { writeResults } from "../../../src/core/bench/results";
 import { EventLogWriter } from "../../../src/core/run/eventLog";
 
+type Curve = (step: number, from: number, to: number, rate: number) => number;
+
+/** A `step` event with plausible metrics around `reward`. */
+export function stepEvent(step: number, total: number, reward: number, curve: Curve = (_s, _from, to) => to) {
+  return {
+    type: "step" as const,
+    step,
+    total_steps: total,
+    reward_mean: reward,
+    reward_std: Math.sqrt(reward * (1 - reward)),
+    accuracy: reward,
+    zero_variance_groups: Math.round(128 * reward),
+    groups: 128,
+    entropy: curve(step, 0.45, 0.3, 50),
+    kl: 0.0005 * step,
+    pg_loss: -0.01,
+    loss: -0.01,
+    grad_norm: 0.3,
+    clip_fraction: 0.01,
+    lr: 1e-6,
+    response_len_mean: curve(step, 900, 520, 40),
+    response_len_max: 3072,
+    truncated_fraction: curve(step, 0.08, 0.01, 30),
+    reflection_rate: curve(step, 1.2, 3.5, 90),
+    time_rollout_s: 40,
+    time_reward_s: 0.5,
+    time_train_s: 20,
+    rollout_tokens_per_s: 25000,
+  };
+}
+
 export function writeFixtureRun(dir: string, opts: { model?: string; steps?: number } = {}): string {
   const model = opts.model ?? "Qwen/Qwen2.5-Math-1.5B";
   const total = opts.steps ?? 200;
@@ -44,31 +75,7 @@ export function writeFixtureRun(dir: string, opts: { model?: string; steps?: num
   for (let step = 0; step <= total; step++) {
     if (step > 0) {
       const reward = Math.min(1, curve(step, 0.3, 1.02, 20));
-      log.append({
-        type: "step",
-        step,
-        total_steps: total,
-        reward_mean: reward,
-        reward_std: Math.sqrt(reward * (1 - reward)),
-        accuracy: reward,
-        zero_variance_groups: Math.round(128 * reward),
-        groups: 128,
-        entropy: curve(step, 0.45, 0.3, 50),
-        kl: 0.0005 * step,
-        pg_loss: -0.01,
-        loss: -0.01,
-        grad_norm: 0.3,
-        clip_fraction: 0.01,
-        lr: 1e-6,
-        response_len_mean: curve(step, 900, 520, 40),
-        response_len_max: 3072,
-        truncated_fraction: curve(step, 0.08, 0.01, 30),
-        reflection_rate: curve(step, 1.2, 3.5, 90),
-        time_rollout_s: 40,
-        time_reward_s: 0.5,
-        time_train_s: 20,
-        rollout_tokens_per_s: 25000,
-      });
+      log.append(stepEvent(step, total, reward, curve));
     }
     if (step % 20 === 0) {
       const file = step === 0 || step === total ? `evals/math500/step-${step}.jsonl` : undefined;

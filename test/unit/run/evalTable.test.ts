@@ -30,6 +30,20 @@ test("first evaluation against the last, per sub-skill, with the change in point
   assert.match(text, /fractions\s+2\s+50\.0%\s+50\.0%\s+\+0\.0 pts/);
 });
 
+test("the before/after table byte for byte: numbers right-aligned, no final newline", () => {
+  const t = evalTable([ev(0, 0.25, 0, 0.5), ev(40, 0.75, 1, 0.5)]);
+  assert.ok(t);
+  assert.equal(
+    formatEvalTable(t),
+    [
+      "benchmark  sub-skill  n  step 0  step 40      change",
+      "synthetic  all        4   25.0%    75.0%   +50.0 pts",
+      "synthetic  equations  2    0.0%   100.0%  +100.0 pts",
+      "synthetic  fractions  2   50.0%    50.0%    +0.0 pts",
+    ].join("\n"),
+  );
+});
+
 test("a run with a single evaluation has no before/after table", () => {
   assert.equal(evalTable([ev(0, 0.25, 0, 0.5)]), undefined);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -78,3 +78,57 @@ test("verify: usage mistakes are one sentence and exit 2", async () => {
   assert.equal(await main(["verify", "--jsonl", "missing.jsonl"], c), 1);
   assert.match(c.err(), /cannot read missing.jsonl: ENOENT/);
 });
+
+test("verify: a misspelt kind is refused with a suggestion, never run as JavaScript", async () => {
+  const file = path.join(dir, "typo.jsonl");
+  const lines = [
+    { gold: "5", response: "\\boxed{5}", verifier: "mth" },
+    { gold: "5", response: "\\boxed{5}", verifier: "boxed-only" },
+    { gold: "5", response: "\\boxed{5}", verifier: { kind: "numerc" } },
+    { gold: "5", response: "\\boxed{5}", verifier: "math" },
+  ];
+  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  let c = ctx();
+  assert.equal(await main(["verify", "--jsonl", file], c), 0);
+  const out = c.out().trim().split("\n").map((l) => JSON.parse(l));
+  assert.match(out[0].reason, /line 1: unknown verifier 'mth': did you mean 'math'\?/);
+  assert.match(out[1].reason, /line 2: unknown verifier 'boxed-only'/);
+  assert.match(out[2].reason, /unknown verifier 'numerc': did you mean 'numeric'\?/);
+  assert.deepEqual(out.map((o) => o.error), [undefined, undefined, undefined, undefined], "nothing was run as a custom verifier");
+  assert.equal(out[3].correct, true);
+  c = ctx();
+  assert.equal(await main(["verify", "--gold", "1", "--response", "1", "--verifier", "exat"], c), 2);
+  assert.match(c.err(), /unknown verifier 'exat': did you mean 'exact'\?/);
+});
+
+test("verify --jsonl with many distinct custom verifiers keeps at most a few sandboxes open", async () => {
+  const file = path.join(dir, "many.jsonl");
+  const lines = Array.from({ length: 10 }, (_, k) => JSON.stringify({ gold: "1", response: `\\boxed{${k % 2}}`, verifier: `export default (r) => (r.includes("{1}") ? 1 : 0); // ${k}` }));
+  writeFileSync(file, lines.join("\n") + "\n");
+  const before = sandboxProcesses();
+  let most = 0;
+  const timer = setInterval(() => (most = Math.max(most, sandboxProcesses() - before)), 20);
+  const c = ctx();
+  try {
+    assert.equal(await main(["verify", "--jsonl", file], c), 0);
+  } finally {
+    clearInterval(timer);
+  }
+  assert.deepEqual(c.out().trim().split("\n").map((l) => JSON.parse(l).reward), lines.map((_, k) => k % 2));
+  assert.ok(most <= 4, `${most} sandbox processes were open at once`);
+  assert.equal(sandboxProcesses(), before, "all sandboxes end with the command");
+});
+
+/** Sandbox processes started from this test's bundle, counted from /proc (Linux). */
+function sandboxProcesses(): number {
+  const bundle = path.join(dir, "verifier-sandbox.cjs");
+  let n = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(bundle)) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}

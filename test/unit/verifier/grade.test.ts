@@ -21,3 +21,27 @@ test("positives and hard negatives are both well represented", () => {
   assert.ok(all.length >= 250, `${all.length} cases`);
   assert.ok(negatives >= 80, `${negatives} negatives`);
 });
+
+test("values past the double range and answers past a size cap say 'too large to compare', not 'not equal'", () => {
+  const reason = (gold: string, boxed: string) => gradeBuiltin("math", `\\boxed{${boxed}}`, gold);
+  const tooLarge: [string, string][] = [
+    ["0", "\\sqrt{2}^{-3000}"], // underflows to 0
+    ["e^{1000}", "e^{1001}"], // overflows
+    ["e^{3000x}", "e^{3001x}"], // overflows at every sample point, and is not rational
+    ["x^{5}", "x^{4095}".repeat(380)], // exact values past the size cap, floats past the range
+    ["5", "1+".repeat(2100) + "1"], // longer than the parser takes
+    ["5", "x".repeat(2500)], // more terms than the parser takes
+    ["5", "(".repeat(250) + "5" + ")".repeat(250)], // nested too deeply for the parser
+    ["5", "\\frac{1}{".repeat(70) + "2" + "}".repeat(70)], // nested too deeply for the LaTeX reader
+    ["\\{" + Array.from({ length: 70 }, (_, k) => k).join(",") + "\\}", "\\{" + Array.from({ length: 70 }, (_, k) => 69 - k).join(",") + "\\}"],
+  ];
+  for (const [gold, boxed] of tooLarge) {
+    const r = reason(gold, boxed);
+    assert.equal(r.correct, false, `${gold} vs ${boxed.slice(0, 40)}`);
+    assert.match(r.reason, /^too large to compare: /, `${gold} vs ${boxed.slice(0, 40)}: ${r.reason}`);
+  }
+  // decided ones keep the plain verdicts
+  assert.equal(reason("x^{3000}", "x^{3001}").reason, "not equal to the reference answer");
+  assert.equal(reason("13", "14").reason, "not equal to the reference answer");
+  assert.match(reason("\\frac{1}{3}", "0." + "3".repeat(1000)).reason, /equal to the precision the answer states/);
+});

@@ -1,9 +1,13 @@
 // Runs one custom verifier in a long-lived sandbox process (child.ts). Calls are serialised; a
 // call that outlives its timeout kills the process, and the next call starts a fresh one. Every
 // failure becomes { error } for that call, never an exception or a hang for the caller.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+// The process: Node's permission model, a heap cap, a WebAssembly memory cap (QuickJS's heap),
+// no environment, no network where the platform allows (noNetwork.ts), replies on fd 3.
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as readline from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import { noNetwork } from "./noNetwork";
 import type { CallResult, ChildMessage, HostMessage } from "./protocol";
 
 export interface SandboxOptions {
@@ -29,7 +33,8 @@ const MAX_CONSECUTIVE_TIMEOUTS = 5;
 const START_MS = 10_000;
 
 export class Sandbox {
-  private proc: ChildProcessWithoutNullStreams | null = null;
+  private proc: ChildProcess | null = null;
+  private input: Writable | null = null;
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -83,9 +88,12 @@ export class Sandbox {
     });
   }
 
+  /** Ends the process and waits until it has gone. */
   async dispose(): Promise<void> {
     await this.queue;
+    const p = this.proc;
     this.kill();
+    if (p && p.exitCode === null && p.signalCode === null) await new Promise((resolve) => p.once("exit", resolve));
   }
 
   private async callNow(response: string, answer: string): Promise<CallOutcome> {
@@ -107,6 +115,7 @@ export class Sandbox {
       return { error: `the verifier timed out after ${this.opts.timeoutMs} ms` };
     }
     if (reply === "exit") return { error: this.exitReason() };
+    if (!reply.ok && reply.fatal) this.kill();
     if (!reply.ok) return { error: reply.error };
     return { reward: reply.value as number };
   }
@@ -121,28 +130,41 @@ export class Sandbox {
       permissionFlag(),
       `--allow-fs-read=${this.opts.scriptPath}`,
       `--max-old-space-size=${this.opts.memoryMb}`,
+      // QuickJS's heap lives in WebAssembly memory, outside Node's heap: 64 KiB pages
+      `--wasm-max-mem-pages=${Math.ceil(Math.max(32, this.opts.memoryMb) * 16)}`,
       "--disable-proto=delete",
       "--no-warnings",
       this.opts.scriptPath,
     ];
-    const proc = spawn(process.execPath, args, {
-      stdio: ["pipe", "pipe", "pipe"],
-      // nothing from the parent's environment (tokens, keys) reaches user code; inside the editor,
-      // process.execPath is Electron, which runs as plain Node with ELECTRON_RUN_AS_NODE
-      env: { ONESHOT_SANDBOX_TIMEOUT_MS: String(this.opts.timeoutMs), ELECTRON_RUN_AS_NODE: "1" },
+    const wall = await noNetwork();
+    const command = [...wall.prefix, process.execPath, ...args];
+    const proc = spawn(command[0], command.slice(1), {
+      // stdin: requests; stdout: ignored; stderr: a tail for crash reasons; fd 3: replies
+      stdio: ["pipe", "ignore", "pipe", "pipe"],
+      // nothing from the parent's environment (tokens, keys) reaches the sandbox; inside the
+      // editor, process.execPath is Electron, which runs as plain Node with ELECTRON_RUN_AS_NODE
+      env: {
+        ONESHOT_SANDBOX_TIMEOUT_MS: String(this.opts.timeoutMs),
+        ONESHOT_SANDBOX_MEMORY_MB: String(this.opts.memoryMb),
+        ELECTRON_RUN_AS_NODE: "1",
+      },
       windowsHide: true,
     });
+    const input = proc.stdin as Writable;
+    const replies = proc.stdio[3] as Readable;
     this.proc = proc;
+    this.input = input;
     // each process has its own pending calls, so a killed one's late exit cannot answer a new one's
     const pending = new Map<number, Pending>();
     this.pending = pending;
     this.stderrTail = "";
     this.exitNote = null;
-    proc.stderr.on("data", (d: Buffer) => {
+    proc.stderr?.on("data", (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
     });
-    proc.stdin.on("error", () => undefined);
-    readline.createInterface({ input: proc.stdout }).on("line", (line) => {
+    input.on("error", () => undefined);
+    replies.on("error", () => undefined);
+    readline.createInterface({ input: replies }).on("line", (line) => {
       let m: ChildMessage;
       try {
         m = JSON.parse(line) as ChildMessage;
@@ -186,8 +208,8 @@ export class Sandbox {
   }
 
   private send(msg: Outgoing, timeoutMs: number): Promise<ChildMessage | "timeout" | "exit"> {
-    const proc = this.proc;
-    if (!proc) return Promise.resolve("exit");
+    const input = this.input;
+    if (!this.proc || !input) return Promise.resolve("exit");
     const id = this.nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -200,7 +222,7 @@ export class Sandbox {
           resolve(!m.ok && m.error === "\u0000exit" ? "exit" : m);
         },
       });
-      proc.stdin.write(JSON.stringify({ ...msg, id }) + "\n");
+      input.write(JSON.stringify({ ...msg, id }) + "\n");
     });
   }
 
@@ -215,6 +237,7 @@ export class Sandbox {
   private kill(): void {
     const p = this.proc;
     this.proc = null;
+    this.input = null;
     if (p && p.exitCode === null) p.kill("SIGKILL");
   }
 }

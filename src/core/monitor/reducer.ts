@@ -11,44 +11,15 @@ import type {
   RunStartedEvent,
   StepEvent,
 } from "../run/events";
+import type { BenchmarkHeadline, RunHeadline } from "../../protocol/messages";
 import { estimateEta } from "./eta";
-import { METRIC_KEYS, type EvalSeries, type MetricKey, type SeriesDelta } from "./series";
+import { METRIC_KEYS, type EvalSeries, type MetricKey, type SeriesDelta } from "../../protocol/series";
 import type { RolloutLineRef } from "./types";
 
 export interface SeriesCursor {
   epoch: number;
   steps: number;
   evals: Map<string, number>;
-}
-
-export interface BenchmarkHeadline {
-  benchmark: string;
-  metric: string;
-  n: number;
-  initial: number | null;
-  last: number;
-  lastStep: number;
-  best: number;
-  bestStep: number;
-}
-
-export interface RunHeadline {
-  runId?: string;
-  model?: string;
-  preset?: string;
-  example?: string;
-  device?: string;
-  startedAt?: number;
-  step: number;
-  totalSteps: number;
-  lastReward: number | null;
-  lastAccuracy: number | null;
-  /** Estimated milliseconds to the last step, when enough steps were timed. */
-  etaMs: number | null;
-  benchmarks: BenchmarkHeadline[];
-  checkpoints: CheckpointEvent[];
-  finished?: RunFinishedEvent;
-  lastError?: LogEvent;
 }
 
 const MAX_LOGS = 200;
@@ -223,6 +194,7 @@ export class RunModel {
       checkpoints: this.checkpoints,
       finished: this.finished,
       lastError: [...this.logs].reverse().find((l) => l.level === "error"),
+      lastWarning: [...this.logs].reverse().find((l) => l.level === "warn"),
     };
   }
 }

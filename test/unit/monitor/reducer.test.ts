@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { newCursor, RunModel } from "../../../src/core/monitor/model";
-import { applyDelta, emptySeries } from "../../../src/core/monitor/series";
+import { newCursor, RunModel } from "../../../src/core/monitor/reducer";
+import { applyDelta, emptySeries } from "../../../src/protocol/series";
 import { RunGenerator } from "../../../bench/dashboard/genlog";
 import type { RunEvent } from "../../../src/core/run/events";
 
@@ -82,4 +82,12 @@ test("a step number going backwards without a run_started rewinds too; missing m
   m.apply([step(1), step(2), step(3), step(2, { entropy: 0.5 })]);
   assert.deepEqual(m.steps, [1, 2]);
   assert.deepEqual(m.metrics.entropy, [null, 0.5]);
+});
+
+test("the headline carries the latest warning for the dashboard to show", () => {
+  const { m } = model(3);
+  assert.equal(m.headline().lastWarning, undefined);
+  const warn = (message: string): RunEvent => ({ v: 1, t: Date.now(), type: "log", level: "warn", message, source: "controller" });
+  m.apply([warn("Step 2: every reward was 0 and all 8 rollouts failed with the same verifier error (boom)"), { v: 1, t: Date.now(), type: "log", level: "info", message: "later" }]);
+  assert.match(m.headline().lastWarning?.message ?? "", /^Step 2: every reward was 0/);
 });
