@@ -34,7 +34,8 @@ export const bundles = [
     outExtension: { ".js": ".cjs" },
     platform: "node",
     format: "cjs",
-    external: ["vscode"],
+    // onnxruntime-node is a native module (binaries per platform): loaded from node_modules at run time.
+    external: ["vscode", "onnxruntime-node"],
   },
   {
     ...common,
@@ -42,7 +43,18 @@ export const bundles = [
     outdir: "dist",
     platform: "node",
     format: "esm",
+    external: ["onnxruntime-node"],
     banner: { js: esmNodeBanner },
+  },
+  {
+    // The worker thread that runs ONNX Runtime for the editor's "Try the Model" panel.
+    ...common,
+    entryPoints: { "try-worker": "src/core/try/worker.ts" },
+    outdir: "dist",
+    outExtension: { ".js": ".cjs" },
+    platform: "node",
+    format: "cjs",
+    external: ["onnxruntime-node"],
   },
   {
     // The custom-verifier sandbox process: one CJS file, so Node's permission model can allow
@@ -58,8 +70,9 @@ export const bundles = [
   {
     ...common,
     // main.ts imports style.css, which pulls in KaTeX's and uPlot's CSS: the bundle is
-    // dist/webview.js + dist/webview.css, KaTeX's fonts land in dist/webview-assets/.
-    entryPoints: { webview: "webview/main.ts" },
+    // dist/webview.js + dist/webview.css, KaTeX's fonts land in dist/webview-assets/. The "Try the
+    // Model" panel (try/main.ts) is dist/try.js + dist/try.css, sharing those assets.
+    entryPoints: { webview: "webview/main.ts", try: "webview/try/main.ts" },
     outdir: "dist",
     platform: "browser",
     format: "iife",

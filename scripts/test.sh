@@ -20,7 +20,7 @@ lint() { npx eslint . && node scripts/run-venv.mjs ruff check engine bench && no
 
 layer "lint and type check" lint
 layer "unit tests" node scripts/test-unit.mjs
-layer "webview tests in Chromium" bash -c "bash scripts/ensure-chromium.sh >/dev/null && node scripts/test-unit.mjs test/webview/dashboard.test.ts"
+layer "webview tests in Chromium" bash -c "bash scripts/ensure-chromium.sh >/dev/null && node scripts/test-unit.mjs test/webview/dashboard.test.ts test/webview/try.test.ts"
 layer "engine tests" node scripts/run-venv.mjs python -m pytest -q engine -p no:cacheprovider
 layer "integration tests in code-server (suite, harness self-check, .vsix smoke)" \
   node scripts/test-integration.mjs --no-build

@@ -23,13 +23,14 @@ export class RunHeader {
     stop: el("vscode-button", { secondary: "", title: "Stop the run (a checkpoint is saved)" }, ["Stop"]),
     resume: el("vscode-button", { title: "Resume from the last checkpoint" }, ["Resume"]),
     reveal: el("vscode-button", { secondary: "", title: "Reveal the run folder" }, ["Reveal folder"]),
+    try: el("vscode-button", { secondary: "", title: "Ask the run's checkpoint a problem, next to its base model" }, ["Try the Model"]),
   };
 
   constructor(root: HTMLElement, extra: HTMLElement[]) {
     root.append(
       el("div", { class: "header-top" }, [
         el("div", { class: "title" }, [this.title, this.status]),
-        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.reveal, ...extra]),
+        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.try, this.buttons.reveal, ...extra]),
       ]),
       this.stats,
       this.progress,

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import type { RolloutRecord, RunEvent, RunEventInput } from "../../src/core/run/events";
 import { SCHEMA_VERSION } from "../../src/core/run/events";
 import { runFiles } from "../../src/core/run/layout";
+import { seededRandom } from "../../src/core/try/sampling";
 
 export interface GenOptions {
   steps: number;
@@ -46,17 +47,6 @@ export const PROMPT =
   "The pressure $P$ exerted by wind on a sail varies jointly as the area $A$ of the sail and the cube of the wind's velocity $V$. When the velocity is $8$ miles per hour, the pressure on a sail of $2$ square feet is $4$ pounds. Find the wind velocity when the pressure on $4$ square feet of sail is $32$ pounds.";
 export const ANSWER = "12.8";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 
 /** Produces the events of a run step by step (run_started first, run_finished on request). */
@@ -70,7 +60,7 @@ export class RunGenerator {
     opts: Partial<GenOptions> = {},
   ) {
     this.o = { ...DEFAULT_GEN, ...opts };
-    this.rnd = mulberry32(this.o.seed);
+    this.rnd = seededRandom(this.o.seed);
   }
 
   private noise(scale: number): number {

@@ -1,4 +1,4 @@
-"""Command line: `python -m oneshot_engine serve` (see --help)."""
+"""Command line: `python -m oneshot_engine serve|export-onnx` (see --help)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_MAX_MESSAGE_BYTES,
         help=f"reject larger incoming messages (default {DEFAULT_MAX_MESSAGE_BYTES})",
     )
-    args = parser.parse_args(argv)
+    sub.add_parser(
+        "export-onnx",
+        help="export a model folder to ONNX for onnxruntime (`export-onnx --help` for options)",
+        add_help=False,
+    )
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "export-onnx":
+        from .export_onnx import main as export_main
+
+        return export_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "serve":
         from .server import serve as run_server
 

@@ -2,6 +2,7 @@
 // checkpoint inside a run, a run (its latest checkpoint), or a hub model id.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
+import { latestCheckpoint } from "../core/try/target";
 import { UserError } from "./command";
 
 export interface ModelRef {
@@ -14,16 +15,6 @@ export interface ModelRef {
 }
 
 const isModelDir = (d: string) => existsSync(path.join(d, "config.json")) && readdirSync(d).some((f) => /\.(safetensors|bin)$/.test(f));
-
-function latestCheckpoint(runDir: string): string | undefined {
-  const dir = path.join(runDir, "checkpoints");
-  if (!existsSync(dir)) return undefined;
-  const steps = readdirSync(dir)
-    .map((n) => ({ n, step: Number(/^step-(\d+)$/.exec(n)?.[1]) }))
-    .filter((c) => Number.isInteger(c.step) && isModelDir(path.join(dir, c.n)))
-    .sort((a, b) => b.step - a.step);
-  return steps[0] && path.join(dir, steps[0].n);
-}
 
 export function resolveModel(ref: string, cwd: string): ModelRef {
   const abs = path.resolve(cwd, ref);

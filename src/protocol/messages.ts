@@ -71,7 +71,7 @@ export interface RunChoice {
   status: ObservedRunStatus;
 }
 
-export type RunCommand = "stop" | "resume" | "reveal";
+export type RunCommand = "stop" | "resume" | "reveal" | "try";
 export type ExportFormat = "csv" | "json";
 
 /** Webview → extension. */

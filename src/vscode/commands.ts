@@ -24,6 +24,9 @@ export const COMMANDS = {
   deleteRun: "oneshot.deleteRun",
   openRunConfig: "oneshot.openRunConfig",
   refreshRuns: "oneshot.refreshRuns",
+  // trying a model (tryPanel.ts)
+  tryModel: "oneshot.tryModel",
+  exportOnnx: "oneshot.exportOnnx",
 } as const;
 
 /** Registered but not in package.json's `contributes.commands`. */

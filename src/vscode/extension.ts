@@ -5,6 +5,7 @@ import { COMMANDS } from "./commands";
 import { setUpEngine } from "./engineSetup";
 import { log } from "./log";
 import { registerRuns } from "./runs";
+import { registerTry } from "./tryPanel";
 
 export interface OneShotApi {
   /** Used by the integration tests to reach the running extension. */
@@ -22,6 +23,7 @@ export function activate(ctx: vscode.ExtensionContext): OneShotApi {
   );
   registerAuthoring(ctx);
   const runs = registerRuns(ctx);
+  registerTry(ctx, runs.monitor);
   return {
     extensionPath: ctx.extensionPath,
     runs: () => runs.monitor.registry.list().map((t) => ({ dir: t.dir, id: t.id, status: t.status, step: t.model.lastStep })),

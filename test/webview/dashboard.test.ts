@@ -74,7 +74,7 @@ test("charts render every series from init, under the strict CSP", async () => {
   d.session.dispose();
 });
 
-test("live appends reach the charts and the rollout slider; the header action posts stop", async () => {
+test("live appends reach the charts and the rollout slider; the header actions post stop and try", async () => {
   const d = await openDashboard(h, registry, live, { theme: "light", height: 1700 });
   await d.page.waitForSelector('.chart-grid[data-drawn-points="120"]');
   appendSteps(live, gen, 5);
@@ -86,6 +86,10 @@ test("live appends reach the charts and the rollout slider; the header action po
   await d.settled();
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(d.commands.includes("stop"));
+  await d.page.locator(".run-header vscode-button", { hasText: "Try the Model" }).click();
+  await d.settled();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(d.commands.includes("try"), "the header opens Try the Model on this run");
   await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-charts-light.png"), fullPage: true });
   await noErrors(d);
   await d.page.close();

@@ -53,14 +53,16 @@ export async function startHarness(): Promise<Harness> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const origin = `http://${req.headers.host}`;
-    if (url.pathname === "/") {
+    if (url.pathname === "/" || url.pathname === "/try") {
+      // "/try": the "Try the Model" panel's page (same CSP page, its own bundle).
+      const bundle = url.pathname === "/try" ? "try" : "webview";
       res.writeHead(200, { "content-type": "text/html" });
       res.end(
         dashboardHtml({
           cspSource: origin,
           nonce,
-          scriptUri: `${origin}/dist/webview.js`,
-          styleUri: `${origin}/dist/webview.css`,
+          scriptUri: `${origin}/dist/${bundle}.js`,
+          styleUri: `${origin}/dist/${bundle}.css`,
           preScripts: [`${origin}/fixtures/shim.js`],
           extraStyles: [`${origin}/fixtures/theme.css`],
         }),

@@ -11,6 +11,9 @@ export interface DashboardHtmlOptions {
   preScripts?: string[];
   /** Extra stylesheets (tests inject a VS Code theme). */
   extraStyles?: string[];
+  /** The page's title and the text shown until the script runs (other panels reuse the page). */
+  title?: string;
+  loading?: string;
 }
 
 export function dashboardHtml(o: DashboardHtmlOptions): string {
@@ -33,10 +36,10 @@ export function dashboardHtml(o: DashboardHtmlOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 ${styles.join("\n")}
-<title>Run dashboard</title>
+<title>${attr(o.title ?? "Run dashboard")}</title>
 </head>
 <body>
-<div id="app"><p class="loading">Loading the run…</p></div>
+<div id="app"><p class="loading">${attr(o.loading ?? "Loading the run…")}</p></div>
 ${scripts.join("\n")}
 </body>
 </html>`;

@@ -87,13 +87,18 @@ test("a cached evaluation is not recomputed; other settings or data are a differ
   assert.ok(calls.length > k);
 });
 
-test("a checkpoint's fingerprint changes when its weights are rewritten, not when optimizer state is", () => {
+test("a checkpoint's fingerprint changes when its weights are rewritten, not when optimizer state or an ONNX export is", () => {
   const dir = path.join(tmp(), "step-20");
   mkdirSync(dir);
   writeFileSync(path.join(dir, "config.json"), "{}");
   writeFileSync(path.join(dir, "model.safetensors"), "weights");
   const a = modelFingerprint(dir);
   writeFileSync(path.join(dir, "engine_state.pt"), "optimizer");
+  assert.equal(modelFingerprint(dir), a);
+  // An ONNX export cached beside the weights (oneshot try) is not a change of the model.
+  mkdirSync(path.join(dir, "onnx-fp32"));
+  writeFileSync(path.join(dir, "onnx-fp32", "config.json"), "{}");
+  writeFileSync(path.join(dir, "onnx-fp32", "oneshot_export.json"), "{}");
   assert.equal(modelFingerprint(dir), a);
   writeFileSync(path.join(dir, "model.safetensors"), "weights2");
   utimesSync(path.join(dir, "model.safetensors"), new Date(), new Date(Date.now() + 5000));
