@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 
+import pytest
 from rpc_client import ENGINE_ROOT, EngineProcess
 from test_server import GEN, load_params
 
@@ -91,10 +92,32 @@ def test_sigterm_during_a_call_without_progress_points_is_honoured():
         proc.close()
 
 
-def test_the_engine_exits_when_its_parent_dies_although_stdin_stays_open():
+# A call that holds the GIL throughout (the re module never releases it), as a large checkpoint
+# write does: no Python thread of the engine can run until it returns.
+GIL_HOLDING_HELLO = STUCK_HELLO.replace(
+    """    a = torch.full((256, 256), 1e-3)
+    while True:
+        a = torch.mm(a, a).clamp_(0, 1)""",
+    """    import re
+    re.match(r"(a+)+$", "a" * 64 + "b")""",
+)
+
+
+@pytest.mark.parametrize(
+    "stuck",
+    [
+        pytest.param(STUCK_HELLO, id="busy"),
+        pytest.param(
+            GIL_HOLDING_HELLO,
+            id="holding-the-GIL",
+            marks=pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's"),
+        ),
+    ],
+)
+def test_the_engine_exits_when_its_parent_dies_although_stdin_stays_open(stuck: str):
     # parent: a Python that starts the engine on the stdin pipe this test keeps open, then is killed.
     launcher = "import subprocess, sys; p = subprocess.Popen(sys.argv[1:]); print(p.pid, flush=True); p.wait()"
-    engine_cmd = [sys.executable, "-c", STUCK_HELLO]
+    engine_cmd = [sys.executable, "-c", stuck]
     read_end, write_end = os.pipe()
     parent = subprocess.Popen(
         [sys.executable, "-c", launcher, *engine_cmd],
