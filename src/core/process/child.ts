@@ -33,12 +33,8 @@ export interface StopOptions {
   graceMs?: number;
 }
 
-/**
- * How long the stderr's last lines (a traceback) may take to arrive after the exit. Normally the
- * pipe ends at once; the cap only matters when a grandchild still holds it open. 50 ms lost the
- * last lines on a loaded 2-core machine.
- */
-const STDERR_DRAIN_MS = 1000;
+/** How long the stderr's last lines (a traceback) may take to arrive after the exit. */
+const STDERR_DRAIN_MS = 50;
 
 /** Groups exist on POSIX only; on Windows a detached child would get a console window of its own. */
 const OWN_GROUP = process.platform !== "win32";
