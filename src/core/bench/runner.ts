@@ -4,6 +4,7 @@
 import type { FinishReason } from "../engine/protocol";
 import type { Verifier } from "../verifier/api";
 import type { GenerationBackend } from "./backend";
+import { benchmarkSampling } from "./engineParams";
 import type { BenchProblem, EvalSettings } from "./types";
 
 export interface ResponseRecord {
@@ -78,11 +79,8 @@ export async function scoreProblems(problems: BenchProblem[], settings: EvalSett
     const prompts = await formatPrompts(o.backend, chunk, settings.system_prompt, o);
     const gen = await o.backend.generate({
       prompts,
-      n: settings.samples,
-      temperature: settings.temperature,
-      top_p: settings.top_p,
+      ...benchmarkSampling(settings),
       top_k: 0,
-      max_new_tokens: settings.max_new_tokens,
       stop: o.stop ?? [],
       seed: settings.seed + start,
       keep_for_training: false,
