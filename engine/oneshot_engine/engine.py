@@ -202,7 +202,7 @@ class Engine:
     def format_prompt(self, p: protocol.FormatPromptParams) -> protocol.FormatPromptResult:
         _, tok = self._loaded()
         messages = [{"role": m.role, "content": m.content} for m in p.messages]
-        text = format_prompt(tok, messages, p.template)
+        text = format_prompt(tok, messages, p.prompt_template)
         context = self._context()
         if p.max_prompt_tokens is not None and p.max_prompt_tokens < context:
             limit = p.max_prompt_tokens

@@ -69,7 +69,7 @@ class ChatMessage:
 @dataclass
 class FormatPromptParams:
     messages: list[ChatMessage]
-    template: str | None = None
+    prompt_template: str | None = None
     # The longest formatted prompt accepted, in tokens; the model's context (max_position_embeddings)
     # bounds it in any case.
     max_prompt_tokens: int | None = None

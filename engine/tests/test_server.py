@@ -71,7 +71,7 @@ def test_load_generate_train_save_round_trip(engine, qwen2_dir, tmp_path):
     assert any(n["method"] == "progress" and n["params"]["phase"] == "load" for n in engine.notifications)
     prompt = engine.result("format_prompt", {"messages": [{"role": "user", "content": "What is 2+2?"}]})
     assert prompt["text"].endswith("<|im_start|>assistant\n") and "What is 2+2?" in prompt["text"]
-    explicit = engine.result("format_prompt", {"messages": [{"role": "user", "content": "\\frac{1}{2}"}], "template": "Q: {problem}\nA:"})
+    explicit = engine.result("format_prompt", {"messages": [{"role": "user", "content": "\\frac{1}{2}"}], "prompt_template": "Q: {problem}\nA:"})
     assert explicit["text"] == "Q: \\frac{1}{2}\nA:"
 
     gen = engine.result("generate", {**GEN, "prompts": [prompt["text"]]})

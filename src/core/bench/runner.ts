@@ -33,7 +33,7 @@ export interface RunOptions {
   backend: GenerationBackend;
   verifier: Verifier;
   /** An explicit prompt template (`{problem}`/`{system}`) instead of the model's chat template. */
-  template?: string;
+  prompt_template?: string;
   /** Stop strings for generation. */
   stop?: string[];
   /**
@@ -55,13 +55,13 @@ export async function formatPrompts(
   backend: GenerationBackend,
   problems: BenchProblem[],
   systemPrompt: string,
-  o: Pick<RunOptions, "template" | "promptCache"> = {},
+  o: Pick<RunOptions, "prompt_template" | "promptCache"> = {},
 ): Promise<string[]> {
   const out: string[] = [];
   for (const p of problems) {
     let text = o.promptCache?.get(p.id);
     if (text === undefined) {
-      text = (await backend.formatPrompt({ messages: chatMessages(systemPrompt, p.problem), ...(o.template ? { template: o.template } : {}) })).text;
+      text = (await backend.formatPrompt({ messages: chatMessages(systemPrompt, p.problem), ...(o.prompt_template ? { prompt_template: o.prompt_template } : {}) })).text;
       o.promptCache?.set(p.id, text);
     }
     out.push(text);

@@ -34,7 +34,7 @@ const REASON_HINTS: Record<ErrorReason, string> = {
   download_failed: "Check the network connection and the disk space of the Hugging Face cache, or set `model:` to a local folder.",
   no_tokenizer: "The engine reads fast-tokenizer files: save the model's tokenizer with transformers (it writes tokenizer.json) into the `model:` folder.",
   no_cuda: "Check the NVIDIA driver and that the engine environment has a CUDA build of torch (`oneshot setup`), or set `device: cpu`.",
-  no_reference: "A kl_coef above 0 needs the frozen reference copy the run loads when it starts with kl_coef above 0: keep kl_coef at 0 for this run, or start a new one.",
+  no_reference: "kl_coef above 0 needs the frozen reference copy, which a run loads only when it starts with kl_coef above 0: set kl_coef to 0, or start a new run.",
 };
 
 /** The hint for an engine error: by its reason when it has one, else by its code. */

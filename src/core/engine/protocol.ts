@@ -94,7 +94,7 @@ export interface ChatMessage {
 export interface FormatPromptParams {
   messages: ChatMessage[];
   /** An explicit template with `{problem}`/`{system}` placeholders; else the model's chat template; else plain text. */
-  template?: string;
+  prompt_template?: string;
   /** The longest formatted prompt accepted, in tokens: longer → -32602, found before tokenising a huge text. */
   max_prompt_tokens?: number;
 }

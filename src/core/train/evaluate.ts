@@ -85,7 +85,7 @@ export async function evaluate(o: EvaluateOptions): Promise<RunEventInput<EvalEv
           generate: (p) => o.engine.request("generate", p),
         },
         verifier: o.verifier,
-        template: o.settings.prompt_template ?? undefined,
+        prompt_template: o.settings.prompt_template ?? undefined,
         stop: o.settings.stop,
         promptCache,
         resultsFile: runResultsFile(o.runDir, benchmark.name, o.step),

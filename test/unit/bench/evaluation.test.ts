@@ -83,7 +83,7 @@ test("a cached evaluation is not recomputed; other settings or data are a differ
   const k = calls.length;
   await evaluateBenchmark(bench({ ...GREEDY, seed: 7 }), o);
   assert.equal(calls.length, k);
-  await evaluateBenchmark(bench(), { ...o, template: "{problem}" });
+  await evaluateBenchmark(bench(), { ...o, prompt_template: "{problem}" });
   assert.ok(calls.length > k);
 });
 
@@ -141,7 +141,7 @@ test("a prompt cache formats each problem once across evaluations; template and 
   let formatted = 0;
   const counting = { ...backend, formatPrompt: (p: Parameters<typeof backend.formatPrompt>[0]) => (formatted++, backend.formatPrompt(p)) };
   const promptCache = new Map<string, string>();
-  const o = { backend: counting, verifier: mathVerifier, promptCache, stop: ["</s>"], template: "{system}\n{problem}" };
+  const o = { backend: counting, verifier: mathVerifier, promptCache, stop: ["</s>"], prompt_template: "{system}\n{problem}" };
   await evaluateBenchmark(bench(), o);
   await evaluateBenchmark(bench(), o);
   assert.equal(formatted, 10);

@@ -3,7 +3,8 @@
 // with the TypeScript compiler, has engine/tests/contract_dump.py print the Python half, and
 // compares methods, param and result fields with their types and optionality, error codes and the
 // protocol version, so a field renamed on one side only fails here. It also checks that
-// engine/PROTOCOL.md lists every error code and every method's parameters.
+// engine/PROTOCOL.md lists every error code and every method's parameters, and that the engine's
+// parameter fields use the settings' names (src/core/example/schema.json) and allowed values.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -163,6 +164,25 @@ test("engine/PROTOCOL.md lists every error code and every method's parameters", 
   const named = (f: string) => spans.some((span) => new RegExp(`\\b${f}\\b`).test(span));
   const undocumented = Object.values(py.methods).flatMap(({ params }) => Object.keys(py.types[params]!).filter((f) => !named(f)).map((f) => `${params}.${f}`));
   assert.deepEqual(undocumented, []);
+});
+
+// Fields of the engine's parameters that carry no run setting: request plumbing and derived values.
+const ENGINE_ONLY_FIELDS = new Set(["messages", "prompts", "keep_for_training", "batch_id", "advantages", "optimizer", "train", "reference_model", "resume_state", "revision", "path", "include_state"]);
+
+test("the engine's parameter fields carry the settings' names, with the settings' allowed values", { skip: missingVenv }, () => {
+  const schema = JSON.parse(readFileSync(path.resolve("src/core/example/schema.json"), "utf8")) as { properties: Record<string, { enum?: unknown[] }> };
+  const py = pythonContract();
+  const params = Object.entries(py.types).filter(([name]) => name.endsWith("Params"));
+  // A field that is neither a setting nor known plumbing is a setting under another name.
+  const renamed = params.flatMap(([t, fields]) => Object.keys(fields).filter((f) => !(f in schema.properties) && !ENGINE_ONLY_FIELDS.has(f)).map((f) => `${t}.${f}`));
+  assert.deepEqual(renamed, [], "engine fields that are not a setting's name (name them as the example file does, or list them in ENGINE_ONLY_FIELDS)");
+  const enums = params.flatMap(([t, fields]) =>
+    Object.entries(fields)
+      .filter(([f]) => schema.properties[f]?.enum)
+      .map(([f, field]) => ({ at: `${t}.${f}`, engine: field.type, settings: schema.properties[f]!.enum!.map((v) => JSON.stringify(v)).sort().join(" | ") })),
+  );
+  assert.ok(enums.length >= 4, "kl_type, loss_agg, dtype and device are checked");
+  for (const e of enums) assert.equal(e.engine, e.settings, `${e.at} accepts other values than the setting`);
 });
 
 test("a field renamed on one side only is a difference the contract test names", () => {
