@@ -185,12 +185,14 @@ class ShutdownResult(TypedDict):
     ok: Literal[True]
 
 
-@dataclass
-class EngineErrorData:
+class _EngineErrorData(TypedDict):
+    exception: str
+
+
+class EngineErrorData(_EngineErrorData, total=False):
     """`error.data` of the engine's own errors: facts the controller words advice from."""
 
-    exception: str
-    reason: ErrorReason | None = None
+    reason: ErrorReason
 
 
 # Method name → (params, result); the server dispatches `Engine.<name>` with the parsed params.

@@ -12,7 +12,6 @@ short by exiting the process after STOP_GRACE_S.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import queue
 import signal
@@ -119,9 +118,10 @@ class Server:
             return "exit"
         except EngineError as e:
             if is_request:
-                data = protocol.EngineErrorData(type(e.__cause__ or e).__name__, e.reason)
-                fields = {k: v for k, v in dataclasses.asdict(data).items() if v is not None}
-                self.writer.error(id_, e.code, e.message, fields)
+                data: protocol.EngineErrorData = {"exception": type(e.__cause__ or e).__name__}
+                if e.reason is not None:
+                    data["reason"] = e.reason
+                self.writer.error(id_, e.code, e.message, dict(data))
             return "exit" if self.terminating else None
         if is_request:
             self.writer.result(id_, result)
