@@ -132,7 +132,7 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
     for step in range(args.steps):
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        sp = SamplingParams(n=args.rollouts, temperature=1.0, max_new_tokens=args.new_tokens, seed=step, ignore_eos=True)
+        sp = SamplingParams(rollouts=args.rollouts, temperature=1.0, max_response_tokens=args.new_tokens, seed=step, ignore_eos=True)
         t_step = time.perf_counter()
         (rollouts, batch, _), gen_s = timed(lambda sp=sp: generate(model, tok, [prompt], sp, runtime=runtime), device)  # type: ignore[arg-type]
         t0 = time.perf_counter()

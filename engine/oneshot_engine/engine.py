@@ -228,13 +228,14 @@ class Engine:
         prompts = [tok.encode_within(text, room, f"prompt {i}", room_text) for i, text in enumerate(p.prompts)]
         if any(not ids for ids in prompts):
             raise bad_config("a prompt is empty after tokenisation.")
-        # generate.py's own SamplingParams (its callers include the bench tools) under its own names.
+        # generate's options: GenerateParams' sampling fields, under the same names, plus what only the
+        # bench tools set (ignore_eos).
         sp = SamplingParams(
-            n=p.rollouts,
+            rollouts=p.rollouts,
             temperature=p.temperature,
             top_p=p.top_p,
             top_k=p.top_k,
-            max_new_tokens=p.max_response_tokens,
+            max_response_tokens=p.max_response_tokens,
             stop=p.stop,
             seed=p.seed,
         )
