@@ -8,6 +8,7 @@ with EngineErrorCode in src/core/engine/protocol.ts and the table in PROTOCOL.md
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 OUT_OF_MEMORY = -32001
@@ -45,16 +46,21 @@ ErrorReason = Literal[
     "no_safetensors",  # MODEL_NOT_FOUND: weights in another format
     "offline_mode",  # OFFLINE: HF_HUB_OFFLINE is set
     "download_failed",  # OFFLINE: the download started and failed
+    "unsupported_model",  # BAD_CONFIG: a model family the engine does not run
     "no_tokenizer",  # BAD_CONFIG: no tokenizer.json
     "no_cuda",  # BAD_CONFIG: device cuda without a GPU
     "no_reference",  # BAD_CONFIG: kl_coef > 0 on a model loaded without the reference copy
+    "not_enough_memory",  # BAD_CONFIG: the ONNX export would not fit in free memory
 ]
+_REASONS = typing.get_args(ErrorReason)
 
 
 class EngineError(Exception):
     """An error the controller shows as is: one sentence, plus the reason it words advice from."""
 
     def __init__(self, code: int, message: str, reason: ErrorReason | None = None) -> None:
+        # A reason is a fact the controller looks up, never a sentence of advice.
+        assert reason is None or reason in _REASONS, f"unknown error reason {reason!r}"
         super().__init__(message)
         self.code = code
         self.message = message

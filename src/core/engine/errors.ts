@@ -32,8 +32,10 @@ const REASON_HINTS: Record<ErrorReason, string> = {
   no_safetensors: "Convert the .bin/.pth weights to safetensors (transformers' save_pretrained) and set `model:` to that folder.",
   offline_mode: "Download the model once with network access (huggingface-cli download) or unset HF_HUB_OFFLINE, or set `model:` to a local folder.",
   download_failed: "Check the network connection and the disk space of the Hugging Face cache, or set `model:` to a local folder.",
+  unsupported_model: "Pick a Qwen2/Qwen2.5, Llama 3.x or Qwen3 model (`model:` in an example file).",
   no_tokenizer: "The engine reads fast-tokenizer files: save the model's tokenizer with transformers (it writes tokenizer.json) into the `model:` folder.",
   no_cuda: "Check the NVIDIA driver and that the engine environment has a CUDA build of torch (`oneshot setup`), or set `device: cpu`.",
+  not_enough_memory: "Close other programs, or export on a machine with more memory.",
   no_reference: "kl_coef above 0 needs the frozen reference copy, which a run loads only when it starts with kl_coef above 0: set kl_coef to 0, or start a new run.",
 };
 

@@ -229,7 +229,17 @@ export const EngineErrorCode = {
 } as const;
 
 /** Which case of a code it was, where the advice differs (engine/oneshot_engine/errors.py says when). */
-export type ErrorReason = "not_a_model" | "gated" | "no_safetensors" | "offline_mode" | "download_failed" | "no_tokenizer" | "no_cuda" | "no_reference";
+export type ErrorReason =
+  | "not_a_model"
+  | "gated"
+  | "no_safetensors"
+  | "offline_mode"
+  | "download_failed"
+  | "unsupported_model"
+  | "no_tokenizer"
+  | "no_cuda"
+  | "no_reference"
+  | "not_enough_memory";
 
 /** `error.data` of the engine's own errors: facts, never advice. */
 export interface EngineErrorData {
