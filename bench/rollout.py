@@ -52,7 +52,7 @@ def roofline_s(model: Transformer, batch: int, plen: int, new: int, ceil: dict[s
 
 
 def run_ours(runtime: ModelRuntime, prompt: list[int], batch: int, new: int, seed: int) -> tuple[Any, float]:
-    sp = SamplingParams(n=batch, temperature=1.0, max_new_tokens=new, seed=seed, ignore_eos=True)
+    sp = SamplingParams(rollouts=batch, temperature=1.0, max_response_tokens=new, seed=seed, ignore_eos=True)
     model = runtime.model
     device = next(model.parameters()).device
     run = lambda: generate(model, BenchTokenizer(), [prompt], sp, fast=True, runtime=runtime)  # type: ignore[arg-type]
@@ -127,7 +127,7 @@ def profile_decode(runtime: ModelRuntime, prompt: list[int], batch: int, new: in
 
 def greedy_agreement(model: Transformer, hf: Any, prompt: list[int], new: int) -> dict[str, float]:
     """Fraction of equal greedy tokens: ours (fast) vs HF, and ours fast vs ours eager."""
-    sp = SamplingParams(n=2, temperature=0.0, max_new_tokens=new, ignore_eos=True)
+    sp = SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=new, ignore_eos=True)
     fast = generate(model, BenchTokenizer(), [prompt], sp, fast=True)[1].tokens[:, len(prompt) :]  # type: ignore[arg-type]
     eager = generate(model, BenchTokenizer(), [prompt], sp, fast=False)[1].tokens[:, len(prompt) :]  # type: ignore[arg-type]
     ids = torch.tensor([prompt] * 2, device=hf.device)

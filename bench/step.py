@@ -38,8 +38,9 @@ from common import (
 from oneshot_engine.generate import SamplingParams, generate
 from oneshot_engine.model import Transformer
 from oneshot_engine.options import EngineOptions
+from oneshot_engine.protocol import OptimizerParams, TrainStepParams
 from oneshot_engine.runtime import ModelRuntime
-from oneshot_engine.train import LossParams, OptimizerParams, Trainer
+from oneshot_engine.train import Trainer
 
 
 def word_tokenizer(vocab: int) -> Any:
@@ -99,8 +100,10 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
     options.apply_torch_settings()
     runtime = ModelRuntime(model, options)
     model.requires_grad_(True)
-    opt = OptimizerParams(lr=1e-6, weight_decay=0.01, grad_clip=1.0, fp32_master=True)
-    trainer = Trainer(model, opt, None, runtime)
+    optimizer = OptimizerParams(
+        lr=1e-6, weight_decay=0.01, adam_betas=(0.9, 0.999), adam_eps=1e-8, grad_clip=1.0, fp32_master=True
+    )
+    trainer = Trainer(model, optimizer, None, runtime)
     opt_time = [0.0]
     inner = trainer._optimizer_step
 
@@ -113,19 +116,30 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
         return norm
 
     trainer._optimizer_step = timed_opt  # type: ignore[method-assign]
-    lp = LossParams(clip_eps_low=0.2, clip_eps_high=0.2, kl_coef=0.0, entropy_coef=0.0, loss_agg="token-mean")
+    lp = TrainStepParams(
+        batch_id="",
+        advantages=[],
+        clip_ratio_low=0.2,
+        clip_ratio_high=0.2,
+        kl_coef=0.0,
+        kl_type="low_var_kl",
+        entropy_coef=0.0,
+        loss_agg="token-mean",
+        mini_batches=1,
+        micro_batch_size=args.micro_batch_size,
+    )
     steps = []
     for step in range(args.steps):
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        sp = SamplingParams(n=args.rollouts, temperature=1.0, max_new_tokens=args.new_tokens, seed=step, ignore_eos=True)
+        sp = SamplingParams(rollouts=args.rollouts, temperature=1.0, max_response_tokens=args.new_tokens, seed=step, ignore_eos=True)
         t_step = time.perf_counter()
         (rollouts, batch, _), gen_s = timed(lambda sp=sp: generate(model, tok, [prompt], sp, runtime=runtime), device)  # type: ignore[arg-type]
         t0 = time.perf_counter()
         adv = grpo_advantages(reward_fn([r.text for r in rollouts]))
         reward_s = time.perf_counter() - t0
         opt_time[0] = 0.0
-        result, train_s = timed(lambda batch=batch, adv=adv: trainer.step(batch, adv, lp, 1, args.micro_batch_size), device)
+        result, train_s = timed(lambda batch=batch, adv=adv: trainer.step(batch, dataclasses.replace(lp, advantages=adv)), device)
         step_s = time.perf_counter() - t_step
         flops = train_flops(model, batch.rows, batch.prompt_len, int(batch.resp_len.max()))
         s = {
@@ -145,14 +159,14 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
         steps.append(s)
         print(f"ours step {step}: {s}", flush=True)
     if args.profile and device.type == "cuda":
-        steps[-1]["profile"] = profile_train(trainer, batch, adv, lp, args.micro_batch_size)
+        steps[-1]["profile"] = profile_train(trainer, batch, dataclasses.replace(lp, advantages=adv))
     runtime.release_decoder()
     if device.type == "cuda":
         torch.cuda.set_per_process_memory_fraction(1.0, device)
     return {"steps": steps, "micro_batch_size": args.micro_batch_size, "memory_cap_gb": args.memory_cap_gb}
 
 
-def profile_train(trainer: Trainer, batch: Any, adv: list[float], lp: LossParams, micro: int) -> dict[str, Any]:
+def profile_train(trainer: Trainer, batch: Any, lp: TrainStepParams) -> dict[str, Any]:
     """Where one train step's time goes: GPU time per kernel group against the wall time (the
     difference is the GPU idling on the host), and the top kernels."""
     from torch.profiler import ProfilerActivity, profile
@@ -160,7 +174,7 @@ def profile_train(trainer: Trainer, batch: Any, adv: list[float], lp: LossParams
     torch.cuda.synchronize()
     t0 = time.perf_counter()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        trainer.step(batch, adv, lp, 1, micro)
+        trainer.step(batch, lp)
         torch.cuda.synchronize()
     wall_ms = (time.perf_counter() - t0) * 1e3
     groups: dict[str, list[float]] = {}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 
+from .errors import CODES
+from .protocol import METHODS
 from .rpc import DEFAULT_MAX_MESSAGE_BYTES
 
 DESCRIPTION = """\
@@ -17,12 +20,9 @@ SERVE_HELP = """\
 Speak JSON-RPC 2.0 on stdin/stdout with Content-Length framing (the framing of vscode-jsonrpc):
 each message is `Content-Length: N\\r\\n\\r\\n` followed by N bytes of UTF-8 JSON.
 
-Requests: hello, load, format_prompt, generate, train_step, save, shutdown.
-Notifications sent while a call runs: progress {phase, done, total}, log {level, message}.
-Errors use JSON-RPC codes: -32001 out of memory, -32002 model not found, -32003 bad config,
--32004 unknown batch id, -32005 offline and not cached, -32006 damaged checkpoint, -32602 invalid
-params (out-of-range numbers and over-long prompts included), -32603 internal;
-error.data.hint says what to try. engine/PROTOCOL.md documents every field.
+Requests: {methods}.
+Notifications sent while a call runs: progress {{phase, done, total}}, log {{level, message}}.
+{errors}
 
 stdout carries protocol bytes only; logs and warnings go to stderr. The process exits with 0 on
 `shutdown`, and when stdin closes, the parent process exits, or on SIGTERM/SIGINT: at once when idle,
@@ -35,13 +35,20 @@ that cannot be used exits with status 2 and one line on stderr), reported in the
 """
 
 
+def serve_help() -> str:
+    codes = ", ".join(f"{code} {meaning}" for code, meaning in CODES.items())
+    errors = f"Errors use JSON-RPC codes: {codes}; error.data.reason says which case it was. "
+    errors += "engine/PROTOCOL.md documents every field."
+    return SERVE_HELP.format(methods=", ".join(METHODS), errors=textwrap.fill(errors, 100))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m oneshot_engine", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
         "serve",
         help="serve JSON-RPC on stdio (what the controller runs)",
-        description=SERVE_HELP,
+        description=serve_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument(

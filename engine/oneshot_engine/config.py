@@ -55,7 +55,7 @@ def parse_config(raw: dict[str, Any]) -> ModelConfig:
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise bad_config(
             f"model type '{model_type}' is not supported; the engine runs {', '.join(SUPPORTED_MODEL_TYPES)}.",
-            "Pick a Qwen2/Qwen2.5, Llama 3.x or Qwen3 model.",
+            "unsupported_model",
         )
     act = raw.get("hidden_act", "silu")
     if act != "silu":

@@ -1,9 +1,10 @@
 """The engine's state between calls (model, tokenizer, optimizer, kept rollout batches) and its methods.
 
-Each public method takes a parsed params dataclass (protocol.py) and returns the JSON result dict of
-the matching TypeScript interface. The engine's options (options.py) are given once at construction and
-passed down; the loaded model's runtime state (decode runner, CUDA graphs, compiled training layers,
-activation sizes) lives in a runtime.ModelRuntime the engine owns, released with the model.
+Each public method takes a parsed params dataclass (protocol.py) and returns its typed result (a
+TypedDict of protocol.py, the JSON of the matching TypeScript interface); the params travel on to the
+trainer as they are. The engine's options (options.py) are given once at construction and passed down;
+the loaded model's runtime state (decode runner, CUDA graphs, compiled training layers, activation
+sizes) lives in a runtime.ModelRuntime the engine owns, released with the model.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .model import Transformer
 from .options import EngineOptions
 from .runtime import ModelRuntime
 from .tokenizer import TextTokenizer, format_prompt
-from .train import LossParams, OptimizerParams, Trainer
+from .train import Trainer
 
 KEPT_BATCHES = 4
 STATE_FILE = "engine_state.pt"
@@ -76,7 +77,7 @@ class Engine:
 
     # -- hello / shutdown ------------------------------------------------------------------------------
 
-    def hello(self, _: protocol.NoParams) -> dict[str, Any]:
+    def hello(self, _: protocol.NoParams) -> protocol.HelloResult:
         cuda = torch.cuda.is_available()
         return {
             "protocol_version": protocol.PROTOCOL_VERSION,
@@ -99,7 +100,7 @@ class Engine:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def load(self, p: protocol.LoadParams) -> dict[str, Any]:
+    def load(self, p: protocol.LoadParams) -> protocol.LoadResult:
         self._release()
         device = _pick_device(p.device)
         dtype = DTYPES[p.dtype]
@@ -127,9 +128,7 @@ class Engine:
             self.reference_source = (state or {}).get("reference") or {"model": p.model, "revision": p.revision}
         if p.train:
             assert p.optimizer is not None
-            o = p.optimizer
-            opt = OptimizerParams(o.lr, o.weight_decay, o.betas, o.eps, o.grad_clip, o.fp32_master)
-            self.trainer = Trainer(model, opt, reference, runtime)
+            self.trainer = Trainer(model, p.optimizer, reference, runtime)
             if state is not None:
                 assert state_file is not None
                 self._restore(state, device, state_file)
@@ -197,16 +196,17 @@ class Engine:
 
     def _loaded(self) -> tuple[Transformer, TextTokenizer]:
         if self.model is None or self.tok is None:
-            raise bad_config("no model is loaded.", "Call load first.")
+            raise bad_config("no model is loaded (call load first).")
         return self.model, self.tok
 
-    def format_prompt(self, p: protocol.FormatPromptParams) -> dict[str, Any]:
+    def format_prompt(self, p: protocol.FormatPromptParams) -> protocol.FormatPromptResult:
         _, tok = self._loaded()
         messages = [{"role": m.role, "content": m.content} for m in p.messages]
-        text = format_prompt(tok, messages, p.template)
+        text = format_prompt(tok, messages, p.prompt_template)
         context = self._context()
-        if p.max_tokens is not None and p.max_tokens < context:
-            ids = tok.encode_within(text, p.max_tokens, "the formatted prompt", f"max_tokens ({p.max_tokens})")
+        if p.max_prompt_tokens is not None and p.max_prompt_tokens < context:
+            limit = p.max_prompt_tokens
+            ids = tok.encode_within(text, limit, "the formatted prompt", f"max_prompt_tokens ({limit})")
         else:
             ids = tok.encode_within(text, context, "the formatted prompt", _context_text(context))
         return {"text": text, "tokens": len(ids)}
@@ -215,24 +215,35 @@ class Engine:
         model, _ = self._loaded()
         return model.cfg.max_position_embeddings
 
-    def generate(self, p: protocol.GenerateParams) -> dict[str, Any]:
+    def generate(self, p: protocol.GenerateParams) -> protocol.GenerateResult:
         model, tok = self._loaded()
         if not p.prompts:
             raise bad_config("generate needs at least one prompt.")
         context = self._context()
-        if p.max_new_tokens >= context:
-            raise invalid_params(f"params.max_new_tokens must be < {_context_text(context)}, not {p.max_new_tokens:,}.")
-        room = context - p.max_new_tokens
-        room_text = f"{_context_text(context)} with max_new_tokens {p.max_new_tokens}"
+        limit = p.max_response_tokens
+        if limit >= context:
+            raise invalid_params(f"params.max_response_tokens must be < {_context_text(context)}, not {limit:,}.")
+        room = context - limit
+        room_text = f"{_context_text(context)} with max_response_tokens {limit}"
         prompts = [tok.encode_within(text, room, f"prompt {i}", room_text) for i, text in enumerate(p.prompts)]
         if any(not ids for ids in prompts):
             raise bad_config("a prompt is empty after tokenisation.")
-        sp = SamplingParams(p.n, p.temperature, p.top_p, p.top_k, p.max_new_tokens, p.stop, p.seed)
+        # generate's options: GenerateParams' sampling fields, under the same names, plus what only the
+        # bench tools set (ignore_eos).
+        sp = SamplingParams(
+            rollouts=p.rollouts,
+            temperature=p.temperature,
+            top_p=p.top_p,
+            top_k=p.top_k,
+            max_response_tokens=p.max_response_tokens,
+            stop=p.stop,
+            seed=p.seed,
+        )
         rollouts, batch, seconds = generate(
             model, tok, prompts, sp, on_step=lambda d, t: self.progress("generate", d, t), runtime=self.runtime
         )
         tokens = sum(r.tokens for r in rollouts)
-        result: dict[str, Any] = {
+        result: protocol.GenerateResult = {
             "outputs": [
                 {"prompt_index": r.prompt_index, "text": r.text, "tokens": r.tokens, "finish_reason": r.finish_reason}
                 for r in rollouts
@@ -251,35 +262,25 @@ class Engine:
 
     # -- training --------------------------------------------------------------------------------------
 
-    def train_step(self, p: protocol.TrainStepParams) -> dict[str, Any]:
+    def train_step(self, p: protocol.TrainStepParams) -> protocol.TrainStepResult:
         self._loaded()
         if self.trainer is None:
-            raise bad_config("the model was loaded for evaluation only.", "Load it with train=true to train.")
+            raise bad_config("the model was loaded for evaluation only (load with train=true to train).")
         batch = self.batches.get(p.batch_id)
         if batch is None:
             raise EngineError(
                 NO_BATCH,
                 f"no rollout batch '{p.batch_id}' is kept (the engine keeps the last {KEPT_BATCHES} generate "
                 "calls made with keep_for_training, and load clears them).",
-                "Generate the rollouts again with keep_for_training=true.",
             )
-        lp = LossParams(p.clip_eps_low, p.clip_eps_high, p.kl_coef, p.kl_type, p.entropy_coef, p.loss_agg)
-        result = self.trainer.step(
-            batch,
-            p.advantages,
-            lp,
-            p.mini_batches,
-            p.micro_batch_size,
-            p.lr,
-            on_progress=lambda d, t: self.progress("train", d, t),
-        )
+        result = self.trainer.step(batch, p, on_progress=lambda d, t: self.progress("train", d, t))
         if result["grad_norm"] != result["grad_norm"] or abs(result["grad_norm"]) == float("inf"):
             self.log("warn", "the gradient norm is not finite; the optimizer step was skipped.")
         return result
 
     # -- checkpoints -----------------------------------------------------------------------------------
 
-    def save(self, p: protocol.SaveParams) -> dict[str, Any]:
+    def save(self, p: protocol.SaveParams) -> protocol.SaveResult:
         model, _ = self._loaded()
         t0 = time.perf_counter()
         out = Path(p.path).expanduser()
@@ -312,10 +313,7 @@ def _context_text(context: int) -> str:
 def _pick_device(choice: str) -> torch.device:
     if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
-            raise bad_config(
-                "device 'cuda' was requested but PyTorch sees no GPU.",
-                "Check the NVIDIA driver and that the venv has a CUDA build of torch, or use device 'cpu'.",
-            )
+            raise bad_config("device 'cuda' was requested but PyTorch sees no GPU.", "no_cuda")
         return torch.device("cuda", torch.cuda.current_device())
     return torch.device("cpu")
 

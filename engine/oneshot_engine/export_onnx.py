@@ -143,7 +143,7 @@ def check_inputs(model_dir: Path, raw: dict[str, Any]) -> None:
     if not (model_dir / "tokenizer.json").is_file():
         raise bad_config(
             f"{model_dir} has no tokenizer.json, so the export could not be used to talk to the model.",
-            "Copy the base model's tokenizer files (tokenizer.json, tokenizer_config.json) into the folder.",
+            "no_tokenizer",
         )
     need = int(param_count(raw) * 4 * EXPORT_MEMORY_FACTOR)
     free = available_memory_bytes()
@@ -151,7 +151,7 @@ def check_inputs(model_dir: Path, raw: dict[str, Any]) -> None:
         raise EngineError(
             BAD_CONFIG,
             f"exporting this model needs about {need / 2**30:.1f} GiB of memory but only {free / 2**30:.1f} GiB is free.",
-            "Close other programs, or export on a machine with more memory.",
+            "not_enough_memory",
         )
 
 
@@ -365,7 +365,8 @@ def main(argv: list[str]) -> int:
     try:
         manifest = export_onnx(args.model, Path(args.out), args.quantize, not args.no_verify, progress)
     except EngineError as e:
-        print(json.dumps({"error": {"code": e.code, "message": e.message, "hint": e.hint}}), flush=True)
+        # Facts only, as the engine's RPC errors: the controller words the advice (src/core/engine/errors.ts).
+        print(json.dumps({"error": {"code": e.code, "message": e.message, "reason": e.reason}}), flush=True)
         return 1
     print(json.dumps({"result": manifest}), flush=True)
     return 0

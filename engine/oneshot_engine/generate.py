@@ -33,14 +33,17 @@ from .tokenizer import TextTokenizer
 
 @dataclass
 class SamplingParams:
-    n: int = 1
+    """generate's sampling options: protocol.GenerateParams' fields of the same names (the run's settings'
+    names), with defaults for direct callers, plus ignore_eos for the bench tools."""
+
+    rollouts: int = 1
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = 0
-    max_new_tokens: int = 256
+    max_response_tokens: int = 256
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
-    ignore_eos: bool = False  # benchmarks: every row runs to max_new_tokens
+    ignore_eos: bool = False  # benchmarks: every row runs to max_response_tokens
 
 
 @dataclass
@@ -145,7 +148,7 @@ def generate(
     fast: bool | None = None,
     runtime: ModelRuntime | None = None,
 ) -> tuple[list[Rollout], RolloutBatch, float]:
-    """Samples sp.n rollouts per prompt, prompt-major. Returns rollouts, their token batch and seconds.
+    """Samples sp.rollouts rollouts per prompt, prompt-major. Returns rollouts, their token batch and seconds.
 
     fast: the static-cache decode of decode.py (CUDA graphs on a GPU); None lets the runtime pick (on
     CUDA unless its options turn it off). runtime: the engine's ModelRuntime of `model`, which keeps the
@@ -163,7 +166,7 @@ def generate(
     pad_id = tok.pad_id if tok.pad_id is not None else (tok.eos_ids[0] if tok.eos_ids else 0)
     eos = set() if sp.ignore_eos else set(tok.eos_ids)
     stopper = _StopChecker(tok, sp.stop)
-    n, max_new = sp.n, sp.max_new_tokens
+    n, max_new = sp.rollouts, sp.max_response_tokens
     use_fast = (runtime.fast_decode() if fast is None else fast) and max_new > 0
 
     prompt_ids, pad_left = left_pad(prompts, pad_id, device)
@@ -227,7 +230,7 @@ def _decode_eager(
 ) -> Decoded:
     """One Python step per token on a cache that shrinks as rows finish (the CPU path)."""
     device = logits.device
-    max_new = sp.max_new_tokens
+    max_new = sp.max_response_tokens
     cache.select_rows(fan_out)
     logits, row_pad = logits[fan_out], pad_left[fan_out]
     rows = fan_out.numel()
@@ -286,7 +289,7 @@ def _decode_fast(
     the live rows fit a smaller batch bucket they are moved to the front and the batch shrinks.
     """
     device = logits.device
-    max_new = sp.max_new_tokens
+    max_new = sp.max_response_tokens
     rows = fan_out.numel()
     runner = runtime.decode_runner(rows, plen + max_new)
     buckets = batch_buckets(rows)

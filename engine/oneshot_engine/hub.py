@@ -30,7 +30,7 @@ def resolve_model_dir(model: str, revision: str | None = None) -> Path:
         raise EngineError(
             MODEL_NOT_FOUND,
             f"model '{model}' is neither a local directory nor a Hugging Face hub id.",
-            "Give a directory with config.json and *.safetensors, or a hub id such as Qwen/Qwen2.5-Math-1.5B.",
+            "not_a_model",
         )
     return Path(_snapshot(model, revision))
 
@@ -51,7 +51,7 @@ def _snapshot(repo_id: str, revision: str | None) -> str:
             raise EngineError(
                 OFFLINE,
                 f"model {repo_id} is not in the local cache and the machine is offline (HF_HUB_OFFLINE is set).",
-                "Download it once with network access (huggingface-cli download), or unset HF_HUB_OFFLINE.",
+                "offline_mode",
             ) from None
     try:
         return snapshot_download(repo_id, revision=revision, allow_patterns=ALLOW_PATTERNS)
@@ -59,7 +59,7 @@ def _snapshot(repo_id: str, revision: str | None) -> str:
         raise EngineError(
             MODEL_NOT_FOUND,
             f"model {repo_id} is gated on the Hugging Face hub and this machine has no access to it.",
-            "Accept its licence on huggingface.co and log in with `huggingface-cli login`.",
+            "gated",
         ) from None
     except RepositoryNotFoundError:
         raise EngineError(MODEL_NOT_FOUND, f"model {repo_id} does not exist on the Hugging Face hub.") from None
@@ -70,9 +70,8 @@ def _snapshot(repo_id: str, revision: str | None) -> str:
         raise EngineError(
             OFFLINE,
             f"model {repo_id} is not in the local cache and the Hugging Face hub cannot be reached.",
-            "Check the network connection, or download the model where there is one and copy the directory.",
         ) from None
     except OSError as e:
         raise EngineError(
-            OFFLINE, f"downloading model {repo_id} failed: {e}.", "Check the network connection and disk space."
+            OFFLINE, f"downloading model {repo_id} failed: {e}.", "download_failed"
         ) from None

@@ -26,9 +26,7 @@ DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch
 def damaged(folder: Path, what: str) -> EngineError:
     """A checkpoint folder whose files are missing, truncated or corrupt (the controller then
     falls back to an earlier checkpoint of the run)."""
-    return EngineError(
-        BAD_CHECKPOINT, f"checkpoint {folder} is damaged: {what}.", "Use an earlier checkpoint of the run."
-    )
+    return EngineError(BAD_CHECKPOINT, f"checkpoint {folder} is damaged: {what}.")
 
 
 def read_config(model_dir: Path) -> dict[str, Any]:
@@ -75,7 +73,7 @@ def _weight_files(model_dir: Path) -> list[Path]:
         raise EngineError(
             MODEL_NOT_FOUND,
             f"{model_dir} has no *.safetensors weights.",
-            "Convert .bin/.pth weights to safetensors (transformers: save_pretrained) first.",
+            "no_safetensors",
         )
     return files
 

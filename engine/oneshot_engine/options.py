@@ -19,14 +19,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 # The decode runner's attention implementations (decode.py).
-ATTENTIONS = ("triton", "sdpa", "bmm")
+DecodeAttention = Literal["triton", "sdpa", "bmm"]
+ATTENTIONS: tuple[DecodeAttention, ...] = typing.get_args(DecodeAttention)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class EngineOptions:
     fast_decode: bool = True
     triton: bool = True
     # None: the device's default (triton on CUDA when it imports, sdpa otherwise).
-    decode_attention: str | None = None
+    decode_attention: DecodeAttention | None = None
     memory_limit_gb: float | None = None
 
     @classmethod

@@ -1,9 +1,14 @@
-"""Typed parameters of the engine's JSON-RPC methods: the Python half of src/core/engine/protocol.ts.
+"""Typed parameters and results of the engine's JSON-RPC methods: the Python half of
+src/core/engine/protocol.ts.
 
-Names and fields mirror the TypeScript interfaces one for one (snake_case on both sides); PROTOCOL.md
-documents them. `parse` turns a request's params object into the dataclass, with one readable error per
-missing or mistyped field, and checks each number against RANGES, the one list of what the engine
-accepts beyond the type (JSON can also carry NaN, Infinity and integers of any size).
+Names and fields mirror the TypeScript interfaces one for one (snake_case on both sides), and a field
+that carries a run setting has the setting's name (rollouts, max_response_tokens, clip_ratio_low,
+adam_betas…): the engine uses these dataclasses all the way down, so a setting keeps one name from the
+example file to the loss. test/unit/engine/contract.test.ts compares this file with protocol.ts
+(engine/tests/contract_dump.py writes what it reads here); PROTOCOL.md documents them. `parse` turns a
+request's params object into the dataclass, with one readable error per missing or mistyped field,
+and checks each number against RANGES, the one list of what the engine accepts beyond the type (JSON
+can also carry NaN, Infinity and integers of any size).
 """
 
 from __future__ import annotations
@@ -13,23 +18,30 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
-from .errors import invalid_params
+from .errors import ErrorReason, invalid_params
+from .options import EngineOptions
 
-PROTOCOL_VERSION = 1
+# 2: fields renamed to the settings they carry (n → rollouts, max_new_tokens → max_response_tokens,
+# clip_eps_* → clip_ratio_*, betas/eps → adam_betas/adam_eps, max_tokens → max_prompt_tokens), and
+# errors carry a reason instead of a hint.
+PROTOCOL_VERSION = 2
 
 Dtype = Literal["bfloat16", "float16", "float32"]
 KlType = Literal["low_var_kl", "k1", "k2"]
 LossAgg = Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum"]
+# The allowed values, for code that checks or iterates them.
+KL_TYPES: tuple[KlType, ...] = typing.get_args(KlType)
+LOSS_AGGS: tuple[LossAgg, ...] = typing.get_args(LossAgg)
 
 
 @dataclass
 class OptimizerParams:
     lr: float
     weight_decay: float
-    betas: tuple[float, float]
-    eps: float
+    adam_betas: tuple[float, float]
+    adam_eps: float
     grad_clip: float
     fp32_master: bool
 
@@ -57,20 +69,21 @@ class ChatMessage:
 @dataclass
 class FormatPromptParams:
     messages: list[ChatMessage]
-    template: str | None = None
-    # The longest formatted prompt accepted, in tokens (the run's max_prompt_tokens); the model's
-    # context (max_position_embeddings) bounds it in any case.
-    max_tokens: int | None = None
+    prompt_template: str | None = None
+    # The longest formatted prompt accepted, in tokens; the model's context (max_position_embeddings)
+    # bounds it in any case.
+    max_prompt_tokens: int | None = None
 
 
 @dataclass
 class GenerateParams:
     prompts: list[str]
-    n: int
+    # Responses per prompt: the run's `rollouts`, a benchmark's `samples` (src/core/bench/engineParams.ts).
+    rollouts: int
     temperature: float
     top_p: float
     top_k: int
-    max_new_tokens: int
+    max_response_tokens: int
     stop: list[str]
     keep_for_training: bool
     seed: int | None = None
@@ -80,8 +93,8 @@ class GenerateParams:
 class TrainStepParams:
     batch_id: str
     advantages: list[float]
-    clip_eps_low: float
-    clip_eps_high: float
+    clip_ratio_low: float
+    clip_ratio_high: float
     kl_coef: float
     kl_type: KlType
     entropy_coef: float
@@ -100,6 +113,98 @@ class SaveParams:
 @dataclass
 class NoParams:
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- results (what each method returns, as JSON) ---------------------------------------------------------
+
+FinishReason = Literal["stop", "length", "stop_string"]
+
+
+class HelloResult(TypedDict):
+    protocol_version: int
+    engine_version: str
+    torch_version: str
+    device: str
+    cuda_available: bool
+    options: EngineOptions  # as JSON: the dataclass's fields (EngineOptions.report)
+
+
+class LoadResult(TypedDict):
+    model_type: str
+    params: int
+    device: str
+    dtype: Dtype
+    vocab_size: int
+    max_position_embeddings: int
+    has_chat_template: bool
+    options: EngineOptions
+
+
+class FormatPromptResult(TypedDict):
+    text: str
+    tokens: int
+
+
+class GenerateOutput(TypedDict):
+    prompt_index: int
+    text: str
+    tokens: int
+    finish_reason: FinishReason
+
+
+class _GenerateResult(TypedDict):
+    outputs: list[GenerateOutput]
+    time_s: float
+    generated_tokens: int
+    tokens_per_s: float
+
+
+class GenerateResult(_GenerateResult, total=False):
+    batch_id: str
+
+
+class TrainStepResult(TypedDict):
+    loss: float
+    pg_loss: float
+    kl: float
+    entropy: float
+    clip_fraction: float
+    grad_norm: float
+    tokens: int
+    time_s: float
+    peak_mem_gb: float
+
+
+class SaveResult(TypedDict):
+    path: str
+    files: list[str]
+    time_s: float
+
+
+class ShutdownResult(TypedDict):
+    ok: Literal[True]
+
+
+class _EngineErrorData(TypedDict):
+    exception: str
+
+
+class EngineErrorData(_EngineErrorData, total=False):
+    """`error.data` of the engine's own errors: facts the controller words advice from."""
+
+    reason: ErrorReason
+
+
+# Method name → (params, result); the server dispatches `Engine.<name>` with the parsed params.
+METHODS: dict[str, tuple[type, type]] = {
+    "hello": (NoParams, HelloResult),
+    "load": (LoadParams, LoadResult),
+    "format_prompt": (FormatPromptParams, FormatPromptResult),
+    "generate": (GenerateParams, GenerateResult),
+    "train_step": (TrainStepParams, TrainStepResult),
+    "save": (SaveParams, SaveResult),
+    "shutdown": (NoParams, ShutdownResult),
+}
 
 
 @dataclass(frozen=True)
@@ -130,22 +235,22 @@ _SEED = Range(0, 2**64 - 1)
 _POSITIVE = Range(0, low_open=True)
 
 # Every number field's accepted range, "Class.field" → Range (tuples: each element). Whatever depends
-# on the loaded model (max_new_tokens and prompts within its context) is checked by the engine.
+# on the loaded model (max_response_tokens and prompts within its context) is checked by the engine.
 RANGES: dict[str, Range] = {
     "OptimizerParams.lr": _POSITIVE,
     "OptimizerParams.weight_decay": Range(0),
-    "OptimizerParams.betas": Range(0, 1, high_open=True),
-    "OptimizerParams.eps": _POSITIVE,
+    "OptimizerParams.adam_betas": Range(0, 1, high_open=True),
+    "OptimizerParams.adam_eps": _POSITIVE,
     "OptimizerParams.grad_clip": Range(0),
     "LoadParams.seed": _SEED,
-    "FormatPromptParams.max_tokens": Range(1),
-    "GenerateParams.n": Range(1),
+    "FormatPromptParams.max_prompt_tokens": Range(1),
+    "GenerateParams.rollouts": Range(1),
     "GenerateParams.top_p": Range(0, 1, low_open=True),
     "GenerateParams.top_k": Range(0),
-    "GenerateParams.max_new_tokens": Range(0),
+    "GenerateParams.max_response_tokens": Range(0),
     "GenerateParams.seed": _SEED,
-    "TrainStepParams.clip_eps_low": Range(0, 1),
-    "TrainStepParams.clip_eps_high": Range(0),
+    "TrainStepParams.clip_ratio_low": Range(0, 1),
+    "TrainStepParams.clip_ratio_high": Range(0),
     "TrainStepParams.kl_coef": Range(0),
     "TrainStepParams.entropy_coef": Range(0),
     "TrainStepParams.mini_batches": Range(1),

@@ -32,15 +32,6 @@ from .errors import Abandoned, EngineError
 from .options import EngineOptions
 from .rpc import DEFAULT_MAX_MESSAGE_BYTES, EndOfInput, FramingError, MessageReader, MessageWriter
 
-METHODS: dict[str, tuple[type, str]] = {
-    "hello": (protocol.NoParams, "hello"),
-    "load": (protocol.LoadParams, "load"),
-    "format_prompt": (protocol.FormatPromptParams, "format_prompt"),
-    "generate": (protocol.GenerateParams, "generate"),
-    "train_step": (protocol.TrainStepParams, "train_step"),
-    "save": (protocol.SaveParams, "save"),
-}
-
 # How long a stopping server waits for the running call to reach a progress point before it exits anyway.
 STOP_GRACE_S = 2.0
 _PARENT_POLL_S = 0.5
@@ -117,7 +108,7 @@ class Server:
             if is_request:
                 self.writer.result(id_, {"ok": True})
             return "exit"
-        entry = METHODS.get(method)
+        entry = protocol.METHODS.get(method)
         if entry is None:
             if is_request:  # unknown notifications ($/cancelRequest, $/setTrace…) are ignored
                 self.writer.error(id_, errors.METHOD_NOT_FOUND, f"the engine has no method '{method}'.")
@@ -128,19 +119,18 @@ class Server:
             return "exit"
         except EngineError as e:
             if is_request:
-                data = {"exception": type(e.__cause__ or e).__name__}
-                if e.hint:
-                    data["hint"] = e.hint
-                self.writer.error(id_, e.code, e.message, data)
+                data: protocol.EngineErrorData = {"exception": type(e.__cause__ or e).__name__}
+                if e.reason is not None:
+                    data["reason"] = e.reason
+                self.writer.error(id_, e.code, e.message, dict(data))
             return "exit" if self.terminating else None
         if is_request:
             self.writer.result(id_, result)
         return "exit" if self.terminating else None
 
-    def _call(self, method: str, entry: tuple[type, str], params: Any) -> Any:
-        params_cls, attr = entry
-        parsed = protocol.parse(params_cls, params)
-        handler: Callable[[Any], Any] = getattr(self.engine, attr)
+    def _call(self, method: str, entry: tuple[type, type], params: Any) -> Any:
+        parsed = protocol.parse(entry[0], params)
+        handler: Callable[[Any], Any] = getattr(self.engine, method)
         try:
             return handler(parsed)
         except (EngineError, Abandoned):
@@ -153,7 +143,7 @@ class Server:
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
             where = "the GPU" if isinstance(e, torch.OutOfMemoryError) else "the machine"
-            raise EngineError(errors.OUT_OF_MEMORY, f"{where} ran out of memory during {method}.", errors.OOM_HINT) from e
+            raise EngineError(errors.OUT_OF_MEMORY, f"{where} ran out of memory during {method}.") from e
         traceback.print_exc(file=sys.stderr)
         raise EngineError(errors.INTERNAL, f"{method} failed: {type(e).__name__}: {e}".rstrip(".") + ".") from e
 

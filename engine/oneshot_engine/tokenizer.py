@@ -43,7 +43,7 @@ class TextTokenizer:
         if not path.is_file():
             raise bad_config(
                 f"{model_dir} has no tokenizer.json.",
-                "The engine reads fast-tokenizer files; save the tokenizer with transformers to create one.",
+                "no_tokenizer",
             )
         self.tok = Tokenizer.from_file(str(path))
         cfg = _read_json(model_dir / "tokenizer_config.json")

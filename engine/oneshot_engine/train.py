@@ -1,7 +1,8 @@
 """The policy update: PPO-clip on given advantages, KL to a frozen reference, entropy bonus.
 
 loss = pg - entropy_coef * entropy + kl_coef * kl, each term aggregated with loss_agg over a
-mini-batch; micro-batches accumulate gradients scaled so the sum equals the mini-batch value.
+mini-batch, the ratio clipped to [1 - clip_ratio_low, 1 + clip_ratio_high]: the train_step params
+(protocol.TrainStepParams) under the run settings' names; micro-batches accumulate gradients scaled so the sum equals the mini-batch value.
 Log-probabilities come from chunked, recomputed lm_head products, so the full [tokens, vocab] fp32
 logits never exist at once (150k vocabularies).
 """
@@ -12,7 +13,6 @@ import math
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -21,32 +21,11 @@ from torch.utils.checkpoint import checkpoint
 from .errors import bad_config
 from .generate import RolloutBatch, padded_causal_mask
 from .model import Transformer
+from .protocol import OptimizerParams, TrainStepParams, TrainStepResult
 from .runtime import ModelRuntime
 
-KL_TYPES = ("low_var_kl", "k1", "k2")
-LOSS_AGGS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
 # Bytes of one fp32 [chunk, vocab] logits block; backward holds a few of them.
 LOGITS_CHUNK_BYTES = 1 << 28
-
-
-@dataclass
-class LossParams:
-    clip_eps_low: float = 0.2
-    clip_eps_high: float = 0.2
-    kl_coef: float = 0.0
-    kl_type: str = "low_var_kl"
-    entropy_coef: float = 0.0
-    loss_agg: str = "token-mean"
-
-
-@dataclass
-class OptimizerParams:
-    lr: float = 1e-6
-    weight_decay: float = 0.01
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    grad_clip: float = 1.0
-    fp32_master: bool = True
 
 
 def _logp_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,7 +144,7 @@ def accumulate_gradients(
     batch: RolloutBatch,
     rows: torch.Tensor | list[int],
     advantages: torch.Tensor,
-    lp: LossParams,
+    lp: TrainStepParams,
     micro_batch_size: int,
     old_logp: torch.Tensor | None = None,
     ref_logp: torch.Tensor | None = None,
@@ -195,7 +174,7 @@ def accumulate_gradients(
         adv = advantages[sel][:, None]
         ratio = (logp - old).exp()
         pg_plain = -adv * ratio
-        pg_clipped = -adv * ratio.clamp(1 - lp.clip_eps_low, 1 + lp.clip_eps_high)
+        pg_clipped = -adv * ratio.clamp(1 - lp.clip_ratio_low, 1 + lp.clip_ratio_high)
         pg = torch.maximum(pg_plain, pg_clipped)
         pg_loss = aggregate(pg, mask, lp.loss_agg, tokens, seqs)
         entropy = aggregate(ent, mask, lp.loss_agg, tokens, seqs)
@@ -308,7 +287,7 @@ class Trainer:
                 p.register_post_accumulate_grad_hook(lambda p, m=m: self._grad_to_master(p, m))
         self.grad_clip = opt.grad_clip
         self.optimizer = torch.optim.AdamW(
-            self.master, lr=opt.lr, betas=opt.betas, eps=opt.eps, weight_decay=opt.weight_decay
+            self.master, lr=opt.lr, betas=opt.adam_betas, eps=opt.adam_eps, weight_decay=opt.weight_decay
         )
         self.steps = 0
 
@@ -344,27 +323,22 @@ class Trainer:
         return norm
 
     def step(
-        self,
-        batch: RolloutBatch,
-        advantages: list[float],
-        lp: LossParams,
-        mini_batches: int,
-        micro_batch_size: int,
-        lr: float | None = None,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> dict[str, float]:
+        self, batch: RolloutBatch, p: TrainStepParams, on_progress: Callable[[int, int], None] | None = None
+    ) -> TrainStepResult:
+        """One policy update on `batch` (p.batch_id is the caller's business: it picked the batch)."""
         t0 = time.perf_counter()
         device = batch.tokens.device
-        _validate(batch, advantages, lp, mini_batches, micro_batch_size, self.reference is not None)
+        _validate(batch, p, self.reference is not None)
+        mini_batches, micro_batch_size = p.mini_batches, p.micro_batch_size
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        if lr is not None:
+        if p.lr is not None:
             for group in self.optimizer.param_groups:
-                group["lr"] = lr
-        adv = torch.tensor(advantages, dtype=torch.float32, device=device)
+                group["lr"] = p.lr
+        adv = torch.tensor(p.advantages, dtype=torch.float32, device=device)
         triton, train_layers = self.runtime.options.triton, self.runtime.training_layers()
         ref_logp = old_logp = None
-        if self.reference is not None and lp.kl_coef != 0:
+        if self.reference is not None and p.kl_coef != 0:
             ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
         self.model.train()
         self.model.checkpoint_layers = layers_to_checkpoint(self.runtime, batch, micro_batch_size)
@@ -384,39 +358,35 @@ class Trainer:
         parts: list[dict[str, float]] = []
         for rows in splits:
             m = accumulate_gradients(
-                self.model, batch, rows, adv, lp, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton
+                self.model, batch, rows, adv, p, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton
             )
             m["grad_norm"] = self._optimizer_step()
             parts.append(m)
         self.steps += 1
-        result = {k: sum(p[k] for p in parts) / len(parts) for k in parts[0]}
-        result.update(
-            tokens=int(batch.resp_len.sum()),
-            time_s=time.perf_counter() - t0,
-            peak_mem_gb=peak_memory_gb(device),
-        )
-        return result
+        mean = {k: sum(m[k] for m in parts) / len(parts) for k in parts[0]}
+        return {
+            "loss": mean["loss"],
+            "pg_loss": mean["pg_loss"],
+            "kl": mean["kl"],
+            "entropy": mean["entropy"],
+            "clip_fraction": mean["clip_fraction"],
+            "grad_norm": mean["grad_norm"],
+            "tokens": int(batch.resp_len.sum()),
+            "time_s": time.perf_counter() - t0,
+            "peak_mem_gb": peak_memory_gb(device),
+        }
 
 
-def _validate(
-    batch: RolloutBatch, advantages: list[float], lp: LossParams, mini_batches: int, micro: int, has_ref: bool
-) -> None:
-    if len(advantages) != batch.rows:
-        raise bad_config(f"train_step got {len(advantages)} advantages for a batch of {batch.rows} rollouts.")
-    if not all(math.isfinite(a) for a in advantages):
+def _validate(batch: RolloutBatch, p: TrainStepParams, has_ref: bool) -> None:
+    """What protocol.parse cannot check: the fit with the batch and the loaded model (the allowed
+    values and ranges of each field are protocol.py's)."""
+    if len(p.advantages) != batch.rows:
+        raise bad_config(f"train_step got {len(p.advantages)} advantages for a batch of {batch.rows} rollouts.")
+    if not all(math.isfinite(a) for a in p.advantages):
         raise bad_config("train_step got an advantage that is not a finite number.")
-    if not 1 <= mini_batches <= batch.rows:
+    if not 1 <= p.mini_batches <= batch.rows:
         raise bad_config(f"mini_batches must be between 1 and the batch's {batch.rows} rollouts.")
-    if micro < 1:
-        raise bad_config("micro_batch_size must be at least 1.")
-    if lp.kl_type not in KL_TYPES:
-        raise bad_config(f"kl_type '{lp.kl_type}' is not one of {', '.join(KL_TYPES)}.")
-    if lp.loss_agg not in LOSS_AGGS:
-        raise bad_config(f"loss_agg '{lp.loss_agg}' is not one of {', '.join(LOSS_AGGS)}.")
-    if lp.kl_coef != 0 and not has_ref:
-        raise bad_config(
-            "kl_coef is not 0 but the model was loaded without a reference copy.",
-            "Load with reference_model=true, or set the KL coefficient to 0.",
-        )
+    if p.kl_coef != 0 and not has_ref:
+        raise bad_config("kl_coef is not 0 but the model was loaded without a reference copy.", "no_reference")
     if int(batch.resp_len.sum()) == 0:
         raise bad_config("the batch has no response tokens to train on.")

@@ -130,4 +130,4 @@ def test_the_error_over_json_rpc(saved, tmp_path):
         proc.close()
     assert error["code"] == -32006
     assert error["message"] == f"checkpoint {folder} is damaged: {STATE_FILE} is truncated or corrupt (it cannot be unpickled)."
-    assert error["data"]["hint"] == "Use an earlier checkpoint of the run."
+    assert error["data"] == {"exception": "EngineError"}  # advice is the controller's (src/core/engine/errors.ts)

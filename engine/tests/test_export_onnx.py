@@ -170,3 +170,11 @@ def test_big_models_keep_their_weights_in_one_data_file(family_dirs, tmp_path, m
     ex.export_onnx(str(family_dirs["llama"]), q, quantize="int8")
     assert sorted(p.name for p in (q / "onnx").iterdir()) == ["model_quantized.onnx", "model_quantized.onnx_data"]
     assert ex.run_onnx(q / "onnx" / "model_quantized.onnx", ids, 2, 2, 16).shape == ref.shape
+
+
+def test_export_of_a_missing_model_answers_facts_for_the_controller_to_word(tmp_path, capsys):
+    assert ex.main([str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 1
+    error = json.loads(capsys.readouterr().out)["error"]
+    # The code and the case (reason); the advice is src/core/engine/errors.ts's, in settings' words.
+    assert error == {"code": -32002, "message": error["message"], "reason": "not_a_model"}
+    assert "neither a local directory nor a Hugging Face hub id" in error["message"]

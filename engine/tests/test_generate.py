@@ -34,7 +34,7 @@ def test_greedy_matches_uncached_forward_with_left_padding(loaded):
     tok.eos_ids = []  # random weights: run every row to the length limit
     prompts = [tok.encode("What is 12 + 30?"), tok.encode("x")]
     assert len(prompts[0]) > len(prompts[1])
-    sp = SamplingParams(n=2, temperature=0.0, max_new_tokens=12)
+    sp = SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=12)
     rollouts, batch, _ = generate(model, tok, prompts, sp)
     assert [r.prompt_index for r in rollouts] == [0, 0, 1, 1]
     for row, r in enumerate(rollouts):
@@ -52,14 +52,14 @@ def test_eos_and_stop_strings_end_rows(loaded):
     free = greedy_reference(model, prompt, 10)
     tok.eos_ids = [free[4]]
     first = free.index(free[4])
-    rollouts, batch, _ = generate(model, tok, [prompt], SamplingParams(n=3, temperature=0.0, max_new_tokens=10))
+    rollouts, batch, _ = generate(model, tok, [prompt], SamplingParams(rollouts=3, temperature=0.0, max_response_tokens=10))
     assert all(r.finish_reason == "stop" and r.tokens == first + 1 for r in rollouts)
     assert batch.resp_len.tolist() == [first + 1] * 3
     assert (batch.tokens[:, batch.prompt_len + first + 1 :] == tok.pad_id).all()
     tok.eos_ids = []
     text = tok.decode(free)
     stop = text[len(text) // 2 : len(text) // 2 + 2]
-    rollouts, _, _ = generate(model, tok, [prompt], SamplingParams(temperature=0.0, max_new_tokens=10, stop=[stop]))
+    rollouts, _, _ = generate(model, tok, [prompt], SamplingParams(temperature=0.0, max_response_tokens=10, stop=[stop]))
     assert rollouts[0].finish_reason == "stop_string"
     assert rollouts[0].text == text[: text.find(stop)]
 
@@ -67,7 +67,7 @@ def test_eos_and_stop_strings_end_rows(loaded):
 def test_sampling_is_seedable_and_rows_differ(loaded):
     model, tok = loaded
     tok.eos_ids = []
-    sp = SamplingParams(n=8, temperature=1.0, top_p=0.95, top_k=50, max_new_tokens=8, seed=7)
+    sp = SamplingParams(rollouts=8, temperature=1.0, top_p=0.95, top_k=50, max_response_tokens=8, seed=7)
     a, _, _ = generate(model, tok, [tok.encode("hi")], sp)
     b, _, _ = generate(model, tok, [tok.encode("hi")], sp)
     assert [r.text for r in a] == [r.text for r in b]
@@ -81,7 +81,7 @@ def test_top_k_one_and_tiny_top_p_are_greedy(loaded):
     tok.eos_ids = []
     prompt = tok.encode("The quick")
     greedy = tok.decode(greedy_reference(model, prompt, 6))
-    for sp in (SamplingParams(n=2, top_k=1, max_new_tokens=6, seed=0), SamplingParams(n=2, top_p=1e-6, max_new_tokens=6, seed=0)):
+    for sp in (SamplingParams(rollouts=2, top_k=1, max_response_tokens=6, seed=0), SamplingParams(rollouts=2, top_p=1e-6, max_response_tokens=6, seed=0)):
         rollouts, _, _ = generate(model, tok, [prompt], sp)
         assert [r.text for r in rollouts] == [greedy, greedy]
 
@@ -91,7 +91,7 @@ def test_tiny_model_rollouts_take_seconds(qwen2_dir: Path):
     tok = TextTokenizer(qwen2_dir)
     tok.eos_ids = []
     t0 = time.perf_counter()
-    rollouts, _, _ = generate(model, tok, [tok.encode("Solve 2x = 4.")], SamplingParams(n=32, max_new_tokens=150, seed=0))
+    rollouts, _, _ = generate(model, tok, [tok.encode("Solve 2x = 4.")], SamplingParams(rollouts=32, max_response_tokens=150, seed=0))
     elapsed = time.perf_counter() - t0
     assert sum(r.tokens for r in rollouts) == 32 * 150
     assert elapsed < 10, f"32 x 150 tokens took {elapsed:.1f}s"
@@ -104,7 +104,7 @@ def test_fast_decode_greedy_matches_uncached_forward_with_left_padding(loaded):
     model, tok = loaded
     tok.eos_ids = []
     prompts = [tok.encode("What is 12 + 30?"), tok.encode("x")]
-    sp = SamplingParams(n=3, temperature=0.0, max_new_tokens=20)
+    sp = SamplingParams(rollouts=3, temperature=0.0, max_response_tokens=20)
     rollouts, batch, _ = generate(model, tok, prompts, sp, fast=True)
     for row, r in enumerate(rollouts):
         expected = greedy_reference(model, prompts[r.prompt_index], 20)
@@ -116,7 +116,7 @@ def test_fast_decode_retires_finished_rows_like_the_eager_loop(loaded):
     model, tok = loaded
     tok.eos_ids = []
     prompts = [tok.encode("Let x be"), tok.encode("What is 12 + 30?"), tok.encode("x")]
-    sp = SamplingParams(n=4, temperature=0.0, max_new_tokens=40)
+    sp = SamplingParams(rollouts=4, temperature=0.0, max_response_tokens=40)
     free = [greedy_reference(model, p, 40) for p in prompts]
     # An EOS that two prompts' greedy rows hit at different steps, so the batch shrinks mid-way.
     tok.eos_ids = [free[0][20], free[2][3]]
@@ -141,12 +141,12 @@ def test_fast_decode_retires_finished_rows_like_the_eager_loop(loaded):
 def test_fast_decode_sampling_is_seedable_and_follows_top_k(loaded):
     model, tok = loaded
     tok.eos_ids = []
-    sp = SamplingParams(n=4, temperature=1.0, max_new_tokens=12, seed=3)
+    sp = SamplingParams(rollouts=4, temperature=1.0, max_response_tokens=12, seed=3)
     a = generate(model, tok, [tok.encode("x")], sp, fast=True)[1].tokens
     b = generate(model, tok, [tok.encode("x")], sp, fast=True)[1].tokens
     assert torch.equal(a, b) and len({tuple(r) for r in a.tolist()}) > 1
-    greedy = generate(model, tok, [tok.encode("x")], SamplingParams(n=1, temperature=0.0, max_new_tokens=12), fast=True)
-    top1 = generate(model, tok, [tok.encode("x")], SamplingParams(n=2, top_k=1, max_new_tokens=12, seed=1), fast=True)
+    greedy = generate(model, tok, [tok.encode("x")], SamplingParams(rollouts=1, temperature=0.0, max_response_tokens=12), fast=True)
+    top1 = generate(model, tok, [tok.encode("x")], SamplingParams(rollouts=2, top_k=1, max_response_tokens=12, seed=1), fast=True)
     assert (top1[1].tokens == greedy[1].tokens).all()
 
 
@@ -157,7 +157,7 @@ def test_cuda_graph_decode_matches_eager_decode_on_gpu(family_dirs):
     tok = TextTokenizer(d)
     tok.eos_ids = []
     prompts = [tok.encode("What is 12 + 30?"), tok.encode("x")]
-    sp = SamplingParams(n=5, temperature=0.0, max_new_tokens=150)
+    sp = SamplingParams(rollouts=5, temperature=0.0, max_response_tokens=150)
     runtime = ModelRuntime(model)
     eager = generate(model, tok, prompts, sp, fast=False)[1].tokens
     fast = generate(model, tok, prompts, sp, fast=True, runtime=runtime)[1].tokens
@@ -178,7 +178,7 @@ def test_fast_decode_samples_from_the_weights_being_trained(qwen2_dir: Path, tmp
     tok = TextTokenizer(qwen2_dir)
     tok.eos_ids = []
     prompt = [tok.encode("What is 12 + 30?")]
-    sp = SamplingParams(n=1, temperature=0.0, max_new_tokens=16)
+    sp = SamplingParams(rollouts=1, temperature=0.0, max_response_tokens=16)
     runtime = ModelRuntime(model)
     generate(model, tok, prompt, sp, fast=True, runtime=runtime)
     layer = model.model.layers[0]

@@ -40,7 +40,7 @@ STUCK_HELLO = textwrap.dedent(
 def _start_long_generate(proc: EngineProcess, model_dir) -> None:
     proc.result("load", load_params(model_dir, train=False, reference_model=False))
     # Hundreds of rollouts of ~500 tokens: about a minute of decoding on a CPU.
-    params = {**GEN, "prompts": ["hi"], "n": 256, "max_new_tokens": 500, "keep_for_training": False}
+    params = {**GEN, "prompts": ["hi"], "rollouts": 256, "max_response_tokens": 500, "keep_for_training": False}
     proc.send({"jsonrpc": "2.0", "id": 7, "method": "generate", "params": params})
     while True:  # wait until it is decoding
         message = proc.reader.read()

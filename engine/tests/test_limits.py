@@ -34,26 +34,26 @@ def test_a_50_mb_problem_is_refused_by_its_length_before_tokenising(engine):
     assert "52,428,9" in error["message"] and "characters" in error["message"]
 
 
-def test_format_prompt_honours_max_tokens(engine):
+def test_format_prompt_honours_max_prompt_tokens(engine):
     messages = [{"role": "user", "content": "What is 2+2? " * 40}]
-    ok = engine.result("format_prompt", {"messages": messages, "max_tokens": 512})
+    ok = engine.result("format_prompt", {"messages": messages, "max_prompt_tokens": 512})
     assert 100 < ok["tokens"] <= 512
-    error = _error(engine, "format_prompt", {"messages": messages, "max_tokens": 100})
+    error = _error(engine, "format_prompt", {"messages": messages, "max_prompt_tokens": 100})
     assert error["code"] == -32602
-    assert error["message"] == f"the formatted prompt is too long for max_tokens (100): {ok['tokens']:,} tokens, at most 100 fit."
-    assert _error(engine, "format_prompt", {"messages": messages, "max_tokens": 0})["code"] == -32602
+    assert error["message"] == f"the formatted prompt is too long for max_prompt_tokens (100): {ok['tokens']:,} tokens, at most 100 fit."
+    assert _error(engine, "format_prompt", {"messages": messages, "max_prompt_tokens": 0})["code"] == -32602
 
 
 @pytest.mark.parametrize(
     "over, needle",
     [
-        ({"max_new_tokens": 1e9}, "params.max_new_tokens must be < the model's context of 512 tokens (max_position_embeddings), not 1,000,000,000."),
-        ({"max_new_tokens": 512}, "params.max_new_tokens must be < the model's context of 512 tokens"),
-        ({"prompts": ["hi", "word " * 500]}, "prompt 1 is too long for the model's context of 512 tokens (max_position_embeddings) with max_new_tokens 12:"),
-        ({"prompts": ["x" * 10_000_000]}, "prompt 0 is too long for the model's context of 512 tokens (max_position_embeddings) with max_new_tokens 12: 10,000,000 characters"),
+        ({"max_response_tokens": 1e9}, "params.max_response_tokens must be < the model's context of 512 tokens (max_position_embeddings), not 1,000,000,000."),
+        ({"max_response_tokens": 512}, "params.max_response_tokens must be < the model's context of 512 tokens"),
+        ({"prompts": ["hi", "word " * 500]}, "prompt 1 is too long for the model's context of 512 tokens (max_position_embeddings) with max_response_tokens 12:"),
+        ({"prompts": ["x" * 10_000_000]}, "prompt 0 is too long for the model's context of 512 tokens (max_position_embeddings) with max_response_tokens 12: 10,000,000 characters"),
         ({"seed": 2**80}, "params.seed must be >= 0 and <= 18446744073709551615, not 120892…(25 digits)."),
         ({"seed": -1}, "params.seed must be >= 0"),
-        ({"n": 0}, "params.n must be >= 1, not 0."),
+        ({"rollouts": 0}, "params.rollouts must be >= 1, not 0."),
         ({"top_p": 0}, "params.top_p must be > 0 and <= 1, not 0."),
         ({"top_k": -1}, "params.top_k must be >= 0, not -1."),
         ({"temperature": float("nan")}, "params.temperature must be a finite number, not nan."),
@@ -75,8 +75,8 @@ def batch_id(engine):
         ({"lr": -1}, "params.lr must be > 0, not -1."),
         ({"lr": float("nan")}, "params.lr must be a finite number, not nan."),
         ({"lr": float("inf")}, "params.lr must be a finite number, not inf."),
-        ({"clip_eps_low": -0.2}, "params.clip_eps_low must be >= 0 and <= 1, not -0.2."),
-        ({"clip_eps_high": -1}, "params.clip_eps_high must be >= 0, not -1."),
+        ({"clip_ratio_low": -0.2}, "params.clip_ratio_low must be >= 0 and <= 1, not -0.2."),
+        ({"clip_ratio_high": -1}, "params.clip_ratio_high must be >= 0, not -1."),
         ({"kl_coef": -0.001}, "params.kl_coef must be >= 0"),
         ({"entropy_coef": float("-inf")}, "params.entropy_coef must be a finite number"),
         ({"micro_batch_size": 0}, "params.micro_batch_size must be >= 1, not 0."),
@@ -93,8 +93,8 @@ def test_train_step_limits(engine, batch_id, over, needle):
     "optimizer, needle",
     [
         ({"lr": -1}, "params.optimizer.lr must be > 0, not -1."),
-        ({"betas": [0.9, 1.5]}, "params.optimizer.betas[1] must be >= 0 and < 1, not 1.5."),
-        ({"eps": 0}, "params.optimizer.eps must be > 0, not 0."),
+        ({"adam_betas": [0.9, 1.5]}, "params.optimizer.adam_betas[1] must be >= 0 and < 1, not 1.5."),
+        ({"adam_eps": 0}, "params.optimizer.adam_eps must be > 0, not 0."),
         ({"weight_decay": -0.01}, "params.optimizer.weight_decay must be >= 0"),
     ],
 )

@@ -98,7 +98,7 @@ def test_the_runtime_not_the_model_holds_the_decode_runner(qwen2_dir: Path):
     model, _ = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
     tok = TextTokenizer(qwen2_dir)
     runtime = ModelRuntime(model, EngineOptions(decode_attention="bmm"))
-    generate(model, tok, [tok.encode("x")], SamplingParams(n=2, temperature=0.0, max_new_tokens=4), fast=True, runtime=runtime)
+    generate(model, tok, [tok.encode("x")], SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=4), fast=True, runtime=runtime)
     assert runtime.decoder is not None and runtime.decoder.attention == "bmm"  # the runtime's options reach the runner
     assert not set(MODULE_STATE) & set(vars(model))
     runtime.release_decoder()

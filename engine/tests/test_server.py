@@ -12,6 +12,8 @@ import pytest
 import torch
 from rpc_client import EngineProcess
 
+from oneshot_engine.protocol import PROTOCOL_VERSION
+
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1"}
 
 
@@ -22,17 +24,17 @@ def load_params(model_dir: Path | str, **over) -> dict:
         "device": "cpu",
         "seed": 0,
         "train": True,
-        "optimizer": {"lr": 1e-3, "weight_decay": 0.01, "betas": [0.9, 0.999], "eps": 1e-8, "grad_clip": 1.0, "fp32_master": True},
+        "optimizer": {"lr": 1e-3, "weight_decay": 0.01, "adam_betas": [0.9, 0.999], "adam_eps": 1e-8, "grad_clip": 1.0, "fp32_master": True},
         "reference_model": True,
         "gradient_checkpointing": False,
     }
     return {**params, **over}
 
 
-GEN = {"n": 4, "temperature": 1.0, "top_p": 1.0, "top_k": 0, "max_new_tokens": 12, "stop": [], "seed": 1, "keep_for_training": True}
+GEN = {"rollouts": 4, "temperature": 1.0, "top_p": 1.0, "top_k": 0, "max_response_tokens": 12, "stop": [], "seed": 1, "keep_for_training": True}
 STEP = {
-    "clip_eps_low": 0.2,
-    "clip_eps_high": 0.28,
+    "clip_ratio_low": 0.2,
+    "clip_ratio_high": 0.28,
     "kl_coef": 0.001,
     "kl_type": "low_var_kl",
     "entropy_coef": 0.001,
@@ -55,7 +57,7 @@ def test_hello(engine):
     hello = engine.result("hello")
     # the engine picks the GPU when there is one (this suite also runs on a GPU machine)
     cuda = torch.cuda.is_available()
-    assert hello["protocol_version"] == 1 and hello["cuda_available"] is cuda
+    assert hello["protocol_version"] == PROTOCOL_VERSION and hello["cuda_available"] is cuda
     assert hello["device"].startswith("cuda:0") if cuda else hello["device"] == "cpu"
     assert hello["torch_version"] and hello["engine_version"]
 
@@ -69,7 +71,7 @@ def test_load_generate_train_save_round_trip(engine, qwen2_dir, tmp_path):
     assert any(n["method"] == "progress" and n["params"]["phase"] == "load" for n in engine.notifications)
     prompt = engine.result("format_prompt", {"messages": [{"role": "user", "content": "What is 2+2?"}]})
     assert prompt["text"].endswith("<|im_start|>assistant\n") and "What is 2+2?" in prompt["text"]
-    explicit = engine.result("format_prompt", {"messages": [{"role": "user", "content": "\\frac{1}{2}"}], "template": "Q: {problem}\nA:"})
+    explicit = engine.result("format_prompt", {"messages": [{"role": "user", "content": "\\frac{1}{2}"}], "prompt_template": "Q: {problem}\nA:"})
     assert explicit["text"] == "Q: \\frac{1}{2}\nA:"
 
     gen = engine.result("generate", {**GEN, "prompts": [prompt["text"]]})
@@ -81,7 +83,7 @@ def test_load_generate_train_save_round_trip(engine, qwen2_dir, tmp_path):
     assert step["tokens"] == gen["generated_tokens"] and step["grad_norm"] > 0
 
     unknown = engine.call("train_step", {**STEP, "batch_id": "nope", "advantages": [0.0]})
-    assert unknown["error"]["code"] == -32004 and unknown["error"]["data"]["hint"]
+    assert unknown["error"]["code"] == -32004 and unknown["error"]["data"] == {"exception": "EngineError"}
 
     saved = engine.result("save", {"path": str(tmp_path / "step-1"), "include_state": True})
     assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "engine_state.pt"} <= set(saved["files"])
@@ -94,18 +96,20 @@ def test_load_generate_train_save_round_trip(engine, qwen2_dir, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "params, code, needle",
+    "params, code, needle, reason",
     [
-        ({"model": "/nonexistent/model-dir"}, -32002, "neither a local directory"),
-        ({"model": "someorg/not-cached-model"}, -32005, "not in the local cache and the machine is offline"),
-        ({"dtype": "float8"}, -32602, "params.dtype must be one of"),
-        ({"seed": "zero"}, -32602, "params.seed must be an integer"),
+        ({"model": "/nonexistent/model-dir"}, -32002, "neither a local directory", "not_a_model"),
+        ({"model": "someorg/not-cached-model"}, -32005, "not in the local cache and the machine is offline", "offline_mode"),
+        ({"dtype": "float8"}, -32602, "params.dtype must be one of", None),
+        ({"seed": "zero"}, -32602, "params.seed must be an integer", None),
     ],
 )
-def test_load_errors_are_readable(engine, qwen2_dir, params, code, needle):
+def test_load_errors_are_readable(engine, qwen2_dir, params, code, needle, reason):
     response = engine.call("load", load_params(qwen2_dir, **params))
     assert response["error"]["code"] == code, response
     assert needle in response["error"]["message"]
+    # The engine says which case it was; the controller words the advice (src/core/engine/errors.ts).
+    assert response["error"]["data"].get("reason") == reason and "hint" not in response["error"]["data"]
 
 
 def test_hub_id_loads_from_the_local_cache_when_offline(engine, qwen2_dir):
@@ -140,7 +144,7 @@ def test_framing_errors_keep_the_server_alive(engine):
     assert engine.receive()["error"]["code"] == -32600
     # vscode-jsonrpc may send a Content-Type header.
     engine.send({"jsonrpc": "2.0", "id": 100, "method": "hello"}, headers="Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n")
-    assert engine.receive()["result"]["protocol_version"] == 1
+    assert engine.receive()["result"]["protocol_version"] == PROTOCOL_VERSION
 
 
 @pytest.mark.parametrize(
@@ -152,7 +156,7 @@ def test_null_deep_and_huge_bodies_are_errors_and_the_engine_stays_alive(engine,
     engine.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
     response = engine.receive(timeout_s=60)
     assert response["id"] is None and response["error"]["code"] == code
-    assert engine.result("hello")["protocol_version"] == 1
+    assert engine.result("hello")["protocol_version"] == PROTOCOL_VERSION
 
 
 def test_a_header_block_without_content_length_does_not_desync_the_stream(engine):
@@ -161,7 +165,7 @@ def test_a_header_block_without_content_length_does_not_desync_the_stream(engine
     engine.send({"jsonrpc": "2.0", "id": 6, "method": "hello"})
     assert engine.receive(timeout_s=60)["error"]["code"] == -32700
     reply = engine.receive(timeout_s=60)
-    assert reply["id"] == 6 and reply["result"]["protocol_version"] == 1
+    assert reply["id"] == 6 and reply["result"]["protocol_version"] == PROTOCOL_VERSION
 
 
 def test_oversized_message_is_rejected_then_server_continues_and_sigterm_when_idle_exits_0():
@@ -170,7 +174,7 @@ def test_oversized_message_is_rejected_then_server_continues_and_sigterm_when_id
         proc.send({"jsonrpc": "2.0", "id": 1, "method": "hello", "params": {"pad": "x" * 5000}})
         error = proc.receive()["error"]
         assert error["code"] == -32600 and "exceeds the limit of 1000 bytes" in error["message"]
-        assert proc.result("hello")["protocol_version"] == 1
+        assert proc.result("hello")["protocol_version"] == PROTOCOL_VERSION
         proc.proc.send_signal(signal.SIGTERM)
         assert proc.proc.wait(timeout=20) == 0
     finally:
@@ -202,7 +206,7 @@ def test_sigterm_abandons_a_long_generate(qwen2_dir):
     proc = EngineProcess()
     try:
         proc.result("load", load_params(qwen2_dir, train=False, reference_model=False))
-        proc.send({"jsonrpc": "2.0", "id": 7, "method": "generate", "params": {**GEN, "prompts": ["hi"], "n": 64, "max_new_tokens": 400}})
+        proc.send({"jsonrpc": "2.0", "id": 7, "method": "generate", "params": {**GEN, "prompts": ["hi"], "rollouts": 64, "max_response_tokens": 400}})
         while True:  # wait until it is decoding
             message = proc.reader.read()
             if message.get("method") == "progress" and message["params"]["phase"] == "generate":
@@ -215,7 +219,7 @@ def test_sigterm_abandons_a_long_generate(qwen2_dir):
         proc.close()
 
 
-def test_out_of_memory_becomes_32001_with_a_hint():
+def test_out_of_memory_becomes_32001_with_facts_and_no_advice():
     import io
 
     import torch
@@ -234,5 +238,5 @@ def test_out_of_memory_becomes_32001_with_a_hint():
     body = json.loads(out.getvalue().split(b"\r\n\r\n", 1)[1])
     assert body["error"]["code"] == -32001
     assert body["error"]["message"] == "the GPU ran out of memory during generate."
-    assert "fewer rollouts" in body["error"]["data"]["hint"] and "gradient checkpointing" in body["error"]["data"]["hint"]
-    assert body["error"]["data"]["exception"] == "OutOfMemoryError"
+    # What to try is the controller's to say, in the settings' names (src/core/engine/errors.ts).
+    assert body["error"]["data"] == {"exception": "OutOfMemoryError"}

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
 import torch
 
+from oneshot_engine import protocol
 from oneshot_engine import train as train_mod
 from oneshot_engine.generate import RolloutBatch, left_pad
 from oneshot_engine.loading import load_model
-from oneshot_engine.train import LossParams, OptimizerParams, Trainer, accumulate_gradients
+from oneshot_engine.protocol import OptimizerParams, TrainStepParams
+from oneshot_engine.train import Trainer, accumulate_gradients
 
 PROMPTS = [[5, 17, 33, 2, 9], [40, 41, 42]]
 RESPONSES = [[7, 8, 9, 10], [11, 12, 13, 14, 15, 16, 17], [18], [19, 20, 21, 22, 23, 24], [25, 26]]
 PROMPT_INDEX = [0, 0, 1, 1, 1]
 ADVANTAGES = [1.0, -0.5, 0.8, -1.2, 0.3]
+
+
+def loss(**changes) -> TrainStepParams:
+    """train_step params for ADVANTAGES: PPO clip 0.2, no KL, no entropy bonus, token-mean, one mini-batch."""
+    base = TrainStepParams("", ADVANTAGES, 0.2, 0.2, 0.0, "low_var_kl", 0.0, "token-mean", 1, 5)
+    return dataclasses.replace(base, **changes)
+
+
+def optimizer(**changes) -> OptimizerParams:
+    return dataclasses.replace(OptimizerParams(1e-6, 0.01, (0.9, 0.999), 1e-8, 1.0, True), **changes)
 
 
 def make_batch(pad_id: int = 0) -> RolloutBatch:
@@ -61,14 +74,14 @@ def naive_agg(per_row: list[torch.Tensor], mode: str) -> torch.Tensor:
     return torch.stack([v.sum() for v in per_row]).mean()
 
 
-def naive_loss(model, ref_model, lp: LossParams, old_shift: list[torch.Tensor]):
+def naive_loss(model, ref_model, lp: TrainStepParams, old_shift: list[torch.Tensor]):
     pgs, ents, kls, clipped = [], [], [], 0
     for row in range(len(RESPONSES)):
         logp, ent = naive_token_terms(model, row)
         old = logp.detach() + old_shift[row]
         ratio = torch.exp(logp - old)
         a = ADVANTAGES[row]
-        plain, clip = -a * ratio, -a * torch.clamp(ratio, 1 - lp.clip_eps_low, 1 + lp.clip_eps_high)
+        plain, clip = -a * ratio, -a * torch.clamp(ratio, 1 - lp.clip_ratio_low, 1 + lp.clip_ratio_high)
         pgs.append(torch.maximum(plain, clip))
         clipped += int((clip > plain).sum())
         ents.append(ent)
@@ -90,13 +103,13 @@ def models(family_dirs: dict[str, Path]):
     return model, ref
 
 
-@pytest.mark.parametrize("loss_agg", train_mod.LOSS_AGGS)
-@pytest.mark.parametrize("kl_type", train_mod.KL_TYPES)
+@pytest.mark.parametrize("loss_agg", protocol.LOSS_AGGS)
+@pytest.mark.parametrize("kl_type", protocol.KL_TYPES)
 def test_loss_and_gradients_match_naive_reference(models, loss_agg, kl_type, monkeypatch):
     model, ref = models
     # Small logits chunks, so the chunked path really runs several chunks.
     monkeypatch.setattr(train_mod, "LOGITS_CHUNK_BYTES", 4 * 512 * 3)
-    lp = LossParams(0.2, 0.28, kl_coef=0.3, kl_type=kl_type, entropy_coef=0.05, loss_agg=loss_agg)
+    lp = loss(clip_ratio_high=0.28, kl_coef=0.3, kl_type=kl_type, entropy_coef=0.05, loss_agg=loss_agg)
     gen = torch.Generator().manual_seed(0)
     shift = [torch.randn(len(r), generator=gen) * 0.3 for r in RESPONSES]  # off-policy: some ratios clip
     batch = make_batch()
@@ -129,19 +142,19 @@ def test_entropy_bonus_and_kl_terms_move_the_gradient(models):
     batch, rows, adv = make_batch(), torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
     ref_logp = train_mod.batch_logp(ref, batch, 8)
 
-    def grad_of(lp: LossParams) -> torch.Tensor:
+    def grad_of(lp: TrainStepParams) -> torch.Tensor:
         model.zero_grad(set_to_none=True)
         accumulate_gradients(model, batch, rows, adv, lp, 8, None, ref_logp)
         return model.lm_head.weight.grad.clone()
 
-    base = grad_of(LossParams())
-    with_entropy = grad_of(LossParams(entropy_coef=0.1))
-    with_kl = grad_of(LossParams(kl_coef=0.1))
+    base = grad_of(loss())
+    with_entropy = grad_of(loss(entropy_coef=0.1))
+    with_kl = grad_of(loss(kl_coef=0.1))
     assert not torch.allclose(base, with_entropy) and not torch.allclose(base, with_kl)
     # An identical reference gives KL 0 and (k2, low_var_kl) zero KL gradient.
     same_ref = train_mod.batch_logp(model, batch, 8)
     model.zero_grad(set_to_none=True)
-    m = accumulate_gradients(model, batch, rows, adv, LossParams(kl_coef=1.0, kl_type="k2"), 8, None, same_ref)
+    m = accumulate_gradients(model, batch, rows, adv, loss(kl_coef=1.0, kl_type="k2"), 8, None, same_ref)
     assert m["kl"] == pytest.approx(0.0, abs=1e-6)
     torch.testing.assert_close(model.lm_head.weight.grad, base, rtol=1e-4, atol=1e-6)
     model.zero_grad(set_to_none=True)
@@ -152,12 +165,12 @@ def test_gradient_checkpointing_gives_the_same_gradients(models):
     batch, rows, adv = make_batch(), torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
     model.train()
     model.zero_grad(set_to_none=True)
-    accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+    accumulate_gradients(model, batch, rows, adv, loss(entropy_coef=0.01), 3)
     plain = model.model.layers[0].mlp.up_proj.weight.grad.clone()
     model.zero_grad(set_to_none=True)
     model.gradient_checkpointing = True
     try:
-        accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+        accumulate_gradients(model, batch, rows, adv, loss(entropy_coef=0.01), 3)
     finally:
         model.gradient_checkpointing = False
     torch.testing.assert_close(model.model.layers[0].mlp.up_proj.weight.grad, plain)
@@ -171,9 +184,9 @@ def test_lr_1e6_changes_bf16_weights_only_with_fp32_master(family_dirs):
     for fp32_master in (True, False):
         model, _ = load_model(family_dirs["qwen2"], torch.bfloat16, torch.device("cpu"))
         before = {n: p.detach().clone() for n, p in model.named_parameters()}
-        trainer = Trainer(model, OptimizerParams(lr=1e-6, weight_decay=0.0, fp32_master=fp32_master), None)
+        trainer = Trainer(model, optimizer(lr=1e-6, weight_decay=0.0, fp32_master=fp32_master), None)
         for _ in range(40):
-            result = trainer.step(make_batch(), ADVANTAGES, LossParams(), mini_batches=1, micro_batch_size=5)
+            result = trainer.step(make_batch(), loss())
         changed = sum(int((p.detach() != before[n]).sum()) for n, p in model.named_parameters())
         fractions[fp32_master] = changed / sum(p.numel() for p in model.parameters())
         assert result["tokens"] == sum(map(len, RESPONSES)) and result["grad_norm"] > 0
@@ -184,16 +197,16 @@ def test_lr_1e6_changes_bf16_weights_only_with_fp32_master(family_dirs):
 def test_step_with_mini_batches_reports_all_fields(family_dirs):
     model, _ = load_model(family_dirs["llama"], torch.float32, torch.device("cpu"))
     ref = copy.deepcopy(model).requires_grad_(False)
-    trainer = Trainer(model, OptimizerParams(lr=1e-2, grad_clip=0.5), ref)
-    lp = LossParams(kl_coef=0.01, entropy_coef=0.001)
+    trainer = Trainer(model, optimizer(lr=1e-2, grad_clip=0.5), ref)
+    lp = loss(kl_coef=0.01, entropy_coef=0.001, mini_batches=2, micro_batch_size=2)
     seen = []
-    r = trainer.step(make_batch(), ADVANTAGES, lp, 2, 2, on_progress=lambda d, t: seen.append((d, t)))
+    r = trainer.step(make_batch(), lp, on_progress=lambda d, t: seen.append((d, t)))
     assert set(r) == {"loss", "pg_loss", "kl", "entropy", "clip_fraction", "grad_norm", "tokens", "time_s", "peak_mem_gb"}
     assert seen[-1] == (3, 3)  # mini-batches of 3 + 2 rows, micro-batches of 2: 2 + 1
     # The second mini-batch runs after an update at lr 1e-2: off-policy, so some tokens clip and KL > 0.
     assert r["clip_fraction"] > 0 and r["kl"] > 0
     with pytest.raises(Exception, match="advantages"):
-        trainer.step(make_batch(), ADVANTAGES[:2], lp, 1, 2)
+        trainer.step(make_batch(), dataclasses.replace(lp, advantages=ADVANTAGES[:2]))
 
 
 def test_checkpointing_only_the_layers_memory_requires():
@@ -209,12 +222,12 @@ def test_checkpointing_some_layers_gives_the_same_gradients(models):
     batch, rows, adv = make_batch(), torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
     model.train()
     model.zero_grad(set_to_none=True)
-    accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+    accumulate_gradients(model, batch, rows, adv, loss(entropy_coef=0.01), 3)
     plain = {n: p.grad.clone() for n, p in model.named_parameters()}
     model.zero_grad(set_to_none=True)
     model.checkpoint_layers = 1
     try:
-        accumulate_gradients(model, batch, rows, adv, LossParams(entropy_coef=0.01), 3)
+        accumulate_gradients(model, batch, rows, adv, loss(entropy_coef=0.01), 3)
     finally:
         model.checkpoint_layers = 0
     for n, p in model.named_parameters():
@@ -228,10 +241,10 @@ def test_no_reference_forward_when_kl_coef_is_zero(family_dirs):
     calls = []
     ref.register_forward_pre_hook(lambda *_: calls.append(1))
     ref.model.layers[0].register_forward_pre_hook(lambda *_: calls.append(1))
-    trainer = Trainer(model, OptimizerParams(lr=1e-3), ref)
-    trainer.step(make_batch(), ADVANTAGES, LossParams(kl_coef=0.0), 1, 5)
+    trainer = Trainer(model, optimizer(lr=1e-3), ref)
+    trainer.step(make_batch(), loss(kl_coef=0.0))
     assert calls == []
-    trainer.step(make_batch(), ADVANTAGES, LossParams(kl_coef=0.01), 1, 5)
+    trainer.step(make_batch(), loss(kl_coef=0.01))
     assert calls
 
 
@@ -239,11 +252,11 @@ def test_bf16_gradients_move_to_fp32_masters_during_backward(family_dirs):
     rows, adv = torch.arange(len(RESPONSES)), torch.tensor(ADVANTAGES)
     plain, _ = load_model(family_dirs["qwen2"], torch.bfloat16, torch.device("cpu"))
     plain.train()
-    accumulate_gradients(plain, make_batch(), rows, adv, LossParams(), 5)
+    accumulate_gradients(plain, make_batch(), rows, adv, loss(), 5)
     model, _ = load_model(family_dirs["qwen2"], torch.bfloat16, torch.device("cpu"))
-    trainer = Trainer(model, OptimizerParams(lr=0.0), None)
+    trainer = Trainer(model, optimizer(lr=0.0), None)
     model.train()
-    accumulate_gradients(model, make_batch(), rows, adv, LossParams(), 5)
+    accumulate_gradients(model, make_batch(), rows, adv, loss(), 5)
     assert all(p.grad is None for p in model.parameters())  # no bf16 gradient outlives its backward
     for p, m in zip(plain.parameters(), trainer.master, strict=True):
         assert m.grad.dtype == torch.float32

@@ -166,7 +166,7 @@ def test_decode_runner_with_triton_attention_matches_sdpa(family, family_dirs: d
     tok = TextTokenizer(d)
     tok.eos_ids = []
     prompts = [tok.encode("What is 12 + 30?"), tok.encode("x")]
-    sp = SamplingParams(n=2, temperature=0.0, max_new_tokens=10)
+    sp = SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=10)
     runs = {}
     for attention in ("sdpa", "triton"):
         runtime = ModelRuntime(model, EngineOptions(decode_attention=attention))

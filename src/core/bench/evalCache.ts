@@ -57,9 +57,10 @@ export class EvalCache {
    * Everything that changes the responses is in the key. Greedy decoding ignores the seed, so it
    * is left out there: `oneshot eval` and a run's step-0 evaluation share the base model's entry.
    */
-  key(model: string, benchmark: string, problems: BenchProblem[], settings: EvalSettings, prompt: { template?: string; stop?: string[] } = {}): string {
+  key(model: string, benchmark: string, problems: BenchProblem[], settings: EvalSettings, prompt: { prompt_template?: string; stop?: string[] } = {}): string {
     const s = settings.temperature === 0 ? { ...settings, seed: 0 } : settings;
-    const id = JSON.stringify({ v: 1, model, benchmark, data: problemsDigest(problems), settings: s, template: prompt.template ?? null, stop: prompt.stop ?? [] });
+    // "template" as cache keys written before the field took the setting's name spell it.
+    const id = JSON.stringify({ v: 1, model, benchmark, data: problemsDigest(problems), settings: s, template: prompt.prompt_template ?? null, stop: prompt.stop ?? [] });
     return createHash("sha256").update(id).digest("hex").slice(0, 40);
   }
 

@@ -4,6 +4,7 @@
 import type { FinishReason } from "../engine/protocol";
 import type { Verifier } from "../verifier/api";
 import type { GenerationBackend } from "./backend";
+import { benchmarkSampling } from "./engineParams";
 import type { BenchProblem, EvalSettings } from "./types";
 
 export interface ResponseRecord {
@@ -32,7 +33,7 @@ export interface RunOptions {
   backend: GenerationBackend;
   verifier: Verifier;
   /** An explicit prompt template (`{problem}`/`{system}`) instead of the model's chat template. */
-  template?: string;
+  prompt_template?: string;
   /** Stop strings for generation. */
   stop?: string[];
   /**
@@ -54,13 +55,13 @@ export async function formatPrompts(
   backend: GenerationBackend,
   problems: BenchProblem[],
   systemPrompt: string,
-  o: Pick<RunOptions, "template" | "promptCache"> = {},
+  o: Pick<RunOptions, "prompt_template" | "promptCache"> = {},
 ): Promise<string[]> {
   const out: string[] = [];
   for (const p of problems) {
     let text = o.promptCache?.get(p.id);
     if (text === undefined) {
-      text = (await backend.formatPrompt({ messages: chatMessages(systemPrompt, p.problem), ...(o.template ? { template: o.template } : {}) })).text;
+      text = (await backend.formatPrompt({ messages: chatMessages(systemPrompt, p.problem), ...(o.prompt_template ? { prompt_template: o.prompt_template } : {}) })).text;
       o.promptCache?.set(p.id, text);
     }
     out.push(text);
@@ -78,11 +79,8 @@ export async function scoreProblems(problems: BenchProblem[], settings: EvalSett
     const prompts = await formatPrompts(o.backend, chunk, settings.system_prompt, o);
     const gen = await o.backend.generate({
       prompts,
-      n: settings.samples,
-      temperature: settings.temperature,
-      top_p: settings.top_p,
+      ...benchmarkSampling(settings),
       top_k: 0,
-      max_new_tokens: settings.max_new_tokens,
       stop: o.stop ?? [],
       seed: settings.seed + start,
       keep_for_training: false,

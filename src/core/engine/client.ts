@@ -84,7 +84,8 @@ export class EngineClient {
     } catch (e) {
       if (e instanceof ResponseError) {
         const data = e.data as EngineErrorData | undefined;
-        throw new EngineError(e.message, "rpc", data?.hint ?? defaultHint(e.code), e.code);
+        // Advice is the controller's to word (in settings' names); the engine sends facts.
+        throw new EngineError(e.message, "rpc", defaultHint(e.code, data?.reason), e.code);
       }
       throw e;
     }

@@ -1,5 +1,7 @@
 // Engine failures as the controller reports them: one sentence plus a hint the user can act on.
-import { EngineErrorCode } from "./protocol";
+// The engine says what happened (a code, a sentence, a reason); what to try is worded here, once,
+// in the names of the settings the user can change.
+import { EngineErrorCode, type ErrorReason } from "./protocol";
 
 export type EngineFailureKind = "spawn" | "exited" | "rpc";
 
@@ -23,8 +25,23 @@ export class EngineError extends Error {
 const MEMORY_HINT =
   "Lower prompt_copies, rollouts, max_response_tokens or micro_batch_size (or turn on gradient_checkpointing) and resume with `oneshot train --resume`.";
 
-/** Default hints per engine error code, used when the engine sends none. */
-export function defaultHint(code: number): string | undefined {
+/** Advice for one case of an error code, where it differs from the code's. */
+const REASON_HINTS: Record<ErrorReason, string> = {
+  not_a_model: "Set `model:` to a local folder with config.json and *.safetensors, or a Hugging Face hub id such as Qwen/Qwen2.5-Math-1.5B.",
+  gated: "Accept the model's licence on huggingface.co and log in with `huggingface-cli login`, or set `model:` to another model.",
+  no_safetensors: "Convert the .bin/.pth weights to safetensors (transformers' save_pretrained) and set `model:` to that folder.",
+  offline_mode: "Download the model once with network access (huggingface-cli download) or unset HF_HUB_OFFLINE, or set `model:` to a local folder.",
+  download_failed: "Check the network connection and the disk space of the Hugging Face cache, or set `model:` to a local folder.",
+  unsupported_model: "Pick a Qwen2/Qwen2.5, Llama 3.x or Qwen3 model (`model:` in an example file).",
+  no_tokenizer: "The engine reads fast-tokenizer files: save the model's tokenizer with transformers (it writes tokenizer.json) into the `model:` folder.",
+  no_cuda: "Check the NVIDIA driver and that the engine environment has a CUDA build of torch (`oneshot setup`), or set `device: cpu`.",
+  not_enough_memory: "Close other programs, or export on a machine with more memory.",
+  no_reference: "kl_coef above 0 needs the frozen reference copy, which a run loads only when it starts with kl_coef above 0: set kl_coef to 0, or start a new run.",
+};
+
+/** The hint for an engine error: by its reason when it has one, else by its code. */
+export function defaultHint(code: number, reason?: ErrorReason): string | undefined {
+  if (reason && Object.hasOwn(REASON_HINTS, reason)) return REASON_HINTS[reason];
   switch (code) {
     case EngineErrorCode.OutOfMemory:
       return MEMORY_HINT;
@@ -34,6 +51,10 @@ export function defaultHint(code: number): string | undefined {
       return "The model is not in the local cache and the hub cannot be reached: download it first or point `model:` at a local folder.";
     case EngineErrorCode.BadConfig:
       return "Check the run's settings in config.json against the example file's documentation.";
+    case EngineErrorCode.NoBatch:
+      return "The engine no longer holds this step's rollouts: resume with `oneshot train --resume`.";
+    case EngineErrorCode.BadCheckpoint:
+      return "Resume from an earlier checkpoint of the run: `oneshot train --resume` falls back to one by itself.";
     default:
       return undefined;
   }

@@ -1,9 +1,13 @@
 // The engine RPC contract: JSON-RPC 2.0 with Content-Length framing on the engine's stdio.
-// This file is the TypeScript half of the one declaration; engine/PROTOCOL.md documents the same
-// methods for the Python side (engine/oneshot_engine/protocol.py mirrors these names). Change both
-// together. Field names are snake_case because they cross into Python unchanged.
+// This file is the TypeScript half of the one declaration; engine/oneshot_engine/protocol.py is the
+// Python half (its dataclasses are the engine's parameter types all the way to the loss) and
+// engine/PROTOCOL.md documents both. test/unit/engine/contract.test.ts fails when the two halves
+// differ in a method, a field, a type or an error code. Field names are snake_case because they
+// cross into Python unchanged, and a field that carries a run setting has the setting's name
+// (TrainSettings in src/core/example/config.ts): rollouts, max_response_tokens, clip_ratio_low…
+// The one hop where names change (a benchmark's `samples`) is src/core/bench/engineParams.ts.
 
-export const ENGINE_PROTOCOL_VERSION = 1;
+export const ENGINE_PROTOCOL_VERSION = 2;
 
 export type Dtype = "bfloat16" | "float16" | "float32";
 export type KlType = "low_var_kl" | "k1" | "k2";
@@ -28,6 +32,9 @@ export interface EngineOptions {
   memory_limit_gb: number | null;
 }
 
+/** Methods without parameters. */
+export type NoParams = Record<string, never>;
+
 export interface HelloResult {
   protocol_version: number;
   engine_version: string;
@@ -42,8 +49,8 @@ export interface HelloResult {
 export interface OptimizerParams {
   lr: number;
   weight_decay: number;
-  betas: [number, number];
-  eps: number;
+  adam_betas: [number, number];
+  adam_eps: number;
   grad_clip: number;
   /** Keep fp32 master weights when the model computes in bf16/fp16 (lr 1e-6 is lost in bf16). */
   fp32_master: boolean;
@@ -87,9 +94,9 @@ export interface ChatMessage {
 export interface FormatPromptParams {
   messages: ChatMessage[];
   /** An explicit template with `{problem}`/`{system}` placeholders; else the model's chat template; else plain text. */
-  template?: string;
-  /** The longest formatted prompt accepted, in tokens (max_prompt_tokens): longer → -32602, found before tokenising a huge text. */
-  max_tokens?: number;
+  prompt_template?: string;
+  /** The longest formatted prompt accepted, in tokens: longer → -32602, found before tokenising a huge text. */
+  max_prompt_tokens?: number;
 }
 
 export interface FormatPromptResult {
@@ -100,13 +107,13 @@ export interface FormatPromptResult {
 export interface GenerateParams {
   /** Already formatted prompt texts (see format_prompt). */
   prompts: string[];
-  /** Rollouts per prompt. Outputs are ordered prompt-major: prompt 0's n rollouts first. */
-  n: number;
+  /** Responses per prompt (a benchmark passes its `samples`). Outputs are prompt-major: prompt 0's first. */
+  rollouts: number;
   temperature: number;
   top_p: number;
   /** 0 disables top-k. */
   top_k: number;
-  max_new_tokens: number;
+  max_response_tokens: number;
   stop: string[];
   seed?: number;
   /** Keep the token ids on the device for the next train_step (training rollouts). */
@@ -135,8 +142,8 @@ export interface TrainStepParams {
   batch_id: string;
   /** One advantage per output of the generate call, in its order. */
   advantages: number[];
-  clip_eps_low: number;
-  clip_eps_high: number;
+  clip_ratio_low: number;
+  clip_ratio_high: number;
   kl_coef: number;
   kl_type: KlType;
   entropy_coef: number;
@@ -173,15 +180,19 @@ export interface SaveResult {
   time_s: number;
 }
 
+export interface ShutdownResult {
+  ok: true;
+}
+
 /** Method name → [params, result]. */
 export interface EngineMethods {
-  hello: [Record<string, never>, HelloResult];
+  hello: [NoParams, HelloResult];
   load: [LoadParams, LoadResult];
   format_prompt: [FormatPromptParams, FormatPromptResult];
   generate: [GenerateParams, GenerateResult];
   train_step: [TrainStepParams, TrainStepResult];
   save: [SaveParams, SaveResult];
-  shutdown: [Record<string, never>, { ok: true }];
+  shutdown: [NoParams, ShutdownResult];
 }
 
 export type EngineMethod = keyof EngineMethods;
@@ -197,7 +208,10 @@ export interface LogNotification {
 }
 export type EngineNotification = ProgressNotification | LogNotification;
 
-/** JSON-RPC error codes the engine uses beyond the standard ones; `data.hint` says what to try. */
+/**
+ * JSON-RPC error codes the engine answers with (the standard ones included); `data.reason` says
+ * which case it was. What to try is the controller's to say: defaultHint in ./errors.ts.
+ */
 export const EngineErrorCode = {
   OutOfMemory: -32001,
   ModelNotFound: -32002,
@@ -206,11 +220,30 @@ export const EngineErrorCode = {
   Offline: -32005,
   /** A checkpoint folder is incomplete or unreadable (resume falls back to an earlier one). */
   BadCheckpoint: -32006,
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  /** A field missing, mistyped or out of its range, or a prompt too long for its limit. */
+  InvalidParams: -32602,
   Internal: -32603,
 } as const;
 
+/** Which case of a code it was, where the advice differs (engine/oneshot_engine/errors.py says when). */
+export type ErrorReason =
+  | "not_a_model"
+  | "gated"
+  | "no_safetensors"
+  | "offline_mode"
+  | "download_failed"
+  | "unsupported_model"
+  | "no_tokenizer"
+  | "no_cuda"
+  | "no_reference"
+  | "not_enough_memory";
+
+/** `error.data` of the engine's own errors: facts, never advice. */
 export interface EngineErrorData {
-  hint?: string;
   /** Python exception class, for logs. */
-  exception?: string;
+  exception: string;
+  reason?: ErrorReason;
 }

@@ -216,7 +216,7 @@ export class RunController {
         device: s.device,
         seed: s.seed,
         train: true,
-        optimizer: { lr: s.lr, weight_decay: s.weight_decay, betas: s.adam_betas, eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
+        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
         reference_model: s.kl_coef > 0,
         gradient_checkpointing: s.gradient_checkpointing,
         ...(resumeDir ? { resume_state: resumeDir } : {}),
@@ -280,11 +280,11 @@ export class RunController {
     this.o.progress?.phase("generating");
     const gen = await engine.request("generate", {
       prompts: Array.from({ length: s.prompt_copies }, () => promptText),
-      n: s.rollouts,
+      rollouts: s.rollouts,
       temperature: s.temperature,
       top_p: s.top_p,
       top_k: s.top_k,
-      max_new_tokens: s.max_response_tokens,
+      max_response_tokens: s.max_response_tokens,
       stop: s.stop,
       seed: s.seed * 100003 + step,
       keep_for_training: true,
@@ -304,8 +304,8 @@ export class RunController {
     const tr = await engine.request("train_step", {
       batch_id: gen.batch_id,
       advantages: adv.advantages,
-      clip_eps_low: s.clip_ratio_low,
-      clip_eps_high: s.clip_ratio_high,
+      clip_ratio_low: s.clip_ratio_low,
+      clip_ratio_high: s.clip_ratio_high,
       kl_coef: s.kl_coef,
       kl_type: s.kl_type,
       entropy_coef: s.entropy_coef,

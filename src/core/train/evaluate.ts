@@ -5,6 +5,7 @@
 // with like, and the base model's step-0 score shared with every other run (and `oneshot eval`)
 // through the evaluation cache.
 import type { EvalCache } from "../bench/evalCache";
+import { runBenchmarkSettings } from "../bench/engineParams";
 import { evalEvent, evaluateBenchmark, runResultsFile } from "../bench/evaluation";
 import { subsetOf } from "../bench/subset";
 import type { Benchmark, BenchProblem } from "../bench/types";
@@ -47,7 +48,7 @@ export function prepareBenchmark(benchmark: Benchmark, s: EvalSettings): Prepare
     system_prompt: s.system_prompt,
     seed: s.seed,
     boxed_only: s.boxed_only,
-    ...(benchmark.fromPreset ? {} : { max_new_tokens: s.max_response_tokens, batch_size: s.eval_batch_size }),
+    ...(benchmark.fromPreset ? {} : runBenchmarkSettings(s)),
   };
   return {
     benchmark: { ...benchmark, settings },
@@ -84,7 +85,7 @@ export async function evaluate(o: EvaluateOptions): Promise<RunEventInput<EvalEv
           generate: (p) => o.engine.request("generate", p),
         },
         verifier: o.verifier,
-        template: o.settings.prompt_template ?? undefined,
+        prompt_template: o.settings.prompt_template ?? undefined,
         stop: o.settings.stop,
         promptCache,
         resultsFile: runResultsFile(o.runDir, benchmark.name, o.step),

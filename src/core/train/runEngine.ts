@@ -40,7 +40,7 @@ export async function checkProtocol(engine: EngineRpc) {
 /** The run's prompt in the model's chat format. */
 export async function formatRunPrompt(engine: EngineRpc, config: TrainConfig) {
   const s = config.settings;
-  const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { template: s.prompt_template } : {}) });
+  const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { prompt_template: s.prompt_template } : {}) });
   if (prompt.tokens > s.max_prompt_tokens) {
     throw new RunFailure(`The formatted prompt has ${prompt.tokens} tokens, more than max_prompt_tokens (${s.max_prompt_tokens})`, "Shorten the problem or system prompt, or raise max_prompt_tokens.");
   }

@@ -5,6 +5,8 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync } from "node:fs";
 import * as path from "node:path";
+import { defaultHint } from "../engine/errors";
+import type { ErrorReason } from "../engine/protocol";
 import { engineEnv } from "../engine/pythonEnv";
 import { TryError } from "./errors";
 import { type ExportManifest, isCurrent, readManifest } from "./manifest";
@@ -82,14 +84,17 @@ export function runExport(model: string, out: string, o: ExportOptions): Promise
     child.on("close", (code) => {
       if (o.signal?.aborted) return reject(new TryError("the export was cancelled; nothing was kept"));
       const last = stdout.trim().split("\n").pop() ?? "";
-      let reply: { result?: ExportManifest; error?: { message: string; hint?: string | null } } = {};
+      let reply: { result?: ExportManifest; error?: { code: number; message: string; reason?: ErrorReason | null } } = {};
       try {
         reply = JSON.parse(last) as typeof reply;
       } catch {
         // falls through to the stderr tail below
       }
       if (code === 0 && reply.result) return resolve(reply.result);
-      if (reply.error) return reject(new TryError(`${reply.error.message}${reply.error.hint ? ` (${reply.error.hint})` : ""}`));
+      if (reply.error) {
+        const hint = defaultHint(reply.error.code, reply.error.reason ?? undefined);
+        return reject(new TryError(`${reply.error.message}${hint ? ` (${hint})` : ""}`));
+      }
       const tail = stderr.slice(-1)[0] ?? `exit code ${code}`;
       reject(new TryError(`the ONNX export failed: ${tail}`));
     });

@@ -42,7 +42,7 @@ test("greedy: one sample per problem at temperature 0 with the paper's system pr
   assert.equal(out.value, 0.5);
   assert.deepEqual(out.breakdown, { even: { value: 1, n: 5 }, odd: { value: 0, n: 5 } });
   assert.equal(calls.length, 3); // batches of 4, 4, 2
-  assert.ok(calls.every((c) => c.n === 1 && c.temperature === 0 && c.max_new_tokens === 3072 && !c.keep_for_training));
+  assert.ok(calls.every((c) => c.rollouts === 1 && c.temperature === 0 && c.max_response_tokens === 3072 && !c.keep_for_training));
   assert.equal(calls[0]!.prompts[0], `${PAPER_SYSTEM_PROMPT}|What is 0+0?`);
   assert.equal(out.results[3]!.responses[0]!.extracted, "0");
 });
@@ -55,7 +55,7 @@ test("avg@8: eight samples at temperature 0.6; the score is the mean fraction co
   });
   const out = await evaluateBenchmark(bench(AVG_AT_8), { backend, verifier: mathVerifier });
   assert.equal(out.metric, "avg@8");
-  assert.ok(calls.every((c) => c.n === 8 && c.temperature === 0.6));
+  assert.ok(calls.every((c) => c.rollouts === 8 && c.temperature === 0.6));
   const expected = problems.map((_, i) => Math.min(i, 8) / 8).reduce((a, b) => a + b) / 10;
   assert.ok(Math.abs(out.value - expected) < 1e-12);
   assert.equal(out.results[3]!.correct, 3);
@@ -83,7 +83,7 @@ test("a cached evaluation is not recomputed; other settings or data are a differ
   const k = calls.length;
   await evaluateBenchmark(bench({ ...GREEDY, seed: 7 }), o);
   assert.equal(calls.length, k);
-  await evaluateBenchmark(bench(), { ...o, template: "{problem}" });
+  await evaluateBenchmark(bench(), { ...o, prompt_template: "{problem}" });
   assert.ok(calls.length > k);
 });
 
@@ -141,7 +141,7 @@ test("a prompt cache formats each problem once across evaluations; template and 
   let formatted = 0;
   const counting = { ...backend, formatPrompt: (p: Parameters<typeof backend.formatPrompt>[0]) => (formatted++, backend.formatPrompt(p)) };
   const promptCache = new Map<string, string>();
-  const o = { backend: counting, verifier: mathVerifier, promptCache, stop: ["</s>"], template: "{system}\n{problem}" };
+  const o = { backend: counting, verifier: mathVerifier, promptCache, stop: ["</s>"], prompt_template: "{system}\n{problem}" };
   await evaluateBenchmark(bench(), o);
   await evaluateBenchmark(bench(), o);
   assert.equal(formatted, 10);

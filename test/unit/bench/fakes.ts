@@ -18,7 +18,7 @@ export function scriptedBackend(answer: (problem: string, sample: number, p: Gen
     async generate(p): Promise<GenerateResult> {
       calls.push(p);
       const outputs = p.prompts.flatMap((prompt, i) =>
-        Array.from({ length: p.n }, (_, s) => {
+        Array.from({ length: p.rollouts }, (_, s) => {
           const text = `Reasoning… so the answer is $\\boxed{${answer(prompt.split("|")[1]!, s, p)}}$.`;
           return { prompt_index: i, text, tokens: 12, finish_reason: "stop" as const };
         }),

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { EngineClient } from "../../../src/core/engine/client";
 import { EngineError } from "../../../src/core/engine/errors";
-import { EngineErrorCode } from "../../../src/core/engine/protocol";
+import { defaultHint } from "../../../src/core/engine/errors";
+import { ENGINE_PROTOCOL_VERSION, EngineErrorCode } from "../../../src/core/engine/protocol";
 
 const FAKE = path.resolve("test/unit/engine/fixtures/fake-engine.mjs");
 const start = (env: Record<string, string> = {}) =>
@@ -12,8 +13,8 @@ const start = (env: Record<string, string> = {}) =>
 test("typed requests round-trip and stop ends the process cleanly", async () => {
   const e = start();
   const hello = await e.request("hello", {});
-  assert.equal(hello.protocol_version, 1);
-  const g = await e.request("generate", { prompts: ["p"], n: 3, temperature: 1, top_p: 1, top_k: 0, max_new_tokens: 8, stop: [], keep_for_training: true });
+  assert.equal(hello.protocol_version, ENGINE_PROTOCOL_VERSION);
+  const g = await e.request("generate", { prompts: ["p"], rollouts: 3, temperature: 1, top_p: 1, top_k: 0, max_response_tokens: 8, stop: [], keep_for_training: true });
   assert.equal(g.outputs.length, 3);
   assert.equal(g.batch_id, "b1");
   const exit = await e.stop();
@@ -21,21 +22,33 @@ test("typed requests round-trip and stop ends the process cleanly", async () => 
   assert.equal(e.running, false);
 });
 
-test("an engine error becomes an EngineError with its code and hint", async () => {
+test("an engine error becomes an EngineError with its code and the controller's hint, in settings' words", async () => {
   const e = start({ FAKE_ENGINE_OOM_AT_TRAIN: "1" });
-  await e.request("generate", { prompts: ["p"], n: 2, temperature: 1, top_p: 1, top_k: 0, max_new_tokens: 8, stop: [], keep_for_training: true });
+  await e.request("generate", { prompts: ["p"], rollouts: 2, temperature: 1, top_p: 1, top_k: 0, max_response_tokens: 8, stop: [], keep_for_training: true });
   const err = await e.request("train_step", trainParams("b1")).catch((x: unknown) => x);
+  await e.stop();
   assert.ok(err instanceof EngineError);
   assert.equal(err.code, EngineErrorCode.OutOfMemory);
   assert.ok(err.outOfMemory);
   assert.equal(err.message, "CUDA out of memory. Tried to allocate 2.00 GiB");
-  assert.equal(err.hint, "Lower micro_batch_size.");
+  // The fake engine still sends an engine-worded `data.hint`; the controller's sentence wins.
+  assert.equal(err.hint, defaultHint(EngineErrorCode.OutOfMemory));
+  assert.match(err.hint ?? "", /rollouts, max_response_tokens or micro_batch_size/);
+});
+
+test("an engine error's reason picks the controller's advice for that case", async () => {
+  const e = start();
+  const load = { dtype: "float32", device: "cpu", seed: 0, train: false, reference_model: false, gradient_checkpointing: false } as const;
+  const err = await e.request("load", { model: "gated-model", ...load }).catch((x: unknown) => x);
   await e.stop();
+  assert.ok(err instanceof EngineError);
+  assert.equal(err.code, EngineErrorCode.ModelNotFound);
+  assert.match(err.hint ?? "", /^Accept the model's licence on huggingface\.co .*set `model:`/);
 });
 
 test("a SIGKILLed engine fails the pending request with a readable message and an OOM hint", async () => {
   const e = start({ FAKE_ENGINE_KILL_AT_TRAIN: "1" });
-  await e.request("generate", { prompts: ["p"], n: 2, temperature: 1, top_p: 1, top_k: 0, max_new_tokens: 8, stop: [], keep_for_training: true });
+  await e.request("generate", { prompts: ["p"], rollouts: 2, temperature: 1, top_p: 1, top_k: 0, max_response_tokens: 8, stop: [], keep_for_training: true });
   const err = await e.request("train_step", trainParams("b1")).catch((x: unknown) => x);
   assert.ok(err instanceof EngineError);
   assert.equal(err.kind, "exited");
@@ -47,7 +60,7 @@ test("a SIGKILLed engine fails the pending request with a readable message and a
 
 test("a Python traceback's last error line is the message", async () => {
   const e = start({ FAKE_ENGINE_CRASH_AT_TRAIN: "1" });
-  await e.request("generate", { prompts: ["p"], n: 2, temperature: 1, top_p: 1, top_k: 0, max_new_tokens: 8, stop: [], keep_for_training: true });
+  await e.request("generate", { prompts: ["p"], rollouts: 2, temperature: 1, top_p: 1, top_k: 0, max_response_tokens: 8, stop: [], keep_for_training: true });
   const err = (await e.request("train_step", trainParams("b1")).catch((x: unknown) => x)) as EngineError;
   assert.equal(err.message, "The engine process exited with code 1: RuntimeError: shape mismatch in loss");
   assert.match(err.hint ?? "", /See engine\.log\. Resume/);
@@ -65,8 +78,8 @@ function trainParams(batch_id: string) {
   return {
     batch_id,
     advantages: [1, -1],
-    clip_eps_low: 0.2,
-    clip_eps_high: 0.2,
+    clip_ratio_low: 0.2,
+    clip_ratio_high: 0.2,
     kl_coef: 0,
     kl_type: "low_var_kl" as const,
     entropy_coef: 0,

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import { defaultHint } from "../../../src/core/engine/errors";
+import { EngineErrorCode } from "../../../src/core/engine/protocol";
 import { RunController } from "../../../src/core/train/controller";
 import type { RunSummary, StepEvent } from "../../../src/core/run/events";
 import { observeRunStatus } from "../../../src/core/run/status";
@@ -113,11 +115,11 @@ test("kill -9 of the engine mid-step ends the run as failed with a readable erro
   assert.match(readFileSync(path.join(runDir, "engine.log"), "utf8"), /about to be killed/);
 });
 
-test("an engine OOM error ends the run as failed with the engine's message and hint", async () => {
+test("an engine OOM error ends the run as failed with the engine's message and the controller's hint", async () => {
   const { root, example } = project();
   const runDir = path.join(root, "runs", "r4");
   const out = await new RunController({ config: config(root, example), runDir, engine: fakeEngine({ FAKE_ENGINE_OOM_AT_TRAIN: "1" }), createVerifier: boxedVerifier, projectRoot: root }).run();
-  assert.deepEqual(out, { status: "failed", steps_done: 0, error: "CUDA out of memory. Tried to allocate 2.00 GiB", hint: "Lower micro_batch_size." });
+  assert.deepEqual(out, { status: "failed", steps_done: 0, error: "CUDA out of memory. Tried to allocate 2.00 GiB", hint: defaultHint(EngineErrorCode.OutOfMemory) });
 });
 
 test("stop() finishes the step, checkpoints and ends as stopped", async () => {

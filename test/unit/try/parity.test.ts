@@ -56,11 +56,11 @@ test(`greedy answers from onnxruntime-node equal the engine's on ${N} synthetic 
   // One batch, as evaluation sends it (left-padded rows in the engine).
   const gen = await engine.backend.generate({
     prompts,
-    n: 1,
+    rollouts: 1,
     temperature: 0,
     top_p: 1,
     top_k: 0,
-    max_new_tokens: synthetic.max_new_tokens,
+    max_response_tokens: synthetic.max_new_tokens,
     stop: [],
     seed: 0,
     keep_for_training: false,
