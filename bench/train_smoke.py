@@ -184,6 +184,7 @@ def main() -> int:
         help="where the random model is made (cpu: a quick check of this script)",
     )
     ap.add_argument("--commit", default="")
+    ap.add_argument("--no-kill", action="store_true", help="only the plain run")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="train-smoke-"))
@@ -227,10 +228,11 @@ def main() -> int:
         record["plain"]["run_started"] = started[0] if started else None
 
     Path(args.out).write_text(json.dumps(record, indent=2, default=str))  # kept if the second part overruns
-    run2 = work / "runs" / "killed"
-    record["kill_resume"] = kill_and_resume(
-        args.node, train_args(ex, model, run2, args.preset, args.steps, args.sets), run2
-    )
+    if not args.no_kill:
+        run2 = work / "runs" / "killed"
+        record["kill_resume"] = kill_and_resume(
+            args.node, train_args(ex, model, run2, args.preset, args.steps, args.sets), run2
+        )
     Path(args.out).write_text(json.dumps(record, indent=2, default=str))
     print(
         json.dumps(
