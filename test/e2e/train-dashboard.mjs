@@ -2,7 +2,9 @@
 // drives it: open an example in a fresh workspace, run "One-Shot RLVR: Train on This Example"
 // from the command palette, see the run in the Runs view, see the dashboard draw a reward curve
 // and list rollouts, press Stop and see the run become `stopped`, in the dashboard, in the Runs
-// view and on disk. A real `cpu-demo` run of the tiny model trains on CPU (the engine is the
+// view and on disk; then Try the Model from the dashboard puts the run's own problem to its
+// checkpoint and its base model (ONNX export on first use, onnxruntime-node) and shows both answers
+// with verdicts. A real `cpu-demo` run of the tiny model trains on CPU (the engine is the
 // checkout's .venv). Screenshots in the dark and the light theme go to test-artifacts/e2e/.
 // Reuses the integration harness's code-server helpers (scripts/lib/code-server.mjs).
 //
@@ -290,6 +292,46 @@ async function main() {
     await page.locator(".part.sidebar .monaco-list-row", { hasText: "Config" }).waitFor({ timeout: 10_000 });
     await sleep(800);
     await shot("light-runs-view");
+  });
+
+  await check("Try the Model from the dashboard: the stopped run's checkpoint and its base model answer side by side, with verdicts", async () => {
+    await view.locator(".run-header vscode-button", { hasText: "Try the Model" }).click();
+    // A second webview now: find the one that holds the Try panel.
+    let tryView;
+    await waitUntil(
+      async () => {
+        const frames = page.frameLocator("iframe.webview.ready");
+        const n = await page.locator("iframe.webview.ready").count();
+        for (let i = 0; i < n; i++) {
+          const f = frames.nth(i).frameLocator("#active-frame");
+          if (await f.locator('[data-testid="ask"]').count().catch(() => 0)) tryView = f;
+        }
+        return tryView !== undefined;
+      },
+      60_000,
+      "the Try the Model panel",
+    );
+    await tryView.locator('body[data-last-message="problems"]').waitFor({ state: "attached", timeout: 60_000 });
+    // The run's own example: its problem and answer fill in; a short answer keeps the test quick.
+    // (runs in the page, where Event is the page's own)
+    await tryView.locator('[data-testid="problem-choice"]').evaluate((e) => {
+      e.value = "example";
+      e.dispatchEvent(new e.ownerDocument.defaultView.Event("change"));
+    });
+    const answer = await tryView.locator('[data-testid="answer"]').evaluate((e) => e.value);
+    if (!answer) throw new Error("picking the run's example filled no reference answer");
+    await tryView.locator('vscode-textfield[aria-label="Max tokens"]').first().evaluate((e) => {
+      e.value = "96";
+    });
+    await tryView.locator('[data-testid="ask"]').click();
+    // First use exports both models to ONNX (Python), then both stream through onnxruntime-node.
+    await tryView.locator('[data-testid="verdict-model"]').waitFor({ timeout: 240_000 });
+    await tryView.locator('[data-testid="verdict-base"]').waitFor({ timeout: 60_000 });
+    await tryView.locator('body[data-busy="false"]').waitFor({ state: "attached", timeout: 60_000 });
+    const texts = await tryView.locator(".try-text").allTextContents();
+    if (texts.length !== 2 || texts.some((t) => t.trim().length < 5)) throw new Error(`answers: ${JSON.stringify(texts)}`);
+    await sleep(500);
+    await shot("light-try-panel");
   });
 
   console.log(`  (${((Date.now() - t0) / 1000).toFixed(0)} s; screenshots in ${path.relative(root, artifacts)})`);

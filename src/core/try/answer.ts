@@ -27,10 +27,13 @@ export function tryPrompt(model: TryModel, target: TryTarget, problem: string, s
 
 export async function answer(model: TryModel, target: TryTarget, o: AnswerOptions): Promise<TryAnswer> {
   const prompt = tryPrompt(model, target, o.problem, o.systemPrompt);
-  const out = await model.generate(prompt, { ...o, stop: target.stop });
+  // Only the generation options: a model in a worker thread receives them by structured clone,
+  // which refuses the verifier's functions.
+  const { problem: _problem, reference: _reference, systemPrompt: _systemPrompt, verifier, ...generation } = o;
+  const out = await model.generate(prompt, { ...generation, stop: target.stop });
   const result: TryAnswer = { ...out, prompt, extracted: extractAnswer(out.text) };
   if (o.reference !== undefined && o.reference.trim()) {
-    const v = await o.verifier.grade(out.text, o.reference);
+    const v = await verifier.grade(out.text, o.reference);
     result.extracted = v.extracted;
     result.verdict = { correct: v.correct, reason: v.reason };
   }

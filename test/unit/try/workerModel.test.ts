@@ -7,10 +7,12 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as esbuild from "esbuild";
 import { venvPython } from "../../../src/core/engine/pythonEnv";
+import { answer } from "../../../src/core/try/answer";
 import { TryError } from "../../../src/core/try/errors";
 import { runExport } from "../../../src/core/try/exporter";
 import { OnnxModel } from "../../../src/core/try/onnxModel";
 import { WorkerModel } from "../../../src/core/try/workerModel";
+import { createVerifier } from "../../../src/core/verifier/index";
 
 const work = mkdtempSync(path.join(tmpdir(), "try-worker-"));
 const dir = path.join(work, "export");
@@ -42,6 +44,20 @@ test("a worker-thread model answers as the in-thread one, streams, and stops whe
   assert.equal(stopped.finishReason, "aborted");
   assert.ok(stopped.tokens < expected.tokens, `stopped after ${stopped.tokens} tokens`);
   await model.dispose();
+});
+
+test("an answer with a reference gets its verdict through a worker model (the verifier stays on this side)", async () => {
+  const model = await WorkerModel.load(dir, workerOptions);
+  try {
+    const target = { model: dir, label: "tiny-math", stop: [] };
+    const verifier = createVerifier({ kind: "math" }, { boxedOnly: true });
+    const got = await answer(model, target, { problem: "Solve for $x$: $2x + 30 = 44$.", reference: "7", verifier, maxTokens: 48, temperature: 0 });
+    assert.ok(got.verdict, "a verdict");
+    assert.equal(typeof got.verdict.correct, "boolean");
+    assert.ok(got.text.length > 0);
+  } finally {
+    await model.dispose();
+  }
 });
 
 test("a refusal in the worker arrives as the same one-sentence TryError", async () => {
