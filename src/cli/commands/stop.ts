@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { RunSummary } from "../../core/run/events";
+import { readSummary } from "../../core/run/summary";
 import { parseArgs } from "node:util";
 import { runFiles } from "../../core/run/layout";
 import { liveControllerPid, observeRunStatus } from "../../core/run/status";
@@ -50,7 +49,8 @@ another program now has its pid) the run is reported as interrupted.
       ctx.stdout.write(`Stop requested; the run is still finishing its step (pid ${pid}). Check with \`oneshot runs\`.\n`);
       return 0;
     }
-    const summary = readJsonSummary(runFiles(dir).summary);
+    const read = readSummary(runFiles(dir).summary);
+    const summary = read && "summary" in read ? read.summary : undefined;
     const where = summary?.last_checkpoint ? `; last checkpoint ${summary.last_checkpoint}` : "";
     ctx.stdout.write(`Run ${final} at step ${summary?.steps ?? "?"}${where}.\n`);
     return 0;
@@ -69,13 +69,5 @@ function signal(pid: number, sig: NodeJS.Signals): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
     throw new UserError(`could not signal the run's controller (pid ${pid}): ${(e as Error).message}`);
-  }
-}
-
-function readJsonSummary(file: string): RunSummary | undefined {
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as RunSummary;
-  } catch {
-    return undefined;
   }
 }
