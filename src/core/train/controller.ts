@@ -355,7 +355,8 @@ export class RunController {
         advantage: adv.advantages[i],
         tokens: o.tokens,
         finish_reason: o.finish_reason,
-        reason: g.error ? `${g.reason} (${g.error})` : g.reason,
+        // a custom verifier's failure is its reason already: name it once
+        reason: g.error && g.error !== g.reason ? `${g.reason} (${g.error})` : g.reason,
       };
     });
     return {

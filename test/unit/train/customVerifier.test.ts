@@ -73,5 +73,6 @@ test("a verifier's 2 MB error message is clipped in every rollout event", async 
   for (const reason of reasons) {
     assert.match(reason, /^Error: yyy/);
     assert.ok(reason.length <= 800, `a reason of ${reason.length} characters`);
+    assert.equal(reason.split("Error: yyy").length, 2, "the error is named once");
   }
 });
