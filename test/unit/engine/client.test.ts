@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { EngineClient } from "../../../src/core/engine/client";
 import { EngineError } from "../../../src/core/engine/errors";
-import { defaultHint, outOfMemoryHint } from "../../../src/core/engine/errors";
+import { outOfMemoryHint } from "../../../src/core/engine/errors";
 import { ENGINE_PROTOCOL_VERSION, EngineErrorCode } from "../../../src/core/engine/protocol";
 
 const FAKE = path.resolve("test/unit/engine/fixtures/fake-engine.mjs");
