@@ -248,14 +248,23 @@ class _Call:
     any_pad: bool  # whether any prompt of the call is padded: every wave then masks as one call would
     wave_size: int  # rows per wave; the last one may hold fewer
 
-    def wave(self, prompt_ids: torch.Tensor, pad_left: torch.Tensor, start: int, end: int, use_fast: bool,
-             on_step: Callable[[int, int], None] | None) -> Decoded:  # fmt: skip
+    def wave(
+        self,
+        prompt_ids: torch.Tensor,
+        pad_left: torch.Tensor,
+        start: int,
+        end: int,
+        use_fast: bool,
+        on_step: Callable[[int, int], None] | None,
+    ) -> Decoded:
         """Rows [start, end) of the call: their prompts prefilled once each, then decoded."""
         model, sp, n, plen = self.runtime.model, self.sp, self.sp.rollouts, self.plen
         first, last = start // n, (end - 1) // n
         ids, pads = prompt_ids[first : last + 1], pad_left[first : last + 1]
         device, dtype = ids.device, next(model.parameters()).dtype
-        cache = KVCache(model.cfg, ids.shape[0], plen if use_fast else plen + sp.max_response_tokens, dtype, device)
+        # The runner keeps its own cache: the fast path's prefill cache needs the prompt's columns only.
+        length = plen if use_fast else plen + sp.max_response_tokens
+        cache = KVCache(model.cfg, ids.shape[0], length, dtype, device)
         self.held(cache.nbytes())
         positions = (torch.arange(plen, device=device)[None, :] - pads[:, None]).clamp(min=0)
         mask = padded_causal_mask(pads, plen, always=self.any_pad)
