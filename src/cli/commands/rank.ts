@@ -11,7 +11,7 @@ import { UsageError } from "../command";
 import { lazySession, type OpenSession } from "../evalSession";
 import { resolveModel } from "../modelRef";
 
-function excerpt(s: string, n = 60): string {
+export function excerpt(s: string, n = 60): string {
   const one = s.replace(/\s+/g, " ").trim();
   return one.length > n ? one.slice(0, n - 1) + "…" : one;
 }
