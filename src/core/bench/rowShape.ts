@@ -3,7 +3,9 @@
 // `prompt` (a list of {role, content} messages), the answer is `reward_model.ground_truth` and the
 // id is `extra_info.index`. A message list becomes its user turn's text and a struct column
 // becomes dotted keys, so `reward_model.ground_truth` is a field name like `answer`.
-import type { Row } from "./files";
+
+// files.ts's Row, restated: files.ts → fields.ts → here, so importing it would close a cycle.
+type Row = Record<string, unknown>;
 
 export function flattenRow(row: Row): Row {
   const out: Row = {};
