@@ -88,8 +88,8 @@ async function readFor(ref: string, ctx: CliContext, refresh: boolean): Promise<
     if (e instanceof BenchmarkError) throw new UserError(e.message);
     throw e;
   }
-  // A file keeps its path (the example's `source` names it); elsewhere the origin names the rows.
-  const dataset = await userErrors(() => toDataset(got.source.kind === "file" ? got.source.path : got.origin, got.rows));
+  // The example's `source` names a file by its name, a preset, URL or hub dataset as it was given.
+  const dataset = await userErrors(() => toDataset(got.source.kind === "file" ? got.source.path : ref, got.rows));
   if (dataset.problems.length === 0) throw new UserError(`${got.origin} holds no problems.`);
   return dataset;
 }

@@ -42,9 +42,11 @@ export function sortByRanking(problems: DatasetProblem[], ranking: Map<string, R
 
 /**
  * The ranking `oneshot rank` writes for this dataset by default (`<name>.ranked.jsonl` in the folder
- * it ran in), looked for beside the dataset and then in `dirs`.
+ * it ran in), looked for beside the dataset file and then in `dirs`.
  */
 export function rankingFileFor(datasetFile: string, dirs: string[], exists: (file: string) => boolean): string | undefined {
   const file = `${benchmarkName(path.basename(datasetFile))}.ranked.jsonl`;
-  return [path.dirname(datasetFile), ...dirs].map((d) => path.join(d, file)).find(exists);
+  // A preset or hub id (not a path) has no folder of its own.
+  const beside = path.isAbsolute(datasetFile) ? [path.dirname(datasetFile)] : [];
+  return [...beside, ...dirs].map((d) => path.join(d, file)).find(exists);
 }
