@@ -93,10 +93,10 @@ test("a row without an answer needs --answer", async () => {
   assert.match(readFileSync(path.join(dir, "q.rlvr.md"), "utf8"), /^answer: '4'$/m);
 });
 
-test("a benchmark preset works too, and the example's source names it as given", async () => {
+test("a benchmark preset works too: the built-in synthetic set, its file named as the source", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "oneshot-new-"));
   const r = await run(dir, "synthetic", "--row", "1", "--out", "s.rlvr.md");
   assert.equal(r.code, 0, r.err);
-  assert.match(readFileSync(path.join(dir, "s.rlvr.md"), "utf8"), /^source: synthetic row 1$/m);
+  assert.match(readFileSync(path.join(dir, "s.rlvr.md"), "utf8"), /^source: synthetic\.jsonl row 1$/m);
   assert.match((await run(dir, "synthetic", "--list")).out, /^320 problems\./m);
 });
