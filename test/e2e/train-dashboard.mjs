@@ -131,8 +131,8 @@ function writeExample(ws) {
 
 /** The dashboard's own document, inside the webview's two frames. */
 const dashboard = (page) => page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
-/** The run's row in the side bar (where the Runs view shows after Train reveals it). */
-const runRow = (page, id) => page.locator(".part.sidebar .monaco-list-row").filter({ hasText: id });
+/** The run's row in the side bar (where the Runs view shows after Train reveals it): labelled with the example's name. */
+const runRow = (page, id) => page.locator(".part.sidebar .monaco-list-row").filter({ hasText: id.replace(/^\d{8}-\d{6}-/, "") });
 
 /** F1, type the command's name, wait for it in the list, Enter. */
 async function palette(page, command, shown) {
