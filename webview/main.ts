@@ -17,6 +17,7 @@ import { getState, post, saveState } from "./api";
 import { ChartGrid, type Overlay } from "./charts";
 import { el } from "./dom";
 import { RunHeader } from "./header";
+import { ResultsView } from "./results";
 import { RolloutViewer } from "./rollouts";
 import { onThemeChange } from "./theme";
 
@@ -27,11 +28,12 @@ window.addEventListener("error", (e) => {
 });
 window.addEventListener("unhandledrejection", (e) => post({ type: "error", message: String(e.reason) }));
 
-const TABS = ["charts", "rollouts", "config"] as const;
+const TABS = ["charts", "rollouts", "results", "config"] as const;
 const state = getState();
 const series: SeriesData = emptySeries();
 let overlay: Overlay | null = null;
 let smoothing = state.smoothing ?? 0.6;
+let runDir = "";
 
 const app = document.getElementById("app")!;
 app.replaceChildren();
@@ -60,6 +62,9 @@ const charts = new ChartGrid(chartsRoot, (points) => {
 });
 const rolloutsRoot = el("div", { class: "rollouts" });
 const viewer = new RolloutViewer(rolloutsRoot);
+const resultsRoot = el("div", { class: "results" });
+const results = new ResultsView(resultsRoot);
+let resultsAsked = false;
 const configRoot = el("div", { class: "config" });
 
 const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.indexOf((state.tab ?? "charts") as never))) }, [
@@ -73,6 +78,8 @@ const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.index
   ]),
   el("vscode-tab-header", { slot: "header", "data-tab": "rollouts" }, ["Rollouts"]),
   el("vscode-tab-panel", {}, [rolloutsRoot]),
+  el("vscode-tab-header", { slot: "header", "data-tab": "results" }, ["Results"]),
+  el("vscode-tab-panel", {}, [resultsRoot]),
   el("vscode-tab-header", { slot: "header", "data-tab": "config" }, ["Config"]),
   el("vscode-tab-panel", {}, [configRoot]),
 ]);
@@ -83,6 +90,14 @@ function selectTab(index: number): void {
   document.body.dataset.tab = tab;
   saveState({ tab });
   viewer.setVisible(tab === "rollouts");
+  askResults();
+}
+
+/** Results are read from the whole log: asked for once the tab is shown (the extension then keeps them current). */
+function askResults(): void {
+  if (resultsAsked || document.body.dataset.tab !== "results" || !runDir) return;
+  resultsAsked = true;
+  post({ type: "requestResults" });
 }
 tabs.addEventListener("vsc-tabs-select", (e) => selectTab((e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex));
 selectTab(Math.max(0, TABS.indexOf((state.tab ?? "charts") as never)));
@@ -119,7 +134,6 @@ function setConfig(config: unknown): void {
   );
 }
 
-let runDir = "";
 window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
   const m = e.data;
   switch (m.type) {
@@ -127,6 +141,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       performance.mark("oneshot:init");
       runDir = m.run.runDir;
       saveState({ runDir });
+      askResults();
       header.set(m.run);
       setConfig(m.config);
       setRuns(m.runs, runDir);
@@ -152,6 +167,9 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       break;
     case "rollouts":
       viewer.onPage(m.requestId, m.page);
+      break;
+    case "results":
+      results.set(m.results, m.error);
       break;
     case "overlay":
       if (!m.runId || !m.series) overlay = null;
