@@ -49,6 +49,7 @@ const smoothingInput = el("input", {
 });
 const smoothingValue = el("span", { class: "dim" }, [smoothing.toFixed(2)]);
 const compare = el("vscode-single-select", { "aria-label": "Compare with" }) as HTMLElement & { value: string };
+const compareLegend = el("span", { class: "compare-legend", hidden: "" });
 const exportCsv = el("vscode-button", { secondary: "" }, ["Export CSV"]);
 const exportJson = el("vscode-button", { secondary: "" }, ["Export JSON"]);
 
@@ -73,6 +74,7 @@ const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.index
     el("div", { class: "toolbar" }, [
       el("label", {}, ["Smoothing ", smoothingInput, smoothingValue]),
       el("label", {}, ["Compare with ", compare]),
+      compareLegend,
     ]),
     chartsRoot,
   ]),
@@ -117,6 +119,18 @@ exportCsv.addEventListener("click", () => post({ type: "export", format: "csv" }
 exportJson.addEventListener("click", () => post({ type: "export", format: "json" }));
 onThemeChange(() => charts.restyle());
 
+/** Which lines are which once a run is compared: this run solid, the other dashed in contrasting colours. */
+function showCompareLegend(): void {
+  compareLegend.hidden = !overlay;
+  if (!overlay) return;
+  compareLegend.replaceChildren(
+    el("span", { class: "swatch" }),
+    "this run",
+    el("span", { class: "swatch dashed" }),
+    `${overlay.label} (dashed, contrasting colours)`,
+  );
+}
+
 function setRuns(runs: RunChoice[], self: string): void {
   const current = compare.value;
   compare.replaceChildren(
@@ -126,7 +140,14 @@ function setRuns(runs: RunChoice[], self: string): void {
   compare.value = runs.some((r) => r.runDir === current) ? current : "";
 }
 
+/** config.json's `settings.kl_coef`, when the config has one. */
+function klCoefOf(config: unknown): number | undefined {
+  const settings = (config as { settings?: { kl_coef?: unknown } } | undefined)?.settings;
+  return typeof settings?.kl_coef === "number" ? settings.kl_coef : undefined;
+}
+
 function setConfig(config: unknown): void {
+  charts.setContext({ klCoef: klCoefOf(config) });
   configRoot.replaceChildren(
     config === undefined
       ? el("p", { class: "empty" }, ["This run has no readable config.json."])
@@ -175,6 +196,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       if (!m.runId || !m.series) overlay = null;
       else if (m.series.reset || !overlay) overlay = { label: m.runId, series: applyDelta(emptySeries(), m.series) };
       else applyDelta(overlay.series, m.series);
+      showCompareLegend();
       charts.set(series, overlay, smoothing);
       break;
   }
