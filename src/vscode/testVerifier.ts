@@ -20,12 +20,16 @@ export async function testVerifier(verdicts: Verdicts, arg?: unknown): Promise<V
     if (outcome.status === "invalid") {
       const ignored = ignoredVerifierBlock(doc);
       if (ignored) {
+        // Not awaited: the command returns at once; the button works while the message shows.
         const fix = "Use verifier: custom";
-        const pick = await vscode.window.showErrorMessage(
-          `One-Shot RLVR: cannot test the verifier. The file has a verifier block, but its front matter says \`verifier: ${ignored}\`.`,
-          fix,
-        );
-        if (pick === fix && (await useCustomVerifier(doc))) return testVerifier(verdicts, doc.uri);
+        void vscode.window
+          .showErrorMessage(
+            `One-Shot RLVR: cannot test the verifier. The file has a verifier block, but its front matter says \`verifier: ${ignored}\`.`,
+            fix,
+          )
+          .then(async (pick) => {
+            if (pick === fix && (await useCustomVerifier(doc))) await testVerifier(verdicts, doc.uri);
+          });
         return undefined;
       }
       void vscode.window.showErrorMessage(`One-Shot RLVR: cannot test the verifier. ${outcome.message}`);
@@ -40,13 +44,13 @@ export async function testVerifier(verdicts: Verdicts, arg?: unknown): Promise<V
     if (report.loadFailure) {
       const at = report.loadFailure.line;
       const go = "Go to Line";
-      const pick = await vscode.window.showErrorMessage(`One-Shot RLVR: ${reportSummary(report)}.`, ...(at ? [go] : []));
-      if (pick === go && at) {
+      void vscode.window.showErrorMessage(`One-Shot RLVR: ${reportSummary(report)}.`, ...(at ? [go] : [])).then(async (pick) => {
+        if (pick !== go || !at) return;
         const editor = await vscode.window.showTextDocument(doc);
         const pos = new vscode.Position(at - 1, 0);
         editor.selection = new vscode.Selection(pos, pos);
         editor.revealRange(new vscode.Range(pos, pos));
-      }
+      });
       return report;
     }
     const summary = `One-Shot RLVR: ${reportSummary(report)}.`;

@@ -106,7 +106,7 @@ test("peak GPU memory is charted; a compared run is dashed in contrasting colour
   }, path.join(root, "gpu-other"));
   await d.page.waitForFunction(() => document.querySelector('[data-chart="reward"] .u-legend')?.textContent?.includes("gpu-other: train reward"));
   const colors = await d.page.evaluate(() =>
-    [...document.querySelectorAll('[data-chart="reward"] .u-legend .u-series')].map((s) => [
+    Array.from(document.querySelectorAll('[data-chart="reward"] .u-legend .u-series')).map((s) => [
       s.querySelector(".u-label")?.textContent ?? "",
       getComputedStyle(s.querySelector(".u-marker")!).borderColor,
     ]),
