@@ -64,6 +64,20 @@ describe("After a run: report, checkpoints and authoring fixes", function () {
   });
 
   it("Test Verifier never saves the file: the edit stays unsaved and the file on disk unchanged", async () => {
+    // Browser-based VS Code (code-server) defaults files.autoSave to afterDelay: every edit is saved
+    // about a second later whatever command runs, which is what made Test Verifier look like it
+    // saved. With auto-save off, only a command could save the file.
+    const files = vscode.workspace.getConfiguration("files");
+    assert.equal(files.inspect("autoSave")?.defaultValue, "afterDelay", "code-server's default (the reason this looked like a save)");
+    await files.update("autoSave", "off", vscode.ConfigurationTarget.Global);
+    try {
+      await testVerifierLeavesEditsUnsaved();
+    } finally {
+      await files.update("autoSave", undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  async function testVerifierLeavesEditsUnsaved(): Promise<void> {
     for (const fixture of ["pipe.rlvr.md", "accepts-anything.rlvr.md"]) {
       const file = path.join(dir, fixture);
       const onDisk = fs.readFileSync(file, "utf8");
@@ -72,12 +86,13 @@ describe("After a run: report, checkpoints and authoring fixes", function () {
       assert.equal(doc.isDirty, true);
       const report = await vscode.commands.executeCommand<Report | undefined>(COMMANDS.testVerifier, doc.uri);
       assert.ok(report, `${fixture}: no report`);
-      await new Promise((r) => setTimeout(r, 500));
+      // Longer than auto-save's delay (1 s), had it been on.
+      await new Promise((r) => setTimeout(r, 1500));
       assert.equal(doc.isDirty, true, `${fixture}: the document was saved`);
       assert.equal(fs.readFileSync(file, "utf8"), onDisk, `${fixture}: the file on disk changed`);
       await closeWithoutSaving(doc);
     }
-  });
+  }
 
   it("Test Verifier reports a custom verifier that does not load as such, with its line in the file", async () => {
     const file = vscode.Uri.file(path.join(dir, "syntax-error.rlvr.md"));
