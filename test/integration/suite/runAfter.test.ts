@@ -10,7 +10,7 @@ import * as vscode from "vscode";
 import { COMMANDS } from "../../../src/vscode/commands";
 import type { OneShotApi } from "../../../src/vscode/extension";
 import { writeFixtureRun } from "../../unit/report/fixtureRun";
-import { authoringFixtures, closeWithoutSaving, codeLensTitles, openExample, waitFor } from "./authoringHelpers";
+import { authoringFixtures, closeWithoutSaving, codeLensTitles, openExample, requestScreenshot, waitFor } from "./authoringHelpers";
 
 interface Report {
   loadFailure?: { message: string; line?: number };
@@ -50,6 +50,7 @@ describe("After a run: report, checkpoints and authoring fixes", function () {
     assert.match(shown.html, /Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"/);
     assert.doesNotMatch(shown.html, /<script/);
     assert.ok(!fs.existsSync(path.join(run, "report.html")), "the editor builds the report in memory; it writes no files");
+    await requestScreenshot("report-view");
     // Not a run: one sentence, no panel.
     const notARun = fs.mkdtempSync(path.join(os.tmpdir(), "not-a-run-"));
     made.push(notARun);
