@@ -45,3 +45,15 @@ test("only the paper preset appends the paper's instruction", () => {
   assert.equal(PRESETS.local.prompt_suffix, "");
   assert.equal(PRESETS["cpu-demo"].prompt_suffix, "");
 });
+
+test("a config.json written before prompt_suffix existed keeps training on the bare problem", async () => {
+  const { checkRunConfig } = await import("../../../src/core/example/configCheck");
+  const { root, example } = project();
+  const old = structuredClone(config(root, example)) as unknown as { preset: string; settings: Record<string, unknown> };
+  old.preset = "paper";
+  delete old.settings.prompt_suffix;
+  const { problems, filled } = checkRunConfig(old);
+  assert.deepEqual(problems, []);
+  assert.ok(filled.includes("prompt_suffix"));
+  assert.equal(old.settings.prompt_suffix, ""); // not the paper preset's suffix: that run never had it
+});
