@@ -29,7 +29,7 @@ const TINY_TRAIN = ["--steps", "1", "--set", `model=${TINY}`, "--set", "prompt_c
 const TINY_EVAL = ["--limit", "3", "--max-tokens", "24", "--batch-size", "9", "--device", "cpu", "--dtype", "float32"];
 
 /** The page's shell commands, in order: one per line of each ```sh block (comments dropped). */
-export function shellCommands(markdown: string): string[] {
+function shellCommands(markdown: string): string[] {
   const out: string[] = [];
   for (const m of markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
     for (const line of m[1].split("\n")) {
