@@ -57,3 +57,9 @@ test("a config.json written before prompt_suffix existed keeps training on the b
   assert.ok(filled.includes("prompt_suffix"));
   assert.equal(old.settings.prompt_suffix, ""); // not the paper preset's suffix: that run never had it
 });
+
+test("a verl row's trailing instruction, removed by the dataset reader, is exactly what the paper preset appends again", async () => {
+  const { stripTrailingInstruction } = await import("../../../src/core/bench/rowShape");
+  const problem = "Find the wind velocity when the pressure on \\( 4 \\) square feet of sail is \\( 32 \\) pounds.";
+  assert.equal(stripTrailingInstruction(problem + PAPER_PROMPT_SUFFIX), problem);
+});
