@@ -146,9 +146,18 @@ function klCoefOf(config: unknown): number | undefined {
   return typeof settings?.kl_coef === "number" ? settings.kl_coef : undefined;
 }
 
-function setConfig(config: unknown): void {
+function setConfig(config: unknown, trainingPrompt: string | undefined): void {
   charts.setContext({ klCoef: klCoefOf(config) });
+  // The prompt arrives with run_started, after the engine formatted it with the chat template.
+  const prompt = [
+    el("h3", {}, ["Training prompt"]),
+    trainingPrompt === undefined
+      ? el("p", { class: "empty" }, ["Shown once the engine has formatted it (at the start of the run)."])
+      : el("pre", { class: "training-prompt" }, [trainingPrompt]),
+    el("h3", {}, ["config.json"]),
+  ];
   configRoot.replaceChildren(
+    ...prompt,
     config === undefined
       ? el("p", { class: "empty" }, ["This run has no readable config.json."])
       : el("pre", { class: "config-json" }, [JSON.stringify(config, null, 2)]),
@@ -164,7 +173,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       saveState({ runDir });
       askResults();
       header.set(m.run);
-      setConfig(m.config);
+      setConfig(m.config, m.trainingPrompt);
       setRuns(m.runs, runDir);
       applyDelta(series, m.series);
       viewer.addSteps(m.rolloutSteps, true);
@@ -181,7 +190,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       charts.set(series, overlay, smoothing);
       break;
     case "config":
-      setConfig(m.config);
+      setConfig(m.config, m.trainingPrompt);
       break;
     case "runs":
       setRuns(m.runs, runDir);

@@ -120,6 +120,8 @@ export type ExtensionToWebview =
       type: "init";
       run: RunInfo;
       config: unknown;
+      /** The training prompt as the model sees it, once the run recorded it. */
+      trainingPrompt?: string;
       series: SeriesDelta;
       /** Steps with recorded rollouts, ascending. */
       rolloutSteps: number[];
@@ -132,7 +134,7 @@ export type ExtensionToWebview =
       /** Newly recorded rollout steps; when `series.reset`, the whole list. */
       rolloutSteps: number[];
     }
-  | { type: "config"; config: unknown }
+  | { type: "config"; config: unknown; trainingPrompt?: string }
   | { type: "runs"; runs: RunChoice[] }
   | { type: "rollouts"; requestId: number; page: RolloutPage | null }
   | { type: "overlay"; runId: string | null; series: SeriesDelta | null }

@@ -158,6 +158,7 @@ test("a second run overlays the charts; config shows; state survives a reload", 
   await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-compare-dark.png"), fullPage: true });
   await d.page.locator("vscode-tab-header[data-tab=config]").click();
   assert.match(await d.page.locator(".config-json").innerText(), /"entropy_coef": 0.001/);
+  assert.match(await d.page.locator(".training-prompt").innerText(), /sail[\s\S]*Let's think step by step and output the final answer within \\boxed\{\}\.<\|im_end\|>/);
   await d.page.reload();
   await d.page.waitForSelector(".chart-grid[data-points]", { state: "attached" });
   assert.equal(await d.page.evaluate(() => document.body.dataset.tab), "config");

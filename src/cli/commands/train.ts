@@ -17,6 +17,7 @@ import { UsageError, UserError } from "../command";
 import { DETACHED_ENV, detachRun } from "../detach";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
 import { glueNegativeValues } from "../trainArgs";
+import { dryRun } from "../trainDryRun";
 import { checkRunDirAlone, prepareNewRun, preparedRun } from "../trainPrepare";
 
 const USAGE = `Usage: oneshot train EXAMPLE.rlvr.md [options]
@@ -32,6 +33,10 @@ the run trains with, and later edits of the file do not change them.
   --set KEY=VALUE    override a setting, e.g. --set lr=2e-6 (repeatable; YAML values)
   --steps N          shorthand for --set steps=N
   --run-dir DIR      write the run here (new or empty); default RUNS_ROOT/<run id>
+  --dry-run          check the example and settings as a new run would, print what it
+                     would train with and its training prompt (rendered with the
+                     model's chat template when the model is on this machine);
+                     writes nothing and starts no engine
   --skip-verifier-check
                      train even if the verifier does not load or does not give the
                      reference answer reward 1 (checked before a new run starts)
@@ -80,9 +85,16 @@ export function createTrainCommand(deps: TrainDeps): Command {
           resume: { type: "string" },
           start: { type: "string" },
           "skip-verifier-check": { type: "boolean", default: false },
+          "dry-run": { type: "boolean", default: false },
         },
       });
       const root = projectRoot(ctx.installDir);
+      if (values["dry-run"]) {
+        if (values.resume !== undefined || values.start !== undefined || values.detach) throw new UsageError("--dry-run checks a new run: it takes an example file, not --resume, --start or --detach");
+        if (positionals.length !== 1) throw new UsageError("give exactly one example file to --dry-run");
+        const r = { file: positionals[0], preset: values.preset, set: values.set, steps: values.steps, skipVerifierCheck: values["skip-verifier-check"] };
+        return dryRun(r, ctx, root, verifierFactory(ctx, deps));
+      }
       const choice = choosePython(values.python, ctx.env, defaultVenvDir(root), ctx.cwd);
       const missing = missingPython(choice);
       if (missing) throw new UserError(missing);

@@ -41,6 +41,8 @@ export interface TrainSettings {
   seed: number;
   system_prompt: string;
   prompt_template: string | null;
+  /** Text appended to the problem in the training prompt's user turn (evaluation never adds it). */
+  prompt_suffix: string;
   eval_every: number;
   eval_benchmarks: string[];
   eval_subset: number | null;

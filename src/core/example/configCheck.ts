@@ -12,6 +12,12 @@ import { validate } from "./validate";
 const VERIFIER_KINDS = ["math", "numeric", "exact", "choice", "custom"];
 
 /**
+ * Settings whose absence from an older config.json means how that run trained, not its preset's
+ * value today: those runs put the bare problem in the training prompt.
+ */
+const TRAINED_WITHOUT: Partial<Record<string, unknown>> = { prompt_suffix: "" };
+
+/**
  * One sentence per problem, each naming the field (e.g. `settings.steps`); empty when usable.
  * Settings a config.json from an older version lacks are filled in from its preset first and
  * listed in `filled`.
@@ -42,7 +48,8 @@ function runConfigProblems(value: unknown, filled: string[]): string[] {
   if (!isObject(settings)) return [...out, "settings must be an object"];
   for (const key of SETTING_KEYS) {
     if (key in settings || !preset) continue;
-    settings[key] = structuredClone((PRESETS[preset] as unknown as Record<string, unknown>)[key]);
+    const before = key in TRAINED_WITHOUT ? TRAINED_WITHOUT[key] : (PRESETS[preset] as unknown as Record<string, unknown>)[key];
+    settings[key] = structuredClone(before);
     filled.push(key);
   }
   // The schema describes front matter, which also needs an answer; it is checked above.

@@ -83,7 +83,7 @@ export function mergeSettings(frontMatter: Record<string, unknown>, choices: Run
 }
 
 // Text settings take the value verbatim (a system prompt like "yes" must stay a string).
-const TEXT_KEYS = new Set(["model", "system_prompt", "prompt_template"]);
+const TEXT_KEYS = new Set(["model", "system_prompt", "prompt_template", "prompt_suffix"]);
 
 function parseSetValue(key: string, raw: string): unknown {
   if (key === "prompt_template" && raw === "null") return null;

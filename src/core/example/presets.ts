@@ -7,6 +7,12 @@ import type { PresetName, TrainSettings } from "./config";
 export const PAPER_SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}.";
 
 /**
+ * The instruction the paper's training data appends to the problem (its verl Parquet files' user
+ * turn); its evaluation prompt has none. The chat template then adds the system prompt.
+ */
+export const PAPER_PROMPT_SUFFIX = " Let's think step by step and output the final answer within \\boxed{}.";
+
+/**
  * `paper`: the recipe that reproduced the headline result (arXiv 2504.20571, verl GRPO):
  * Qwen2.5-Math-1.5B, the example copied to 128 prompts × 8 rollouts, temperature 0.6,
  * 3072 response tokens, constant lr 1e-6 with AdamW (wd 0.01) on fp32 master weights, grad clip 1.0,
@@ -45,6 +51,7 @@ const paper: TrainSettings = {
   seed: 1,
   system_prompt: PAPER_SYSTEM_PROMPT,
   prompt_template: null,
+  prompt_suffix: PAPER_PROMPT_SUFFIX,
   eval_every: 20,
   eval_benchmarks: ["math500"],
   eval_subset: null,
@@ -82,6 +89,7 @@ const local: TrainSettings = {
   rollouts: 8,
   max_response_tokens: 2048,
   kl_coef: 0,
+  prompt_suffix: "",
   micro_batch_size: 2,
   gradient_checkpointing: false,
   eval_every: 50,
@@ -120,6 +128,7 @@ const cpuDemo: TrainSettings = {
   device: "cpu",
   gradient_checkpointing: false,
   seed: 0,
+  prompt_suffix: "",
   eval_every: 20,
   eval_benchmarks: ["synthetic"],
   eval_subset: null,

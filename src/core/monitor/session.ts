@@ -131,11 +131,12 @@ export class DashboardSession {
     const series = compactDelta(this.run.model.deltaSince(this.cursor));
     const rolloutSteps = this.run.model.rolloutSteps();
     this.rolloutStepsSent = rolloutSteps.length;
-    this.lastConfig = this.run.config();
+    const shown = this.configShown();
+    this.lastConfig = shown;
     this.host.send({
       type: "init",
       run: runInfo(this.run),
-      config: this.lastConfig,
+      ...shown,
       series,
       rolloutSteps,
       runs: runChoices(this.registry),
@@ -190,10 +191,10 @@ export class DashboardSession {
     const rolloutSteps = all.slice(this.rolloutStepsSent);
     this.rolloutStepsSent = all.length;
     this.host.send({ type: "update", run: runInfo(this.run), series, rolloutSteps });
-    const config = this.run.config();
-    if (JSON.stringify(config) !== JSON.stringify(this.lastConfig)) {
-      this.lastConfig = config;
-      this.host.send({ type: "config", config });
+    const shown = this.configShown();
+    if (JSON.stringify(shown) !== JSON.stringify(this.lastConfig)) {
+      this.lastConfig = shown;
+      this.host.send({ type: "config", ...shown });
     }
     this.sendResults();
     if (this.overlay) {
@@ -201,6 +202,12 @@ export class DashboardSession {
       if (d.reset || d.steps.length || d.evals.length)
         this.host.send({ type: "overlay", runId: this.overlay.run.id, series: compactDelta(d) });
     }
+  }
+
+  /** The Config tab's content: config.json and the training prompt the run recorded once the engine formatted it. */
+  private configShown(): { config: unknown; trainingPrompt?: string } {
+    const prompt = this.run.model.started?.prompt?.text;
+    return { config: this.run.config(), ...(prompt !== undefined ? { trainingPrompt: prompt } : {}) };
   }
 
   dispose(): void {

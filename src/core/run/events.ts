@@ -38,6 +38,8 @@ export interface RunStartedEvent extends EventBase {
    * effect on that device (which kernels produced the run; absent in runs of older engines).
    */
   engine?: { device: string; dtype: string; params: number; version?: string; options?: EngineOptions };
+  /** The training prompt as the model sees it (chat template applied) and its length in tokens (absent in older runs). */
+  prompt?: { text: string; tokens: number };
 }
 
 /** Metrics of one optimizer step. Fractions are in [0, 1]; times in seconds. */

@@ -192,8 +192,8 @@ export class RunController {
     this.engineLog = engineLog;
     const hello = await checkProtocol(engine);
     const point = await this.loadModel(run, engine, log);
-    this.announce(run, hello, point, log);
     const prompt = await formatRunPrompt(engine, run.config);
+    this.announce(run, hello, point, prompt, log);
     const evals = await RunEvaluations.prepare(run, { projectRoot: this.o.projectRoot, createVerifier: this.o.createVerifier, progress: this.o.progress, log, signal: this.stopRequest.signal });
     if (evals.initialDue(run) && !this.stopping) await evals.at(run, engine, 0, true);
 
@@ -237,7 +237,13 @@ export class RunController {
   }
 
   /** run_started, and the line that says what trains on what. */
-  private announce(run: RunState, hello: { engine_version: string }, point: Awaited<ReturnType<RunController["loadModel"]>>, log: ReturnType<RunController["logger"]>): void {
+  private announce(
+    run: RunState,
+    hello: { engine_version: string },
+    point: Awaited<ReturnType<RunController["loadModel"]>>,
+    prompt: { text: string; tokens: number },
+    log: ReturnType<RunController["logger"]>,
+  ): void {
     const { config, startStep } = run;
     const s = run.settings;
     const { from: resumeFrom, loaded } = point;
@@ -252,6 +258,7 @@ export class RunController {
       resumed: !!this.o.resume,
       pid: process.pid,
       engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version, options: loaded.options },
+      prompt: { text: prompt.text, tokens: prompt.tokens },
     });
     const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";
     log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);

@@ -48,6 +48,8 @@ test("nothing is sent before the handshake; `ready` gets the whole state, rounde
   const raw = registry.get(dir)!.model.metrics.entropy[0]!;
   assert.equal(init.series.metrics.entropy[0], Number(raw.toPrecision(6)));
   assert.equal((init.config as { loss: { entropy_coef: number } }).loss.entropy_coef, 0.001);
+  // The Config tab's training prompt: as run_started recorded it, chat template applied.
+  assert.match(init.trainingPrompt ?? "", /^<\|im_start\|>system\n[\s\S]*sail[\s\S]* Let's think step by step and output the final answer within \\boxed\{\}\.<\|im_end\|>\n<\|im_start\|>assistant\n$/);
   session.dispose();
 });
 
