@@ -253,7 +253,8 @@ export type ErrorReason =
   | "no_tokenizer"
   | "no_cuda"
   | "no_reference"
-  | "not_enough_memory";
+  | "not_enough_memory"
+  | "not_quantisable";
 
 /** `error.data` of the engine's own errors: facts, never advice. */
 export interface EngineErrorData {
