@@ -101,7 +101,7 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
     runtime = ModelRuntime(model, options)
     model.requires_grad_(True)
     optimizer = OptimizerParams(
-        lr=1e-6, weight_decay=0.01, adam_betas=(0.9, 0.999), adam_eps=1e-8, grad_clip=1.0, fp32_master=True
+        lr=1e-6, weight_decay=0.01, adam_betas=(0.9, 0.999), adam_eps=1e-8, grad_clip=1.0, optimizer_state="fp32"
     )
     trainer = Trainer(model, optimizer, None, runtime)
     opt_time = [0.0]

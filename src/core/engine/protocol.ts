@@ -7,7 +7,7 @@
 // (TrainSettings in src/core/example/config.ts): rollouts, max_response_tokens, clip_ratio_low…
 // The one hop where names change (a benchmark's `samples`) is src/core/bench/engineParams.ts.
 
-export const ENGINE_PROTOCOL_VERSION = 2;
+export const ENGINE_PROTOCOL_VERSION = 3;
 
 export type Dtype = "bfloat16" | "float16" | "float32";
 export type KlType = "low_var_kl" | "k1" | "k2";
@@ -46,14 +46,17 @@ export interface HelloResult {
   options: EngineOptions;
 }
 
+/** The engine's optimizer state (the example's `auto` is resolved before load). */
+export type OptimizerState = "fp32" | "compact";
+
 export interface OptimizerParams {
   lr: number;
   weight_decay: number;
   adam_betas: [number, number];
   adam_eps: number;
   grad_clip: number;
-  /** Keep fp32 master weights when the model computes in bf16/fp16 (lr 1e-6 is lost in bf16). */
-  fp32_master: boolean;
+  /** bf16/fp16 weights: fp32 masters + fp32 moments, or compact (compensated in-place update, bf16 moments). */
+  optimizer_state: OptimizerState;
 }
 
 export interface LoadParams {
