@@ -312,6 +312,14 @@ class Trainer:
             return self.optimizer.state_bytes() / 1024**3
         return (8 * n + (4 * n if self.use_master else 0)) / 1024**3
 
+    def exact_weights(self) -> list[torch.Tensor]:
+        """The weights the optimizer state carries, fp32: the masters, or the low-precision weights plus
+        what their rounding lost (compact's compensation). The model computes with their roundings."""
+        if self.use_master:
+            return [m.detach() for m in self.master]
+        state = self.optimizer.state
+        return [p.detach().float() + state[p]["compensation"] if "compensation" in state[p] else p.detach().float() for p in self.params]
+
     @staticmethod
     def _grad_to_master(p: torch.Tensor, m: torch.Tensor) -> None:
         if p.grad is None:

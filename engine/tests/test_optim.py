@@ -17,7 +17,10 @@ STEPS = 50
 
 def cumulative_update(family_dirs, state: str, plain: bool = False) -> torch.Tensor:
     """final - initial weights after STEPS steps at lr 1e-6 on the same rollouts, advantages drawn anew
-    each step from one seed (so every state sees the same sequence of batches)."""
+    each step from one seed (so every state sees the same sequence of batches). The weights compared are
+    what the state carries (Trainer.exact_weights): comparing only the bf16 roundings would count each
+    weight whose two trajectories straddle a rounding boundary as a whole bf16 spacing apart (~1e-4,
+    twice the update)."""
     model, _ = load_model(family_dirs["qwen2"], torch.bfloat16, torch.device("cpu"))
     before = torch.cat([p.detach().float().flatten() for p in model.parameters()])
     opt = optimizer(lr=1e-6, optimizer_state=state)
@@ -31,17 +34,7 @@ def cumulative_update(family_dirs, state: str, plain: bool = False) -> torch.Ten
     for _ in range(STEPS):
         adv = (torch.randn(len(ADVANTAGES), generator=gen)).tolist()
         trainer.step(batch, loss(advantages=adv, micro_batch_size=2))
-    return torch.cat([w.flatten() for w in exact_weights(trainer)]) - before
-
-
-def exact_weights(trainer: Trainer) -> list[torch.Tensor]:
-    """The weights the optimizer state carries: fp32 masters, or the bf16 weights plus what their
-    rounding lost (compensation). Comparing only the bf16 roundings would count each weight whose two
-    trajectories straddle a rounding boundary as a whole bf16 spacing apart (~1e-4, twice the update)."""
-    if trainer.use_master:
-        return [m.detach() for m in trainer.master]
-    state = trainer.optimizer.state
-    return [p.detach().float() + (state[p]["compensation"].float() if "compensation" in state[p] else 0) for p in trainer.params]
+    return torch.cat([w.flatten() for w in trainer.exact_weights()]) - before
 
 
 def test_compact_state_follows_fp32_masters_and_plain_bf16_does_not(family_dirs):
