@@ -53,8 +53,10 @@ def _with_state(params: dict, state: str) -> dict:
 
 def test_resume_restores_the_compact_state_exactly(qwen2_dir, tmp_path):
     params = _with_state(load_params(qwen2_dir, dtype="bfloat16"), "compact")
-    straight = _engine()
+    logs: list[str] = []
+    straight = Engine(lambda method, p: logs.append(p["message"]) if method == "log" else None)
     straight.load(protocol.parse(protocol.LoadParams, params))
+    assert any(m.startswith("optimizer state: compact, ") and m.endswith(" GB") for m in logs), logs
     _step(straight, seed=1)
     straight.save(protocol.parse(protocol.SaveParams, {"path": str(tmp_path / "ckpt"), "include_state": True}))
     expected = _step(straight, seed=2)
