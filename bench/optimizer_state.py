@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 import torch
-from common import SHAPES, record_header, sync, write_record
+from common import SHAPES, record_header, time_optimizer_steps, write_record
 from oneshot_engine.generate import RolloutBatch
 from oneshot_engine.loading import build_model
 from oneshot_engine.model import Transformer
@@ -62,18 +62,7 @@ def train(args: argparse.Namespace, state: str, device: torch.device) -> tuple[l
     trainer = Trainer(model, dataclasses.replace(OPT, optimizer_state="fp32" if state == "fp32" else "compact"), None, ModelRuntime(model, options))
     if state == "plain":
         trainer.optimizer = torch.optim.AdamW(trainer.params, lr=OPT.lr, betas=OPT.adam_betas, eps=OPT.adam_eps, weight_decay=OPT.weight_decay)
-    update_s = [0.0]
-    inner = trainer._optimizer_step
-
-    def timed_update() -> float:
-        sync(device)
-        t0 = time.perf_counter()
-        norm = inner()
-        sync(device)
-        update_s[0] += time.perf_counter() - t0
-        return norm
-
-    trainer._optimizer_step = timed_update  # type: ignore[method-assign]
+    update_s = time_optimizer_steps(trainer, device)
     batch = random_batch(model.cfg.vocab_size, args.rows, args.prompt_len, args.response_len, device)
     gen = torch.Generator().manual_seed(0)
     peak = 0.0
