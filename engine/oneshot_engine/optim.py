@@ -19,8 +19,10 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-# Elements updated at once: bounds the fp32 temporaries of a step to a few times 16 MiB.
-CHUNK = 1 << 22
+# Elements updated at once: the fp32 temporaries of an update stay under ~0.4 GB. Measured on an H200
+# over 1.54 B bf16 elements: 0.61 s a step with 2^20, 0.17 s with 2^22, 0.11 s with 2^24, 0.10 s
+# with 2^26 (launch overhead; torch's fp32 AdamW takes 0.03 s).
+CHUNK = 1 << 24
 # Per element: compensation (2 bytes) + first moment (2) + second moment (2), in bf16/fp16.
 STATE_BYTES_PER_PARAM = 6
 

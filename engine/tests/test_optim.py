@@ -33,7 +33,7 @@ def cumulative_update(family_dirs, state: str, plain: bool = False) -> torch.Ten
     batch = make_batch()
     for _ in range(STEPS):
         adv = (torch.randn(len(ADVANTAGES), generator=gen)).tolist()
-        trainer.step(batch, loss(advantages=adv, micro_batch_size=2))
+        trainer.step(batch, loss(advantages=adv, micro_batch_size=3))  # two micro-batches: bf16 accumulation
     return torch.cat([w.flatten() for w in trainer.exact_weights()]) - before
 
 
