@@ -7,7 +7,7 @@ import { PRESET_NAMES } from "./config";
 import { limitProblems } from "./limits";
 import { SETTING_KEYS } from "./effective";
 import { PRESETS } from "./presets";
-import { validate } from "./validate";
+import { replacedKey, validate } from "./validate";
 
 const VERIFIER_KINDS = ["math", "numeric", "exact", "choice", "custom"];
 
@@ -54,7 +54,7 @@ function runConfigProblems(value: unknown, filled: string[]): string[] {
   }
   // The schema describes front matter, which also needs an answer; it is checked above.
   const problems = validate({ answer: "x", ...settings }).filter((p) => p.path[0] !== "answer");
-  out.push(...problems.map((p) => (p.key !== undefined ? `settings has an unknown key \`${p.key}\`` : p.message.replace(/^`/, "`settings."))));
+  out.push(...problems.map((p) => (p.key !== undefined ? `settings has an unknown key \`${p.key}\`${replacedKey(p.key) ? ` (${replacedKey(p.key)})` : ""}` : p.message.replace(/^`/, "`settings."))));
   if (out.length) return out;
   return limitProblems(settings as unknown as TrainConfig["settings"], String((example as Record<string, unknown>).problem));
 }

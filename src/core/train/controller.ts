@@ -31,6 +31,7 @@ import type { ProgressSink } from "./progress";
 import { RunEvaluations } from "./runEvaluations";
 import { checkProtocol, formatRunPrompt, startRunEngine } from "./runEngine";
 import { RunFailure } from "./runFailure";
+import { resolveOptimizerState } from "./optimizerState";
 import { RunState } from "./runState";
 import { saveCheckpoint } from "./saveCheckpoint";
 import { stepPeak } from "./stepMemory";
@@ -222,7 +223,7 @@ export class RunController {
         device: s.device,
         seed: s.seed,
         train: true,
-        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
+        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, optimizer_state: resolveOptimizerState(s) },
         reference_model: s.kl_coef > 0,
         gradient_checkpointing: s.gradient_checkpointing,
         ...(resumeDir ? { resume_state: resumeDir } : {}),
