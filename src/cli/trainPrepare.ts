@@ -12,6 +12,7 @@ import { readRunConfig, RunConfigError, writeRunConfig } from "../core/run/runCo
 import { newRunId } from "../core/run/runId";
 import { observeRunStatus } from "../core/run/status";
 import { formatDiagnostic, loadExample, resolveConfig } from "../core/example/index";
+import type { HubLookups } from "../core/train/hubModel";
 import { preflightProblems } from "../core/train/preflight";
 import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from "../core/train/verifierGate";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
@@ -32,7 +33,7 @@ export interface NewRunRequest {
 export type MakeVerifier = (spec: VerifierSpec, options: VerifierOptions) => Verifier;
 
 /** Resolves the example once, checks it, creates the run directory and writes its config.json; returns the directory. */
-export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier): Promise<string> {
+export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier, hub?: HubLookups): Promise<string> {
   const exampleFile = path.resolve(ctx.cwd, r.file);
   const parsed = loadExample(exampleFile);
   for (const d of parsed.diagnostics.filter((x) => x.severity === "warning")) ctx.stderr.write(`warning: ${formatDiagnostic({ ...d, file: r.file })}\n`);
@@ -48,7 +49,7 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
   }
   const runId = runDir ? path.basename(runDir) : newRunId(exampleFile);
   const resolved = resolveConfig({ example: parsed.example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
-  const errors = resolved.config ? preflightProblems(resolved.config, { projectRoot: root }) : resolved.errors;
+  const errors = resolved.config ? await preflightProblems(resolved.config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) }) : resolved.errors;
   if (!resolved.config || errors.length) throw new UserError(errors.length === 1 ? errors[0] : `the settings have ${errors.length} errors:\n  ${errors.join("\n  ")}`);
   const config = resolved.config;
   if (!r.skipVerifierCheck) {

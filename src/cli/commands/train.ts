@@ -9,6 +9,7 @@ import type { RunSummary } from "../../core/run/events";
 import { runFiles } from "../../core/run/layout";
 import { RunLockError } from "../../core/run/lock";
 import { RunController, type RunOutcome } from "../../core/train/controller";
+import type { HubLookups } from "../../core/train/hubModel";
 import { createProgress, formatDuration } from "../../core/train/progress";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../../core/verifier/api";
 import { createVerifier } from "../../core/verifier/index";
@@ -51,6 +52,8 @@ checkpoint and ends the run as stopped; a second Ctrl-C (or SIGUSR2, or
 
 export interface TrainDeps {
   createVerifier: (spec: VerifierSpec, options: VerifierOptions) => Verifier;
+  /** The pre-flight's Hugging Face cache and hub look-ups (tests pass their own). */
+  hub?: HubLookups;
 }
 
 /** A run directory whose controller may start: its config.json, read back. */
@@ -104,7 +107,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
         runDir = path.resolve(ctx.cwd, given);
       } else {
         if (positionals.length !== 1) throw new UsageError(positionals.length ? "give exactly one example file" : "give the example file to train on, e.g. oneshot train examples/pipe.rlvr.md");
-        runDir = await prepareNewRun(request, ctx, root, verifierFactory(ctx, deps));
+        runDir = await prepareNewRun(request, ctx, root, verifierFactory(ctx, deps), deps.hub);
       }
       if (values.detach) {
         // The child checks the directory itself; a resume is refused here already when it cannot run.
