@@ -22,6 +22,7 @@ export class RunHeader {
   private readonly buttons: Record<RunCommand, HTMLElement> = {
     stop: el("vscode-button", { secondary: "", title: "Stop the run (a checkpoint is saved)" }, ["Stop"]),
     resume: el("vscode-button", { title: "Resume from the last checkpoint" }, ["Resume"]),
+    retry: el("vscode-button", { title: "No checkpoint to resume from: start a new run with the same settings" }, ["Retry"]),
     reveal: el("vscode-button", { secondary: "", title: "Reveal the run folder" }, ["Reveal folder"]),
     try: el("vscode-button", { secondary: "", title: "Ask the run's checkpoint a problem, next to its base model" }, ["Try the Model"]),
   };
@@ -30,7 +31,7 @@ export class RunHeader {
     root.append(
       el("div", { class: "header-top" }, [
         el("div", { class: "title" }, [this.title, this.status]),
-        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.try, this.buttons.reveal, ...extra]),
+        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.retry, this.buttons.try, this.buttons.reveal, ...extra]),
       ]),
       this.stats,
       this.progress,
@@ -48,7 +49,8 @@ export class RunHeader {
     this.status.className = `status ${run.status}`;
     document.body.dataset.runStatus = run.status;
     this.buttons.stop.hidden = run.status !== "running";
-    this.buttons.resume.hidden = !["interrupted", "stopped", "failed"].includes(run.status);
+    this.buttons.resume.hidden = run.recovery !== "resume";
+    this.buttons.retry.hidden = run.recovery !== "retry";
     const parts: string[] = [`step ${h.step}${h.totalSteps ? ` / ${h.totalSteps}` : ""}`];
     if (h.lastReward !== null) parts.push(`reward ${h.lastReward.toFixed(3)}`);
     for (const b of h.benchmarks)

@@ -62,6 +62,8 @@ export interface RunInfo {
   runDir: string;
   status: ObservedRunStatus;
   headline: RunHeadline;
+  /** For a run that ended short: resume (an intact resumable checkpoint exists) or retry (same config, new run). */
+  recovery?: "resume" | "retry";
 }
 
 /** A run the user can overlay for comparison. */
@@ -71,7 +73,7 @@ export interface RunChoice {
   status: ObservedRunStatus;
 }
 
-export type RunCommand = "stop" | "resume" | "reveal" | "try";
+export type RunCommand = "stop" | "resume" | "retry" | "reveal" | "try";
 export type ExportFormat = "csv" | "json";
 
 /** Webview → extension. */

@@ -11,16 +11,19 @@ import {
   openConfig,
   pickRun,
   resumeRun,
+  retryRun,
   revealRun,
   stopRun,
   type RunArg,
 } from "./runActions";
+import { RunEndings } from "./endings";
 import { RunsTreeProvider } from "./runsView";
 import { RunStatusBar } from "./statusBar";
 
 export interface RunsFeature {
   monitor: RunMonitor;
   dashboards: DashboardManager;
+  endings: RunEndings;
 }
 
 export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
@@ -30,6 +33,7 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
   tree.view = view;
   tree.updateBadge();
   const dashboards = new DashboardManager(ctx, monitor);
+  const endings = new RunEndings(monitor);
 
   const withRun =
     (title: string, f: (t: RunTracker) => unknown, statuses?: Parameters<typeof pickRun>[3]) =>
@@ -43,6 +47,7 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
     tree,
     view,
     dashboards,
+    endings,
     new RunStatusBar(monitor),
     vscode.commands.registerCommand(
       COMMANDS.openDashboard,
@@ -56,11 +61,15 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
       COMMANDS.resumeRun,
       withRun("Resume run", (t) => resumeRun(ctx, monitor, t), ["interrupted", "stopped", "failed"]),
     ),
+    vscode.commands.registerCommand(
+      COMMANDS.retryRun,
+      withRun("Retry run (same settings, new run)", (t) => retryRun(ctx, monitor, t), ["interrupted", "stopped", "failed"]),
+    ),
     vscode.commands.registerCommand(COMMANDS.revealRun, withRun("Reveal the folder of", revealRun)),
     vscode.commands.registerCommand(COMMANDS.exportRunMetrics, withRun("Export the metrics of", (t) => exportMetrics(t))),
     vscode.commands.registerCommand(COMMANDS.deleteRun, withRun("Delete run", (t) => deleteRun(monitor, t))),
     vscode.commands.registerCommand(COMMANDS.openRunConfig, withRun("Open the config of", openConfig)),
     vscode.commands.registerCommand(COMMANDS.refreshRuns, () => monitor.registry.scan()),
   );
-  return { monitor, dashboards };
+  return { monitor, dashboards, endings };
 }

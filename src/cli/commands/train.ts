@@ -18,11 +18,12 @@ import { UsageError, UserError } from "../command";
 import { DETACHED_ENV, detachRun } from "../detach";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
 import { glueNegativeValues } from "../trainArgs";
-import { checkRunDirAlone, prepareNewRun, preparedRun } from "../trainPrepare";
+import { checkRunDirAlone, prepareNewRun, prepareRetry, preparedRun } from "../trainPrepare";
 
 const USAGE = `Usage: oneshot train EXAMPLE.rlvr.md [options]
        oneshot train --resume RUN_DIR [--python PATH] [--detach]
        oneshot train --start RUN_DIR [--python PATH]
+       oneshot train --retry RUN_DIR [--runs-root DIR] [--python PATH] [--detach]
 
 Trains a model on the one example in EXAMPLE with GRPO, writing a run directory:
 config.json, events.jsonl, summary.json, checkpoints/step-N (Hugging Face format).
@@ -43,6 +44,8 @@ the run trains with, and later edits of the file do not change them.
                      (output goes to RUN_DIR/controller.log)
   --resume RUN_DIR   continue a stopped or failed run from its last checkpoint,
                      with the configuration in RUN_DIR/config.json
+  --retry RUN_DIR    start a new run with RUN_DIR's config.json (beside it, or
+                     under --runs-root): for a run with no checkpoint to resume
   --start RUN_DIR    start the run prepared in RUN_DIR (its config.json, not yet
                      started); what --detach runs in the background
 
@@ -82,6 +85,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
           detach: { type: "boolean", default: false },
           resume: { type: "string" },
           start: { type: "string" },
+          retry: { type: "string" },
           "skip-verifier-check": { type: "boolean", default: false },
         },
       });
@@ -101,8 +105,11 @@ export function createTrainCommand(deps: TrainDeps): Command {
       let runDir: string;
       const resume = values.resume !== undefined;
       const given = values.resume ?? values.start;
-      if (given !== undefined) {
-        if (values.resume !== undefined && values.start !== undefined) throw new UsageError("give either --resume or --start");
+      if ([values.resume, values.start, values.retry].filter((v) => v !== undefined).length > 1) throw new UsageError("give one of --resume, --start and --retry");
+      if (values.retry !== undefined) {
+        checkRunDirAlone("--retry", request, positionals);
+        runDir = await prepareRetry(values.retry, values["runs-root"], ctx, root, deps.hub);
+      } else if (given !== undefined) {
         checkRunDirAlone(resume ? "--resume" : "--start", request, positionals);
         runDir = path.resolve(ctx.cwd, given);
       } else {

@@ -13,6 +13,7 @@ import type {
 import { newCursor, type SeriesCursor } from "./reducer";
 import { METRIC_KEYS, type SeriesDelta } from "../../protocol/series";
 import type { RunRegistry } from "./registry";
+import { recoveryFor } from "./recovery";
 import type { RunTracker } from "./tracker";
 
 export interface SessionHost {
@@ -37,7 +38,9 @@ export function compactDelta(d: SeriesDelta): SeriesDelta {
 }
 
 export function runInfo(t: RunTracker): RunInfo {
-  return { runId: t.id, runDir: t.dir, status: t.status, headline: t.model.headline() };
+  const headline = t.model.headline();
+  const recovery = recoveryFor(t.status, t.dir, headline.checkpoints);
+  return { runId: t.id, runDir: t.dir, status: t.status, headline, ...(recovery ? { recovery } : {}) };
 }
 
 export function runChoices(registry: RunRegistry): RunChoice[] {
