@@ -13,6 +13,8 @@ import type {
 import { newCursor, type SeriesCursor } from "./reducer";
 import { METRIC_KEYS, type SeriesDelta } from "../../protocol/series";
 import type { RunRegistry } from "./registry";
+import { runFiles } from "../run/layout";
+import { LogFeed } from "./logFeed";
 import { recoveryFor } from "./recovery";
 import type { RunTracker } from "./tracker";
 
@@ -59,6 +61,7 @@ export class DashboardSession {
   private overlay?: { run: RunTracker; cursor: SeriesCursor };
   private timer?: ReturnType<typeof setTimeout>;
   private lastConfig?: unknown;
+  private readonly logFeed: LogFeed;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -68,6 +71,7 @@ export class DashboardSession {
     private readonly throttleMs = 200,
   ) {
     this.run = registry.open(runDir);
+    this.logFeed = new LogFeed(runFiles(this.run.dir).controllerLog);
     this.unsubscribe = registry.onChange((changed, structural) => {
       if (!this.ready) return;
       if (structural) this.host.send({ type: "runs", runs: runChoices(this.registry) });
@@ -133,7 +137,14 @@ export class DashboardSession {
       rolloutSteps,
       runs: runChoices(this.registry),
     });
+    this.logFeed.restart();
+    this.sendLog();
     if (this.overlay) this.setOverlay(this.overlay.run.dir);
+  }
+
+  private sendLog(): void {
+    const d = this.logFeed.next(this.run.model);
+    if (d.reset || d.events.length || d.controller) this.host.send({ type: "log", ...d });
   }
 
   private setOverlay(runDir: string | null): void {
@@ -165,6 +176,7 @@ export class DashboardSession {
     const rolloutSteps = all.slice(this.rolloutStepsSent);
     this.rolloutStepsSent = all.length;
     this.host.send({ type: "update", run: runInfo(this.run), series, rolloutSteps });
+    this.sendLog();
     const config = this.run.config();
     if (JSON.stringify(config) !== JSON.stringify(this.lastConfig)) {
       this.lastConfig = config;

@@ -1,9 +1,10 @@
 // Which run endings the editor announces, and what the Resume/Retry choice is.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
+import { writeIntactCheckpoint } from "../../../bench/dashboard/genlog";
 import { EndingWatch, type WatchedRun } from "../../../src/core/monitor/endings";
 import { recoveryFor } from "../../../src/core/monitor/recovery";
 import { RunModel } from "../../../src/core/monitor/reducer";
@@ -72,11 +73,6 @@ test("Resume is offered only with an intact resumable checkpoint on disk, Retry 
   const ck = path.join(dir, "checkpoints", "step-4");
   mkdirSync(ck, { recursive: true });
   assert.equal(recoveryFor("failed", dir, [cp(4, "interval", true)]), "retry");
-  const header = Buffer.from(JSON.stringify({ w: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }));
-  const size = Buffer.alloc(8);
-  size.writeBigUInt64LE(BigInt(header.length));
-  writeFileSync(path.join(ck, "model.safetensors"), Buffer.concat([size, header, Buffer.alloc(4)]));
-  writeFileSync(path.join(ck, "config.json"), "{}");
-  writeFileSync(path.join(ck, "engine_state.pt"), "state");
+  writeIntactCheckpoint(ck);
   assert.equal(recoveryFor("failed", dir, [cp(4, "interval", true)]), "resume");
 });
