@@ -1,0 +1,144 @@
+// A run's life around training, in a real VS Code: the pre-flight refuses a start without creating
+// a run directory, endings are announced with the right next steps, and Resume is offered only
+// when there is a checkpoint to resume from (Retry otherwise). Runs are written by the test itself
+// (bench/dashboard's generator) with the extension host's pid, so they count as alive.
+import * as assert from "node:assert/strict";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { writeIntactCheckpoint, writeRun } from "../../../bench/dashboard/genlog";
+import { parseExample, resolveConfig } from "../../../src/core/example/index";
+import { COMMANDS } from "../../../src/vscode/commands";
+import type { OneShotApi } from "../../../src/vscode/extension";
+import { oneShotApi, waitFor } from "./authoringHelpers";
+
+/** Runs `f` while the editor's `kind` notifications are captured instead of shown; what they said. */
+async function captured(kind: "showWarningMessage" | "showErrorMessage", f: (shown: string[]) => Promise<void>): Promise<void> {
+  const shown: string[] = [];
+  const w = vscode.window as unknown as Record<string, unknown>;
+  const original = w[kind];
+  w[kind] = (message: string) => {
+    shown.push(message);
+    return Promise.resolve(undefined);
+  };
+  try {
+    await f(shown);
+  } finally {
+    w[kind] = original;
+  }
+}
+
+describe("Run life", function () {
+  this.timeout(90_000);
+  let api: OneShotApi;
+  let folder: string;
+  let root: string;
+  const made: string[] = [];
+
+  before(async () => {
+    api = await oneShotApi<OneShotApi>();
+    folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    root = path.join(folder, ".oneshot", "runs");
+    mkdirSync(root, { recursive: true });
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+
+  const finish = (dir: string, status: "completed" | "failed", extra: Record<string, unknown> = {}) => {
+    appendFileSync(path.join(dir, "events.jsonl"), JSON.stringify({ v: 1, t: Date.now(), type: "run_finished", status, steps_done: 12, ...extra }) + "\n");
+    writeFileSync(path.join(dir, "status"), status);
+  };
+
+  it("the pre-flight refuses a hub model that is not cached while offline, in one line, and creates no run directory", async function () {
+    this.timeout(120_000);
+    const file = path.join(folder, "preflight-offline.rlvr.md");
+    made.push(file);
+    writeFileSync(file, "---\nanswer: 4\npreset: cpu-demo\nmodel: Org/NotCached\n---\nWhat is 2+2? Put the answer in \\boxed{}.\n");
+    const saved = { offline: process.env.HF_HUB_OFFLINE, cache: process.env.HF_HUB_CACHE };
+    process.env.HF_HUB_OFFLINE = "1";
+    process.env.HF_HUB_CACHE = mkdtempSync(path.join(tmpdir(), "empty-hf-cache-"));
+    const before = readdirSync(root);
+    try {
+      const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string; message?: string }>(COMMANDS.trainExample, vscode.Uri.file(file), { interactive: false });
+      assert.equal(result.started, false);
+      assert.equal(result.reason, "failed");
+      assert.match(result.message ?? "", /Org\/NotCached is not in the Hugging Face cache .* and HF_HUB_OFFLINE is set: download it first with `hf download Org\/NotCached`/);
+      assert.doesNotMatch(result.message ?? "", /\n/, "one line");
+      assert.deepEqual(readdirSync(root), before, "no run directory was created");
+    } finally {
+      for (const [k, v] of [["HF_HUB_OFFLINE", saved.offline], ["HF_HUB_CACHE", saved.cache]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it("announces a run that completes, with Open Dashboard and Open Report, and Open Report writes the report", async () => {
+    const dir = path.join(root, `it-complete-${Date.now()}`);
+    made.push(dir);
+    writeRun(dir, { steps: 12, totalSteps: 12, status: "running", pid: process.pid, startTime: Date.now() - 60_000 });
+    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "running"), "the running run");
+    finish(dir, "completed");
+    const e = await waitFor(() => api.endings().find((x) => x.dir === dir), "the completion notification");
+    assert.equal(e.status, "completed");
+    assert.match(e.message, /^Run it-complete-\d+ completed 12\/12 steps: math500 36\.0% → \d+\.\d%\.$/);
+    assert.deepEqual(e.actions, ["Open Dashboard", "Open Report"]);
+    const report = await api.openReport(dir);
+    assert.ok(report && existsSync(report.html) && existsSync(report.markdown));
+  });
+
+  it("announces a failure with its error and hint, offering Retry when no checkpoint can be resumed; Resume then says so", async () => {
+    const dir = path.join(root, `it-fail-${Date.now()}`);
+    made.push(dir);
+    writeRun(dir, { steps: 12, totalSteps: 40, status: "running", pid: process.pid, startTime: Date.now() - 60_000 });
+    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "running"), "the running run");
+    finish(dir, "failed", { error: "The engine ran out of GPU memory.", hint: "Lower micro_batch_size." });
+    const e = await waitFor(() => api.endings().find((x) => x.dir === dir), "the failure notification");
+    assert.equal(e.status, "failed");
+    assert.equal(e.message, `Run ${path.basename(dir)} failed at 12/40 steps: The engine ran out of GPU memory.`);
+    assert.equal(e.hint, "Lower micro_batch_size.");
+    assert.deepEqual(e.actions, ["Open Dashboard", "Open Report", "Retry"]);
+
+    // Resume on it (the Runs view still lists the command) says why not, where it was clicked.
+    await captured("showWarningMessage", async (shown) => {
+      void vscode.commands.executeCommand(COMMANDS.resumeRun, dir);
+      const message = await waitFor(() => shown.find((m) => m.includes("checkpoint")), "Resume's warning");
+      assert.match(message, /has no checkpoint to resume from\. Retry starts a new run with the same settings\./);
+    });
+  });
+
+  it("offers Resume for a failed run with an intact checkpoint", async () => {
+    const dir = path.join(root, `it-resumable-${Date.now()}`);
+    made.push(dir);
+    writeRun(dir, { steps: 12, totalSteps: 40, status: "running", pid: process.pid, checkpointEvery: 10, startTime: Date.now() - 60_000 });
+    writeIntactCheckpoint(path.join(dir, "checkpoints", "step-10"));
+    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "running"), "the running run");
+    finish(dir, "failed", { error: "boom" });
+    const e = await waitFor(() => api.endings().find((x) => x.dir === dir), "the failure notification");
+    assert.deepEqual(e.actions, ["Open Dashboard", "Open Report", "Resume"]);
+  });
+
+  it("Retry re-checks the run's settings through the CLI: a refusal is a toast and creates no run", async () => {
+    const dir = path.join(root, `it-retry-${Date.now()}`);
+    made.push(dir);
+    writeRun(dir, { steps: 2, totalSteps: 40, status: "failed" });
+    const example = path.join(folder, "retry.rlvr.md");
+    made.push(example);
+    writeFileSync(example, "---\nanswer: 4\n---\nWhat is 2+2?\n");
+    const parsed = parseExample("---\nanswer: 4\n---\nWhat is 2+2?\n", example);
+    const resolved = resolveConfig({ example: parsed.example!, runId: path.basename(dir), projectRoot: folder, cwd: folder, preset: "cpu-demo", sets: [`model=${path.join(folder, "no-such-model")}`] });
+    writeFileSync(path.join(dir, "config.json"), JSON.stringify(resolved.config));
+    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "failed"), "the failed run");
+    const before = readdirSync(root);
+    await captured("showErrorMessage", async (shown) => {
+      void vscode.commands.executeCommand(COMMANDS.retryRun, dir);
+      const message = await waitFor(() => shown.find((m) => m.includes("could not retry")), "Retry's error", 60_000);
+      assert.match(message, /could not retry it-retry-\d+: .*model: the folder .*no-such-model does not exist/);
+      assert.deepEqual(readdirSync(root), before);
+    });
+  });
+});
