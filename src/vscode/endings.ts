@@ -31,8 +31,8 @@ export class RunEndings implements vscode.Disposable {
     const actions = [OPEN_DASHBOARD, OPEN_REPORT, ...(again ? [again] : [])];
     this.announced.push({ ...e, actions });
     const text = `One-Shot RLVR: ${e.message}${e.hint ? ` ${e.hint}` : ""}`;
-    const show = { info: vscode.window.showInformationMessage, warning: vscode.window.showWarningMessage, error: vscode.window.showErrorMessage }[e.severity];
-    const pick = await show(text, ...actions);
+    const w = vscode.window;
+    const pick = await (e.severity === "error" ? w.showErrorMessage(text, ...actions) : e.severity === "warning" ? w.showWarningMessage(text, ...actions) : w.showInformationMessage(text, ...actions));
     if (pick === OPEN_DASHBOARD) await vscode.commands.executeCommand(COMMANDS.openDashboard, e.dir);
     else if (pick === OPEN_REPORT) await openRunReport(e);
     else if (pick === "Resume") await vscode.commands.executeCommand(COMMANDS.resumeRun, e.dir);

@@ -14,12 +14,12 @@ import type { OneShotApi } from "../../../src/vscode/extension";
 import { oneShotApi, waitFor } from "./authoringHelpers";
 
 /** Runs `f` while the editor's `kind` notifications are captured instead of shown; what they said. */
-async function captured(kind: "showWarningMessage" | "showErrorMessage", f: (shown: string[]) => Promise<void>): Promise<void> {
+async function captured(kind: "showInformationMessage" | "showWarningMessage" | "showErrorMessage", f: (shown: string[]) => Promise<void>): Promise<void> {
   const shown: string[] = [];
   const w = vscode.window as unknown as Record<string, unknown>;
   const original = w[kind];
-  w[kind] = (message: string) => {
-    shown.push(message);
+  w[kind] = (message: string, ...items: unknown[]) => {
+    shown.push([message, ...items].join(" | "));
     return Promise.resolve(undefined);
   };
   try {
@@ -53,6 +53,26 @@ describe("Run life", function () {
     writeFileSync(path.join(dir, "status"), status);
   };
 
+  /** A run written as running by this process, once the Runs view lists it. */
+  const runningRun = async (name: string, totalSteps: number, checkpointEvery?: number) => {
+    const dir = path.join(root, `${name}-${Date.now()}`);
+    made.push(dir);
+    writeRun(dir, { steps: 12, totalSteps, status: "running", pid: process.pid, startTime: Date.now() - 60_000, ...(checkpointEvery ? { checkpointEvery } : {}) });
+    if (checkpointEvery) writeIntactCheckpoint(path.join(dir, "checkpoints", `step-${checkpointEvery}`));
+    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "running"), "the running run");
+    return dir;
+  };
+
+  /** Ends the run as `status` and returns the toast that announced it (text | buttons). */
+  const endingToast = async (kind: "showInformationMessage" | "showErrorMessage", dir: string, status: "completed" | "failed", extra: Record<string, unknown> = {}) => {
+    let toast = "";
+    await captured(kind, async (shown) => {
+      finish(dir, status, extra);
+      toast = await waitFor(() => shown.find((m) => m.includes(path.basename(dir))), `the ${status} toast`);
+    });
+    return toast;
+  };
+
   it("the pre-flight refuses a hub model that is not cached while offline, in one line, and creates no run directory", async function () {
     this.timeout(120_000);
     const file = path.join(folder, "preflight-offline.rlvr.md");
@@ -78,11 +98,9 @@ describe("Run life", function () {
   });
 
   it("announces a run that completes, with Open Dashboard and Open Report, and Open Report writes the report", async () => {
-    const dir = path.join(root, `it-complete-${Date.now()}`);
-    made.push(dir);
-    writeRun(dir, { steps: 12, totalSteps: 12, status: "running", pid: process.pid, startTime: Date.now() - 60_000 });
-    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "running"), "the running run");
-    finish(dir, "completed");
+    const dir = await runningRun("it-complete", 12);
+    const toast = await endingToast("showInformationMessage", dir, "completed");
+    assert.match(toast, /^One-Shot RLVR: Run it-complete-\d+ completed 12\/12 steps: .* \| Open Dashboard \| Open Report$/);
     const e = await waitFor(() => api.endings().find((x) => x.dir === dir), "the completion notification");
     assert.equal(e.status, "completed");
     assert.match(e.message, /^Run it-complete-\d+ completed 12\/12 steps: math500 36\.0% → \d+\.\d%\.$/);
@@ -92,11 +110,9 @@ describe("Run life", function () {
   });
 
   it("announces a failure with its error and hint, offering Retry when no checkpoint can be resumed; Resume then says so", async () => {
-    const dir = path.join(root, `it-fail-${Date.now()}`);
-    made.push(dir);
-    writeRun(dir, { steps: 12, totalSteps: 40, status: "running", pid: process.pid, startTime: Date.now() - 60_000 });
-    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "running"), "the running run");
-    finish(dir, "failed", { error: "The engine ran out of GPU memory.", hint: "Lower micro_batch_size." });
+    const dir = await runningRun("it-fail", 40);
+    const toast = await endingToast("showErrorMessage", dir, "failed", { error: "The engine ran out of GPU memory.", hint: "Lower micro_batch_size." });
+    assert.match(toast, /failed at 12\/40 steps: The engine ran out of GPU memory\. Lower micro_batch_size\. \| Open Dashboard \| Open Report \| Retry$/);
     const e = await waitFor(() => api.endings().find((x) => x.dir === dir), "the failure notification");
     assert.equal(e.status, "failed");
     assert.equal(e.message, `Run ${path.basename(dir)} failed at 12/40 steps: The engine ran out of GPU memory.`);
@@ -112,12 +128,8 @@ describe("Run life", function () {
   });
 
   it("offers Resume for a failed run with an intact checkpoint", async () => {
-    const dir = path.join(root, `it-resumable-${Date.now()}`);
-    made.push(dir);
-    writeRun(dir, { steps: 12, totalSteps: 40, status: "running", pid: process.pid, checkpointEvery: 10, startTime: Date.now() - 60_000 });
-    writeIntactCheckpoint(path.join(dir, "checkpoints", "step-10"));
-    await waitFor(() => api.runs().find((r) => r.dir === dir && r.status === "running"), "the running run");
-    finish(dir, "failed", { error: "boom" });
+    const dir = await runningRun("it-resumable", 40, 10);
+    assert.match(await endingToast("showErrorMessage", dir, "failed", { error: "boom" }), /failed at 12\/40 steps: boom \| Open Dashboard \| Open Report \| Resume$/);
     const e = await waitFor(() => api.endings().find((x) => x.dir === dir), "the failure notification");
     assert.deepEqual(e.actions, ["Open Dashboard", "Open Report", "Resume"]);
   });
