@@ -26,13 +26,14 @@ export class RunHeader {
     retry: el("vscode-button", { title: "No checkpoint to resume from: start a new run with the same settings" }, ["Retry"]),
     reveal: el("vscode-button", { secondary: "", title: "Reveal the run folder" }, ["Reveal folder"]),
     try: el("vscode-button", { secondary: "", title: "Ask the run's checkpoint a problem, next to its base model" }, ["Try the Model"]),
+    report: el("vscode-button", { secondary: "", title: "The run's report: before/after per benchmark, curves, flipped problems" }, ["Open Report"]),
   };
 
   constructor(root: HTMLElement, extra: HTMLElement[]) {
     root.append(
       el("div", { class: "header-top" }, [
         el("div", { class: "title" }, [this.title, this.status]),
-        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.retry, this.buttons.try, this.buttons.reveal, ...extra]),
+        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.retry, this.buttons.report, this.buttons.try, this.buttons.reveal, ...extra]),
       ]),
       this.stats,
       this.progress,
@@ -52,6 +53,7 @@ export class RunHeader {
     this.buttons.stop.hidden = run.status !== "running";
     this.buttons.resume.hidden = run.recovery !== "resume";
     this.buttons.retry.hidden = run.recovery !== "retry";
+    this.buttons.report.hidden = run.status === "running";
     // While it starts up, what it is doing (loading 1/2 files, evaluating 160/320) instead of "step 0".
     const phase = run.status === "running" ? h.phase : undefined;
     document.body.dataset.runPhase = phase?.phase ?? "";

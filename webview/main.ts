@@ -18,6 +18,7 @@ import { ChartGrid, type Overlay } from "./charts";
 import { el } from "./dom";
 import { RunHeader } from "./header";
 import { LogTab } from "./logTab";
+import { ResultsView } from "./results";
 import { RolloutViewer } from "./rollouts";
 import { onThemeChange } from "./theme";
 
@@ -28,11 +29,12 @@ window.addEventListener("error", (e) => {
 });
 window.addEventListener("unhandledrejection", (e) => post({ type: "error", message: String(e.reason) }));
 
-const TABS = ["charts", "rollouts", "config", "log"] as const;
+const TABS = ["charts", "rollouts", "results", "config", "log"] as const;
 const state = getState();
 const series: SeriesData = emptySeries();
 let overlay: Overlay | null = null;
 let smoothing = state.smoothing ?? 0.6;
+let runDir = "";
 
 const app = document.getElementById("app")!;
 app.replaceChildren();
@@ -48,6 +50,7 @@ const smoothingInput = el("input", {
 });
 const smoothingValue = el("span", { class: "dim" }, [smoothing.toFixed(2)]);
 const compare = el("vscode-single-select", { "aria-label": "Compare with" }) as HTMLElement & { value: string };
+const compareLegend = el("span", { class: "compare-legend", hidden: "" });
 const exportCsv = el("vscode-button", { secondary: "" }, ["Export CSV"]);
 const exportJson = el("vscode-button", { secondary: "" }, ["Export JSON"]);
 
@@ -61,6 +64,9 @@ const charts = new ChartGrid(chartsRoot, (points) => {
 });
 const rolloutsRoot = el("div", { class: "rollouts" });
 const viewer = new RolloutViewer(rolloutsRoot);
+const resultsRoot = el("div", { class: "results" });
+const results = new ResultsView(resultsRoot);
+let resultsAsked = false;
 const configRoot = el("div", { class: "config" });
 const logRoot = el("div", { class: "log" });
 const logTab = new LogTab(logRoot);
@@ -71,11 +77,14 @@ const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.index
     el("div", { class: "toolbar" }, [
       el("label", {}, ["Smoothing ", smoothingInput, smoothingValue]),
       el("label", {}, ["Compare with ", compare]),
+      compareLegend,
     ]),
     chartsRoot,
   ]),
   el("vscode-tab-header", { slot: "header", "data-tab": "rollouts" }, ["Rollouts"]),
   el("vscode-tab-panel", {}, [rolloutsRoot]),
+  el("vscode-tab-header", { slot: "header", "data-tab": "results" }, ["Results"]),
+  el("vscode-tab-panel", {}, [resultsRoot]),
   el("vscode-tab-header", { slot: "header", "data-tab": "config" }, ["Config"]),
   el("vscode-tab-panel", {}, [configRoot]),
   el("vscode-tab-header", { slot: "header", "data-tab": "log" }, ["Log"]),
@@ -88,6 +97,14 @@ function selectTab(index: number): void {
   document.body.dataset.tab = tab;
   saveState({ tab });
   viewer.setVisible(tab === "rollouts");
+  askResults();
+}
+
+/** Results are read from the whole log: asked for once the tab is shown (the extension then keeps them current). */
+function askResults(): void {
+  if (resultsAsked || document.body.dataset.tab !== "results" || !runDir) return;
+  resultsAsked = true;
+  post({ type: "requestResults" });
 }
 tabs.addEventListener("vsc-tabs-select", (e) => selectTab((e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex));
 selectTab(Math.max(0, TABS.indexOf((state.tab ?? "charts") as never)));
@@ -107,6 +124,18 @@ exportCsv.addEventListener("click", () => post({ type: "export", format: "csv" }
 exportJson.addEventListener("click", () => post({ type: "export", format: "json" }));
 onThemeChange(() => charts.restyle());
 
+/** Which lines are which once a run is compared: this run solid, the other dashed in contrasting colours. */
+function showCompareLegend(): void {
+  compareLegend.hidden = !overlay;
+  if (!overlay) return;
+  compareLegend.replaceChildren(
+    el("span", { class: "swatch" }),
+    "this run",
+    el("span", { class: "swatch dashed" }),
+    `${overlay.label} (dashed, contrasting colours)`,
+  );
+}
+
 function setRuns(runs: RunChoice[], self: string): void {
   const current = compare.value;
   compare.replaceChildren(
@@ -116,7 +145,14 @@ function setRuns(runs: RunChoice[], self: string): void {
   compare.value = runs.some((r) => r.runDir === current) ? current : "";
 }
 
+/** config.json's `settings.kl_coef`, when the config has one. */
+function klCoefOf(config: unknown): number | undefined {
+  const settings = (config as { settings?: { kl_coef?: unknown } } | undefined)?.settings;
+  return typeof settings?.kl_coef === "number" ? settings.kl_coef : undefined;
+}
+
 function setConfig(config: unknown): void {
+  charts.setContext({ klCoef: klCoefOf(config) });
   configRoot.replaceChildren(
     config === undefined
       ? el("p", { class: "empty" }, ["This run has no readable config.json."])
@@ -124,7 +160,6 @@ function setConfig(config: unknown): void {
   );
 }
 
-let runDir = "";
 window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
   const m = e.data;
   switch (m.type) {
@@ -132,6 +167,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       performance.mark("oneshot:init");
       runDir = m.run.runDir;
       saveState({ runDir });
+      askResults();
       header.set(m.run);
       setConfig(m.config);
       setRuns(m.runs, runDir);
@@ -161,10 +197,14 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
     case "log":
       logTab.add(m.reset, m.events, m.controller);
       break;
+    case "results":
+      results.set(m.results, m.error);
+      break;
     case "overlay":
       if (!m.runId || !m.series) overlay = null;
       else if (m.series.reset || !overlay) overlay = { label: m.runId, series: applyDelta(emptySeries(), m.series) };
       else applyDelta(overlay.series, m.series);
+      showCompareLegend();
       charts.set(series, overlay, smoothing);
       break;
   }

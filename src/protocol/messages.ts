@@ -76,7 +76,34 @@ export interface RunChoice {
   status: ObservedRunStatus;
 }
 
-export type RunCommand = "stop" | "resume" | "retry" | "reveal" | "try";
+/** One row of the before/after table: a benchmark as a whole ("all") or one of its sub-skills. */
+export interface ResultsRow {
+  benchmark: string;
+  group: string;
+  n: number;
+  before: number;
+  after: number;
+}
+
+/** Problems whose score moved between the first and the last evaluation of a benchmark. */
+export interface ResultsFlips {
+  benchmark: string;
+  from: number;
+  to: number;
+  gained: string[];
+  lost: string[];
+}
+
+/** The dashboard's Results tab: what `oneshot report` says about the evaluations. */
+export interface RunResults {
+  /** Steps compared (the first and the last evaluation); absent before a second evaluation. */
+  firstStep?: number;
+  lastStep?: number;
+  rows: ResultsRow[];
+  flips: ResultsFlips[];
+}
+
+export type RunCommand = "stop" | "resume" | "reveal" | "try" | "report" | "retry";
 export type ExportFormat = "csv" | "json";
 
 /** Webview → extension. */
@@ -87,6 +114,8 @@ export type WebviewToExtension =
   | { type: "rendered"; points: number }
   | { type: "requestRollouts"; requestId: number; step: number; filter: RolloutFilter; offset: number; limit: number }
   | { type: "setOverlay"; runDir: string | null }
+  /** The Results tab is shown: send the results now and again whenever they change. */
+  | { type: "requestResults" }
   | { type: "export"; format: ExportFormat }
   | { type: "command"; command: RunCommand };
 
@@ -113,7 +142,8 @@ export type ExtensionToWebview =
   | { type: "rollouts"; requestId: number; page: RolloutPage | null }
   | { type: "overlay"; runId: string | null; series: SeriesDelta | null }
   /** The Log tab: new `log` events and new controller.log text (`reset`: drop what is shown first). */
-  | { type: "log"; reset: boolean; events: LogEvent[]; controller: string };
+  | { type: "log"; reset: boolean; events: LogEvent[]; controller: string }
+  | { type: "results"; results: RunResults | null; error?: string };
 
 /** What the webview keeps across reloads (vscode.setState); the serializer reads `runDir`. */
 export interface DashboardState {

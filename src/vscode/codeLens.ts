@@ -7,7 +7,7 @@ import { verdictReason, verdictTitle } from "../core/authoring/verifierCheck";
 import { verifierSpecOf } from "../core/example";
 import { COMMANDS } from "./commands";
 import { documentOf, EXAMPLE_SELECTOR, parsed } from "./exampleDocs";
-import { modelOf, presetOf } from "./keyInfo";
+import { modelOf, namedOf, presetOf } from "./keyInfo";
 import type { Verdicts } from "./verdicts";
 
 export function registerCodeLens(verdicts: Verdicts): vscode.Disposable {
@@ -46,18 +46,7 @@ function lenses(doc: vscode.TextDocument, verdicts: Verdicts): vscode.CodeLens[]
       command: COMMANDS.testVerifier,
       arguments: args,
     }),
-    new vscode.CodeLens(top, {
-      title: `Preset: ${presetOf(doc)}`,
-      tooltip: "Change the preset (writes `preset:` in the front matter)",
-      command: COMMANDS.changePreset,
-      arguments: args,
-    }),
-    new vscode.CodeLens(top, {
-      title: `Model: ${modelOf(doc)}`,
-      tooltip: "Change the model (writes `model:` in the front matter)",
-      command: COMMANDS.changeModel,
-      arguments: args,
-    }),
+    ...settingLenses(doc, top, args),
   ];
   const report = verdicts.report(doc);
   if (report) {
@@ -76,4 +65,29 @@ function lenses(doc: vscode.TextDocument, verdicts: Verdicts): vscode.CodeLens[]
     }
   }
   return out;
+}
+
+/**
+ * The preset and model lenses: the file's own values even while another key has an error (the
+ * lens then says the front matter has errors); a `preset:` that names no preset shows as written.
+ */
+function settingLenses(doc: vscode.TextDocument, top: vscode.Range, args: unknown[]): vscode.CodeLens[] {
+  const named = namedOf(doc);
+  if (named.unreadable)
+    return [new vscode.CodeLens(top, { title: "⚠ Front matter has errors: see the Problems panel", command: "workbench.actions.view.problems" })];
+  const note = named.hasErrors ? " (front matter has errors)" : "";
+  return [
+    new vscode.CodeLens(top, {
+      title: named.badPreset !== undefined ? `Preset: ⚠ '${named.badPreset}' is not a preset` : `Preset: ${presetOf(doc)}`,
+      tooltip: "Change the preset (writes `preset:` in the front matter)",
+      command: COMMANDS.changePreset,
+      arguments: args,
+    }),
+    new vscode.CodeLens(top, {
+      title: `Model: ${modelOf(doc)}${note}`,
+      tooltip: "Change the model (writes `model:` in the front matter)",
+      command: COMMANDS.changeModel,
+      arguments: args,
+    }),
+  ];
 }

@@ -7,7 +7,7 @@ import { EndingWatch, type Ending } from "../core/monitor/endings";
 import { recoveryFor } from "../core/monitor/recovery";
 import { COMMANDS } from "./commands";
 import type { RunMonitor } from "./monitor";
-import { openRunReport } from "./report";
+import { openRunReport } from "./reportView";
 
 const OPEN_DASHBOARD = "Open Dashboard";
 const OPEN_REPORT = "Open Report";
@@ -34,7 +34,7 @@ export class RunEndings implements vscode.Disposable {
     const w = vscode.window;
     const pick = await (e.severity === "error" ? w.showErrorMessage(text, ...actions) : e.severity === "warning" ? w.showWarningMessage(text, ...actions) : w.showInformationMessage(text, ...actions));
     if (pick === OPEN_DASHBOARD) await vscode.commands.executeCommand(COMMANDS.openDashboard, e.dir);
-    else if (pick === OPEN_REPORT) await openRunReport(e);
+    else if (pick === OPEN_REPORT) openRunReport(e);
     else if (pick === "Resume") await vscode.commands.executeCommand(COMMANDS.resumeRun, e.dir);
     else if (pick === "Retry") await vscode.commands.executeCommand(COMMANDS.retryRun, e.dir);
   }

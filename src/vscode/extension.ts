@@ -1,11 +1,10 @@
 // Entry point of the extension: wires each feature (one file each in src/vscode) to the editor.
-import * as path from "node:path";
 import * as vscode from "vscode";
 import { registerAuthoring } from "./authoring";
 import { COMMANDS } from "./commands";
 import { setUpEngine } from "./engineSetup";
 import { log } from "./log";
-import { openRunReport } from "./report";
+import { openReports } from "./reportView";
 import { registerRuns } from "./runs";
 import { registerTry } from "./tryPanel";
 
@@ -16,10 +15,10 @@ export interface OneShotApi {
   runs(): { dir: string; id: string; status: string; step: number }[];
   /** Open dashboards: run directory, handshake done, steps the page has drawn. */
   openDashboards(): { dir: string; ready: boolean; handshakes: number; renderedPoints: number }[];
+  /** Open report panels: run directory and the HTML shown. */
+  openReports(): { dir: string; html: string }[];
   /** The run endings this window announced: run directory, status, the notification's text and buttons. */
   endings(): { dir: string; status: string; message: string; hint?: string; actions: string[] }[];
-  /** "Open Report" of a run (the notification's button): the files written. */
-  openReport(runDir: string): Promise<{ markdown: string; html: string } | undefined>;
 }
 
 export function activate(ctx: vscode.ExtensionContext): OneShotApi {
@@ -34,8 +33,8 @@ export function activate(ctx: vscode.ExtensionContext): OneShotApi {
     extensionPath: ctx.extensionPath,
     runs: () => runs.monitor.registry.list().map((t) => ({ dir: t.dir, id: t.id, status: t.status, step: t.model.lastStep })),
     openDashboards: () => runs.dashboards.openRuns(),
+    openReports,
     endings: () => [...runs.endings.announced],
-    openReport: (runDir) => openRunReport({ dir: runDir, id: path.basename(runDir) }),
   };
 }
 

@@ -12,6 +12,8 @@ import type {
 } from "../../protocol/messages";
 import { newCursor, type SeriesCursor } from "./reducer";
 import { METRIC_KEYS, type SeriesDelta } from "../../protocol/series";
+import { collectReport } from "../report/collect";
+import { runResults } from "../report/results";
 import type { RunRegistry } from "./registry";
 import { runFiles } from "../run/layout";
 import { LogFeed } from "./logFeed";
@@ -62,6 +64,8 @@ export class DashboardSession {
   private timer?: ReturnType<typeof setTimeout>;
   private lastConfig?: unknown;
   private readonly logFeed: LogFeed;
+  /** The Results tab asked: resend when an evaluation lands or the status changes. Key of the last sent. */
+  private results?: { key: string };
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -85,6 +89,8 @@ export class DashboardSession {
         this.ready = true;
         this.handshakes++;
         this.renderedPoints = 0;
+        // A new page: it asks for results again when it shows its Results tab.
+        this.results = undefined;
         this.sendInit();
         break;
       case "requestRollouts": {
@@ -100,6 +106,10 @@ export class DashboardSession {
       }
       case "setOverlay":
         this.setOverlay(m.runDir);
+        break;
+      case "requestResults":
+        this.results = { key: "" };
+        this.sendResults();
         break;
       case "export":
         this.host.export(m.format, this.run);
@@ -147,6 +157,24 @@ export class DashboardSession {
     if (d.reset || d.events.length || d.controller) this.host.send({ type: "log", ...d });
   }
 
+  /**
+   * The Results tab's table and flips, read the way `oneshot report` reads them (the whole event
+   * log and the results files), so only while the tab wants them and only when evaluations or the
+   * status changed.
+   */
+  private sendResults(): void {
+    if (!this.results) return;
+    const points = [...this.run.model.evals.values()].reduce((n, s) => n + s.steps.length, 0);
+    const key = `${this.run.model.epoch}|${points}|${this.run.status}`;
+    if (key === this.results.key) return;
+    this.results.key = key;
+    try {
+      this.host.send({ type: "results", results: runResults(collectReport(this.run.dir)) });
+    } catch (e) {
+      this.host.send({ type: "results", results: null, error: (e as Error).message });
+    }
+  }
+
   private setOverlay(runDir: string | null): void {
     if (!runDir || runDir === this.run.dir) {
       this.overlay = undefined;
@@ -182,6 +210,7 @@ export class DashboardSession {
       this.lastConfig = config;
       this.host.send({ type: "config", config });
     }
+    this.sendResults();
     if (this.overlay) {
       const d = this.overlay.run.model.deltaSince(this.overlay.cursor);
       if (d.reset || d.steps.length || d.evals.length)

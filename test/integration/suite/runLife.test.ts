@@ -3,7 +3,7 @@
 // when there is a checkpoint to resume from (Retry otherwise). Runs are written by the test itself
 // (bench/dashboard's generator) with the extension host's pid, so they count as alive.
 import * as assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
@@ -13,14 +13,14 @@ import { COMMANDS } from "../../../src/vscode/commands";
 import type { OneShotApi } from "../../../src/vscode/extension";
 import { oneShotApi, waitFor } from "./authoringHelpers";
 
-/** Runs `f` while the editor's `kind` notifications are captured instead of shown; what they said. */
-async function captured(kind: "showInformationMessage" | "showWarningMessage" | "showErrorMessage", f: (shown: string[]) => Promise<void>): Promise<void> {
+/** Runs `f` while the editor's `kind` notifications are captured instead of shown (answered with `pick`); what they said. */
+async function captured(kind: "showInformationMessage" | "showWarningMessage" | "showErrorMessage", f: (shown: string[]) => Promise<void>, pick?: string): Promise<void> {
   const shown: string[] = [];
   const w = vscode.window as unknown as Record<string, unknown>;
   const original = w[kind];
   w[kind] = (message: string, ...items: unknown[]) => {
     shown.push([message, ...items].join(" | "));
-    return Promise.resolve(undefined);
+    return Promise.resolve(pick);
   };
   try {
     await f(shown);
@@ -64,12 +64,16 @@ describe("Run life", function () {
   };
 
   /** Ends the run as `status` and returns the toast that announced it (text | buttons). */
-  const endingToast = async (kind: "showInformationMessage" | "showErrorMessage", dir: string, status: "completed" | "failed", extra: Record<string, unknown> = {}) => {
+  const endingToast = async (kind: "showInformationMessage" | "showErrorMessage", dir: string, status: "completed" | "failed", extra: Record<string, unknown> = {}, pick?: string) => {
     let toast = "";
-    await captured(kind, async (shown) => {
-      finish(dir, status, extra);
-      toast = await waitFor(() => shown.find((m) => m.includes(path.basename(dir))), `the ${status} toast`);
-    });
+    await captured(
+      kind,
+      async (shown) => {
+        finish(dir, status, extra);
+        toast = await waitFor(() => shown.find((m) => m.includes(path.basename(dir))), `the ${status} toast`);
+      },
+      pick,
+    );
     return toast;
   };
 
@@ -97,16 +101,16 @@ describe("Run life", function () {
     }
   });
 
-  it("announces a run that completes, with Open Dashboard and Open Report, and Open Report writes the report", async () => {
+  it("announces a run that completes, with Open Dashboard and Open Report, and its Open Report shows the report", async () => {
     const dir = await runningRun("it-complete", 12);
-    const toast = await endingToast("showInformationMessage", dir, "completed");
+    const toast = await endingToast("showInformationMessage", dir, "completed", {}, "Open Report");
     assert.match(toast, /^One-Shot RLVR: Run it-complete-\d+ completed 12\/12 steps: .* \| Open Dashboard \| Open Report$/);
     const e = await waitFor(() => api.endings().find((x) => x.dir === dir), "the completion notification");
     assert.equal(e.status, "completed");
     assert.match(e.message, /^Run it-complete-\d+ completed 12\/12 steps: math500 36\.0% → \d+\.\d%\.$/);
     assert.deepEqual(e.actions, ["Open Dashboard", "Open Report"]);
-    const report = await api.openReport(dir);
-    assert.ok(report && existsSync(report.html) && existsSync(report.markdown));
+    const report = await waitFor(() => api.openReports().find((r) => r.dir === dir), "the report view the button opened");
+    assert.match(report.html, /math500/);
   });
 
   it("announces a failure with its error and hint, offering Retry when no checkpoint can be resumed; Resume then says so", async () => {
