@@ -110,7 +110,7 @@ describe("Run life", function () {
     assert.match(e.message, /^Run it-complete-\d+ completed 12\/12 steps: math500 36\.0% → \d+\.\d%\.$/);
     assert.deepEqual(e.actions, ["Open Dashboard", "Open Report"]);
     const report = await waitFor(() => api.openReports().find((r) => r.dir === dir), "the report view the button opened");
-    assert.match(report.html, /math500/);
+    assert.match(report.html, new RegExp(`<title>One-Shot RLVR report: ${path.basename(dir)}</title>`));
   });
 
   it("announces a failure with its error and hint, offering Retry when no checkpoint can be resumed; Resume then says so", async () => {
