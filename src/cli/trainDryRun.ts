@@ -12,7 +12,8 @@ import type { CliContext } from "./command";
 import { resolveNewRun, type MakeVerifier, type NewRunRequest } from "./trainPrepare";
 
 export async function dryRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier): Promise<number> {
-  const config = await resolveNewRun(r, ctx, root, makeVerifier);
+  let machine: string[] = [];
+  const config = await resolveNewRun(r, ctx, root, makeVerifier, undefined, undefined, (problems) => (machine = problems));
   const s = config.settings;
   const from = Object.entries(config.overrides).map(([k, src]) => `${k} (${src === "--set" ? "--set" : "the file"})`);
   const lines = [
@@ -24,6 +25,7 @@ export async function dryRun(r: NewRunRequest, ctx: CliContext, root: string, ma
     `  evaluation  ${s.eval_every > 0 ? `${s.eval_benchmarks.join(", ")} every ${s.eval_every} steps` : "none (eval_every 0)"}`,
     "",
     ...promptLines(config, hubCache(ctx.env)),
+    ...(machine.length ? ["", "On this machine the run would be refused before it starts:", ...machine.map((m) => `  ${m}`)] : []),
   ];
   ctx.stdout.write(lines.join("\n") + "\n");
   return 0;

@@ -53,7 +53,17 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
  * directory exists (settings, model, benchmarks, the verifier on the reference answer); writes
  * nothing. `runIdFor` checks a given run directory after the example and names the run.
  */
-export async function resolveNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier, runIdFor: () => string | undefined = () => undefined, hub?: HubLookups) {
+export async function resolveNewRun(
+  r: NewRunRequest,
+  ctx: CliContext,
+  root: string,
+  makeVerifier: MakeVerifier,
+  runIdFor: () => string | undefined = () => undefined,
+  hub?: HubLookups,
+  // A dry run previews a run meant for another machine: what this one lacks (the model, a GPU) is
+  // handed here instead of refusing.
+  machineProblems?: (problems: string[]) => void,
+) {
   const exampleFile = path.resolve(ctx.cwd, r.file);
   const parsed = loadExample(exampleFile);
   for (const d of parsed.diagnostics.filter((x) => x.severity === "warning")) ctx.stderr.write(`warning: ${formatDiagnostic({ ...d, file: r.file })}\n`);
@@ -64,9 +74,11 @@ export async function resolveNewRun(r: NewRunRequest, ctx: CliContext, root: str
   const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
   const runId = runIdFor() ?? newRunId(exampleFile);
   const resolved = resolveConfig({ example: parsed.example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
-  const errors = resolved.config ? await preflightProblems(resolved.config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) }) : resolved.errors;
-  if (!resolved.config || errors.length) throw settingsErrors(errors);
+  if (!resolved.config) throw settingsErrors(resolved.errors);
   const config = resolved.config;
+  const problems = await preflightProblems(config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) });
+  if (problems.length && machineProblems) machineProblems(problems);
+  else if (problems.length) throw settingsErrors(problems);
   if (!r.skipVerifierCheck) {
     const s = config.settings;
     const refusal = await verifierRefusal(parsed.example, r.file, config.example.verifier, config.example.answer, (spec) =>

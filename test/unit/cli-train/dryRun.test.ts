@@ -76,6 +76,14 @@ test("train --dry-run without the model on the machine shows the messages the en
   assert.equal(existsSync(path.join(cwd, ".oneshot")), false);
 });
 
+test("train --dry-run lists what this machine lacks for the run as what would be refused here", async () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), "dry-"));
+  const c = captureCli({ cwd, env: { ...process.env, HF_HUB_CACHE: path.join(cwd, "no-cache"), HF_HUB_OFFLINE: "1" } });
+  assert.equal(await train.run([PI1, "--preset", "paper", "--set", "device=cuda", "--dry-run"], c), 0, c.err());
+  assert.match(c.out(), /On this machine the run would be refused before it starts:\n {2}model: Qwen\/Qwen2\.5-Math-1\.5B is not in the Hugging Face cache/);
+  assert.equal(existsSync(path.join(cwd, ".oneshot")), false);
+});
+
 test("train --dry-run refuses --resume and --detach in one sentence", async () => {
   const c = captureCli();
   await assert.rejects(train.run([PI1, "--dry-run", "--detach"], c), /--dry-run checks a new run/);
