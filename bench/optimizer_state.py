@@ -5,7 +5,8 @@ A random-init model of the given shape in bf16 trains --steps steps at lr 1e-6 f
 (the reference), the compact state (optim.CompactAdamW), and plain bf16 AdamW (torch's, on the bf16
 weights, no compensation). Reported per state: the relative L2 distance of its cumulative update
 (final − initial weights as the state carries them, Trainer.exact_weights) from fp32's, the optimizer
-state's size in GB, the peak memory of a step and the optimizer update's time per step. Compact must
+state's size in GB and bytes a parameter (from its tensors; with the weights and gradients besides,
+training_bytes_per_param), the peak memory of a step and the optimizer update's time per step. Compact must
 stay within 5%; plain bf16 is expected far outside (the check can fail).
 
     python3 bench/optimizer_state.py --out bench/results/optimizer-state-<date>.json
@@ -77,9 +78,14 @@ def train(args: argparse.Namespace, state: str, device: torch.device) -> tuple[l
     else:
         state_gb = trainer.state_gb()
     update = [(w - i.float()) for w, i in zip(trainer.exact_weights(), initial, strict=True)]
+    n = sum(p.numel() for p in trainer.params)
+    state_bytes = state_gb * 1024**3 / n
+    # The gradients a state keeps during accumulation: fp32 (in the masters) or the weights' dtype.
+    grad_bytes = 4 if trainer.use_master else trainer.params[0].element_size()
     figures = {
         "optimizer_state_gb": round(state_gb, 3),
-        "bytes_per_param": round(state_gb * 1024**3 / sum(p.numel() for p in trainer.params), 2),
+        "bytes_per_param": round(state_bytes, 3),
+        "training_bytes_per_param": round(state_bytes + trainer.params[0].element_size() + grad_bytes, 3),
         "update_s_per_step": round(update_s[0] / args.steps, 4),
         "step_s": round(wall / args.steps, 4),
         "peak_mem_gb": round(peak, 2),

@@ -35,7 +35,7 @@ Dtype = Literal["bfloat16", "float16", "float32"]
 KlType = Literal["low_var_kl", "k1", "k2"]
 LossAgg = Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum"]
 # fp32: fp32 master weights and moments; compact: weights updated in place with a compensation buffer,
-# bf16 moments (optim.py). Both are plain fp32 AdamW on an fp32 model.
+# int8/bf16 moments (optim.py). Both are plain fp32 AdamW on an fp32 model.
 OptimizerState = Literal["fp32", "compact"]
 # The allowed values, for code that checks or iterates them.
 KL_TYPES: tuple[KlType, ...] = typing.get_args(KlType)

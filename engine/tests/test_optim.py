@@ -9,7 +9,7 @@ import torch
 from test_train import ADVANTAGES, RESPONSES, loss, make_batch, optimizer
 
 from oneshot_engine.loading import load_model
-from oneshot_engine.optim import CompactAdamW
+from oneshot_engine.optim import BLOCK, STATE_BYTES_PER_PARAM, CompactAdamW
 from oneshot_engine.train import Trainer
 
 STEPS = 50
@@ -59,9 +59,32 @@ def test_compact_state_keeps_gradients_in_the_weights_dtype(family_dirs):
         p.register_post_accumulate_grad_hook(lambda p: seen.append(p.grad.dtype))
     trainer.step(make_batch(), loss(micro_batch_size=2))
     assert set(seen) == {torch.bfloat16}
-    n = sum(p.numel() for p in trainer.params)
-    # compensation + two moments, 2 bytes each, and a step counter per tensor
-    assert trainer.state_gb() * 1024**3 == pytest.approx(6 * n, rel=1e-3)
+    n, blocks = sum(p.numel() for p in trainer.params), sum(-(-p.numel() // BLOCK) for p in trainer.params)
+    # compensation and v, 2 bytes each; r's int8 codes padded to whole blocks and an fp32 scale a block;
+    # a step counter per tensor
+    assert trainer.state_gb() * 1024**3 == 4 * n + (BLOCK + 4) * blocks + 4 * len(trainer.params)
+    assert STATE_BYTES_PER_PARAM == 5 + 4 / BLOCK
+
+
+def test_compact_moments_follow_adamw_in_a_ragged_block_with_zero_gradients():
+    """A tensor that does not fill its last block, and entries whose gradient is always 0 (v = 0, where
+    r = m / sqrt(v) is 0/0): the update stays finite and follows fp32 AdamW."""
+    gen = torch.Generator().manual_seed(0)
+    start = torch.randn(BLOCK + 44, generator=gen)
+    mine = torch.nn.Parameter(start.to(torch.bfloat16))
+    ref = torch.nn.Parameter(mine.detach().float().clone())
+    ours = CompactAdamW([mine], lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    theirs = torch.optim.AdamW([ref], lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    for _ in range(20):
+        g = torch.randn(start.shape, generator=gen) * torch.logspace(-4, 0, start.numel())
+        g[::7] = 0
+        mine.grad, ref.grad = g.to(torch.bfloat16), g.to(torch.bfloat16).float()
+        ours.step()
+        theirs.step()
+    exact = mine.detach().float() + ours.state[mine]["compensation"]
+    assert torch.isfinite(exact).all()
+    update, expected = exact - start.to(torch.bfloat16).float(), ref.detach() - start.to(torch.bfloat16).float()
+    assert float((update - expected).norm() / expected.norm()) < 0.02
 
 
 def test_an_fp32_model_gets_plain_fp32_adamw_for_either_state(family_dirs):

@@ -65,7 +65,7 @@ export interface OptimizerParams {
   adam_betas: [number, number];
   adam_eps: number;
   grad_clip: number;
-  /** bf16/fp16 weights: fp32 masters + fp32 moments, or compact (compensated in-place update, bf16 moments). */
+  /** bf16/fp16 weights: fp32 masters + fp32 moments, or compact (compensated in-place update, int8/bf16 moments). */
   optimizer_state: OptimizerState;
 }
 
