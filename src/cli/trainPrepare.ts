@@ -11,7 +11,9 @@ import { DEFAULT_RUNS_ROOT, isRunDir, runFiles } from "../core/run/layout";
 import { readRunConfig, RunConfigError, writeRunConfig } from "../core/run/runConfig";
 import { newRunId } from "../core/run/runId";
 import { observeRunStatus } from "../core/run/status";
-import { formatDiagnostic, loadExample, resolveConfig } from "../core/example/index";
+import { formatDiagnostic, loadExample, resolveConfig, type ParsedExample } from "../core/example/index";
+import { PLAN_REFUSED_EXIT_CODE, planForSettings, type RunPlan } from "../core/plan/index";
+import type { TrainConfig } from "../core/example/config";
 import { preflightProblems } from "../core/train/preflight";
 import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from "../core/train/verifierGate";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
@@ -27,19 +29,27 @@ export interface NewRunRequest {
   runDir?: string;
   runsRoot?: string;
   skipVerifierCheck?: boolean;
+  /** --gpu-memory GB: plan (and cap the engine) as if the GPU had this much memory. */
+  gpuMemoryGb?: number;
 }
 
 export type MakeVerifier = (spec: VerifierSpec, options: VerifierOptions) => Verifier;
 
+/** The example file `given` (relative to the working directory), its warnings printed; its errors refuse it in one UserError. */
+export function readExampleFile(given: string, ctx: CliContext): ParsedExample {
+  const parsed = loadExample(path.resolve(ctx.cwd, given));
+  for (const d of parsed.diagnostics.filter((x) => x.severity === "warning")) ctx.stderr.write(`warning: ${formatDiagnostic({ ...d, file: given })}\n`);
+  if (!parsed.example) {
+    const errs = parsed.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic({ ...d, file: given }));
+    throw new UserError(`the example file has ${errs.length === 1 ? "an error" : `${errs.length} errors`}:\n  ${errs.join("\n  ")}`);
+  }
+  return parsed.example;
+}
+
 /** Resolves the example once, checks it, creates the run directory and writes its config.json; returns the directory. */
 export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier): Promise<string> {
   const exampleFile = path.resolve(ctx.cwd, r.file);
-  const parsed = loadExample(exampleFile);
-  for (const d of parsed.diagnostics.filter((x) => x.severity === "warning")) ctx.stderr.write(`warning: ${formatDiagnostic({ ...d, file: r.file })}\n`);
-  if (!parsed.example) {
-    const errs = parsed.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic({ ...d, file: r.file }));
-    throw new UserError(`the example file has ${errs.length === 1 ? "an error" : `${errs.length} errors`}:\n  ${errs.join("\n  ")}`);
-  }
+  const example = readExampleFile(r.file, ctx);
   const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
   const runDir = r.runDir ? path.resolve(ctx.cwd, r.runDir) : undefined;
   if (runDir) {
@@ -47,13 +57,15 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
     runDirSentence(() => checkNewRunDir(runDir));
   }
   const runId = runDir ? path.basename(runDir) : newRunId(exampleFile);
-  const resolved = resolveConfig({ example: parsed.example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
+  const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
   const errors = resolved.config ? preflightProblems(resolved.config, { projectRoot: root }) : resolved.errors;
   if (!resolved.config || errors.length) throw new UserError(errors.length === 1 ? errors[0] : `the settings have ${errors.length} errors:\n  ${errors.join("\n  ")}`);
   const config = resolved.config;
+  const plan = planBeforeRun(config, r.gpuMemoryGb, ctx);
+  if (plan) config.plan = plan;
   if (!r.skipVerifierCheck) {
     const s = config.settings;
-    const refusal = await verifierRefusal(parsed.example, r.file, config.example.verifier, config.example.answer, (spec) =>
+    const refusal = await verifierRefusal(example, r.file, config.example.verifier, config.example.answer, (spec) =>
       makeVerifier(spec, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only }),
     );
     // One line: the editor shows the last line of a refusal.
@@ -69,6 +81,25 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
     throw e;
   }
   return dir;
+}
+
+/**
+ * The memory plan of a GPU run, refused with PLAN_REFUSED_EXIT_CODE when it does not fit: before
+ * the run directory exists and before any weights load. A CPU run (device cpu, or no GPU found)
+ * is not planned unless --gpu-memory asks for it; a model whose config.json is not on this
+ * machine yet (a hub model the engine will download) trains unplanned, with a note.
+ */
+function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx: CliContext): RunPlan | undefined {
+  const s = config.settings;
+  if (gpuMemoryGb === undefined && s.device === "cpu") return undefined;
+  const out = planForSettings({ settings: s, problem: config.example.problem, gpuMemoryGb, env: ctx.env });
+  if (!out.ok) {
+    ctx.stderr.write(`note: no memory plan before the run: ${out.error}\n`);
+    return undefined;
+  }
+  if (out.plan.input.card.kind === "cpu" && gpuMemoryGb === undefined) return undefined;
+  if (out.refusal) throw new UserError(`${out.refusal} See \`oneshot plan\` for the estimate per phase.`, PLAN_REFUSED_EXIT_CODE);
+  return { ...out.json, gpu_memory_gb: gpuMemoryGb ?? null };
 }
 
 /**
@@ -94,7 +125,7 @@ export function preparedRun(dir: string, given: string, resume: boolean, ctx: Cl
 
 /** `--resume` and `--start` take the run directory alone (and --python, --detach). */
 export function checkRunDirAlone(flag: string, r: Partial<NewRunRequest>, positionals: string[]): void {
-  if (positionals.length || r.preset || r.set || r.steps || r.runDir) {
+  if (positionals.length || r.preset || r.set || r.steps || r.runDir || r.gpuMemoryGb !== undefined) {
     throw new UsageError(`${flag} takes the run directory alone: the run keeps its own example and settings`);
   }
 }

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { choosePython, engineLaunch, missingPython } from "../../core/engine/launch";
 import type { TrainConfig } from "../../core/example/config";
+import { memoryLimitEnv } from "../../core/plan/index";
 import { evalTable, formatEvalTable } from "../../core/run/evalTable";
 import { readEvents } from "../../core/run/eventLog";
 import type { RunSummary } from "../../core/run/events";
@@ -16,7 +17,7 @@ import type { CliContext, Command } from "../command";
 import { UsageError, UserError } from "../command";
 import { DETACHED_ENV, detachRun } from "../detach";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
-import { glueNegativeValues } from "../trainArgs";
+import { glueNegativeValues, gpuMemoryOption } from "../trainArgs";
 import { checkRunDirAlone, prepareNewRun, preparedRun } from "../trainPrepare";
 
 const USAGE = `Usage: oneshot train EXAMPLE.rlvr.md [options]
@@ -32,6 +33,9 @@ the run trains with, and later edits of the file do not change them.
   --set KEY=VALUE    override a setting, e.g. --set lr=2e-6 (repeatable; YAML values)
   --steps N          shorthand for --set steps=N
   --run-dir DIR      write the run here (new or empty); default RUNS_ROOT/<run id>
+  --gpu-memory GB    plan for a card of GB gigabytes and cap the engine to it (as a
+                     smaller card would be); a plan that does not fit is refused
+                     before anything is created (exit code 4; see \`oneshot plan\`)
   --skip-verifier-check
                      train even if the verifier does not load or does not give the
                      reference answer reward 1 (checked before a new run starts)
@@ -67,7 +71,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
     usage: USAGE,
     async run(args, ctx) {
       const { values, positionals } = parseArgs({
-        args: glueNegativeValues(args, ["--steps", "--set"]),
+        args: glueNegativeValues(args, ["--steps", "--set", "--gpu-memory"]),
         allowPositionals: true,
         options: {
           preset: { type: "string" },
@@ -80,6 +84,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
           resume: { type: "string" },
           start: { type: "string" },
           "skip-verifier-check": { type: "boolean", default: false },
+          "gpu-memory": { type: "string" },
         },
       });
       const root = projectRoot(ctx.installDir);
@@ -94,6 +99,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
         runDir: values["run-dir"],
         runsRoot: values["runs-root"],
         skipVerifierCheck: values["skip-verifier-check"],
+        gpuMemoryGb: gpuMemoryOption(values["gpu-memory"]),
       };
       let runDir: string;
       const resume = values.resume !== undefined;
@@ -130,7 +136,7 @@ async function attached(p: Prepared, python: string, root: string, ctx: CliConte
   const controller = new RunController({
     config: p.config,
     runDir: p.runDir,
-    engine: engineLaunch(python, engineDir(root), ctx.env),
+    engine: engineLaunch(python, engineDir(root), { ...ctx.env, ...memoryLimitEnv(p.config.plan) }),
     createVerifier: verifierFactory(ctx, deps),
     projectRoot: root,
     resume: p.resume,

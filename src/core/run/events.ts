@@ -3,6 +3,7 @@
 // Readers ignore unknown `type`s and tolerate a torn last line, so adding a type or an optional
 // field is compatible; renaming or removing one bumps SCHEMA_VERSION.
 
+import type { RunPlan } from "../plan/record";
 import type { EngineOptions } from "../engine/protocol.js";
 
 export const SCHEMA_VERSION = 1;
@@ -38,6 +39,8 @@ export interface RunStartedEvent extends EventBase {
    * effect on that device (which kernels produced the run; absent in runs of older engines).
    */
   engine?: { device: string; dtype: string; params: number; version?: string; options?: EngineOptions };
+  /** The memory plan the run was started with (config.json's `plan`), when one was made. */
+  plan?: RunPlan;
 }
 
 /** Metrics of one optimizer step. Fractions are in [0, 1]; times in seconds. */
