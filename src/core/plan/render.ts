@@ -81,6 +81,11 @@ export function planSummary(plan: Plan): string {
   return `peak ${fmtGb(plan.peak.bytes / GIB)} of ${fmtGb(plan.input.card.memoryGb)} (${verdict}) · ${r.optimizer_state} optimizer state, ${waves} · ~${formatSeconds(plan.time.total_s)}/step`;
 }
 
+/** The plan in a few lines for the editor's preset lens: the card, the summary, what auto chose, the refusal. */
+export function planTooltip(plan: Plan, refusal?: string): string {
+  return [`Plan on ${plan.input.card.name}: ${planSummary(plan)}`, ...plan.notes, ...(refusal ? [refusal] : [])].join("\n");
+}
+
 export function formatSeconds(s: number): string {
   if (s < 120) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
   return `${(s / 60).toFixed(1)} min`;

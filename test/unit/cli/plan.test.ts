@@ -59,7 +59,7 @@ test("oneshot plan: bad input is one sentence with its exit code", async () => {
   assert.match(cli.err(), /^oneshot plan: the plan needs acme\/unknown-model's config\.json, which is not on this machine: fetch it with `huggingface-cli download acme\/unknown-model config\.json`/);
   cli = c();
   assert.equal(await main(["plan", "missing.rlvr.md"], cli), 1);
-  assert.match(cli.err(), /^oneshot plan: the example file has an error:\n  missing\.rlvr\.md:1:1: Cannot read the example file/);
+  assert.match(cli.err(), /^oneshot plan: the example file has an error:\n {2}missing\.rlvr\.md:1:1: Cannot read the example file/);
   cli = c();
   assert.equal(await main(["plan"], cli), 2);
   cli = c();

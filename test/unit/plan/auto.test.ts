@@ -76,3 +76,15 @@ test("gradient_checkpointing false: the plan checkpoints the leading layers the 
   assert.match(off.notes.join("\n"), new RegExp(`the engine will checkpoint ${off.resolved.checkpoint_layers} of 28 layers`));
   assert.equal(plan("local", "qwen2.5-1.5b", 80, { gradient_checkpointing: false, micro_batch_size: 2 }).resolved.checkpoint_layers, 0);
 });
+
+test("the editor's tooltip: card, summary, what auto chose, and the refusal when there is one", async () => {
+  const { planTooltip } = await import("../../../src/core/plan/render");
+  const p = plan("local", "qwen2.5-1.5b", 24);
+  const lines = planTooltip(p).split("\n");
+  assert.match(lines[0], /^Plan on NVIDIA H200: peak 1\d\.\d GB of 24 GB \(fits\) · compact optimizer state, all rollouts at once · ~\d+(\.\d)? s\/step$/);
+  assert.ok(lines.some((l) => l.startsWith("optimizer_state auto → compact")));
+  const refused = plan("paper", "qwen2.5-1.5b", 24);
+  const text = planTooltip(refused, refusal(refused, "M"));
+  assert.match(text.split("\n").at(-1) ?? "", /^M does not fit in 24 GB/);
+  assert.match(text, /\(does not fit\)/);
+});
