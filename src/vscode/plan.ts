@@ -8,11 +8,26 @@ import { AUTO_SHARE, planForSettings, queryGpus, type PlanOutcome, type SmiGpu }
 import { parsed } from "./exampleDocs";
 import { runChoices } from "./runChoices";
 
+type Planned = Extract<PlanOutcome, { ok: true }>;
+
 // nvidia-smi once per session: the card does not change under a running editor.
 let gpus: SmiGpu[] | undefined;
+// The last plan per document version: lenses are asked for again on every change and scroll.
+const cache = new Map<string, { stamp: string; out: Planned | undefined }>();
 
 /** The plan of a GPU run of `doc`, or undefined (a file with errors, a CPU run, a model whose config.json is not here). */
-export function planOfDocument(doc: vscode.TextDocument, extensionPath: string): Extract<PlanOutcome, { ok: true }> | undefined {
+export function planOfDocument(doc: vscode.TextDocument, extensionPath: string): Planned | undefined {
+  const key = doc.uri.toString();
+  // The editor's default preset and model settings change what the file trains with.
+  const stamp = `${doc.version} ${JSON.stringify(runChoices(parsed(doc).example?.frontMatter ?? {}))}`;
+  const hit = cache.get(key);
+  if (hit?.stamp === stamp) return hit.out;
+  const out = plan(doc, extensionPath);
+  cache.set(key, { stamp, out });
+  return out;
+}
+
+function plan(doc: vscode.TextDocument, extensionPath: string): Planned | undefined {
   const example = parsed(doc).example;
   if (!example) return undefined;
   const folder = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
@@ -25,4 +40,4 @@ export function planOfDocument(doc: vscode.TextDocument, extensionPath: string):
 }
 
 /** A plan whose peak is past the share of the card auto settings leave free: worth a warning. */
-export const nearlyFull = (out: Extract<PlanOutcome, { ok: true }>) => out.plan.fits && out.plan.peak.bytes > AUTO_SHARE * out.plan.input.card.memoryGb * 1024 ** 3;
+export const nearlyFull = (out: Planned) => out.plan.fits && out.plan.peak.bytes > AUTO_SHARE * out.plan.input.card.memoryGb * 1024 ** 3;
