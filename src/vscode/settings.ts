@@ -10,8 +10,12 @@ export function settings() {
     runsRoot: c.get<string>("runsRoot", ".oneshot/runs"),
     defaultPreset: c.get<string>("defaultPreset", "local"),
     defaultModel: c.get<string>("defaultModel", "").trim(),
+    /** GB the editor's runs are planned and capped for; undefined: the whole GPU found. */
+    gpuMemory: positive(c.get<number>("gpuMemory", 0)),
   };
 }
+
+const positive = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined);
 
 /**
  * Where the engine's venv lives: the setting if given; `.venv` inside the extension folder when

@@ -87,6 +87,8 @@ export async function trainExample(
   const choices = runChoices(example.frontMatter);
   if (choices.preset) args.push("--preset", choices.preset);
   for (const set of choices.sets ?? []) args.push("--set", set);
+  const gpuMemory = settings().gpuMemory;
+  if (gpuMemory !== undefined) args.push("--gpu-memory", String(gpuMemory));
   if (options.override) args.push("--skip-verifier-check");
   let launched = await launch(args, folder);
   if (!launched.ok && launched.verifierRefused) {
