@@ -13,7 +13,7 @@ export const PAPER_SYSTEM_PROMPT = "Please reason step by step, and put your fin
  * PPO clip 0.2, low_var_kl 0.001, entropy bonus 0.001, token-mean loss, one optimizer step per
  * rollout batch, 2000 steps, greedy MATH500 every 20 steps. Fits one 80 GB card with `auto`
  * optimizer_state and rollout_wave_size: the plan keeps the fp32 state and decodes the 1,024
- * rollouts in waves of about 400 (planned peak 76 GB); 40 GB cards take the compact state and
+ * rollouts in 3 waves of 342 (planned peak 70.6 GB); 40 GB cards take the compact state and
  * smaller waves. With every rollout at once and fp32 state it peaked at 132.4 GB on an H200.
  */
 const paper: TrainSettings = {
@@ -66,16 +66,17 @@ const paper: TrainSettings = {
  *   (8) and loss, a batch a 24 GB card holds; rollout time scales with it.
  * - kl_coef 0: no frozen reference copy (saves 2.9 GB of bf16 weights); the paper reports the
  *   KL term matters little next to the entropy bonus, which is kept.
- * - max_response_tokens 2048, micro_batch_size 4 with gradient checkpointing: a micro-batch's
- *   activations stay under 2 GB; gradients accumulate, so the update is the same as one big batch.
+ * - max_response_tokens 2048, micro_batch_size 2 with gradient checkpointing: a micro-batch's
+ *   activations and log-prob logits stay under 1.5 GB; gradients accumulate, so the update is the
+ *   same as one big batch.
  * - optimizer_state and rollout_wave_size are `auto`: the plan before the run (src/core/plan,
  *   `oneshot plan`) keeps fp32 master weights where they fit and the compact state where not.
  * - eval every 50 steps on a 200-problem subset keeps evaluation under ~10% of the time.
  * Memory (1.54 B parameters, `oneshot plan --preset local --gpu-memory 24`): the compact state is
- * 8 bytes a parameter (bf16 weights, Kahan compensation, 8-bit moments, bf16 gradients: 11.5 GB),
- * the KV cache of 64 rollouts × 2,112 columns 3.7 GB, a micro-batch's checkpointed activations
- * and log-prob logits 2.2 GB: a planned peak of 18.8 GB on a 24 GB card. On 40 GB and up, auto
- * keeps the fp32 state (22 bytes a parameter with AdamW's update: 37.7 GB planned).
+ * 10 bytes a parameter (bf16 weights, Kahan compensation, bf16 moments, bf16 gradients: 14.4 GB),
+ * the KV cache of 64 rollouts × 2,112 columns 3.7 GB, a micro-batch's checkpointed activations and
+ * log-prob logits 1.5 GB, slack 1.5 GB: a planned peak of 21.1 GB on a 24 GB card. On 40 GB and
+ * up, auto keeps the fp32 state (22 bytes a parameter with AdamW's update: 37.7 GB planned).
  */
 const local: TrainSettings = {
   ...paper,
@@ -83,7 +84,7 @@ const local: TrainSettings = {
   rollouts: 8,
   max_response_tokens: 2048,
   kl_coef: 0,
-  micro_batch_size: 4,
+  micro_batch_size: 2,
   gradient_checkpointing: true,
   eval_every: 50,
   eval_subset: 200,

@@ -60,14 +60,19 @@ export interface StateBytes {
 /**
  * fp32: bf16 weights, fp32 master (4) and AdamW moments (8), fp32 master gradients (4; the bf16
  * ones move into them as backward produces them), and the 4 bytes of torch AdamW's foreach update
- * (its sqrt(v) temporary). compact: bf16 weights, a bf16 Kahan compensation buffer (2), 8-bit
- * moments with block scales (≈2) and bf16 gradients (2). With fp32 weights both are plain AdamW.
+ * (its sqrt(v) temporary). compact (engine/oneshot_engine/optim.py, CompactAdamW): bf16 weights, a
+ * bf16 Kahan compensation buffer (2) and bf16 moments (4), bf16 gradients (2); its update works in
+ * chunks, so its temporaries are COMPACT_UPDATE_BYTES whatever the model. With fp32 weights both
+ * are plain AdamW.
  */
 export function stateBytes(elem: 2 | 4, state: OptimizerState): StateBytes {
   if (elem === 4) return { weights: 4, state: 8, grads: 4, update: 4 };
   if (state === "fp32") return { weights: 2, state: 12, grads: 4, update: 4 };
-  return { weights: 2, state: 4, grads: 2, update: 0 };
+  return { weights: 2, state: 6, grads: 2, update: 0 };
 }
+
+/** optim.CHUNK (2^24 elements) × the fp32 temporaries of one chunk's update (gradient, moments, weights, delta, noise ≈ 8). */
+export const COMPACT_UPDATE_BYTES = 2 ** 24 * 4 * 8;
 
 /** Bytes of one token in one layer kept for backward (see the calibration note above). */
 export function activationBytesPerToken(s: ModelShape, elem: number): number {
@@ -131,7 +136,7 @@ export function stepMemory(x: StepShape): StepMemory {
   return {
     rollout: { ...base, decode_buffers: r.decode_state + transient },
     training: { ...base, decode_buffers: r.decode_state, gradients: r.n * r.b.grads, activations, logits },
-    optimizer_step: { ...base, decode_buffers: r.decode_state, gradients: r.n * r.b.grads, update: r.n * r.b.update },
+    optimizer_step: { ...base, decode_buffers: r.decode_state, gradients: r.n * r.b.grads, update: x.elem === 2 && x.optimizerState === "compact" ? COMPACT_UPDATE_BYTES : r.n * r.b.update },
   };
 }
 
@@ -158,14 +163,14 @@ export function peakOf(m: StepMemory): Peak {
  * The engine's leading-layer rule (train.layers_to_checkpoint / layers_that_fit) with gradient
  * checkpointing off: checkpoint the fewest leading layers so the micro-batch's activations fit
  * in what is left of `cardBytes` after what is allocated when training starts and its reserve
- * (4 logits chunks, fp32 gradient buffers, 1 GiB). The engine measures a layer; this uses the
+ * (4 logits chunks, the gradient buffers, 1 GiB). The engine measures a layer; this uses the
  * per-token constant. Only on a GPU: the CPU never checkpoints on its own.
  */
 export function engineCheckpointLayers(x: StepShape, cardBytes: number): number {
   const r = resident(x);
   const s = x.shape;
   const allocated = r.weights + r.optimizer_state + r.reference + r.kv_cache + r.decode_state;
-  const reserve = 4 * TORCH_CHUNK_BYTES + 4 * r.n + GIB;
+  const reserve = 4 * TORCH_CHUNK_BYTES + r.b.grads * r.n + GIB;
   const budget = cardBytes - allocated - reserve;
   const tokens = microTokens(x);
   const full = activationBytesPerToken(s, x.elem);

@@ -114,6 +114,11 @@ function largestWave(p: PlanInput, state: OptimizerState): number {
   return 0;
 }
 
+/** Waves of even size no larger than `most`: 64 rows under a limit of 59 are two waves of 32, not 59 and 5 (each wave decodes the full length). */
+export function balanced(rows: number, most: number): number {
+  return most <= 0 ? 0 : Math.ceil(rows / Math.ceil(rows / most));
+}
+
 const n = (v: number) => v.toLocaleString("en-US");
 
 export function planRun(p: PlanInput): Plan {
@@ -123,7 +128,7 @@ export function planRun(p: PlanInput): Plan {
   const waveSetting = s.rollout_wave_size ?? "auto";
   const notes: string[] = [];
   const fp32Weights = s.dtype === "float32";
-  const waveFor = (state: OptimizerState) => (waveSetting === "auto" ? largestWave(p, state) : Math.min(waveSetting, rows));
+  const waveFor = (state: OptimizerState) => (waveSetting === "auto" ? balanced(rows, largestWave(p, state)) : Math.min(waveSetting, rows));
 
   let state: OptimizerState;
   let wave: number;

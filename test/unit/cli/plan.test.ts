@@ -24,7 +24,7 @@ test("oneshot plan --json: the local preset on a 24 GB card fits with the compac
   assert.equal(plan.version, 1);
   assert.deepEqual(Object.keys(plan.phases), ["rollout", "training", "optimizer_step"]);
   for (const p of Object.values(plan.phases)) assert.ok(p.total > 0 && p.weights > 0);
-  assert.deepEqual(plan.resolved, { optimizer_state: "compact", rollout_wave_size: 64, micro_batch_size: 4, checkpoint_layers: 28 });
+  assert.deepEqual(plan.resolved, { optimizer_state: "compact", rollout_wave_size: 64, micro_batch_size: 2, checkpoint_layers: 28 });
   assert.equal(plan.fits, true);
   assert.ok(plan.peak_gb <= 22);
   assert.equal(plan.card.memory_gb, 24);

@@ -57,9 +57,10 @@ test("checkpointed layers keep their input only, and one layer is recomputed", (
   const tokens = 4 * 2112;
   assert.equal(stepMemory(base).training.activations, tokens * (28 * 1536 * 2) + tokens * 76_288);
   assert.equal(stepMemory({ ...base, checkpointLayers: 10 }).training.activations, tokens * (18 * 76_288 + 10 * 3072) + tokens * 76_288);
-  // compact: bf16 weights 2, Kahan 2 + 8-bit moments 2, bf16 grads 2
-  assert.equal(stepMemory(base).training.optimizer_state, 4 * N);
+  // compact (optim.CompactAdamW): bf16 weights 2, Kahan compensation 2 + bf16 moments 4, bf16 grads 2; chunked update
+  assert.equal(stepMemory(base).training.optimizer_state, 6 * N);
   assert.equal(stepMemory(base).training.gradients, 2 * N);
+  assert.equal(stepMemory(base).optimizer_step.update, 2 ** 24 * 4 * 8);
 });
 
 test("the engine's leading-layer rule: none when the micro-batch fits, the fewest that make it fit otherwise", () => {
