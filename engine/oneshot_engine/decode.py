@@ -152,6 +152,10 @@ class DecodeRunner:
             self.graphs.clear()
             self.signature = signature
 
+    def kv_nbytes(self) -> int:
+        """Bytes of the static KV cache (rows_max x max_len tokens per layer)."""
+        return sum(t.numel() * t.element_size() for t in (*self.k, *self.v))
+
     # -- the step ------------------------------------------------------------------------------------
 
     def _attend(self, q: torch.Tensor, layer: int, b: int, length: int, bias: torch.Tensor) -> torch.Tensor:

@@ -32,7 +32,7 @@ from .model import Transformer
 from .options import EngineOptions
 from .runtime import ModelRuntime
 from .tokenizer import TextTokenizer, format_prompt
-from .train import Trainer
+from .train import Trainer, peak_memory_gb
 
 KEPT_BATCHES = 4
 STATE_FILE = "engine_state.pt"
@@ -86,6 +86,7 @@ class Engine:
             "device": device_label(torch.device("cuda" if cuda else "cpu")),
             "cuda_available": cuda,
             "options": self.options.report(),
+            "gpu_memory": gpu_memory(self.options.memory_limit_gb) if cuda else None,
         }
 
     # -- load ------------------------------------------------------------------------------------------
@@ -239,8 +240,17 @@ class Engine:
             stop=p.stop,
             seed=p.seed,
         )
+        device = next(model.parameters()).device
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
         rollouts, batch, seconds = generate(
-            model, tok, prompts, sp, on_step=lambda d, t: self.progress("generate", d, t), runtime=self.runtime
+            model,
+            tok,
+            prompts,
+            sp,
+            on_step=lambda d, t: self.progress("generate", d, t),
+            runtime=self.runtime,
+            wave_rows=p.rollout_wave_size,
         )
         tokens = sum(r.tokens for r in rollouts)
         result: protocol.GenerateResult = {
@@ -251,6 +261,7 @@ class Engine:
             "time_s": seconds,
             "generated_tokens": tokens,
             "tokens_per_s": tokens / seconds if seconds > 0 else 0.0,
+            "peak_mem_gb": peak_memory_gb(device),
         }
         if p.keep_for_training:
             batch_id = uuid.uuid4().hex[:12]
@@ -304,6 +315,17 @@ class Engine:
             "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},
             "reference": self.reference_source if trainer.reference is not None else None,
         }
+
+
+def gpu_memory(limit_gb: float | None) -> protocol.GpuMemory:
+    """The current GPU's memory in GiB, within `limit_gb` (EngineOptions.memory_limit_gb) when set: the
+    card the planner plans for."""
+    index = torch.cuda.current_device()
+    free, total = torch.cuda.mem_get_info(index)
+    if limit_gb is not None and limit_gb * 1024**3 < total:
+        total = int(limit_gb * 1024**3)
+        free = max(0, min(free, total - torch.cuda.memory_reserved(index)))
+    return {"total_gb": total / 1024**3, "free_gb": free / 1024**3, "name": torch.cuda.get_device_name(index)}
 
 
 def _context_text(context: int) -> str:

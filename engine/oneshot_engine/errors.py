@@ -58,13 +58,14 @@ _REASONS = typing.get_args(ErrorReason)
 class EngineError(Exception):
     """An error the controller shows as is: one sentence, plus the reason it words advice from."""
 
-    def __init__(self, code: int, message: str, reason: ErrorReason | None = None) -> None:
+    def __init__(self, code: int, message: str, reason: ErrorReason | None = None, phase: str | None = None) -> None:
         # A reason is a fact the controller looks up, never a sentence of advice.
         assert reason is None or reason in _REASONS, f"unknown error reason {reason!r}"
         super().__init__(message)
         self.code = code
         self.message = message
         self.reason = reason
+        self.phase = phase  # OUT_OF_MEMORY: the method that ran out of memory
 
 
 def bad_config(message: str, reason: ErrorReason | None = None) -> EngineError:

@@ -100,13 +100,14 @@ def left_pad(prompts: list[list[int]], pad_id: int, device: torch.device) -> tup
     return ids.to(device), pad_left.to(device)
 
 
-def padded_causal_mask(pad_left: torch.Tensor, length: int) -> torch.Tensor | None:
-    """[rows, 1, length, length] causal mask that hides left padding; None when there is none.
+def padded_causal_mask(pad_left: torch.Tensor, length: int, always: bool = False) -> torch.Tensor | None:
+    """[rows, 1, length, length] causal mask that hides left padding; None when there is none (unless
+    `always`: a wave of a call whose other prompts are padded computes as the whole call would).
 
     A padding query attends to itself only, so its softmax has one finite entry (no NaN); its output is
     never used.
     """
-    if not bool((pad_left > 0).any()):
+    if not always and not bool((pad_left > 0).any()):
         return None
     cols = torch.arange(length, device=pad_left.device)
     causal = cols[None, :] <= cols[:, None]
@@ -147,47 +148,57 @@ def generate(
     on_step: Callable[[int, int], None] | None = None,
     fast: bool | None = None,
     runtime: ModelRuntime | None = None,
+    wave_rows: int | None = None,
 ) -> tuple[list[Rollout], RolloutBatch, float]:
     """Samples sp.rollouts rollouts per prompt, prompt-major. Returns rollouts, their token batch and seconds.
 
     fast: the static-cache decode of decode.py (CUDA graphs on a GPU); None lets the runtime pick (on
     CUDA unless its options turn it off). runtime: the engine's ModelRuntime of `model`, which keeps the
     decode runner and its graphs between calls; without one, a call builds a fresh runner.
+
+    wave_rows: decode the rows (prompts x rollouts, prompt-major) in consecutive waves of at most this
+    many; None decodes all at once. Each wave prefills its own prompts and decodes on a KV cache sized
+    for the wave, so the cache holds wave_rows x (prompt length + max_response_tokens) tokens at most
+    instead of every row's (runtime.kv_cache_peak_bytes records what a call held). The result is
+    laid out as one call's (row order, padding to the longest prompt, response width), and greedy
+    tokens do not depend on wave_rows. Sampled tokens do: a seeded call draws its random numbers wave
+    after wave, so the same seed and wave_rows give the same rollouts, and another wave_rows other ones
+    from the same distribution. on_step counts decode steps over all waves (total: waves x
+    max_response_tokens).
     """
     runtime = runtime or ModelRuntime(model)
     t0 = time.perf_counter()
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    dtype = next(model.parameters()).dtype
     gen = None
     if sp.seed is not None:
         gen = torch.Generator(device=device).manual_seed(sp.seed)
     pad_id = tok.pad_id if tok.pad_id is not None else (tok.eos_ids[0] if tok.eos_ids else 0)
-    eos = set() if sp.ignore_eos else set(tok.eos_ids)
-    stopper = _StopChecker(tok, sp.stop)
-    n, max_new = sp.rollouts, sp.max_response_tokens
-    use_fast = (runtime.fast_decode() if fast is None else fast) and max_new > 0
+    use_fast = (runtime.fast_decode() if fast is None else fast) and sp.max_response_tokens > 0
 
+    # Every wave pads to the longest prompt of the call, so its rows are laid out as one call's.
     prompt_ids, pad_left = left_pad(prompts, pad_id, device)
-    n_prompts, plen = prompt_ids.shape
-    cache = KVCache(model.cfg, n_prompts, plen if use_fast else plen + max_new, dtype, device)
-    positions = (torch.arange(plen, device=device)[None, :] - pad_left[:, None]).clamp(min=0)
-    hidden = model.hidden(prompt_ids, positions, padded_causal_mask(pad_left, plen), cache, 0)
-    logits = model.lm_head(hidden[:, -1])
+    n, plen = sp.rollouts, prompt_ids.shape[1]
+    rows = prompt_ids.shape[0] * n
+    wave = rows if wave_rows is None else max(1, min(wave_rows, rows))
+    waves = [(start, min(rows, start + wave)) for start in range(0, rows, wave)]
+    eos = set() if sp.ignore_eos else set(tok.eos_ids)
+    any_pad = bool((pad_left > 0).any())
+    call = _Call(runtime, sp, gen, pad_id, eos, _StopChecker(tok, sp.stop), plen, any_pad, wave)
+    runtime.kv_cache_peak_bytes = 0
+    generated: list[list[int]] = []
+    reasons: list[str | None] = []
+    outs: list[torch.Tensor] = []
+    for w, (start, end) in enumerate(waves):
+        progress = _wave_progress(on_step, w, len(waves), sp.max_response_tokens)
+        g, r, o = call.wave(prompt_ids, pad_left, start, end, use_fast, progress)
+        generated += g
+        reasons += r
+        outs.append(o[:, : max(sp.max_response_tokens, 1)])
+    out = torch.cat(outs)
 
-    fan_out = torch.arange(n_prompts, device=device).repeat_interleave(n)
-    rows = n_prompts * n
-    if use_fast:
-        generated, reasons, out = _decode_fast(
-            runtime, cache, fan_out, logits, pad_left[fan_out], plen, sp, pad_id, eos, stopper, gen, on_step
-        )
-    else:
-        generated, reasons, out = _decode_eager(
-            model, cache, fan_out, logits, pad_left, plen, sp, pad_id, eos, stopper, gen, on_step
-        )
-    del cache
-
+    stopper = call.stopper
     rollouts = []
     for r in range(rows):
         ids = generated[r]
@@ -200,6 +211,7 @@ def generate(
     width = int(resp_len.max()) if rows else 0
     # Rows that finished but stayed in the batch kept sampling: blank what follows their end.
     out[torch.arange(out.shape[1], device=device)[None, :] >= resp_len[:, None]] = pad_id
+    fan_out = torch.arange(prompt_ids.shape[0], device=device).repeat_interleave(n)
     batch = RolloutBatch(
         tokens=torch.cat([prompt_ids[fan_out], out[:, :width]], dim=1),
         prompt_len=plen,
@@ -211,30 +223,83 @@ def generate(
     return rollouts, batch, time.perf_counter() - t0
 
 
+def _wave_progress(
+    on_step: Callable[[int, int], None] | None, wave: int, waves: int, max_new: int
+) -> Callable[[int, int], None] | None:
+    """A wave's decode steps as steps of the whole call (waves x max_new of them)."""
+    if on_step is None:
+        return None
+    report = on_step
+    return lambda done, _total: report(wave * max_new + done, waves * max_new)
+
+
+@dataclass
+class _Call:
+    """What the waves of one generate call share: its sampling, its random generator (drawn from wave
+    after wave) and the padded prompt length."""
+
+    runtime: ModelRuntime
+    sp: SamplingParams
+    gen: torch.Generator | None
+    pad_id: int
+    eos: set[int]
+    stopper: _StopChecker
+    plen: int
+    any_pad: bool  # whether any prompt of the call is padded: every wave then masks as one call would
+    wave_size: int  # rows per wave; the last one may hold fewer
+
+    def wave(
+        self,
+        prompt_ids: torch.Tensor,
+        pad_left: torch.Tensor,
+        start: int,
+        end: int,
+        use_fast: bool,
+        on_step: Callable[[int, int], None] | None,
+    ) -> Decoded:
+        """Rows [start, end) of the call: their prompts prefilled once each, then decoded."""
+        model, sp, n, plen = self.runtime.model, self.sp, self.sp.rollouts, self.plen
+        first, last = start // n, (end - 1) // n
+        ids, pads = prompt_ids[first : last + 1], pad_left[first : last + 1]
+        device, dtype = ids.device, next(model.parameters()).dtype
+        # The runner keeps its own cache: the fast path's prefill cache needs the prompt's columns only.
+        length = plen if use_fast else plen + sp.max_response_tokens
+        cache = KVCache(model.cfg, ids.shape[0], length, dtype, device)
+        self.held(cache.nbytes())
+        positions = (torch.arange(plen, device=device)[None, :] - pads[:, None]).clamp(min=0)
+        mask = padded_causal_mask(pads, plen, always=self.any_pad)
+        logits = model.lm_head(model.hidden(ids, positions, mask, cache, 0)[:, -1])
+        fan_out = torch.arange(start, end, device=device) // n - first
+        if use_fast:
+            return _decode_fast(self, cache, fan_out, logits, pads[fan_out], on_step)
+        return _decode_eager(self, cache, fan_out, logits, pads[fan_out], on_step)
+
+    def held(self, nbytes: int) -> None:
+        """Notes that the call holds `nbytes` of KV cache now (runtime.kv_cache_peak_bytes keeps the most)."""
+        self.runtime.kv_cache_peak_bytes = max(self.runtime.kv_cache_peak_bytes, nbytes)
+
+
 Decoded = tuple[list[list[int]], list[str | None], torch.Tensor]
 
 
 def _decode_eager(
-    model: Transformer,
+    call: _Call,
     cache: KVCache,
     fan_out: torch.Tensor,
     logits: torch.Tensor,
-    pad_left: torch.Tensor,
-    plen: int,
-    sp: SamplingParams,
-    pad_id: int,
-    eos: set[int],
-    stopper: _StopChecker,
-    gen: torch.Generator | None,
+    row_pad: torch.Tensor,
     on_step: Callable[[int, int], None] | None,
 ) -> Decoded:
     """One Python step per token on a cache that shrinks as rows finish (the CPU path)."""
+    model, sp, plen, pad_id, eos, stopper, gen = (
+        call.runtime.model, call.sp, call.plen, call.pad_id, call.eos, call.stopper, call.gen
+    )  # fmt: skip
     device = logits.device
     max_new = sp.max_response_tokens
     cache.select_rows(fan_out)
-    logits, row_pad = logits[fan_out], pad_left[fan_out]
+    call.held(cache.nbytes())
+    logits = logits[fan_out]
     rows = fan_out.numel()
-    any_pad = bool((pad_left > 0).any())
     key_valid = torch.arange(plen + max_new, device=device)[None, :] >= row_pad[:, None]
 
     out = torch.full((rows, max(max_new, 1)), pad_id, dtype=torch.long, device=device)
@@ -264,35 +329,34 @@ def _decode_eager(
             batch_rows = [batch_rows[i] for i in live]
         col = plen + step
         pos = (col - row_pad)[:, None]
-        mask = key_valid[:, None, None, : col + 1] if any_pad else None
+        mask = key_valid[:, None, None, : col + 1] if call.any_pad else None
         logits = model.lm_head(model.hidden(nxt[:, None], pos, mask, cache, col)[:, -1])
     return generated, reasons, out
 
 
 def _decode_fast(
-    runtime: ModelRuntime,
+    call: _Call,
     cache: KVCache,
     fan_out: torch.Tensor,
     logits: torch.Tensor,
     row_pad: torch.Tensor,
-    plen: int,
-    sp: SamplingParams,
-    pad_id: int,
-    eos: set[int],
-    stopper: _StopChecker,
-    gen: torch.Generator | None,
     on_step: Callable[[int, int], None] | None,
 ) -> Decoded:
     """The static-cache decode (decode.py): graph replays, host checks every CHECK_EVERY steps.
 
     Rows run on until the next check after they finish; what they sample meanwhile is dropped. When
-    the live rows fit a smaller batch bucket they are moved to the front and the batch shrinks.
+    the live rows fit a smaller batch bucket they are moved to the front and the batch shrinks. Every
+    wave of a call uses the batch buckets of the wave size, so the graphs the first wave captured
+    serve the others; a smaller last wave starts in the smallest bucket that holds it, its spare slots
+    decoding a copy of its first row (no graph is captured for its exact size).
     """
+    sp, plen, pad_id, eos, stopper, gen = call.sp, call.plen, call.pad_id, call.eos, call.stopper, call.gen
     device = logits.device
     max_new = sp.max_response_tokens
     rows = fan_out.numel()
-    runner = runtime.decode_runner(rows, plen + max_new)
-    buckets = batch_buckets(rows)
+    runner = call.runtime.decode_runner(call.wave_size, plen + max_new)
+    call.held(cache.nbytes() + runner.kv_nbytes())
+    buckets = batch_buckets(call.wave_size)
     sampler = Sampler(greedy=sp.temperature <= 0, top_k=sp.top_k, top_p=sp.top_p)
     runner.inv_temp.fill_(1.0 / sp.temperature if sp.temperature > 0 else 1.0)
     for i in range(len(runner.k)):
@@ -310,12 +374,15 @@ def _decode_fast(
     runner.out[:rows, plen] = first
     runner.pad_bias.zero_()
     runner.pad_bias[:rows].masked_fill_(runner.cols[None, :] < row_pad[:, None], float("-inf"))
+    b = next(v for v in buckets if v >= rows)
+    if b > rows:  # spare slots decode a copy of the first row; nothing reads what they produce
+        for buf in (*runner.k, *runner.v, runner.tok, runner.pos, runner.pad_bias, runner.out):
+            buf[rows:b] = buf[:1]
 
     final = torch.full((rows, max_new), pad_id, dtype=torch.long, device=device)
     generated: list[list[int]] = [[] for _ in range(rows)]
     reasons: list[str | None] = [None] * rows
     slots = list(range(rows))  # original row of each live slot, slots [0, len(slots)) of the buffers
-    b = rows
     checked = 0  # tokens per slot already read back and checked on the host
 
     def check(upto: int) -> None:

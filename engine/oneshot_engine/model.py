@@ -53,6 +53,10 @@ class KVCache:
     def batch(self) -> int:
         return self.k[0].shape[0]
 
+    def nbytes(self) -> int:
+        """Bytes the keys and values take (generate reports the most a call held)."""
+        return sum(t.numel() * t.element_size() for t in (*self.k, *self.v))
+
     def select_rows(self, rows: torch.Tensor) -> None:
         """Keeps only `rows` (retires finished rollouts or fans a prefilled prompt out to n rows)."""
         self.k = [k.index_select(0, rows) for k in self.k]

@@ -9,7 +9,8 @@ produced it. The variables, all optional:
   ONESHOT_FAST_DECODE=0      CUDA decodes with the eager loop instead of the static-cache runner
   ONESHOT_TRITON=0           no Triton kernels (decode attention, fused log-probs)
   ONESHOT_DECODE_ATTN=NAME   decode attention of the runner: triton, sdpa or bmm
-  ONESHOT_MEMORY_LIMIT_GB=X  plan training memory as if the GPU had X GB (a smaller card's budget)
+  ONESHOT_MEMORY_LIMIT_GB=X  act as if the GPU had X GiB: the allocator refuses past it, as a smaller
+                             card would, and training plans its memory within it
 
 A flag is off only when set to "0", as before the options existed; any other value keeps it on.
 """
@@ -70,12 +71,19 @@ class EngineOptions:
     def apply_torch_settings(self) -> None:
         """Process-wide torch settings these options need; called once, where the engine starts.
 
+        A memory limit caps this process's share of the current GPU (set_per_process_memory_fraction).
+
         With the training layers compiled, a compiler failure (no C toolchain for Triton, say) falls back
         to eager code. Dynamo reads the setting when a compiled layer first runs, deep in the training
         pass; setting it once here, from the options, replaces flipping it from inside the model.
         """
         if self.compiles_training:
             torch._dynamo.config.suppress_errors = True
+        if self.memory_limit_gb is not None and torch.cuda.is_available():
+            # The caching allocator then refuses past the limit like a smaller card; the CPU has no cap.
+            index = torch.cuda.current_device()
+            total = torch.cuda.get_device_properties(index).total_memory
+            torch.cuda.set_per_process_memory_fraction(min(1.0, self.memory_limit_gb * 1024**3 / total), index)
 
     def effective(self, device: torch.device) -> EngineOptions:
         """The options as they apply on `device`: off where the device cannot use them (compilation,

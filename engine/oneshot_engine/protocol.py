@@ -26,7 +26,9 @@ from .options import EngineOptions
 # 2: fields renamed to the settings they carry (n → rollouts, max_new_tokens → max_response_tokens,
 # clip_eps_* → clip_ratio_*, betas/eps → adam_betas/adam_eps, max_tokens → max_prompt_tokens), and
 # errors carry a reason instead of a hint.
-PROTOCOL_VERSION = 2
+# 3: generate takes rollout_wave_size and reports peak_mem_gb, hello reports gpu_memory, an out-of-memory
+# error names its phase.
+PROTOCOL_VERSION = 3
 
 Dtype = Literal["bfloat16", "float16", "float32"]
 KlType = Literal["low_var_kl", "k1", "k2"]
@@ -87,6 +89,9 @@ class GenerateParams:
     stop: list[str]
     keep_for_training: bool
     seed: int | None = None
+    # Rows (prompts x rollouts) decoded at once, in consecutive waves: the setting as the controller
+    # resolved it (never "auto"); None decodes all rows at once.
+    rollout_wave_size: int | None = None
 
 
 @dataclass
@@ -120,6 +125,14 @@ class NoParams:
 FinishReason = Literal["stop", "length", "stop_string"]
 
 
+class GpuMemory(TypedDict):
+    """The GPU's memory in GiB, within ONESHOT_MEMORY_LIMIT_GB when that caps it."""
+
+    total_gb: float
+    free_gb: float
+    name: str
+
+
 class HelloResult(TypedDict):
     protocol_version: int
     engine_version: str
@@ -127,6 +140,7 @@ class HelloResult(TypedDict):
     device: str
     cuda_available: bool
     options: EngineOptions  # as JSON: the dataclass's fields (EngineOptions.report)
+    gpu_memory: GpuMemory | None  # None without CUDA
 
 
 class LoadResult(TypedDict):
@@ -157,6 +171,7 @@ class _GenerateResult(TypedDict):
     time_s: float
     generated_tokens: int
     tokens_per_s: float
+    peak_mem_gb: float
 
 
 class GenerateResult(_GenerateResult, total=False):
@@ -193,6 +208,7 @@ class EngineErrorData(_EngineErrorData, total=False):
     """`error.data` of the engine's own errors: facts the controller words advice from."""
 
     reason: ErrorReason
+    phase: str  # OUT_OF_MEMORY: the method that ran out (load, generate, train_step, save…)
 
 
 # Method name → (params, result); the server dispatches `Engine.<name>` with the parsed params.
@@ -249,6 +265,7 @@ RANGES: dict[str, Range] = {
     "GenerateParams.top_k": Range(0),
     "GenerateParams.max_response_tokens": Range(0),
     "GenerateParams.seed": _SEED,
+    "GenerateParams.rollout_wave_size": Range(1),
     "TrainStepParams.clip_ratio_low": Range(0, 1),
     "TrainStepParams.clip_ratio_high": Range(0),
     "TrainStepParams.kl_coef": Range(0),

@@ -22,6 +22,9 @@ class ModelRuntime:
         self.model = model
         self.options = options or EngineOptions()
         self.decoder: DecodeRunner | None = None
+        # The most KV cache bytes the last generate call held at once (its prefill cache and the decode
+        # runner's or the eager loop's cache): what rollout waves bound.
+        self.kv_cache_peak_bytes = 0
         # Bytes per token one layer keeps for backward, per micro-batch shape (train.measured_activation_bytes).
         self.activation_bytes: dict[tuple[int, int], int] = {}
         # Compiled twins of the layers (a plain list: their parameters are the model's).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import queue
 import signal
@@ -43,6 +44,14 @@ def _is_oom(e: BaseException) -> bool:
         return True
     text = str(e)
     return isinstance(e, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def _release_memory() -> None:
+    """After an out-of-memory error: the failed call's tensors are garbage now; hand the allocator's
+    cached blocks back to the device, so what runs next (a checkpoint, another process) has them."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 class Server:
@@ -113,6 +122,7 @@ class Server:
             if is_request:  # unknown notifications ($/cancelRequest, $/setTrace…) are ignored
                 self.writer.error(id_, errors.METHOD_NOT_FOUND, f"the engine has no method '{method}'.")
             return None
+        failure: int | None = None  # the code of the error answered instead of a result
         try:
             result = self._call(method, entry, message.get("params"))
         except Abandoned:
@@ -122,10 +132,15 @@ class Server:
                 data: protocol.EngineErrorData = {"exception": type(e.__cause__ or e).__name__}
                 if e.reason is not None:
                     data["reason"] = e.reason
+                if e.phase is not None:
+                    data["phase"] = e.phase
                 self.writer.error(id_, e.code, e.message, dict(data))
-            return "exit" if self.terminating else None
-        if is_request:
+            failure = e.code
+        if failure is None and is_request:
             self.writer.result(id_, result)
+        if failure == errors.OUT_OF_MEMORY:
+            # Out here the error and its traceback, which held the failed call's tensors, are gone.
+            _release_memory()
         return "exit" if self.terminating else None
 
     def _call(self, method: str, entry: tuple[type, type], params: Any) -> Any:
@@ -140,10 +155,8 @@ class Server:
 
     def _translate(self, method: str, e: Exception) -> Any:
         if _is_oom(e):
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
             where = "the GPU" if isinstance(e, torch.OutOfMemoryError) else "the machine"
-            raise EngineError(errors.OUT_OF_MEMORY, f"{where} ran out of memory during {method}.") from e
+            raise EngineError(errors.OUT_OF_MEMORY, f"{where} ran out of memory during {method}.", phase=method) from e
         traceback.print_exc(file=sys.stderr)
         raise EngineError(errors.INTERNAL, f"{method} failed: {type(e).__name__}: {e}".rstrip(".") + ".") from e
 

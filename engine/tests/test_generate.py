@@ -204,3 +204,67 @@ def test_fast_decode_samples_from_the_weights_being_trained(qwen2_dir: Path, tmp
     again, _ = load_model(tmp_path / "out", torch.float32, torch.device("cpu"))
     for name in ("mlp.up_proj.weight", "mlp.gate_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.bias"):
         assert torch.equal(again.model.layers[0].get_parameter(name), layer.get_parameter(name)), name
+
+
+# Waves: the rows of one call decoded a few at a time on a cache sized for the wave.
+
+
+def _as_tuple(result) -> tuple:
+    rollouts, batch, _ = result
+    return (
+        [(r.prompt_index, r.text, r.tokens, r.finish_reason) for r in rollouts],
+        batch.tokens.tolist(),
+        batch.prompt_len,
+        batch.pad_left.tolist(),
+        batch.resp_len.tolist(),
+        batch.prompt_index,
+    )
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["eager", "runner"])
+def test_greedy_waves_return_what_one_call_returns(loaded, fast):
+    model, tok = loaded
+    tok.eos_ids = []
+    prompts = [tok.encode("Let x be"), tok.encode("What is 12 + 30?"), tok.encode("x")]
+    free = [greedy_reference(model, p, 40) for p in prompts]
+    # Rows end at different steps (EOS) and one prompt runs to the limit: the batch shrinks mid-wave.
+    tok.eos_ids = [free[0][20], free[2][3]]
+    sp = SamplingParams(rollouts=4, temperature=0.0, max_response_tokens=40)
+    whole = _as_tuple(generate(model, tok, prompts, sp, fast=fast))
+    assert {r[3] for r in whole[0]} == {"stop", "length"}
+    for wave in (1, 3, 5, 7, 12, 100):  # 7: the last wave (5 rows) decodes in a bucket of 6
+        runtime = ModelRuntime(model)
+        assert _as_tuple(generate(model, tok, prompts, sp, fast=fast, runtime=runtime, wave_rows=wave)) == whole, wave
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["eager", "runner"])
+def test_seeded_sampling_in_waves_is_reproducible(loaded, fast):
+    model, tok = loaded
+    tok.eos_ids = []
+    prompts = [tok.encode("hi"), tok.encode("What is 12 + 30?")]
+    sp = SamplingParams(rollouts=3, temperature=1.0, top_p=0.95, max_response_tokens=10, seed=5)
+    a = _as_tuple(generate(model, tok, prompts, sp, fast=fast, wave_rows=4))
+    b = _as_tuple(generate(model, tok, prompts, sp, fast=fast, wave_rows=4))
+    assert a == b and len({r[1] for r in a[0]}) > 1
+    other = _as_tuple(generate(model, tok, prompts, SamplingParams(**{**sp.__dict__, "seed": 6}), fast=fast, wave_rows=4))
+    assert other != a
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["eager", "runner"])
+def test_waves_bound_the_kv_cache(qwen2_dir: Path, fast):
+    model, _ = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
+    tok = TextTokenizer(qwen2_dir)
+    tok.eos_ids = []
+    prompts = [tok.encode("What is 12 + 30?")] * 4
+    sp = SamplingParams(rollouts=4, temperature=0.0, max_response_tokens=64)
+    held = {}
+    for wave in (None, 8, 2):
+        runtime = ModelRuntime(model)
+        generate(model, tok, prompts, sp, fast=fast, runtime=runtime, wave_rows=wave)
+        held[wave] = runtime.kv_cache_peak_bytes
+    cfg = model.cfg
+    per_token = 2 * cfg.num_layers * cfg.num_kv_heads * cfg.head_dim * 4  # keys and values, fp32
+    plen = len(prompts[0])
+    assert held[None] >= 16 * (plen + 64) * per_token
+    assert held[8] < 0.6 * held[None] and held[2] < 0.2 * held[None]
+    assert held[2] < 2 * 2 * (plen + 64 + 64) * per_token + 4 * plen * per_token  # runner columns round up to 64

@@ -125,3 +125,32 @@ def test_no_module_reads_oneshot_variables_from_the_environment_itself():
     source = (PACKAGE / "options.py").read_text()
     names = ("COMPILE", "COMPILE_TRAIN", "FAST_DECODE", "TRITON", "DECODE_ATTN", "MEMORY_LIMIT_GB")
     assert all(f'"ONESHOT_{n}"' in source for n in names)
+
+
+def test_generate_decodes_in_waves_of_wave_rows_and_reports_its_peak(qwen2_dir: Path):
+    engine = Engine(lambda method, params: None)
+    engine.load(protocol.parse(protocol.LoadParams, load_params(qwen2_dir)))
+    greedy = {**GEN, "prompts": ["Solve x", "What is 12 + 30?"], "temperature": 0.0}
+    whole = engine.generate(protocol.parse(protocol.GenerateParams, greedy))
+    waved = engine.generate(protocol.parse(protocol.GenerateParams, {**greedy, "rollout_wave_size": 3}))
+    assert waved["outputs"] == whole["outputs"]
+    assert torch.equal(engine.batches[waved["batch_id"]].tokens, engine.batches[whole["batch_id"]].tokens)
+    assert waved["peak_mem_gb"] > 0
+    with pytest.raises(Exception, match=r"rollout_wave_size must be >= 1, not 0"):
+        protocol.parse(protocol.GenerateParams, {**greedy, "rollout_wave_size": 0})
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_memory_limit_caps_the_allocator_like_a_smaller_card():
+    total = torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory
+    try:
+        engine = Engine(lambda method, params: None, EngineOptions(memory_limit_gb=2.0))
+        assert engine.hello(protocol.NoParams())["gpu_memory"]["total_gb"] == pytest.approx(2.0)
+        small = torch.empty(1 << 28, dtype=torch.uint8, device="cuda")  # 256 MiB fit
+        with pytest.raises(torch.OutOfMemoryError):
+            torch.empty(3 << 30, dtype=torch.uint8, device="cuda")  # 3 GiB do not, on any card
+        del small
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+        torch.cuda.empty_cache()
+    assert total > 3 << 30

@@ -12,6 +12,7 @@ import pytest
 import torch
 from rpc_client import EngineProcess
 
+from oneshot_engine import protocol
 from oneshot_engine.protocol import PROTOCOL_VERSION
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1"}
@@ -60,6 +61,10 @@ def test_hello(engine):
     assert hello["protocol_version"] == PROTOCOL_VERSION and hello["cuda_available"] is cuda
     assert hello["device"].startswith("cuda:0") if cuda else hello["device"] == "cpu"
     assert hello["torch_version"] and hello["engine_version"]
+    if cuda:
+        assert hello["gpu_memory"]["total_gb"] >= hello["gpu_memory"]["free_gb"] > 0
+    else:
+        assert hello["gpu_memory"] is None
 
 
 def test_load_generate_train_save_round_trip(engine, qwen2_dir, tmp_path):
@@ -239,4 +244,52 @@ def test_out_of_memory_becomes_32001_with_facts_and_no_advice():
     assert body["error"]["code"] == -32001
     assert body["error"]["message"] == "the GPU ran out of memory during generate."
     # What to try is the controller's to say, in the settings' names (src/core/engine/errors.ts).
-    assert body["error"]["data"] == {"exception": "OutOfMemoryError"}
+    assert body["error"]["data"] == {"exception": "OutOfMemoryError", "phase": "generate"}
+
+
+@pytest.mark.parametrize("method", ["load", "generate", "train_step"])
+def test_out_of_memory_deep_in_a_call_names_its_phase_and_frees_the_failed_calls_memory(qwen2_dir, monkeypatch, method):
+    """An OutOfMemoryError raised inside the real call (the decode, the trainer, the weights loader):
+    -32001 with the phase, and the allocator's cache emptied once the failed call's tensors are garbage."""
+    import io
+    import weakref
+
+    import torch
+
+    from oneshot_engine import engine as engine_module
+    from oneshot_engine.rpc import MessageReader, MessageWriter
+    from oneshot_engine.server import Server
+    from oneshot_engine.train import Trainer
+
+    out = io.BytesIO()
+    server = Server(MessageReader(io.BytesIO()), MessageWriter(out))
+    if method != "load":
+        server.engine.load(protocol.parse(protocol.LoadParams, load_params(qwen2_dir)))
+    held: list[weakref.ref] = []
+
+    def boom(*_args, **_kwargs):
+        scratch = torch.empty(1 << 20)  # what the failed call held when it ran out
+        held.append(weakref.ref(scratch))
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    target = {"load": (engine_module, "load_model"), "generate": (engine_module, "generate"), "train_step": (Trainer, "step")}
+    monkeypatch.setattr(*target[method], boom)
+    freed_at_empty_cache: list[bool] = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    # (load empties the cache before it starts too: only calls after the failure count)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: held and freed_at_empty_cache.append(held[0]() is None))
+    params = {
+        "load": load_params(qwen2_dir),
+        "generate": {**GEN, "prompts": ["x"]},
+        "train_step": {**STEP, "batch_id": "b", "advantages": [1.0]},
+    }[method]
+    if method == "train_step":
+        server.engine.batches["b"] = object()  # type: ignore[assignment]
+    server.handle({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    reader = MessageReader(io.BytesIO(out.getvalue()))
+    body = reader.read()
+    while "id" not in body:  # progress notifications first
+        body = reader.read()
+    assert body["error"]["code"] == -32001
+    assert body["error"]["data"] == {"exception": "OutOfMemoryError", "phase": method}
+    assert freed_at_empty_cache == [True]

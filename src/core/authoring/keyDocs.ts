@@ -14,6 +14,9 @@ export interface JsonSchemaProperty {
   minItems?: number;
   maxItems?: number;
   items?: JsonSchemaProperty;
+  const?: unknown;
+  /** A value of any of these (e.g. `auto` or an integer). */
+  anyOf?: JsonSchemaProperty[];
 }
 
 export interface ExampleSchema {
@@ -56,6 +59,8 @@ function types(p: JsonSchemaProperty): string[] {
 }
 
 export function typeText(p: JsonSchemaProperty): string {
+  if (p.anyOf) return p.anyOf.map(typeText).join(" or ");
+  if (p.const !== undefined) return String(p.const);
   if (p.enum) return `one of: ${p.enum.map(String).join(", ")}`;
   const bounds: string[] = [];
   if (p.minimum !== undefined) bounds.push(`≥ ${p.minimum}`);

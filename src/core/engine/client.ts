@@ -5,8 +5,8 @@
 // EngineError that says how it ended and what to try.
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
 import { Child, type ChildExit } from "../process/child";
-import { defaultHint, EngineError, exitedError } from "./errors";
-import type { EngineMethod, EngineMethods, EngineNotification, EngineErrorData } from "./protocol";
+import { defaultHint, EngineError, exitedError, outOfMemoryHint } from "./errors";
+import { EngineErrorCode, type EngineMethod, type EngineMethods, type EngineNotification, type EngineErrorData } from "./protocol";
 
 export interface EngineLaunch {
   command: string;
@@ -85,7 +85,8 @@ export class EngineClient {
       if (e instanceof ResponseError) {
         const data = e.data as EngineErrorData | undefined;
         // Advice is the controller's to word (in settings' names); the engine sends facts.
-        throw new EngineError(e.message, "rpc", defaultHint(e.code, data?.reason), e.code);
+        const hint = e.code === EngineErrorCode.OutOfMemory ? outOfMemoryHint(data?.phase) : defaultHint(e.code, data?.reason);
+        throw new EngineError(e.message, "rpc", hint, e.code, data?.phase);
       }
       throw e;
     }

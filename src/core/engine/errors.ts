@@ -12,6 +12,8 @@ export class EngineError extends Error {
     readonly hint?: string,
     /** JSON-RPC error code for `rpc` failures. */
     readonly code?: number,
+    /** OutOfMemory: the engine method that ran out (data.phase). */
+    readonly phase?: string,
   ) {
     super(message);
     this.name = "EngineError";
@@ -24,6 +26,22 @@ export class EngineError extends Error {
 
 const MEMORY_HINT =
   "Lower prompt_copies, rollouts, max_response_tokens or micro_batch_size (or turn on gradient_checkpointing) and resume with `oneshot train --resume`.";
+
+/** What to lower when a phase runs out of GPU memory, in the settings' names. */
+const PHASE_MEMORY_HINTS: Record<string, string> = {
+  generate: "Generating rollouts ran out of memory: lower rollout_wave_size (rollouts generated at once) or max_response_tokens (for an evaluation: eval_batch_size).",
+  train_step: "The training pass ran out of memory: lower micro_batch_size or turn on gradient_checkpointing.",
+  load: "Loading the model and its training state ran out of memory: set kl_coef to 0 (no reference copy) or pick a smaller model.",
+};
+
+/**
+ * The hint of an out-of-memory error during a run: what to lower for the phase that ran out, the
+ * command that shows what fits, and how to go on (a failed run keeps its checkpoints).
+ */
+export function outOfMemoryHint(phase: string | undefined, example = "EXAMPLE"): string {
+  const lower = (phase !== undefined && Object.hasOwn(PHASE_MEMORY_HINTS, phase) ? PHASE_MEMORY_HINTS[phase] : undefined) ?? "Lower prompt_copies, rollouts, max_response_tokens or micro_batch_size.";
+  return `${lower} \`oneshot plan ${example}\` shows what fits this GPU. The run's checkpoints are kept: \`oneshot train --resume\` goes on from the last one.`;
+}
 
 /** Advice for one case of an error code, where it differs from the code's. */
 const REASON_HINTS: Record<ErrorReason, string> = {

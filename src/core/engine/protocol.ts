@@ -7,7 +7,7 @@
 // (TrainSettings in src/core/example/config.ts): rollouts, max_response_tokens, clip_ratio_low…
 // The one hop where names change (a benchmark's `samples`) is src/core/bench/engineParams.ts.
 
-export const ENGINE_PROTOCOL_VERSION = 2;
+export const ENGINE_PROTOCOL_VERSION = 3;
 
 export type Dtype = "bfloat16" | "float16" | "float32";
 export type KlType = "low_var_kl" | "k1" | "k2";
@@ -28,8 +28,16 @@ export interface EngineOptions {
   triton: boolean;
   /** The decode runner's attention (ONESHOT_DECODE_ATTN); null: the device's default, or (in `load`) the eager loop. */
   decode_attention: "triton" | "sdpa" | "bmm" | null;
-  /** Training memory is planned as if the GPU had this many GB (ONESHOT_MEMORY_LIMIT_GB). */
+  /** The engine acts as if the GPU had this many GiB: the allocator refuses past it, training plans within it (ONESHOT_MEMORY_LIMIT_GB). */
   memory_limit_gb: number | null;
+}
+
+/** The GPU's memory in GiB, within memory_limit_gb when that caps it. */
+export interface GpuMemory {
+  total_gb: number;
+  free_gb: number;
+  /** e.g. "NVIDIA H100 80GB HBM3". */
+  name: string;
 }
 
 /** Methods without parameters. */
@@ -44,6 +52,8 @@ export interface HelloResult {
   cuda_available: boolean;
   /** The options as the environment asked for them. */
   options: EngineOptions;
+  /** null without CUDA. */
+  gpu_memory: GpuMemory | null;
 }
 
 export interface OptimizerParams {
@@ -118,6 +128,8 @@ export interface GenerateParams {
   seed?: number;
   /** Keep the token ids on the device for the next train_step (training rollouts). */
   keep_for_training: boolean;
+  /** Rows (prompts × rollouts) decoded at once, in consecutive waves: the setting as resolved (never "auto"); absent: all rows at once. */
+  rollout_wave_size?: number;
 }
 
 export type FinishReason = "stop" | "length" | "stop_string";
@@ -136,6 +148,8 @@ export interface GenerateResult {
   time_s: number;
   generated_tokens: number;
   tokens_per_s: number;
+  /** CUDA peak allocated during the call (GiB), or the process's peak RSS on the CPU. */
+  peak_mem_gb: number;
 }
 
 export interface TrainStepParams {
@@ -246,4 +260,6 @@ export interface EngineErrorData {
   /** Python exception class, for logs. */
   exception: string;
   reason?: ErrorReason;
+  /** OutOfMemory: the method that ran out (load, generate, train_step, save…). */
+  phase?: string;
 }

@@ -34,6 +34,8 @@ export interface TrainSettings {
   loss_agg: LossAgg;
   mini_batches: number;
   micro_batch_size: number;
+  /** Rollouts generated at once (consecutive waves); "auto": the memory plan decides (train/waves.ts). */
+  rollout_wave_size: "auto" | number;
   dtype: Dtype;
   device: "auto" | "cpu" | "cuda";
   gradient_checkpointing: boolean;

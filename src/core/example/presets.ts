@@ -41,6 +41,7 @@ const paper: TrainSettings = {
   loss_agg: "token-mean",
   mini_batches: 1,
   micro_batch_size: 16,
+  rollout_wave_size: "auto",
   dtype: "bfloat16",
   device: "auto",
   gradient_checkpointing: true,

@@ -28,8 +28,9 @@ export function validate(value: unknown): SchemaProblem[] {
   const seen = new Set<string>(out.map((p) => JSON.stringify([p.path, p.key])));
   if (check(value)) return out;
   const errors = check.errors ?? [];
-  // One message per location: Ajv may report several keywords for the same value.
-  for (const e of errors) {
+  // One message per location: Ajv may report several keywords for the same value. A value that
+  // matches no branch of an anyOf gets the anyOf's one sentence, not each branch's complaint.
+  for (const e of errors.filter((x) => !x.schemaPath.includes("/anyOf/")).sort((a, b) => Number(b.keyword === "anyOf") - Number(a.keyword === "anyOf"))) {
     const p = toProblem(e);
     const id = JSON.stringify([p.path, p.key]);
     if (seen.has(id)) continue;
@@ -105,6 +106,10 @@ function toProblem(e: ErrorObject): SchemaProblem {
       const op = { minimum: "≥", maximum: "≤", exclusiveMinimum: ">", exclusiveMaximum: "<" }[e.keyword];
       return { path, message: `${name} must be ${op} ${String(p.limit)}${got}` };
     }
+    case "anyOf": {
+      const branches = (e.parentSchema as { anyOf: Branch[] }).anyOf.map(describeBranch);
+      return { path, message: `${name} must be ${branches.join(" or ")}${got}` };
+    }
     case "minLength":
       return { path, message: `${name} must not be empty` };
     case "maxLength":
@@ -115,6 +120,19 @@ function toProblem(e: ErrorObject): SchemaProblem {
     default:
       return { path, message: `${name} ${e.message ?? "is not valid"}${got}` };
   }
+}
+
+interface Branch {
+  const?: unknown;
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+function describeBranch(b: Branch): string {
+  if (b.const !== undefined) return String(b.const);
+  const bounds = [b.minimum !== undefined ? `≥ ${b.minimum}` : "", b.maximum !== undefined ? `≤ ${b.maximum}` : ""].filter(Boolean);
+  return `${typeWord(b.type ?? "")}${bounds.length ? ` ${bounds.join(" and ")}` : ""}`;
 }
 
 function typeWord(t: string): string {

@@ -70,7 +70,10 @@ export interface StepMetrics {
   time_train_s: number;
   /** Generated tokens per second during the rollout phase. */
   rollout_tokens_per_s: number;
+  /** The step's peak memory in GiB (GPU allocated, or the CPU process's peak RSS): the larger of generation's and training's. */
   peak_mem_gb?: number;
+  /** Generation's part of it: the peak while the rollouts were generated. */
+  rollout_peak_mem_gb?: number;
 }
 
 export interface StepEvent extends EventBase, StepMetrics {

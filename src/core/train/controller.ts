@@ -10,7 +10,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { EngineClient, EngineLaunch } from "../engine/client";
-import { EngineError } from "../engine/errors";
+import { EngineError, outOfMemoryHint } from "../engine/errors";
 import type { TrainConfig } from "../example/config";
 import { EventLogWriter, readEvents } from "../run/eventLog";
 import type { LogLevel, RolloutRecord, RunEventInput, RunFinishedEvent, StepEvent } from "../run/events";
@@ -33,6 +33,8 @@ import { checkProtocol, formatRunPrompt, startRunEngine } from "./runEngine";
 import { RunFailure } from "./runFailure";
 import { RunState } from "./runState";
 import { saveCheckpoint } from "./saveCheckpoint";
+import { stepPeak } from "./stepMemory";
+import { resolveWaveRows, waveParams } from "./waves";
 
 export interface ControllerOptions {
   config: TrainConfig;
@@ -153,6 +155,10 @@ export class RunController {
     if (this.forced) return { status: "stopped", steps_done: stepsDone };
     const full = this.diskFull(e);
     if (full) return { status: "failed", steps_done: stepsDone, error: full.message, hint: DISK_FULL_HINT };
+    if (e instanceof EngineError && e.outOfMemory && e.kind === "rpc") {
+      // The hint names this run's example file in the command that shows what fits.
+      return { status: "failed", steps_done: stepsDone, error: e.message, hint: outOfMemoryHint(e.phase, exampleArg(this.o.config.example.file)) };
+    }
     if (e instanceof EngineError || e instanceof RunFailure) {
       return { status: "failed", steps_done: stepsDone, error: e.message, ...(e.hint ? { hint: e.hint } : {}) };
     }
@@ -289,6 +295,7 @@ export class RunController {
       stop: s.stop,
       seed: s.seed * 100003 + step,
       keep_for_training: true,
+      ...waveParams(resolveWaveRows(s)),
     });
     if (this.stopping) return undefined;
     if (!gen.batch_id) throw new RunFailure("The engine did not keep the rollout batch for training", "Update the engine environment with `oneshot setup`.");
@@ -341,7 +348,7 @@ export class RunController {
       time_reward_s: timeReward,
       time_train_s: timeTrain,
       rollout_tokens_per_s: gen.tokens_per_s,
-      ...(tr.peak_mem_gb ? { peak_mem_gb: tr.peak_mem_gb } : {}),
+      ...stepPeak(gen.peak_mem_gb, tr.peak_mem_gb),
     };
     const records: RolloutRecord[] = spreadSample(gen.outputs.length, s.log_rollouts).map((i) => {
       const o = gen.outputs[i];
@@ -374,4 +381,11 @@ export function formatCount(n: number): string {
     if (n >= size) return `${(n / size).toPrecision(3).replace(/\.?0+$/, "")}${unit}`;
   }
   return String(n);
+}
+
+/** The example file as a command-line argument: relative to the working directory when inside it, quoted when it has spaces. */
+function exampleArg(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  const arg = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+  return /\s/.test(arg) ? JSON.stringify(arg) : arg;
 }

@@ -12,6 +12,7 @@ import type { Benchmark, BenchProblem } from "../bench/types";
 import type { EngineMethod, EngineMethods } from "../engine/protocol";
 import type { EvalEvent, RunEventInput } from "../run/events";
 import type { Verifier } from "../verifier/api";
+import { resolveWaveRows, waveParams } from "./waves";
 
 export { chatMessages } from "../bench/runner";
 
@@ -29,6 +30,8 @@ export interface EvalSettings {
   stop: string[];
   seed: number;
   boxed_only: boolean;
+  /** Evaluation generates in waves of this many sequences too (each call is also bounded by its batch size). */
+  rollout_wave_size: "auto" | number;
 }
 
 export interface PreparedBenchmark {
@@ -82,7 +85,7 @@ export async function evaluate(o: EvaluateOptions): Promise<RunEventInput<EvalEv
       {
         backend: {
           formatPrompt: (p) => o.engine.request("format_prompt", p),
-          generate: (p) => o.engine.request("generate", p),
+          generate: (p) => o.engine.request("generate", { ...p, ...waveParams(resolveWaveRows(o.settings)) }),
         },
         verifier: o.verifier,
         prompt_template: o.settings.prompt_template ?? undefined,

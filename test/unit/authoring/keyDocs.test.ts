@@ -42,4 +42,5 @@ test("the markdown shows the meaning and marks the file's preset", () => {
 test("typeText of enums and nullable types", () => {
   assert.equal(typeText({ enum: ["a", "b"] }), "one of: a, b");
   assert.equal(typeText({ type: ["integer", "null"], minimum: 1 }), "integer or null ≥ 1");
+  assert.equal(typeText({ anyOf: [{ const: "auto" }, { type: "integer", minimum: 1, maximum: 16384 }] }), "auto or integer ≥ 1, ≤ 16384");
 });

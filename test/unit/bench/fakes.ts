@@ -23,7 +23,7 @@ export function scriptedBackend(answer: (problem: string, sample: number, p: Gen
           return { prompt_index: i, text, tokens: 12, finish_reason: "stop" as const };
         }),
       );
-      return { outputs, time_s: 0.01, generated_tokens: outputs.length * 12, tokens_per_s: 1000 };
+      return { outputs, time_s: 0.01, generated_tokens: outputs.length * 12, tokens_per_s: 1000, peak_mem_gb: 0 };
     },
   };
   return { backend, calls };

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { EngineClient } from "../../../src/core/engine/client";
 import { EngineError } from "../../../src/core/engine/errors";
-import { defaultHint } from "../../../src/core/engine/errors";
+import { outOfMemoryHint } from "../../../src/core/engine/errors";
 import { ENGINE_PROTOCOL_VERSION, EngineErrorCode } from "../../../src/core/engine/protocol";
 
 const FAKE = path.resolve("test/unit/engine/fixtures/fake-engine.mjs");
@@ -31,9 +31,10 @@ test("an engine error becomes an EngineError with its code and the controller's 
   assert.equal(err.code, EngineErrorCode.OutOfMemory);
   assert.ok(err.outOfMemory);
   assert.equal(err.message, "CUDA out of memory. Tried to allocate 2.00 GiB");
-  // The fake engine still sends an engine-worded `data.hint`; the controller's sentence wins.
-  assert.equal(err.hint, defaultHint(EngineErrorCode.OutOfMemory));
-  assert.match(err.hint ?? "", /rollouts, max_response_tokens or micro_batch_size/);
+  // The fake engine still sends an engine-worded `data.hint`; the controller's sentence wins, for the phase that ran out.
+  assert.equal(err.phase, "train_step");
+  assert.equal(err.hint, outOfMemoryHint("train_step"));
+  assert.match(err.hint ?? "", /lower micro_batch_size or turn on gradient_checkpointing.*`oneshot plan EXAMPLE`/);
 });
 
 test("an engine error's reason picks the controller's advice for that case", async () => {

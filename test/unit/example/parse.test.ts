@@ -78,6 +78,18 @@ test("bounds are stated", () => {
   );
 });
 
+test("a value that is neither `auto` nor a whole number in range gets one sentence naming both", () => {
+  for (const bad of ["0", "big", "1.5", "20000"]) {
+    const ds = errorsOf(`---\nanswer: 4\nrollout_wave_size: ${bad}\n---\nQ\n`);
+    assert.deepEqual(
+      ds.map((d) => [d.line, d.message]),
+      [[3, `\`rollout_wave_size\` must be auto or a whole number ≥ 1 and ≤ 16384 (got ${bad === "big" ? '"big"' : bad})`]],
+    );
+  }
+  assert.deepEqual(errorsOf("---\nanswer: 4\nrollout_wave_size: auto\n---\nQ\n"), []);
+  assert.deepEqual(errorsOf("---\nanswer: 4\nrollout_wave_size: 256\n---\nQ\n"), []);
+});
+
 test("a missing answer and a missing problem are both reported", () => {
   const ds = errorsOf("---\nsteps: 3\n---\n\n");
   assert.equal(ds.length, 2);

@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { defaultHint } from "../../../src/core/engine/errors";
-import { EngineErrorCode } from "../../../src/core/engine/protocol";
+import { outOfMemoryHint } from "../../../src/core/engine/errors";
 import { RunController } from "../../../src/core/train/controller";
 import type { RunSummary, StepEvent } from "../../../src/core/run/events";
 import { observeRunStatus } from "../../../src/core/run/status";
@@ -115,11 +114,33 @@ test("kill -9 of the engine mid-step ends the run as failed with a readable erro
   assert.match(readFileSync(path.join(runDir, "engine.log"), "utf8"), /about to be killed/);
 });
 
-test("an engine OOM error ends the run as failed with the engine's message and the controller's hint", async () => {
+test("an engine OOM error ends the run as failed, keeps its last checkpoint and hints at `oneshot plan` with the example and the setting to lower", async () => {
   const { root, example } = project();
   const runDir = path.join(root, "runs", "r4");
-  const out = await new RunController({ config: config(root, example), runDir, engine: fakeEngine({ FAKE_ENGINE_OOM_AT_TRAIN: "1" }), createVerifier: boxedVerifier, projectRoot: root }).run();
-  assert.deepEqual(out, { status: "failed", steps_done: 0, error: "CUDA out of memory. Tried to allocate 2.00 GiB", hint: defaultHint(EngineErrorCode.OutOfMemory) });
+  const out = await new RunController({ config: config(root, example), runDir, engine: fakeEngine({ FAKE_ENGINE_OOM_AT_TRAIN: "3" }), createVerifier: boxedVerifier, projectRoot: root }).run();
+  const exampleArg = example; // outside the working directory: named by its absolute path
+  assert.deepEqual(out, { status: "failed", steps_done: 2, error: "CUDA out of memory. Tried to allocate 2.00 GiB", hint: outOfMemoryHint("train_step", exampleArg) });
+  assert.match(out.hint ?? "", /lower micro_batch_size/);
+  assert.ok(out.hint?.includes(`\`oneshot plan ${exampleArg}\``), out.hint);
+  assert.ok(existsSync(path.join(runDir, "checkpoints", "step-2", "engine_state.pt")), "the checkpoint of step 2 is intact");
+  const last = eventsOf(runDir).at(-1);
+  assert.ok(last?.type === "run_finished" && last.status === "failed" && last.hint === out.hint);
+});
+
+test("rollout_wave_size reaches generate as the engine's wave size (auto: all at once), and a step's peak is the larger of generation's and training's", async () => {
+  for (const [sets, waves] of [[[], undefined], [["rollout_wave_size=4"], 4]] as const) {
+    const { root, example } = project();
+    const runDir = path.join(root, "runs", "w");
+    const logFile = path.join(root, "engine-calls.jsonl");
+    const out = await new RunController({ config: config(root, example, [...sets, "eval_every=0"]), runDir, engine: fakeEngine({ FAKE_ENGINE_LOG: logFile }), createVerifier: boxedVerifier, projectRoot: root }).run();
+    assert.equal(out.status, "completed");
+    const calls = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { method: string; params: { rollout_wave_size?: number } });
+    const generates = calls.filter((c) => c.method === "generate");
+    assert.ok(generates.length >= 3);
+    assert.ok(generates.every((c) => c.params.rollout_wave_size === waves), JSON.stringify(generates[0]));
+    const steps = eventsOf(runDir).filter((e): e is StepEvent => e.type === "step");
+    assert.ok(steps.every((s) => s.peak_mem_gb === 1.5 && s.rollout_peak_mem_gb === 1.5));
+  }
 });
 
 test("stop() finishes the step, checkpoints and ends as stopped", async () => {
