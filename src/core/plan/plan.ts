@@ -57,9 +57,12 @@ export const MIN_USEFUL_WAVE = 64;
 /** Auto waves fill at most this share of the card, so a plan they make is not one the editor warns about. */
 export const AUTO_SHARE = 0.95;
 
-/** Prompt tokens from the text the model sees: ≈3 characters a token for English/LaTeX, plus the chat template's turns. */
+/** Tokens of a prompt of `chars` characters: ≈3 characters a token for English/LaTeX, plus the chat template's turns. */
+export const tokensOfChars = (chars: number) => Math.ceil(chars / 3) + 24;
+
+/** Prompt tokens from the text the model sees, at most max_prompt_tokens. */
 export function estimatePromptTokens(text: string, maxPromptTokens: number): number {
-  return Math.min(maxPromptTokens, Math.ceil(text.length / 3) + 24);
+  return Math.min(maxPromptTokens, tokensOfChars(text.length));
 }
 
 export const rowsOf = (s: PlanSettings) => s.prompt_copies * s.rollouts;

@@ -295,7 +295,7 @@ export class RunController {
       stop: s.stop,
       seed: s.seed * 100003 + step,
       keep_for_training: true,
-      ...waveParams(resolveWaveRows(s)),
+      ...waveParams(resolveWaveRows(s, config.plan)),
     });
     if (this.stopping) return undefined;
     if (!gen.batch_id) throw new RunFailure("The engine did not keep the rollout batch for training", "Update the engine environment with `oneshot setup`.");
