@@ -99,6 +99,7 @@ function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx
   }
   if (out.plan.input.card.kind === "cpu" && gpuMemoryGb === undefined) return undefined;
   if (out.refusal) throw new UserError(`${out.refusal} See \`oneshot plan\` for the estimate per phase.`, PLAN_REFUSED_EXIT_CODE);
+  ctx.stdout.write(`Plan on ${out.plan.input.card.name}: ${out.summary}\n`);
   return { ...out.json, gpu_memory_gb: gpuMemoryGb ?? null };
 }
 

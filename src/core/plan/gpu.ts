@@ -107,7 +107,7 @@ export function chooseCard(c: CardChoice): Card {
   const gpu = gpus[0];
   if (c.gpuMemoryGb !== undefined) {
     const { rates, known } = gpu ? ratesFor(gpu.name) : { rates: UNKNOWN_GPU_RATES, known: false };
-    const name = gpu ? `${gpu.name} capped at ${fmtGb(c.gpuMemoryGb)}` : `a ${fmtGb(c.gpuMemoryGb)} card`;
+    const name = gpu ? `${gpu.name} capped at ${fmtGb(c.gpuMemoryGb)}` : `${article(c.gpuMemoryGb)} ${fmtGb(c.gpuMemoryGb)} card`;
     return { name, memoryGb: c.gpuMemoryGb, kind: "gpu", rates, knownRates: known, memorySource: "--gpu-memory" };
   }
   if (gpu) {
@@ -116,6 +116,12 @@ export function chooseCard(c: CardChoice): Card {
     return { name: gpu.name, memoryGb, kind: "gpu", rates, knownRates: known, memorySource: "nvidia-smi" };
   }
   return { name: "CPU (no GPU found)", memoryGb: c.systemMemoryGb, kind: "cpu", rates: CPU_RATES, knownRates: false, memorySource: "system memory" };
+}
+
+/** "an 8 GB card", "an 80 GB card", "a 24 GB card": the article as the number is spoken. */
+function article(gb: number): string {
+  const spoken = fmtGb(gb);
+  return /^8/.test(spoken) || /^1[18]\b/.test(spoken) ? "an" : "a";
 }
 
 export function fmtGb(gb: number): string {

@@ -31,6 +31,7 @@ test("a plan that fits is recorded in config.json and run_started, and the engin
   const c = captureCli({ cwd: root, env: env(root) });
   const args = ["train", "two.rlvr.md", "--preset", "cpu-demo", "--gpu-memory", "8", "--python", FAKE_PYTHON, "--set", `model=${model}`, "--set", "prompt_copies=2", "--set", "rollouts=2", "--set", "eval_every=0", "--set", "checkpoint_every=0", "--steps", "1"];
   assert.equal(await main(args, c), 0, c.err());
+  assert.match(c.out(), /^Plan on an 8 GB card: peak [\d.]+ GB of 8 GB \(fits\) · fp32 optimizer state, all rollouts at once · ~[\d.]+ s\/step\nRun directory: /);
   const runDir = path.join(root, ".oneshot", "runs", readdirSync(path.join(root, ".oneshot", "runs"))[0]);
   const config = JSON.parse(readFileSync(path.join(runDir, "config.json"), "utf8")) as { plan: { gpu_memory_gb: number; fits: boolean; peak_gb: number; resolved: { optimizer_state: string } } };
   assert.equal(config.plan.gpu_memory_gb, 8);

@@ -31,6 +31,8 @@ test("the card: --gpu-memory wins; else nvidia-smi's first GPU (its free memory 
   assert.equal(cpu.name, "CPU (no GPU found)");
   assert.equal(chooseCard({ device: "cpu", gpus, systemMemoryGb: 64 }).kind, "cpu", "device: cpu plans for the CPU");
   assert.equal(chooseCard({ gpuMemoryGb: 24, device: "auto", gpus: [], systemMemoryGb: 64 }).name, "a 24 GB card");
+  assert.equal(chooseCard({ gpuMemoryGb: 80, device: "auto", gpus: [], systemMemoryGb: 64 }).name, "an 80 GB card");
+  assert.equal(chooseCard({ gpuMemoryGb: 11, device: "auto", gpus: [], systemMemoryGb: 64 }).name, "an 11 GB card");
 });
 
 test("rates of known cards by nvidia-smi's name, and the stated assumption for others", () => {
