@@ -1,7 +1,7 @@
 // Creates an example file on disk, opens it and selects its problem text.
 import { existsSync } from "node:fs";
 import * as vscode from "vscode";
-import { renderExample, slugFor, uniqueExamplePath, type ExampleDraft, type RenderedExample } from "../core/authoring/template";
+import { newExamplePath, renderExample, type ExampleDraft, type RenderedExample } from "../core/authoring/template";
 
 export async function writeAndOpen(file: vscode.Uri, rendered: RenderedExample): Promise<vscode.TextEditor> {
   await vscode.workspace.fs.writeFile(file, Buffer.from(rendered.text, "utf8"));
@@ -15,7 +15,7 @@ export async function writeAndOpen(file: vscode.Uri, rendered: RenderedExample):
 
 /** Writes a new example made from `draft` into `dir`, named after its title or problem. */
 export async function createExample(dir: string, draft: ExampleDraft): Promise<vscode.TextEditor> {
-  const file = uniqueExamplePath(dir, slugFor(draft.title ?? draft.problem), existsSync);
+  const file = newExamplePath(dir, draft, existsSync);
   return writeAndOpen(vscode.Uri.file(file), renderExample(draft));
 }
 

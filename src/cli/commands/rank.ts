@@ -1,17 +1,19 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { modelFingerprint } from "../../core/bench/evalCache";
 import { evaluateBenchmark } from "../../core/bench/evaluation";
+import { HISTORY_SCORES, HistoryError, parseHistory, rankByHistory, type HistoryRanked, type HistoryScoreName } from "../../core/bench/history";
 import { rankByVariance, rankedJsonl, type RankedProblem } from "../../core/bench/rank";
+import type { Benchmark } from "../../core/bench/types";
 import { formatTable } from "../../core/text/table";
 import { ENGINE_USAGE, engineOptions, evalCacheFor, loadBenchmarks, parseCount, parseDevice, parseDtype, parseNumber, progressLine } from "../benchOptions";
-import type { Command } from "../command";
-import { UsageError } from "../command";
+import type { CliContext, Command } from "../command";
+import { UsageError, UserError } from "../command";
 import { lazySession, type OpenSession } from "../evalSession";
 import { resolveModel } from "../modelRef";
 
-function excerpt(s: string, n = 60): string {
+export function excerpt(s: string, n = 60): string {
   const one = s.replace(/\s+/g, " ").trim();
   return one.length > n ? one.slice(0, n - 1) + "…" : one;
 }
@@ -21,17 +23,58 @@ export function formatRanked(ranked: RankedProblem[], top: number): string {
   return formatTable(rows, ["left", "left", "left", "left", "left"]) + "\n";
 }
 
+export function formatHistoryRanked(ranked: HistoryRanked[], top: number): string {
+  const name = ranked[0]?.score_name ?? "std";
+  const rows = [["rank", "id", "epochs", name, "problem"], ...ranked.slice(0, top).map((r) => [String(r.rank), r.id, String(r.epochs), r.score === null ? "—" : r.score.toFixed(3), excerpt(r.problem)])];
+  return formatTable(rows, ["left", "left", "left", "left", "left"]) + "\n";
+}
+
+/** `--history`: the paper's selection from a full-data run's per-epoch accuracies; no model runs. */
+async function rankFromHistory(bench: Benchmark, file: string, score: HistoryScoreName, o: { out?: string; top: number }, ctx: CliContext): Promise<number> {
+  const historyFile = path.resolve(ctx.cwd, file);
+  let ranking: { ranked: HistoryRanked[]; missing: number };
+  try {
+    const history = parseHistory(readFileSync(historyFile, "utf8"), path.basename(historyFile));
+    ranking = rankByHistory(bench.problems, history, score);
+    if (ranking.missing === ranking.ranked.length) {
+      const ids = (xs: string[]) => xs.slice(0, 3).join(", ") + (xs.length > 3 ? ", …" : "");
+      throw new HistoryError(`no problem of ${bench.name} has history in ${path.basename(historyFile)}: the dataset's ids are ${ids(bench.problems.map((p) => p.id))} and the history's ${ids([...history.keys()])}.`);
+    }
+  } catch (e) {
+    if (e instanceof HistoryError) throw new UserError(e.message);
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UserError(`history file not found: ${historyFile}`);
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") throw new UserError(`${historyFile} is a folder, not a history file.`);
+    throw e;
+  }
+  const { ranked, missing } = ranking;
+  const out = path.resolve(ctx.cwd, o.out ?? `${bench.name}.ranked.jsonl`);
+  writeFileSync(out, rankedJsonl(ranked));
+  ctx.stdout.write(formatHistoryRanked(ranked, o.top));
+  const note = missing ? ` ${missing} of ${ranked.length} problems have no history and are listed last.` : "";
+  ctx.stdout.write(`Ranked by the ${score === "std" ? "standard deviation" : "lim score"} of each problem's training accuracy per epoch (${path.relative(ctx.cwd, historyFile)}).${note} Ranking: ${path.relative(ctx.cwd, out)}\n`);
+  return 0;
+}
+
 export function createRankCommand(open: OpenSession): Command {
   return {
     name: "rank",
     summary: "Rank a dataset's problems as training examples by p(1-p)",
     usage: `Usage: oneshot rank DATASET --model MODEL [--k 8] [options]
+       oneshot rank DATASET --history FILE [--score std|lim] [--out FILE] [--top N]
 
 Samples K answers from the model for every problem and ranks the problems by
 p(1−p), where p is the fraction graded correct: problems the model sometimes
 solves come first, ones it always or never solves (no learning signal) last.
 A cheap proxy for the paper's historical-variance score for choosing the one
 training example. Writes the ranked list as JSONL (best first).
+
+With --history, ranks by that score itself, as the paper chose π1: FILE holds
+each problem's training accuracy per epoch from a full-data run, as a JSON
+object {"ID": [0.25, 0.5, …], …} or JSON Lines {"id": ID, "accuracies": […]},
+ids as the dataset's (verl: extra_info.index). No model runs.
+  --history FILE   per-epoch training accuracies by problem id
+  --score S        std (default): their standard deviation, the paper's score;
+                   lim: LIMR's learning-impact score, the paper code's other one
 
   DATASET          a preset, a .jsonl/.json/.parquet file, a URL or a hub dataset id
   --model MODEL    the base model (folder or hub id) that will be trained
@@ -54,11 +97,21 @@ ${ENGINE_USAGE}`,
           limit: { type: "string" },
           out: { type: "string" },
           top: { type: "string", default: "10" },
+          history: { type: "string" },
+          score: { type: "string" },
           ...engineOptions,
         },
       });
       if (positionals.length !== 1) throw new UsageError("give exactly one dataset");
-      if (!values.model) throw new UsageError("--model is required");
+      if (values.history !== undefined) {
+        if (values.model) throw new UsageError("--history ranks by recorded training accuracies and --model by sampling the model: give one");
+        const score = values.score ?? "std";
+        if (!(HISTORY_SCORES as readonly string[]).includes(score)) throw new UsageError(`--score must be ${HISTORY_SCORES.join(" or ")}, not '${score}'`);
+        const [bench] = await loadBenchmarks([{ dataset: positionals[0]!, ...(values.limit ? { limit: parseCount(values.limit, "--limit") } : {}) }], ctx, values.refresh);
+        return rankFromHistory(bench!, values.history, score as HistoryScoreName, { out: values.out, top: parseCount(values.top, "--top", 0)! }, ctx);
+      }
+      if (values.score !== undefined) throw new UsageError("--score chooses a history score: give --history FILE too");
+      if (!values.model) throw new UsageError("--model is required (or --history FILE)");
       const k = parseCount(values.k, "--k", 2)!;
       const ref = resolveModel(values.model, ctx.cwd);
       const device = parseDevice(values.device);

@@ -82,6 +82,11 @@ export function slugFor(text: string, maxLength = 40): string {
   return slug || "example";
 }
 
+/** Where a new example goes in `dir`: named after its title or problem, never over an existing file. */
+export function newExamplePath(dir: string, draft: ExampleDraft, exists: (file: string) => boolean): string {
+  return uniqueExamplePath(dir, slugFor(draft.title ?? draft.problem), exists);
+}
+
 /** `<dir>/<stem>.rlvr.md`, with -2, -3 … appended while `exists` says the name is taken. */
 export function uniqueExamplePath(dir: string, stem: string, exists: (file: string) => boolean): string {
   for (let i = 1; ; i++) {

@@ -71,6 +71,6 @@ async function readParquet(file: string, name: string): Promise<Row[]> {
   }
 }
 
-function isRow(v: unknown): v is Row {
+export function isRow(v: unknown): v is Row {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -80,18 +80,21 @@ export function classify(dataset: string, o: Pick<LoadOptions, "cwd" | "root">):
   );
 }
 
-export async function loadBenchmark(spec: string | BenchmarkSpec, o: LoadOptions): Promise<Benchmark> {
-  const s: BenchmarkSpec = typeof spec === "string" ? { dataset: spec } : spec;
-  const { preset, source } = classify(s.dataset, o);
-  let rows: Row[];
-  let origin: string;
+/** The raw rows a reference names (preset, file, URL or hub id); failures are BenchmarkErrors. */
+export async function readDatasetRows(dataset: string, o: LoadOptions): Promise<{ rows: Row[]; origin: string; preset?: BenchmarkPreset; source: DatasetSource }> {
+  const { preset, source } = classify(dataset, o);
   try {
-    ({ rows, origin } = await readSource(source, o));
+    return { ...(await readSource(source, o)), preset, source };
   } catch (e) {
     if (e instanceof DatasetFormatError || e instanceof DatasetUnavailableError) throw new BenchmarkError(e.message);
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new BenchmarkError(`dataset file not found: ${(e as NodeJS.ErrnoException).path}`);
     throw e;
   }
+}
+
+export async function loadBenchmark(spec: string | BenchmarkSpec, o: LoadOptions): Promise<Benchmark> {
+  const s: BenchmarkSpec = typeof spec === "string" ? { dataset: spec } : spec;
+  const { rows, origin, preset, source } = await readDatasetRows(s.dataset, o);
   let mapped;
   try {
     mapped = rowsToProblems(rows, { ...preset?.fields, ...s.fields }, !preset || s.fields !== undefined);

@@ -13,6 +13,8 @@ export interface RankedProblem extends BenchProblem {
   p: number;
   /** p(1−p), in [0, 0.25]. */
   score: number;
+  /** Which score ranked it, as the ranked file says; history rankings say "std" or "lim". */
+  score_name: "p(1-p)";
 }
 
 export function varianceScore(p: number): number {
@@ -37,6 +39,7 @@ export function rankByVariance(results: ProblemResult[]): RankedProblem[] {
         correct: r.correct,
         p,
         score: varianceScore(p),
+        score_name: "p(1-p)" as const,
       };
     })
     .sort((a, b) => b.score - a.score || a.p - b.p || a.id.localeCompare(b.id, undefined, { numeric: true }))
@@ -44,6 +47,6 @@ export function rankByVariance(results: ProblemResult[]): RankedProblem[] {
 }
 
 /** The ranked list as JSONL, best candidate first: what `oneshot rank` writes and the editor sorts by. */
-export function rankedJsonl(ranked: RankedProblem[]): string {
+export function rankedJsonl(ranked: { id: string; rank: number; score: number | null; score_name: string }[]): string {
   return ranked.map((r) => JSON.stringify(r)).join("\n") + (ranked.length ? "\n" : "");
 }

@@ -316,7 +316,7 @@ describe("authoring: example files", function () {
     assert.equal(report.reference.ok, true);
   });
 
-  it("New Example from Dataset takes a JSON Lines or Parquet row, with the answer from a solution's box", async () => {
+  it("New Example from Dataset takes a JSON Lines or Parquet row (plain or verl's layout), with the answer from a solution's box", async () => {
     const fromJsonl = await vscode.commands.executeCommand<vscode.Uri>(COMMANDS.newExampleFromDataset, {
       file: path.join(dir, "problems.jsonl"),
       row: 2,
@@ -341,6 +341,15 @@ describe("authoring: example files", function () {
     );
     const fromParquet = await vscode.commands.executeCommand<vscode.Uri>(COMMANDS.newExampleFromDataset, { file: parquet, row: 1, dir });
     assert.match(fs.readFileSync(fromParquet.fsPath, "utf8"), /^answer: '9'\n[\s\S]*^What is \$3\^2\$\?$/m);
+
+    // verl's layout, as the paper's files are: a chat prompt, reward_model.ground_truth
+    const ext = vscode.extensions.getExtension("oneshot-rlvr.oneshot-rlvr")!;
+    const verl = path.join(ext.extensionPath, "test", "fixtures", "datasets", "verl.parquet");
+    const fromVerl = await vscode.commands.executeCommand<vscode.Uri>(COMMANDS.newExampleFromDataset, { file: verl, row: 0, dir });
+    const verlText = fs.readFileSync(fromVerl.fsPath, "utf8");
+    assert.match(verlText, /^answer: '12\.8'$/m);
+    assert.match(verlText, /^source: verl\.parquet row 1$/m);
+    assert.match(verlText, /square feet of sail is \\\( 32 \\\) pounds\.\n$/);
   });
 
   it("the walkthrough's steps complete on commands the extension registers", async () => {

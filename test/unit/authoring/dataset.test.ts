@@ -14,12 +14,11 @@ const file = (name: string, content: string | ArrayBuffer) => {
   return p;
 };
 
-test("JSON Lines: problem and answer columns are found; bad lines and blank problems are skipped", async () => {
+test("JSON Lines: problem, answer and id columns are found; blank problems are skipped", async () => {
   const p = file(
     "a.jsonl",
     [
       JSON.stringify({ problem: "What is $1+1$?", answer: "2", level: "Level 1", unique_id: "x/1" }),
-      "not json",
       JSON.stringify({ problem: "  ", answer: "3" }),
       "",
       JSON.stringify({ problem: "Compute $\\frac{1}{2}+\\frac{1}{2}$.", answer: 1 }),
@@ -28,15 +27,23 @@ test("JSON Lines: problem and answer columns are found; bad lines and blank prob
   const ds = await readDataset(p);
   assert.equal(ds.problemColumn, "problem");
   assert.equal(ds.answerColumn, "answer");
-  assert.equal(ds.skipped, 2);
+  assert.equal(ds.skipped, 1);
   assert.deepEqual(
-    ds.problems.map((x) => [x.row, x.problem, x.answer]),
+    ds.problems.map((x) => [x.row, x.id, x.problem, x.answer]),
     [
-      [0, "What is $1+1$?", "2"],
-      [2, "Compute $\\frac{1}{2}+\\frac{1}{2}$.", "1"],
+      [0, "x/1", "What is $1+1$?", "2"],
+      [2, "2", "Compute $\\frac{1}{2}+\\frac{1}{2}$.", "1"],
     ],
   );
-  assert.deepEqual(ds.problems[0].extra, { level: "Level 1", unique_id: "x/1" });
+  assert.deepEqual(ds.problems[0].extra, { level: "Level 1" });
+});
+
+test("JSON Lines: a line that is not JSON is named by its number rather than skipped", async () => {
+  await assert.rejects(readDataset(file("bad.jsonl", '{"problem": "a", "answer": "1"}\nnot json\n')), (e: Error) => {
+    assert.ok(e instanceof DatasetError);
+    assert.equal(e.message, "bad.jsonl line 2 is not valid JSON");
+    return true;
+  });
 });
 
 test("JSON Lines: the answer comes from the solution's last \\boxed{} when there is no answer column", async () => {
@@ -68,11 +75,13 @@ test("Parquet: rows are read with hyparquet", async () => {
 test("a file with no problem column, a corrupt parquet file and an unknown extension are readable errors", async () => {
   await assert.rejects(readDataset(file("d.jsonl", '{"text": "hi"}\n')), (e: Error) => {
     assert.ok(e instanceof DatasetError);
-    assert.match(e.message, /no problem column .*found text/);
+    assert.equal(e.message, "d.jsonl: no problem field found: expected one of problem/question/prompt/input/query among text");
     return true;
   });
-  await assert.rejects(readDataset(file("e.parquet", "PAR1 garbage")), /Cannot read e\.parquet as Parquet/);
-  await assert.rejects(readDataset(file("f.csv", "a,b")), /neither JSON Lines/);
+  const says = (re: RegExp) => (e: Error) => e instanceof DatasetError && re.test(e.message);
+  await assert.rejects(readDataset(file("e.parquet", "PAR1 garbage")), says(/^e\.parquet could not be read as parquet/));
+  await assert.rejects(readDataset(file("f.csv", "a,b")), says(/^f\.csv is not a dataset file: use \.jsonl, \.json or \.parquet$/));
+  await assert.rejects(readDataset(path.join(dir, "missing.jsonl")), says(/^Cannot read missing\.jsonl: ENOENT/));
 });
 
 test("a truncated solution gives no answer rather than a wrong one", async () => {
@@ -82,12 +91,12 @@ test("a truncated solution gives no answer rather than a wrong one", async () =>
 
 test("quick-pick items show the row, a one-line problem, the answer and short fields", () => {
   const [item] = problemPickItems([
-    { row: 4, problem: "Line one\n\nline two", answer: "\\frac{7}{2}", extra: { subject: "Algebra", id: "7" } },
+    { row: 4, id: "7", problem: "Line one\n\nline two", answer: "\\frac{7}{2}", extra: { subject: "Algebra" } },
   ]);
   assert.equal(item.label, "#5  Line one line two");
   assert.equal(item.description, "answer: \\frac{7}{2}");
-  assert.equal(item.detail, "subject: Algebra");
-  const [long] = problemPickItems([{ row: 0, problem: "x".repeat(300), answer: null, extra: {} }]);
+  assert.equal(item.detail, "id: 7 · subject: Algebra");
+  const [long] = problemPickItems([{ row: 0, id: "0", problem: "x".repeat(300), answer: null, extra: {} }]);
   assert.ok(long.label.endsWith("…") && long.label.length <= 95);
   assert.equal(long.description, "no answer");
 });

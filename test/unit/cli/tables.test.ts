@@ -43,7 +43,7 @@ test("oneshot eval: counts and scores right-aligned, no trailing spaces", () => 
 });
 
 test("oneshot rank: the problem excerpt last and unpadded", () => {
-  const ranked = (rank: number, id: string, correct: number, problem: string): RankedProblem => ({ rank, id, problem, answer: "1", k: 8, correct, p: correct / 8, score: (correct / 8) * (1 - correct / 8) });
+  const ranked = (rank: number, id: string, correct: number, problem: string): RankedProblem => ({ rank, id, problem, answer: "1", k: 8, correct, p: correct / 8, score: (correct / 8) * (1 - correct / 8), score_name: "p(1-p)" });
   assert.equal(
     formatRanked([ranked(1, "p-17", 4, "Solve  x^2 = 4\nfor x > 0."), ranked(2, "p-3", 3, "A".repeat(70)), ranked(3, "p-4", 0, "dropped by --top")], 2),
     [
