@@ -179,6 +179,24 @@ def timed(fn: Any, device: torch.device) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
+def time_optimizer_steps(trainer: Any, device: torch.device) -> list[float]:
+    """Wraps the trainer's optimizer step (clip + update) so its synchronised time adds up in the
+    returned one-element list (the caller may reset it)."""
+    total = [0.0]
+    inner = trainer._optimizer_step
+
+    def timed() -> float:
+        sync(device)
+        t0 = time.perf_counter()
+        norm = inner()
+        sync(device)
+        total[0] += time.perf_counter() - t0
+        return norm
+
+    trainer._optimizer_step = timed
+    return total
+
+
 def device_name(device: torch.device) -> str:
     return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 

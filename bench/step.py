@@ -31,6 +31,7 @@ from common import (
     measure_ceilings,
     record_header,
     sync,
+    time_optimizer_steps,
     timed,
     twin_models,
     write_record,
@@ -101,21 +102,10 @@ def run_ours(args: argparse.Namespace, model: Transformer, tok: EngineTok, promp
     runtime = ModelRuntime(model, options)
     model.requires_grad_(True)
     optimizer = OptimizerParams(
-        lr=1e-6, weight_decay=0.01, adam_betas=(0.9, 0.999), adam_eps=1e-8, grad_clip=1.0, fp32_master=True
+        lr=1e-6, weight_decay=0.01, adam_betas=(0.9, 0.999), adam_eps=1e-8, grad_clip=1.0, optimizer_state="fp32"
     )
     trainer = Trainer(model, optimizer, None, runtime)
-    opt_time = [0.0]
-    inner = trainer._optimizer_step
-
-    def timed_opt() -> float:
-        sync(device)
-        t0 = time.perf_counter()
-        norm = inner()
-        sync(device)
-        opt_time[0] += time.perf_counter() - t0
-        return norm
-
-    trainer._optimizer_step = timed_opt  # type: ignore[method-assign]
+    opt_time = time_optimizer_steps(trainer, device)
     lp = TrainStepParams(
         batch_id="",
         advantages=[],

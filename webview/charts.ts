@@ -11,6 +11,17 @@ interface LineSpec {
   key: MetricKey;
   label: string;
   color: ColorName;
+  /**
+   * Left out when it equals this other line at every step (accuracy and reward with the paper's
+   * 0/1 reward); that line then takes `merged` as its label.
+   */
+  sameAs?: { key: MetricKey; merged: string };
+}
+
+/** What the charts know of the run's config. */
+export interface ChartContext {
+  /** `kl_coef` of config.json's settings; undefined when unknown. */
+  klCoef?: number;
 }
 
 interface ChartSpec {
@@ -21,6 +32,8 @@ interface ChartSpec {
   evals?: boolean;
   range?: [number, number];
   wide?: boolean;
+  /** A sentence shown instead of the chart when it would say nothing (KL off, no memory recorded). */
+  note?: (p: SeriesData, ctx: ChartContext) => string | undefined;
 }
 
 export const CHARTS: readonly ChartSpec[] = [
@@ -29,7 +42,7 @@ export const CHARTS: readonly ChartSpec[] = [
     title: "Training reward and benchmark accuracy",
     // Accuracy first: with the paper's 0/1 reward it equals the reward, which is drawn over it.
     lines: [
-      { key: "accuracy", label: "train accuracy", color: "purple" },
+      { key: "accuracy", label: "train accuracy", color: "purple", sameAs: { key: "reward_mean", merged: "train reward = accuracy" } },
       { key: "reward_mean", label: "train reward", color: "blue" },
     ],
     evals: true,
@@ -37,7 +50,12 @@ export const CHARTS: readonly ChartSpec[] = [
     wide: true,
   },
   { id: "entropy", title: "Entropy", lines: [{ key: "entropy", label: "entropy", color: "orange" }] },
-  { id: "kl", title: "KL to reference", lines: [{ key: "kl", label: "KL", color: "red" }] },
+  {
+    id: "kl",
+    title: "KL to reference",
+    lines: [{ key: "kl", label: "KL", color: "red" }],
+    note: (_p, ctx) => (ctx.klCoef === 0 ? "KL off: kl_coef is 0, so the loss has no KL term and no reference model is kept." : undefined),
+  },
   {
     id: "length",
     title: "Response length (tokens)",
@@ -73,7 +91,54 @@ export const CHARTS: readonly ChartSpec[] = [
       { key: "pg_loss", label: "pg loss", color: "blue" },
     ],
   },
+  {
+    id: "memory",
+    title: "Peak GPU memory (GB)",
+    lines: [{ key: "peak_mem_gb", label: "peak memory", color: "purple" }],
+    note: (p) =>
+      p.steps.length && p.metrics.peak_mem_gb.every((v) => v === null)
+        ? "No peak memory recorded: the engine reports it when it trains on a GPU."
+        : undefined,
+  },
 ];
+
+/** The compared run's lines: dashed, in a colour that contrasts with the same line of this run. */
+const OVERLAY_COLOR: Record<ColorName, ColorName> = {
+  blue: "orange",
+  purple: "yellow",
+  green: "red",
+  orange: "blue",
+  red: "green",
+  yellow: "purple",
+  foreground: "blue",
+};
+
+/** Steps are whole numbers: the x axis ticks only at these increments. */
+const STEP_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000, 100_000];
+
+/** True when two columns hold the same number at every step (and some number at all). */
+function sameColumn(a: Column, b: Column): boolean {
+  let seen = false;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? null;
+    const y = b[i] ?? null;
+    if (x === null && y === null) continue;
+    if (x === null || y === null || Math.abs(x - y) > 1e-9) return false;
+    seen = true;
+  }
+  return seen;
+}
+
+/** The lines a chart draws for this data: a line equal to its `sameAs` is left out, the other relabelled. */
+function visibleLines(spec: ChartSpec, p: SeriesData): LineSpec[] {
+  const merged = spec.lines.filter((l) => l.sameAs && sameColumn(p.metrics[l.key], p.metrics[l.sameAs.key]));
+  return spec.lines
+    .filter((l) => !merged.includes(l))
+    .map((l) => {
+      const m = merged.find((x) => x.sameAs!.key === l.key);
+      return m ? { ...l, label: m.sameAs!.merged } : l;
+    });
+}
 
 const EVAL_COLORS: ColorName[] = ["green", "yellow", "red", "orange", "foreground", "blue"];
 
@@ -94,7 +159,8 @@ function buildChart(spec: ChartSpec, p: SeriesData, overlay: Overlay | null, smo
   const series: uPlot.Series[] = [{ label: "step" }];
   const cols: Column[] = [];
   const smooth = (c: Column) => (smoothing > 0 ? smoother.smooth(c, smoothing) : c);
-  for (const l of spec.lines) {
+  const lines = visibleLines(spec, p);
+  for (const l of lines) {
     const c = color(l.color);
     if (smoothing > 0) {
       cols.push(p.metrics[l.key]);
@@ -118,9 +184,9 @@ function buildChart(spec: ChartSpec, p: SeriesData, overlay: Overlay | null, smo
       });
     });
   if (overlay) {
-    for (const l of spec.lines) {
+    for (const l of lines) {
       sparse.push({ steps: overlay.series.steps, values: smooth(overlay.series.metrics[l.key]) });
-      series.push({ label: `${overlay.label}: ${l.label}`, stroke: color(l.color), width: 1.5, dash: [6, 4], spanGaps: true });
+      series.push({ label: `${overlay.label}: ${l.label}`, stroke: color(OVERLAY_COLOR[l.color]), width: 1.5, dash: [6, 4], spanGaps: true });
     }
     if (spec.evals)
       overlay.series.evals.forEach((e, i) => {
@@ -128,7 +194,7 @@ function buildChart(spec: ChartSpec, p: SeriesData, overlay: Overlay | null, smo
         evalShape.push(`o:${e.benchmark}`);
         series.push({
           label: `${overlay.label}: ${e.benchmark}`,
-          stroke: color(EVAL_COLORS[i % EVAL_COLORS.length]),
+          stroke: color(OVERLAY_COLOR[EVAL_COLORS[i % EVAL_COLORS.length]]),
           width: 1.5,
           dash: [6, 4],
           spanGaps: true,
@@ -137,13 +203,15 @@ function buildChart(spec: ChartSpec, p: SeriesData, overlay: Overlay | null, smo
       });
   }
   const { x, ys } = alignOnSteps(p.steps, cols, sparse);
-  const shape = `${smoothing > 0}|${evalShape.join(",")}|${overlay ? overlay.label : ""}`;
+  const shape = `${smoothing > 0}|${lines.map((l) => l.label).join(",")}|${evalShape.join(",")}|${overlay ? overlay.label : ""}`;
   return { shape, series, data: [x, ...ys] as uPlot.AlignedData };
 }
 
 interface Mounted {
   spec: ChartSpec;
   box: HTMLElement;
+  /** Shown instead of the chart when the spec's note applies. */
+  note: HTMLElement;
   plot?: uPlot;
   shape?: string;
   /** On screen (charts scrolled away or in a hidden tab are drawn when they come back). */
@@ -158,6 +226,7 @@ export class ChartGrid {
   private primary: SeriesData | null = null;
   private overlay: Overlay | null = null;
   private smoothing = 0;
+  private context: ChartContext = {};
   /** Set after each completed draw: tests and the benchmark wait on it. */
   draws = 0;
 
@@ -174,10 +243,13 @@ export class ChartGrid {
       h.textContent = spec.title;
       const box = document.createElement("div");
       box.className = "chart-box";
-      card.append(h, box);
+      const note = document.createElement("p");
+      note.className = "chart-note";
+      note.hidden = true;
+      card.append(h, note, box);
       root.append(card);
       // Not visible until the IntersectionObserver's first report (it reports every target).
-      return { spec, box, visible: false, dirty: false };
+      return { spec, box, note, visible: false, dirty: false };
     });
     new ResizeObserver(() => this.resize()).observe(root);
     const seen = new IntersectionObserver((entries) => {
@@ -194,6 +266,13 @@ export class ChartGrid {
     this.primary = primary;
     this.overlay = overlay;
     this.smoothing = smoothing;
+    for (const m of this.mounted) m.dirty = true;
+    this.schedule();
+  }
+
+  /** What the run's config says that changes a chart (KL off). */
+  setContext(context: ChartContext): void {
+    this.context = context;
     for (const m of this.mounted) m.dirty = true;
     this.schedule();
   }
@@ -231,8 +310,20 @@ export class ChartGrid {
     let drew = false;
     for (const m of this.mounted) {
       if (!m.dirty || !m.visible) continue;
+      const box = m.box;
       m.dirty = false;
       drew = true;
+      const note = m.spec.note?.(this.primary, this.context);
+      m.note.textContent = note ?? "";
+      m.note.hidden = !note;
+      m.box.hidden = !!note;
+      m.box.parentElement!.dataset.off = note ? "true" : "false";
+      if (note) {
+        m.plot?.destroy();
+        m.plot = undefined;
+        m.shape = undefined;
+        continue;
+      }
       const b = buildChart(m.spec, this.primary, this.overlay, this.smoothing);
       if (m.plot && m.shape === b.shape) {
         m.plot.setData(b.data);
@@ -245,7 +336,20 @@ export class ChartGrid {
           ...this.size(m),
           series: b.series,
           scales: { x: { time: false }, ...(m.spec.range ? { y: { range: m.spec.range } } : {}) },
-          axes: [{ ...axis, label: "step", labelSize: 18 }, { ...axis, size: 56 }],
+          axes: [
+            {
+              ...axis,
+              label: "step",
+              labelSize: 18,
+              incrs: STEP_INCRS,
+              // The ticks drawn, also for tests (the axis is canvas, not DOM).
+              values: (_u, splits) => {
+                box.dataset.xTicks = splits.join(",");
+                return splits.map(String);
+              },
+            },
+            { ...axis, size: 56 },
+          ],
           cursor: { sync: { key: "steps" }, drag: { x: true, y: false } },
           legend: { live: true },
         },

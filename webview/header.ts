@@ -24,13 +24,14 @@ export class RunHeader {
     resume: el("vscode-button", { title: "Resume from the last checkpoint" }, ["Resume"]),
     reveal: el("vscode-button", { secondary: "", title: "Reveal the run folder" }, ["Reveal folder"]),
     try: el("vscode-button", { secondary: "", title: "Ask the run's checkpoint a problem, next to its base model" }, ["Try the Model"]),
+    report: el("vscode-button", { secondary: "", title: "The run's report: before/after per benchmark, curves, flipped problems" }, ["Open Report"]),
   };
 
   constructor(root: HTMLElement, extra: HTMLElement[]) {
     root.append(
       el("div", { class: "header-top" }, [
         el("div", { class: "title" }, [this.title, this.status]),
-        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.try, this.buttons.reveal, ...extra]),
+        el("div", { class: "actions" }, [this.buttons.stop, this.buttons.resume, this.buttons.report, this.buttons.try, this.buttons.reveal, ...extra]),
       ]),
       this.stats,
       this.progress,
@@ -49,6 +50,7 @@ export class RunHeader {
     document.body.dataset.runStatus = run.status;
     this.buttons.stop.hidden = run.status !== "running";
     this.buttons.resume.hidden = !["interrupted", "stopped", "failed"].includes(run.status);
+    this.buttons.report.hidden = run.status === "running";
     const parts: string[] = [`step ${h.step}${h.totalSteps ? ` / ${h.totalSteps}` : ""}`];
     if (h.lastReward !== null) parts.push(`reward ${h.lastReward.toFixed(3)}`);
     for (const b of h.benchmarks)

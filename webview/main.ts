@@ -17,6 +17,7 @@ import { getState, post, saveState } from "./api";
 import { ChartGrid, type Overlay } from "./charts";
 import { el } from "./dom";
 import { RunHeader } from "./header";
+import { ResultsView } from "./results";
 import { RolloutViewer } from "./rollouts";
 import { onThemeChange } from "./theme";
 
@@ -27,11 +28,12 @@ window.addEventListener("error", (e) => {
 });
 window.addEventListener("unhandledrejection", (e) => post({ type: "error", message: String(e.reason) }));
 
-const TABS = ["charts", "rollouts", "config"] as const;
+const TABS = ["charts", "rollouts", "results", "config"] as const;
 const state = getState();
 const series: SeriesData = emptySeries();
 let overlay: Overlay | null = null;
 let smoothing = state.smoothing ?? 0.6;
+let runDir = "";
 
 const app = document.getElementById("app")!;
 app.replaceChildren();
@@ -47,6 +49,7 @@ const smoothingInput = el("input", {
 });
 const smoothingValue = el("span", { class: "dim" }, [smoothing.toFixed(2)]);
 const compare = el("vscode-single-select", { "aria-label": "Compare with" }) as HTMLElement & { value: string };
+const compareLegend = el("span", { class: "compare-legend", hidden: "" });
 const exportCsv = el("vscode-button", { secondary: "" }, ["Export CSV"]);
 const exportJson = el("vscode-button", { secondary: "" }, ["Export JSON"]);
 
@@ -60,6 +63,9 @@ const charts = new ChartGrid(chartsRoot, (points) => {
 });
 const rolloutsRoot = el("div", { class: "rollouts" });
 const viewer = new RolloutViewer(rolloutsRoot);
+const resultsRoot = el("div", { class: "results" });
+const results = new ResultsView(resultsRoot);
+let resultsAsked = false;
 const configRoot = el("div", { class: "config" });
 
 const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.indexOf((state.tab ?? "charts") as never))) }, [
@@ -68,11 +74,14 @@ const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.index
     el("div", { class: "toolbar" }, [
       el("label", {}, ["Smoothing ", smoothingInput, smoothingValue]),
       el("label", {}, ["Compare with ", compare]),
+      compareLegend,
     ]),
     chartsRoot,
   ]),
   el("vscode-tab-header", { slot: "header", "data-tab": "rollouts" }, ["Rollouts"]),
   el("vscode-tab-panel", {}, [rolloutsRoot]),
+  el("vscode-tab-header", { slot: "header", "data-tab": "results" }, ["Results"]),
+  el("vscode-tab-panel", {}, [resultsRoot]),
   el("vscode-tab-header", { slot: "header", "data-tab": "config" }, ["Config"]),
   el("vscode-tab-panel", {}, [configRoot]),
 ]);
@@ -83,6 +92,14 @@ function selectTab(index: number): void {
   document.body.dataset.tab = tab;
   saveState({ tab });
   viewer.setVisible(tab === "rollouts");
+  askResults();
+}
+
+/** Results are read from the whole log: asked for once the tab is shown (the extension then keeps them current). */
+function askResults(): void {
+  if (resultsAsked || document.body.dataset.tab !== "results" || !runDir) return;
+  resultsAsked = true;
+  post({ type: "requestResults" });
 }
 tabs.addEventListener("vsc-tabs-select", (e) => selectTab((e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex));
 selectTab(Math.max(0, TABS.indexOf((state.tab ?? "charts") as never)));
@@ -102,6 +119,18 @@ exportCsv.addEventListener("click", () => post({ type: "export", format: "csv" }
 exportJson.addEventListener("click", () => post({ type: "export", format: "json" }));
 onThemeChange(() => charts.restyle());
 
+/** Which lines are which once a run is compared: this run solid, the other dashed in contrasting colours. */
+function showCompareLegend(): void {
+  compareLegend.hidden = !overlay;
+  if (!overlay) return;
+  compareLegend.replaceChildren(
+    el("span", { class: "swatch" }),
+    "this run",
+    el("span", { class: "swatch dashed" }),
+    `${overlay.label} (dashed, contrasting colours)`,
+  );
+}
+
 function setRuns(runs: RunChoice[], self: string): void {
   const current = compare.value;
   compare.replaceChildren(
@@ -111,15 +140,30 @@ function setRuns(runs: RunChoice[], self: string): void {
   compare.value = runs.some((r) => r.runDir === current) ? current : "";
 }
 
-function setConfig(config: unknown): void {
+/** config.json's `settings.kl_coef`, when the config has one. */
+function klCoefOf(config: unknown): number | undefined {
+  const settings = (config as { settings?: { kl_coef?: unknown } } | undefined)?.settings;
+  return typeof settings?.kl_coef === "number" ? settings.kl_coef : undefined;
+}
+
+function setConfig(config: unknown, trainingPrompt: string | undefined): void {
+  charts.setContext({ klCoef: klCoefOf(config) });
+  // The prompt arrives with run_started, after the engine formatted it with the chat template.
+  const prompt = [
+    el("h3", {}, ["Training prompt"]),
+    trainingPrompt === undefined
+      ? el("p", { class: "empty" }, ["Shown once the engine has formatted it (at the start of the run)."])
+      : el("pre", { class: "training-prompt" }, [trainingPrompt]),
+    el("h3", {}, ["config.json"]),
+  ];
   configRoot.replaceChildren(
+    ...prompt,
     config === undefined
       ? el("p", { class: "empty" }, ["This run has no readable config.json."])
       : el("pre", { class: "config-json" }, [JSON.stringify(config, null, 2)]),
   );
 }
 
-let runDir = "";
 window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
   const m = e.data;
   switch (m.type) {
@@ -127,8 +171,9 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       performance.mark("oneshot:init");
       runDir = m.run.runDir;
       saveState({ runDir });
+      askResults();
       header.set(m.run);
-      setConfig(m.config);
+      setConfig(m.config, m.trainingPrompt);
       setRuns(m.runs, runDir);
       applyDelta(series, m.series);
       viewer.addSteps(m.rolloutSteps, true);
@@ -145,7 +190,7 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       charts.set(series, overlay, smoothing);
       break;
     case "config":
-      setConfig(m.config);
+      setConfig(m.config, m.trainingPrompt);
       break;
     case "runs":
       setRuns(m.runs, runDir);
@@ -153,10 +198,14 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
     case "rollouts":
       viewer.onPage(m.requestId, m.page);
       break;
+    case "results":
+      results.set(m.results, m.error);
+      break;
     case "overlay":
       if (!m.runId || !m.series) overlay = null;
       else if (m.series.reset || !overlay) overlay = { label: m.runId, series: applyDelta(emptySeries(), m.series) };
       else applyDelta(overlay.series, m.series);
+      showCompareLegend();
       charts.set(series, overlay, smoothing);
       break;
   }

@@ -6,6 +6,27 @@ import type { RolloutRecord } from "../src/core/run/events";
 import { getState, post, saveState } from "./api";
 import { renderMathText, renderPendingMath, renderTex } from "./latex";
 import { el } from "./dom";
+import { chatTurns } from "../src/core/monitor/chatTurns";
+
+/**
+ * The prompt as the conversation it encodes (system, user), each turn rendered; the text the
+ * model saw, chat-template markers and all, one click away. A prompt without turns shows as is.
+ */
+function promptView(text: string): HTMLElement {
+  const turns = chatTurns(text);
+  const box = el("div", { class: "rv-prompt" });
+  if (!turns) {
+    renderMathText(box, text);
+    return box;
+  }
+  for (const t of turns) {
+    const content = el("div", { class: "rv-turn-text" });
+    renderMathText(content, t.content);
+    box.append(el("div", { class: `rv-turn ${t.role}`, "data-role": t.role }, [el("div", { class: "rv-role" }, [t.role]), content]));
+  }
+  box.append(el("details", { class: "rv-raw" }, [el("summary", {}, ["Raw prompt"]), el("pre", {}, [text])]));
+  return box;
+}
 
 const PAGE = 20;
 
@@ -137,8 +158,7 @@ export class RolloutViewer {
     if (fresh) {
       this.list.replaceChildren();
       this.problem.replaceChildren();
-      const prompt = el("div", { class: "rv-prompt" });
-      renderMathText(prompt, page.prompt);
+      const prompt = promptView(page.prompt);
       const answer = el("span", { class: "rv-answer" });
       renderTex(answer, page.answer);
       this.problem.append(prompt, el("div", { class: "rv-ref" }, ["Reference answer: ", answer]));

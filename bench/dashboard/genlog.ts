@@ -49,6 +49,14 @@ export const ANSWER = "12.8";
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 
+/** π1's training prompt under the paper preset, as Qwen2.5-Math's chat template renders it. */
+const PI1_PROMPT =
+  "<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n<|im_start|>user\n" +
+  "The pressure \\( P \\) exerted by wind on a sail varies jointly as the area \\( A \\) of the sail and the cube of the wind's velocity \\( V \\). " +
+  "When the velocity is \\( 8 \\) miles per hour, the pressure on a sail of \\( 2 \\) square feet is \\( 4 \\) pounds. " +
+  "Find the wind velocity when the pressure on \\( 4 \\) square feet of sail is \\( 32 \\) pounds. " +
+  "Let's think step by step and output the final answer within \\boxed{}.<|im_end|>\n<|im_start|>assistant\n";
+
 /** Produces the events of a run step by step (run_started first, run_finished on request). */
 export class RunGenerator {
   private rnd: () => number;
@@ -102,6 +110,7 @@ export class RunGenerator {
         resumed: false,
         pid,
         engine: { device: "NVIDIA H100 80GB HBM3", dtype: "bfloat16", params: 1_543_714_304 },
+        prompt: { text: PI1_PROMPT, tokens: 139 },
       }),
     ];
     out.push(...this.evals(0));

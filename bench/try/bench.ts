@@ -1,8 +1,8 @@
-// Trying a model without Python: ONNX export time and size (fp32 and int8), then in Node with
+// Trying a model without Python: ONNX export time, size and peak memory (fp32, int8, q4), then in Node with
 // onnxruntime-node the load time, the first token's latency (the prompt's prefill) and the decode
-// rate, for the built-in tiny model and a random model of Qwen2.5-0.5B's shape. Writes
+// rate, for the built-in tiny model and random models of Qwen2.5-0.5B's and 1.5B's shapes. Writes
 // bench/results/try-<date>.json.
-//   npx tsx bench/try/bench.ts [--shapes tiny,qwen2.5-0.5b] [--tokens 64] [--threads 2] [--out FILE]
+//   npx tsx bench/try/bench.ts [--shapes tiny,qwen2.5-0.5b,qwen2.5-1.5b] [--quantize fp32,int8,q4] [--tokens 64] [--threads 2] [--out FILE]
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -31,9 +31,14 @@ const QWEN05 = {
   hidden_act: "silu",
 };
 
+// Qwen/Qwen2.5-1.5B's shape (1.54B parameters, tied embeddings), random weights.
+const QWEN15 = { ...QWEN05, hidden_size: 1536, intermediate_size: 8960, num_hidden_layers: 28, num_attention_heads: 12 };
+const SHAPES: Record<string, object> = { "qwen2.5-0.5b": QWEN05, "qwen2.5-1.5b": QWEN15 };
+
 const { values } = parseArgs({
   options: {
     shapes: { type: "string", default: "tiny,qwen2.5-0.5b" },
+    quantize: { type: "string", default: "fp32,int8,q4" },
     tokens: { type: "string", default: "64" },
     threads: { type: "string", default: "2" },
     out: { type: "string" },
@@ -49,9 +54,11 @@ const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT
 function modelFor(shape: string): string {
   const dir = path.join(work, shape);
   if (shape === "tiny") cpSync(path.join(ROOT, "examples/models/tiny-math"), dir, { recursive: true });
-  else if (shape === "qwen2.5-0.5b") {
-    const script = "import json, sys\nfrom pathlib import Path\nfrom oneshot_tools.randmodel import write_random_checkpoint\nwrite_random_checkpoint(Path(sys.argv[1]), json.loads(sys.argv[2]))";
-    execFileSync(python, ["-c", script, dir, JSON.stringify(QWEN05)], { env: { ...process.env, PYTHONPATH: path.join(ROOT, "engine") }, stdio: "inherit" });
+  else if (SHAPES[shape]) {
+    const script = "import json, sys\nfrom pathlib import Path\nfrom oneshot_tools.randmodel import write_random_checkpoint\nwrite_random_checkpoint(Path(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3])";
+    // 1.5B in bf16, as Qwen publishes it: half the disk, and the export loads it as fp32 anyway.
+    const dtype = shape === "qwen2.5-1.5b" ? "bfloat16" : "float32";
+    execFileSync(python, ["-c", script, dir, JSON.stringify(SHAPES[shape]), dtype], { env: { ...process.env, PYTHONPATH: path.join(ROOT, "engine") }, stdio: "inherit" });
   } else throw new Error(`unknown shape ${shape}`);
   return dir;
 }
@@ -60,7 +67,7 @@ const problem = "Tara has 50 cookies. Tara buys 3 bags with 10 cookies in each b
 const rows = [];
 for (const shape of values.shapes.split(",")) {
   const model = modelFor(shape);
-  for (const quantize of [undefined, "int8"] as Quantize[]) {
+  for (const quantize of values.quantize.split(",").map((q) => (q === "fp32" ? undefined : q)) as Quantize[]) {
     const out = path.join(work, `${shape}-${quantize ?? "fp32"}`);
     let t = performance.now();
     const m = await runExport(model, out, { python, engineDir: path.join(ROOT, "engine"), quantize });
@@ -80,6 +87,8 @@ for (const shape of values.shapes.split(",")) {
       export_s: Number(exportS.toFixed(2)),
       folder_mib: Number((m.bytes / 2 ** 20).toFixed(1)),
       max_logit_diff: m.max_logit_diff,
+      quantized_logit_diff: m.quantized_logit_diff ?? null,
+      export_peak_rss_mib: m.peak_rss_mib ?? null,
       load_s: Number(loadS.toFixed(2)),
       prompt_tokens: promptTokens,
       generated_tokens: g.tokens,
@@ -97,7 +106,7 @@ const result = {
   bench: "try",
   date: new Date().toISOString(),
   device: `${cpus()[0]?.model ?? "cpu"} (${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB), onnxruntime-node ${ortVersion}, ${threads} threads`,
-  command: `npx tsx bench/try/bench.ts --shapes ${values.shapes} --tokens ${tokens} --threads ${threads}`,
+  command: `npx tsx bench/try/bench.ts --shapes ${values.shapes} --quantize ${values.quantize} --tokens ${tokens} --threads ${threads}`,
   commit,
   rows,
 };

@@ -130,6 +130,7 @@ class Engine:
         if p.train:
             assert p.optimizer is not None
             self.trainer = Trainer(model, p.optimizer, reference, runtime)
+            self.log("info", f"optimizer state: {self.trainer.optimizer_state}, {self.trainer.state_gb():.2f} GB")
             if state is not None:
                 assert state_file is not None
                 self._restore(state, device, state_file)
@@ -171,6 +172,13 @@ class Engine:
         trainer = self.trainer
         assert trainer is not None
         master = state.get("master")
+        # Checkpoints from before optimizer_state existed: fp32 masters, or none on an fp32 model.
+        saved_kind = state.get("optimizer_state", "fp32")
+        if saved_kind != trainer.optimizer_state:
+            raise bad_config(
+                f"resume_state was saved with optimizer_state: {saved_kind} but this run asks for "
+                f"{trainer.optimizer_state}; resume with optimizer_state: {saved_kind}."
+            )
         if trainer.use_master:
             if master is None or len(master) != len(trainer.master):
                 raise bad_config("resume_state does not hold fp32 master weights for this model.")
@@ -310,6 +318,7 @@ class Engine:
         return {
             "version": 1,
             "optimizer": trainer.optimizer.state_dict(),
+            "optimizer_state": trainer.optimizer_state,
             "master": [m.detach() for m in trainer.master] if trainer.use_master else None,
             "steps": trainer.steps,
             "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},

@@ -51,6 +51,7 @@ ErrorReason = Literal[
     "no_cuda",  # BAD_CONFIG: device cuda without a GPU
     "no_reference",  # BAD_CONFIG: kl_coef > 0 on a model loaded without the reference copy
     "not_enough_memory",  # BAD_CONFIG: the ONNX export would not fit in free memory
+    "not_quantisable",  # BAD_CONFIG: 4-bit quantisation cannot handle the model's weight matrices
 ]
 _REASONS = typing.get_args(ErrorReason)
 

@@ -2,7 +2,7 @@
 
 The folder follows the layout Hugging Face's ONNX tooling and transformers.js load: config.json,
 tokenizer files and generation_config.json at the top, the decoder in onnx/model.onnx (or
-onnx/model_quantized.onnx for int8). The decoder takes input_ids, attention_mask, position_ids and
+onnx/model_quantized.onnx for int8, onnx/model_q4.onnx for 4-bit weights). The decoder takes input_ids, attention_mask, position_ids and
 past_key_values.{i}.key|value ([batch, kv_heads, past, head_dim]) and returns logits and
 present.{i}.key|value (past and new keys concatenated). oneshot_export.json, written last, marks the
 folder complete and records where it came from; the folder appears under its final name only once
@@ -11,6 +11,7 @@ everything is in it, so an interrupted export never leaves a folder that later l
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -35,13 +36,47 @@ from .model import Transformer
 MANIFEST = "oneshot_export.json"
 FORMAT_VERSION = 1
 OPSET = 17
-# Peak memory of an fp32 export, in multiples of the fp32 weights: the model, the traced graph's
-# constants and the serialised protobuf (measured on the tiny model and a 0.5B-shaped one: 2.6-2.9x).
-EXPORT_MEMORY_FACTOR = 3.0
+# Peak memory of an export: Python, torch and ONNX Runtime themselves, plus a multiple of the fp32
+# weights (the model and the serialised graph; int8's quantiser holds several copies more).
+# Measured on a 0.5B-shaped model (peak_rss_mib): 0.45 GiB + 1.97x (fp32), 2.31x (q4), 4.13x (int8);
+# these leave about 10% over that.
+EXPORT_MEMORY_BASE = 0.5 * 2**30
+EXPORT_MEMORY_FACTOR = {None: 2.2, "q4": 2.6, "int8": 4.5}
 # ORT and the engine differ by float rounding only (different matmul and softmax kernels).
 VERIFY_ATOL = 1e-3
+QUANTIZE = ("int8", "q4")
+MODEL_FILES = {None: "model.onnx", "int8": "model_quantized.onnx", "q4": "model_q4.onnx"}
+# 4-bit blocks of 32 weights along the input dimension share one scale (ONNX Runtime's and
+# onnxruntime-genai's default); a dimension that is not a multiple is zero-padded by the quantiser
+# to whole blocks, which MatMulNBits ignores. Symmetric: no zero points to store.
+Q4_BLOCK = 32
 
 Progress = Callable[[str], None]
+
+
+class _PretransposedLinear(nn.Module):
+    """nn.Linear with its weight stored as [in, out]: the graph's MatMul then reads the initializer
+    itself, where nn.Linear's [out, in] weight makes the exporter's constant folding write a
+    transposed copy of every matrix (a second copy of the model in memory while exporting)."""
+
+    def __init__(self, linear: nn.Linear) -> None:
+        super().__init__()
+        self.weight_t = nn.Parameter(linear.weight.detach().t().contiguous(), requires_grad=False)
+        self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach(), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.matmul(x, self.weight_t)
+        return y if self.bias is None else y + self.bias
+
+
+def pretranspose_linears(model: nn.Module) -> None:
+    """Swaps every nn.Linear of `model` for a _PretransposedLinear, one at a time (in place: the peak
+    is one extra matrix)."""
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.Linear):
+                setattr(parent, name, _PretransposedLinear(child))
+                del child
 
 
 class OnnxDecoder(nn.Module):
@@ -125,6 +160,17 @@ def available_memory_bytes() -> int | None:
     return None
 
 
+def peak_rss_mib() -> float | None:
+    """This process's peak resident memory so far (what the export needed); None on Windows."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return round(peak / (2**20 if sys.platform == "darwin" else 1024), 1)
+
+
 def param_count(raw: dict[str, Any]) -> int:
     """Parameters of a config's model, computed from its shape (before anything is loaded)."""
     cfg = parse_config(raw)
@@ -137,7 +183,7 @@ def param_count(raw: dict[str, Any]) -> int:
     return embed * (1 if cfg.tie_word_embeddings else 2) + cfg.num_layers * per_layer + h
 
 
-def check_inputs(model_dir: Path, raw: dict[str, Any]) -> None:
+def check_inputs(model_dir: Path, raw: dict[str, Any], quantize: str | None = None) -> None:
     """Refuses, in one sentence, what cannot be exported, before anything is loaded."""
     parse_config(raw)  # unsupported architectures raise bad_config here
     if not (model_dir / "tokenizer.json").is_file():
@@ -145,7 +191,7 @@ def check_inputs(model_dir: Path, raw: dict[str, Any]) -> None:
             f"{model_dir} has no tokenizer.json, so the export could not be used to talk to the model.",
             "no_tokenizer",
         )
-    need = int(param_count(raw) * 4 * EXPORT_MEMORY_FACTOR)
+    need = int(EXPORT_MEMORY_BASE + param_count(raw) * 4 * EXPORT_MEMORY_FACTOR[quantize])
     free = available_memory_bytes()
     if free is not None and need > free:
         raise EngineError(
@@ -157,6 +203,7 @@ def check_inputs(model_dir: Path, raw: dict[str, Any]) -> None:
 
 def _export_graph(model: Transformer, path: Path) -> None:
     cfg = model.cfg
+    pretranspose_linears(model)
     wrapper = OnnxDecoder(model).eval()
     inputs, outputs = io_names(cfg.num_layers)
     b, t, past = 1, 3, 2
@@ -223,6 +270,59 @@ def quantize_int8(src: Path, dst: Path) -> None:
     )
 
 
+def _constant_matmul_weights(graph: Any) -> list[tuple[str, list[int]]]:
+    """(node name, weight shape) of each MatMul whose second input is a stored weight."""
+    shapes = {t.name: list(t.dims) for t in graph.initializer}
+    return [(n.name, shapes[n.input[1]]) for n in graph.node if n.op_type == "MatMul" and n.input[1] in shapes]
+
+
+def quantize_q4(src: Path, dst: Path) -> None:
+    """4-bit weight-only quantisation of every MatMul's weight (ONNX Runtime's MatMulNBitsQuantizer:
+    MatMulNBits nodes, blocks of Q4_BLOCK along the input dimension, one scale each), and 8-bit of the
+    embedding table (its Gather; at fp32 it would be most of a small model's file). Norms and
+    attention stay fp32. Writes `dst` (plus `dst`_data when big); the steps between go beside `src`."""
+    import logging
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    model = onnx.load(str(src), load_external_data=True)
+    before = _constant_matmul_weights(model.graph)
+    # The quantiser logs every node at INFO through the root logger's handlers; its progress is ours.
+    quiet = logging.getLogger("onnxruntime.quantization.matmul_nbits_quantizer")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        quantizer = MatMulNBitsQuantizer(model, bits=4, block_size=Q4_BLOCK, is_symmetric=True)
+        del model
+        quantizer.process()
+    finally:
+        quiet.setLevel(level)
+    q = quantizer.model.model
+    left = _constant_matmul_weights(q.graph)
+    if left or not before:
+        what = (
+            f"{len(left)} of this model's {len(before)} weight matrices (the first: {left[0][0]}'s, of shape {left[0][1]})"
+            if left
+            else "this model's weights (its graph has no matrix multiplication by a stored weight)"
+        )
+        raise EngineError(BAD_CONFIG, f"4-bit quantisation cannot handle {what}.", "not_quantisable")
+    big = sum(len(t.raw_data) for t in q.graph.initializer) >= SINGLE_FILE_BYTES
+    work = Path(tempfile.mkdtemp(prefix=".q4-", dir=src.parent))
+    try:
+        stage = work / "matmul.onnx"
+        onnx.save_model(q, str(stage), save_as_external_data=big, all_tensors_to_one_file=True, location=stage.name + "_data")
+        del q, quantizer
+        gc.collect()
+        (work / "gather").mkdir()
+        embed = work / "gather" / "model.onnx"
+        quantize_dynamic(str(stage), str(embed), weight_type=QuantType.QInt8, op_types_to_quantize=["Gather"], use_external_data_format=big)
+        finalize(embed, dst)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def run_onnx(path: Path, ids: list[int], num_layers: int, num_kv_heads: int, head_dim: int) -> Any:
     """ORT logits of one unpadded prompt from an empty cache (the export's own check)."""
     import numpy as np
@@ -240,13 +340,24 @@ def run_onnx(path: Path, ids: list[int], num_layers: int, num_kv_heads: int, hea
     return sess.run(["logits"], feeds)[0]
 
 
-def _verify(model: Transformer, path: Path) -> float:
-    cfg = model.cfg
-    ids = [i % cfg.vocab_size for i in (1, 17, 42, 5, 99, 7)]
+def _check_ids(cfg: Any) -> list[int]:
+    return [i % cfg.vocab_size for i in (1, 17, 42, 5, 99, 7)]
+
+
+def _reference_logits(model: Transformer) -> Any:
+    """The engine's logits for the check's prompt, computed before the export so that the PyTorch
+    model can be freed before ONNX Runtime loads the graph."""
     with torch.no_grad():
-        ref = model(torch.tensor([ids])).float().numpy()
-    got = run_onnx(path, ids, cfg.num_layers, cfg.num_kv_heads, cfg.head_dim)
-    diff = float(abs(got - ref).max())
+        return model(torch.tensor([_check_ids(model.cfg)])).float().numpy()
+
+
+def _logit_diff(cfg: Any, ref: Any, path: Path) -> float:
+    got = run_onnx(path, _check_ids(cfg), cfg.num_layers, cfg.num_kv_heads, cfg.head_dim)
+    return float(abs(got - ref).max())
+
+
+def _verify(cfg: Any, ref: Any, path: Path) -> float:
+    diff = _logit_diff(cfg, ref, path)
     if not diff <= VERIFY_ATOL:
         raise EngineError(
             BAD_CONFIG,
@@ -276,15 +387,18 @@ def export_onnx(
     progress: Progress = lambda _: None,
 ) -> dict[str, Any]:
     """Exports `model` (a folder or a hub id) to `out`; returns the manifest written there."""
-    if quantize not in (None, "int8"):
-        raise bad_config(f"quantisation '{quantize}' is not supported (only int8).")
+    if quantize not in (None, *QUANTIZE):
+        raise bad_config(f"quantisation '{quantize}' is not supported (int8 or q4).")
     started = time.monotonic()
     model_dir = resolve_model_dir(model).resolve()
     raw = read_config(model_dir)
-    check_inputs(model_dir, raw)
+    check_inputs(model_dir, raw, quantize)
     progress("loading the checkpoint")
     net, raw = load_model(model_dir, torch.float32, torch.device("cpu"))
     net.eval()
+    cfg = net.cfg
+    params = sum(p.numel() for p in net.parameters())
+    ref = _reference_logits(net) if verify else None
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
@@ -299,27 +413,40 @@ def export_onnx(
         fp32 = tmp / "onnx" / "model.onnx"
         progress("exporting the decoder graph")
         _export_graph(net, scratch / "model.onnx")
-        finalize(scratch / "model.onnx", fp32)
-        shutil.rmtree(scratch)
-        max_diff = None
-        if verify:
-            progress("checking ONNX Runtime's logits against the engine's")
-            max_diff = _verify(net, fp32)
-        model_file = "onnx/model.onnx"
+        # Everything after this reads the ONNX files; the PyTorch copy of the weights goes first.
+        del net
+        gc.collect()
+        max_diff = quant_diff = None
+        if quantize == "q4":
+            # Straight from the exporter's files: no fp32 copy of the folder is written.
+            if ref is not None:
+                progress("checking ONNX Runtime's logits against the engine's")
+                max_diff = _verify(cfg, ref, scratch / "model.onnx")
+            progress("quantising the weights to 4 bits")
+            quantize_q4(scratch / "model.onnx", tmp / "onnx" / MODEL_FILES["q4"])
+            shutil.rmtree(scratch)
+        else:
+            finalize(scratch / "model.onnx", fp32)
+            shutil.rmtree(scratch)
+            if ref is not None:
+                progress("checking ONNX Runtime's logits against the engine's")
+                max_diff = _verify(cfg, ref, fp32)
         if quantize == "int8":
             progress("quantising the weights to int8")
             scratch.mkdir()
-            quantize_int8(fp32, scratch / "model_quantized.onnx")
-            finalize(scratch / "model_quantized.onnx", tmp / "onnx" / "model_quantized.onnx")
+            quantize_int8(fp32, scratch / MODEL_FILES["int8"])
+            finalize(scratch / MODEL_FILES["int8"], tmp / "onnx" / MODEL_FILES["int8"])
             shutil.rmtree(scratch)
             for f in (fp32, fp32.with_name(fp32.name + "_data")):
                 f.unlink(missing_ok=True)
-            model_file = "onnx/model_quantized.onnx"
+        model_file = f"onnx/{MODEL_FILES[quantize]}"
+        if quantize is not None and ref is not None:
+            # How far quantisation moved the logits (informative: no bound, a random model's are noise).
+            quant_diff = _logit_diff(cfg, ref, tmp / model_file)
         for name in SIDE_FILES:
             if (model_dir / name).is_file():
                 shutil.copyfile(model_dir / name, tmp / name)
         (tmp / "config.json").write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        cfg = net.cfg
         manifest = {
             "format_version": FORMAT_VERSION,
             "source": str(model_dir),
@@ -332,10 +459,12 @@ def export_onnx(
             "num_kv_heads": cfg.num_kv_heads,
             "head_dim": cfg.head_dim,
             "vocab_size": cfg.vocab_size,
-            "params": sum(p.numel() for p in net.parameters()),
+            "params": params,
             "max_logit_diff": max_diff,
+            "quantized_logit_diff": quant_diff,
             "bytes": sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file()),
             "seconds": round(time.monotonic() - started, 2),
+            "peak_rss_mib": peak_rss_mib(),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _install(tmp, out)
@@ -354,7 +483,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m oneshot_engine export-onnx")
     parser.add_argument("model", help="model folder (Hugging Face layout) or hub id")
     parser.add_argument("--out", required=True, help="folder to write (replaced atomically)")
-    parser.add_argument("--quantize", choices=["int8"], default=None)
+    parser.add_argument("--quantize", choices=list(QUANTIZE), default=None)
     parser.add_argument("--no-verify", action="store_true", help="skip the ONNX Runtime logits check")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))

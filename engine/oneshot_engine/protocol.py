@@ -27,12 +27,16 @@ from .options import EngineOptions
 # clip_eps_* → clip_ratio_*, betas/eps → adam_betas/adam_eps, max_tokens → max_prompt_tokens), and
 # errors carry a reason instead of a hint.
 # 3: generate takes rollout_wave_size and reports peak_mem_gb, hello reports gpu_memory, an out-of-memory
-# error names its phase.
+# error names its phase; optimizer.optimizer_state (fp32 | compact) replaces
+# optimizer.fp32_master.
 PROTOCOL_VERSION = 3
 
 Dtype = Literal["bfloat16", "float16", "float32"]
 KlType = Literal["low_var_kl", "k1", "k2"]
 LossAgg = Literal["token-mean", "seq-mean-token-mean", "seq-mean-token-sum"]
+# fp32: fp32 master weights and moments; compact: weights updated in place with a compensation buffer,
+# bf16 moments (optim.py). Both are plain fp32 AdamW on an fp32 model.
+OptimizerState = Literal["fp32", "compact"]
 # The allowed values, for code that checks or iterates them.
 KL_TYPES: tuple[KlType, ...] = typing.get_args(KlType)
 LOSS_AGGS: tuple[LossAgg, ...] = typing.get_args(LossAgg)
@@ -45,7 +49,7 @@ class OptimizerParams:
     adam_betas: tuple[float, float]
     adam_eps: float
     grad_clip: float
-    fp32_master: bool
+    optimizer_state: OptimizerState
 
 
 @dataclass

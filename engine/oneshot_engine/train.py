@@ -21,6 +21,7 @@ from torch.utils.checkpoint import checkpoint
 from .errors import bad_config
 from .generate import RolloutBatch, padded_causal_mask
 from .model import Transformer
+from .optim import CompactAdamW, grad_norm
 from .protocol import OptimizerParams, TrainStepParams, TrainStepResult
 from .runtime import ModelRuntime
 
@@ -226,9 +227,10 @@ def memory_headroom(device: torch.device, limit_gb: float | None = None) -> floa
     return min(free + reserved - allocated, cap - allocated)
 
 
-def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int) -> int:
+def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int, grad_bytes: int = 4) -> int:
     """How many layers to checkpoint so that the largest micro-batch's activations fit (0 when they do:
-    recomputation costs a third more compute, so it is used only when memory requires it)."""
+    recomputation costs a third more compute, so it is used only when memory requires it).
+    grad_bytes: bytes per parameter of the gradients the first backward creates."""
     model, device = runtime.model, batch.tokens.device
     if model.gradient_checkpointing or device.type != "cuda":
         return 0
@@ -237,9 +239,9 @@ def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int)
     full = measured_activation_bytes(runtime, rows, width)
     ckpt = model.model.embed_tokens.weight.element_size() * model.cfg.hidden_size  # a checkpointed layer's input
     layers = model.cfg.num_layers
-    # Room for the logits chunks of the loss, the fp32 gradient buffers created in the first backward
+    # Room for the logits chunks of the loss, the gradient buffers created in the first backward
     # and allocator slack.
-    reserve = 4 * LOGITS_CHUNK_BYTES + 4 * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
+    reserve = 4 * LOGITS_CHUNK_BYTES + grad_bytes * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
     budget = memory_headroom(device, runtime.options.memory_limit_gb) - reserve
     return layers_that_fit(tokens, full, ckpt, layers, budget)
 
@@ -261,7 +263,9 @@ def peak_memory_gb(device: torch.device) -> float:
 
 
 class Trainer:
-    """AdamW on the policy; with bf16/fp16 weights, on fp32 master copies written back after each step."""
+    """AdamW on the policy. With bf16/fp16 weights the optimizer state is `opt.optimizer_state`: fp32
+    master copies written back after each step, or compact (optim.CompactAdamW: in place, no fp32 copy
+    of the weights or gradients)."""
 
     def __init__(
         self,
@@ -275,21 +279,46 @@ class Trainer:
         self.runtime = runtime or ModelRuntime(model)
         self.reference = reference
         self.params = [p for p in model.parameters() if p.requires_grad]
-        self.use_master = opt.fp32_master and self.params[0].dtype != torch.float32
+        low_precision = self.params[0].dtype != torch.float32
+        # What was built: an fp32 model gets plain fp32 AdamW whichever state was asked for.
+        self.optimizer_state = opt.optimizer_state if low_precision else "fp32"
+        self.use_master = low_precision and opt.optimizer_state == "fp32"
         if self.use_master:
             self.master = [torch.nn.Parameter(p.detach().float().clone()) for p in self.params]
-        else:
-            self.master = self.params
-        if self.use_master:
             # Each bf16 gradient moves into its fp32 master as soon as backward has produced it, so the
             # bf16 gradients of the whole model never exist at once.
             for p, m in zip(self.params, self.master, strict=True):
                 p.register_post_accumulate_grad_hook(lambda p, m=m: self._grad_to_master(p, m))
+        else:
+            self.master = self.params
         self.grad_clip = opt.grad_clip
-        self.optimizer = torch.optim.AdamW(
-            self.master, lr=opt.lr, betas=opt.adam_betas, eps=opt.adam_eps, weight_decay=opt.weight_decay
-        )
+        self.optimizer: torch.optim.Optimizer
+        if self.optimizer_state == "compact":
+            self.optimizer = CompactAdamW(
+                self.params, lr=opt.lr, betas=opt.adam_betas, eps=opt.adam_eps, weight_decay=opt.weight_decay
+            )
+        else:
+            self.optimizer = torch.optim.AdamW(
+                self.master, lr=opt.lr, betas=opt.adam_betas, eps=opt.adam_eps, weight_decay=opt.weight_decay
+            )
         self.steps = 0
+
+    def state_gb(self) -> float:
+        """Memory of the optimizer state (fp32 masters included; moments counted as the first step
+        creates them), in GB."""
+        n = sum(p.numel() for p in self.params)
+        if self.optimizer_state == "compact":
+            assert isinstance(self.optimizer, CompactAdamW)
+            return self.optimizer.state_bytes() / 1024**3
+        return (8 * n + (4 * n if self.use_master else 0)) / 1024**3
+
+    def exact_weights(self) -> list[torch.Tensor]:
+        """The weights the optimizer state carries, fp32: the masters, or the low-precision weights plus
+        what their rounding lost (compact's compensation). The model computes with their roundings."""
+        if self.use_master:
+            return [m.detach() for m in self.master]
+        state = self.optimizer.state
+        return [p.detach().float() + state[p]["compensation"] if "compensation" in state[p] else p.detach().float() for p in self.params]
 
     @staticmethod
     def _grad_to_master(p: torch.Tensor, m: torch.Tensor) -> None:
@@ -310,7 +339,16 @@ class Trainer:
 
     def _optimizer_step(self) -> float:
         max_norm = self.grad_clip if self.grad_clip > 0 else math.inf
-        norm = float(torch.nn.utils.clip_grad_norm_(self.master, max_norm))
+        if self.optimizer_state == "compact":
+            # torch's clip_grad_norm_ would sum the norm in bf16 and allocate per-tensor fp32 copies.
+            norm = grad_norm(self.params)
+            coef = max_norm / (norm + 1e-6)
+            if math.isfinite(norm) and coef < 1:
+                for p in self.params:
+                    if p.grad is not None:
+                        p.grad.mul_(coef)
+        else:
+            norm = float(torch.nn.utils.clip_grad_norm_(self.master, max_norm))
         if math.isfinite(norm):
             self.optimizer.step()
             if self.use_master:
@@ -341,7 +379,9 @@ class Trainer:
         if self.reference is not None and p.kl_coef != 0:
             ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
         self.model.train()
-        self.model.checkpoint_layers = layers_to_checkpoint(self.runtime, batch, micro_batch_size)
+        self.model.checkpoint_layers = layers_to_checkpoint(
+            self.runtime, batch, micro_batch_size, 4 if self.use_master else self.params[0].element_size()
+        )
         if mini_batches > 1:
             old_logp = batch_logp(self.model, batch, micro_batch_size, triton)
         splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]

@@ -96,6 +96,8 @@ def test_train_step_limits(engine, batch_id, over, needle):
         ({"adam_betas": [0.9, 1.5]}, "params.optimizer.adam_betas[1] must be >= 0 and < 1, not 1.5."),
         ({"adam_eps": 0}, "params.optimizer.adam_eps must be > 0, not 0."),
         ({"weight_decay": -0.01}, "params.optimizer.weight_decay must be >= 0"),
+        # `auto` is the controller's to resolve (src/core/train/optimizerState.ts)
+        ({"optimizer_state": "auto"}, "params.optimizer.optimizer_state must be one of 'fp32', 'compact', not 'auto'."),
     ],
 )
 def test_load_limits(engine, qwen2_dir, optimizer, needle):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from test_server import GEN, STEP, load_params
 
 from oneshot_engine import protocol
 from oneshot_engine.engine import Engine
+from oneshot_engine.errors import EngineError
 
 
 def _engine() -> Engine:
@@ -43,3 +45,35 @@ def test_resume_reproduces_uninterrupted_training(qwen2_dir, tmp_path):
         assert got[key] == expected[key], key
     for a, b in zip(straight.trainer.master, resumed.trainer.master, strict=True):
         assert torch.equal(a, b)
+
+
+def _with_state(params: dict, state: str) -> dict:
+    return {**params, "optimizer": {**params["optimizer"], "optimizer_state": state}}
+
+
+def test_resume_restores_the_compact_state_exactly(qwen2_dir, tmp_path):
+    params = _with_state(load_params(qwen2_dir, dtype="bfloat16"), "compact")
+    logs: list[str] = []
+    straight = Engine(lambda method, p: logs.append(p["message"]) if method == "log" else None)
+    straight.load(protocol.parse(protocol.LoadParams, params))
+    assert any(m.startswith("optimizer state: compact, ") and m.endswith(" GB") for m in logs), logs
+    _step(straight, seed=1)
+    straight.save(protocol.parse(protocol.SaveParams, {"path": str(tmp_path / "ckpt"), "include_state": True}))
+    expected = _step(straight, seed=2)
+
+    resumed = _engine()
+    resume = {**params, "model": str(tmp_path / "ckpt"), "resume_state": str(tmp_path / "ckpt")}
+    resumed.load(protocol.parse(protocol.LoadParams, resume))
+    assert resumed.trainer.optimizer_state == "compact"
+    got = _step(resumed, seed=2)
+    for key in ("loss", "kl", "entropy", "grad_norm"):
+        assert got[key] == expected[key], key
+    for a, b in zip(straight.trainer.params, resumed.trainer.params, strict=True):
+        assert torch.equal(a, b)
+        for key, t in straight.trainer.optimizer.state[a].items():
+            assert torch.equal(t, resumed.trainer.optimizer.state[b][key]), key
+
+    # The other state cannot continue this one: refused in one sentence naming the setting.
+    other = _engine()
+    with pytest.raises(EngineError, match="saved with optimizer_state: compact but this run asks for fp32"):
+        other.load(protocol.parse(protocol.LoadParams, _with_state(resume, "fp32")))

@@ -25,7 +25,7 @@ def load_params(model_dir: Path | str, **over) -> dict:
         "device": "cpu",
         "seed": 0,
         "train": True,
-        "optimizer": {"lr": 1e-3, "weight_decay": 0.01, "adam_betas": [0.9, 0.999], "adam_eps": 1e-8, "grad_clip": 1.0, "fp32_master": True},
+        "optimizer": {"lr": 1e-3, "weight_decay": 0.01, "adam_betas": [0.9, 0.999], "adam_eps": 1e-8, "grad_clip": 1.0, "optimizer_state": "fp32"},
         "reference_model": True,
         "gradient_checkpointing": False,
     }

@@ -75,3 +75,62 @@ def test_explicit_template_and_plain_text(qwen2_dir):
 def test_eos_ids_come_from_generation_config_and_tokenizer(qwen2_dir):
     tok = TextTokenizer(qwen2_dir)
     assert tok.eos_ids == sorted({tok.tok.token_to_id("<|im_end|>"), tok.tok.token_to_id("<|endoftext|>")})
+
+
+# Qwen2.5-Math's chat template, its tools branch cut short: without a system message it writes its
+# own default system prompt, which is the paper's evaluation system prompt.
+QWEN25_MATH = (
+    "{%- if tools %}{{- '<|im_start|>system\\n' }}"
+    "{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] }}"
+    "{%- else %}{{- 'Please reason step by step, and put your final answer within \\\\boxed{}.' }}{%- endif %}"
+    "{{- '<|im_end|>\\n' }}"
+    "{%- else %}"
+    "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+    "{%- else %}{{- '<|im_start|>system\\nPlease reason step by step, and put your final answer within \\\\boxed{}.<|im_end|>\\n' }}"
+    "{%- endif %}{%- endif %}\n"
+    "{%- for message in messages %}\n"
+    '    {%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant") %}\n'
+    "        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\n"
+    "    {%- endif %}\n"
+    "{%- endfor %}\n"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}\n"
+)
+PAPER_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+PAPER_SUFFIX = " Let's think step by step and output the final answer within \\boxed{}."
+PI1 = (
+    "The pressure \\( P \\) exerted by wind on a sail varies jointly as the area \\( A \\) of the sail and the cube"
+    " of the wind's velocity \\( V \\). When the velocity is \\( 8 \\) miles per hour, the pressure on a sail of"
+    " \\( 2 \\) square feet is \\( 4 \\) pounds. Find the wind velocity when the pressure on \\( 4 \\) square feet"
+    " of sail is \\( 32 \\) pounds."
+)
+
+
+@pytest.fixture()
+def qwen_math_dir(qwen2_dir: Path, tmp_path: Path) -> Path:
+    for f in ("config.json", "tokenizer.json"):
+        shutil.copy(qwen2_dir / f, tmp_path / f)
+    cfg = json.loads((qwen2_dir / "tokenizer_config.json").read_text())
+    cfg["chat_template"] = QWEN25_MATH
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    return tmp_path
+
+
+def test_paper_training_prompt_under_a_qwen25_math_template(qwen_math_dir):
+    """The paper preset's training prompt (the controller sends the system prompt and problem +
+    prompt_suffix) renders as verl rendered the paper's training file (a user turn alone, the
+    template's default system prompt): the same text, and transformers agrees."""
+    tok = TextTokenizer(qwen_math_dir)
+    ours = [{"role": "system", "content": PAPER_SYSTEM}, {"role": "user", "content": PI1 + PAPER_SUFFIX}]
+    verl = [{"role": "user", "content": PI1 + PAPER_SUFFIX}]
+    expected = (
+        f"<|im_start|>system\n{PAPER_SYSTEM}<|im_end|>\n"
+        f"<|im_start|>user\n{PI1} Let's think step by step and output the final answer within \\boxed{{}}.<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+    assert format_prompt(tok, ours, None) == expected
+    assert format_prompt(tok, verl, None) == expected
+    hf = transformers.AutoTokenizer.from_pretrained(qwen_math_dir)
+    assert hf.apply_chat_template(verl, tokenize=False, add_generation_prompt=True) == expected
+    # evaluation's prompt: the same system turn, the bare problem
+    evaluation = format_prompt(tok, [{"role": "system", "content": PAPER_SYSTEM}, {"role": "user", "content": PI1}], None)
+    assert evaluation == expected.replace(PAPER_SUFFIX, "")

@@ -25,7 +25,7 @@ export const ENGINE_USAGE = `  --device D       auto (default), cpu or cuda
   --seed N         sampling seed (default 0)
   --refresh        download hub datasets again even when cached
   --no-cache       score again even when this model × benchmark × settings was scored before
-  --any-final-answer  also accept an unboxed "The answer is …" (default: only \boxed{}
+  --any-final-answer  also accept an unboxed "The answer is …" (default: only \\boxed{}
                    answers count, as in the paper's reward and every training preset)`;
 
 export function parseDevice(v: string): "auto" | "cpu" | "cuda" {

@@ -48,15 +48,36 @@ export function readExampleFile(given: string, ctx: CliContext): ParsedExample {
 
 /** Resolves the example once, checks it, creates the run directory and writes its config.json; returns the directory. */
 export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier): Promise<string> {
+  const runDir = r.runDir ? path.resolve(ctx.cwd, r.runDir) : undefined;
+  const config = await resolveNewRun(r, ctx, root, makeVerifier, () => {
+    if (runDir) {
+      if (isRunDir(runDir)) throw new UserError(`${runDir} already holds a run: continue it with \`oneshot train --resume ${r.runDir}\` or choose another --run-dir`);
+      runDirSentence(() => checkNewRunDir(runDir));
+    }
+    return runDir ? path.basename(runDir) : undefined;
+  });
+  const dir = runDir ?? runDirSentence(() => createRunDir(path.resolve(ctx.cwd, r.runsRoot ?? DEFAULT_RUNS_ROOT), config.run_id));
+  if (runDir) runDirSentence(() => makeDirs(runDir));
+  config.run_id = path.basename(dir);
+  try {
+    writeRunConfig(dir, config);
+  } catch (e) {
+    if (e instanceof DiskFullError) throw new UserError(`${e.message}: free some space and start the run again`);
+    throw e;
+  }
+  return dir;
+}
+
+/**
+ * The example read and resolved as a new run would train it, with every check before a run
+ * directory exists (settings, model, benchmarks, the verifier on the reference answer); writes
+ * nothing. `runIdFor` checks a given run directory after the example and names the run.
+ */
+export async function resolveNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier, runIdFor: () => string | undefined = () => undefined) {
   const exampleFile = path.resolve(ctx.cwd, r.file);
   const example = readExampleFile(r.file, ctx);
   const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
-  const runDir = r.runDir ? path.resolve(ctx.cwd, r.runDir) : undefined;
-  if (runDir) {
-    if (isRunDir(runDir)) throw new UserError(`${runDir} already holds a run: continue it with \`oneshot train --resume ${r.runDir}\` or choose another --run-dir`);
-    runDirSentence(() => checkNewRunDir(runDir));
-  }
-  const runId = runDir ? path.basename(runDir) : newRunId(exampleFile);
+  const runId = runIdFor() ?? newRunId(exampleFile);
   const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
   const errors = resolved.config ? preflightProblems(resolved.config, { projectRoot: root }) : resolved.errors;
   if (!resolved.config || errors.length) throw new UserError(errors.length === 1 ? errors[0] : `the settings have ${errors.length} errors:\n  ${errors.join("\n  ")}`);
@@ -71,16 +92,7 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
     // One line: the editor shows the last line of a refusal.
     if (refusal) throw new UserError(`${refusal} ${TRAIN_ANYWAY_ADVICE}`, VERIFIER_REFUSED_EXIT_CODE);
   }
-  const dir = runDir ?? runDirSentence(() => createRunDir(path.resolve(ctx.cwd, r.runsRoot ?? DEFAULT_RUNS_ROOT), runId));
-  if (runDir) runDirSentence(() => makeDirs(runDir));
-  config.run_id = path.basename(dir);
-  try {
-    writeRunConfig(dir, config);
-  } catch (e) {
-    if (e instanceof DiskFullError) throw new UserError(`${e.message}: free some space and start the run again`);
-    throw e;
-  }
-  return dir;
+  return config;
 }
 
 /**

@@ -4,14 +4,15 @@ import * as path from "node:path";
 import { defaultCacheRoot } from "../core/bench/hub";
 import { choosePython, missingPython } from "../core/engine/launch";
 import { TryError } from "../core/try/errors";
-import type { ExportOptions, Quantize } from "../core/try/exporter";
+import { type ExportOptions, QUANTIZE, type Quantize } from "../core/try/exporter";
 import { type CliContext, UsageError, UserError } from "./command";
 import { defaultVenvDir, engineDir, projectRoot } from "./paths";
 
 export function parseQuantize(v: string | undefined): Quantize {
   if (v === undefined || v === "none") return undefined;
-  if (v === "int8") return v;
-  throw new UsageError(`--quantize must be int8 or none, not '${v}'`);
+  const q = QUANTIZE.find((x) => x === v);
+  if (q) return q;
+  throw new UsageError(`--quantize must be int8, q4 or none, not '${v}'`);
 }
 
 export function exportOptions(ctx: CliContext, python: string | undefined, quantize: Quantize): ExportOptions {

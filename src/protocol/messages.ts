@@ -71,7 +71,34 @@ export interface RunChoice {
   status: ObservedRunStatus;
 }
 
-export type RunCommand = "stop" | "resume" | "reveal" | "try";
+/** One row of the before/after table: a benchmark as a whole ("all") or one of its sub-skills. */
+export interface ResultsRow {
+  benchmark: string;
+  group: string;
+  n: number;
+  before: number;
+  after: number;
+}
+
+/** Problems whose score moved between the first and the last evaluation of a benchmark. */
+export interface ResultsFlips {
+  benchmark: string;
+  from: number;
+  to: number;
+  gained: string[];
+  lost: string[];
+}
+
+/** The dashboard's Results tab: what `oneshot report` says about the evaluations. */
+export interface RunResults {
+  /** Steps compared (the first and the last evaluation); absent before a second evaluation. */
+  firstStep?: number;
+  lastStep?: number;
+  rows: ResultsRow[];
+  flips: ResultsFlips[];
+}
+
+export type RunCommand = "stop" | "resume" | "reveal" | "try" | "report";
 export type ExportFormat = "csv" | "json";
 
 /** Webview → extension. */
@@ -82,6 +109,8 @@ export type WebviewToExtension =
   | { type: "rendered"; points: number }
   | { type: "requestRollouts"; requestId: number; step: number; filter: RolloutFilter; offset: number; limit: number }
   | { type: "setOverlay"; runDir: string | null }
+  /** The Results tab is shown: send the results now and again whenever they change. */
+  | { type: "requestResults" }
   | { type: "export"; format: ExportFormat }
   | { type: "command"; command: RunCommand };
 
@@ -91,6 +120,8 @@ export type ExtensionToWebview =
       type: "init";
       run: RunInfo;
       config: unknown;
+      /** The training prompt as the model sees it, once the run recorded it. */
+      trainingPrompt?: string;
       series: SeriesDelta;
       /** Steps with recorded rollouts, ascending. */
       rolloutSteps: number[];
@@ -103,10 +134,11 @@ export type ExtensionToWebview =
       /** Newly recorded rollout steps; when `series.reset`, the whole list. */
       rolloutSteps: number[];
     }
-  | { type: "config"; config: unknown }
+  | { type: "config"; config: unknown; trainingPrompt?: string }
   | { type: "runs"; runs: RunChoice[] }
   | { type: "rollouts"; requestId: number; page: RolloutPage | null }
-  | { type: "overlay"; runId: string | null; series: SeriesDelta | null };
+  | { type: "overlay"; runId: string | null; series: SeriesDelta | null }
+  | { type: "results"; results: RunResults | null; error?: string };
 
 /** What the webview keeps across reloads (vscode.setState); the serializer reads `runDir`. */
 export interface DashboardState {

@@ -14,6 +14,7 @@ import { trainExample, type TrainOptions } from "./trainExample";
 import { trainSelection, type SelectionArgs } from "./trainSelection";
 import { VerdictDecorations, Verdicts } from "./verdicts";
 import { registerVerifierLanguage } from "./verifierLanguage";
+import { registerVerifierQuickFix } from "./verifierQuickFix";
 import { disposeVerifiers, initVerifierRunner } from "./verifierRunner";
 
 export function registerAuthoring(ctx: vscode.ExtensionContext): void {
@@ -29,6 +30,7 @@ export function registerAuthoring(ctx: vscode.ExtensionContext): void {
     registerCompletion(),
     registerHover(),
     registerVerifierLanguage(),
+    registerVerifierQuickFix(),
     command(COMMANDS.newExample, (arg?: unknown) => newExample(arg)),
     command(COMMANDS.newExampleFromDataset, (args?: DatasetArgs) => newExampleFromDataset(args)),
     command(COMMANDS.trainExample, (arg?: unknown, options?: TrainOptions) => trainExample(ctx, diagnostics, arg, options)),

@@ -5,12 +5,17 @@ import { PRESET_NAMES, PRESETS, setFrontMatterKey } from "../core/example";
 import { documentOf, exampleDocument, noExampleMessage } from "./exampleDocs";
 import { modelOf, presetOf, presetSummary } from "./keyInfo";
 
-/** Writes `key: value` into the document's front matter; true when the edit applied. */
-export async function setKey(doc: vscode.TextDocument, key: string, value: string): Promise<boolean> {
+/** The edit that writes `key: value` into the document's front matter. */
+export function keyEdit(doc: vscode.TextDocument, key: string, value: string): vscode.WorkspaceEdit {
   const e = setFrontMatterKey(documentOf(doc), key, value);
   const edit = new vscode.WorkspaceEdit();
   edit.replace(doc.uri, new vscode.Range(e.startLine, e.startColumn, e.endLine, e.endColumn), e.text);
-  return vscode.workspace.applyEdit(edit);
+  return edit;
+}
+
+/** Writes `key: value` into the document's front matter; true when the edit applied. */
+export async function setKey(doc: vscode.TextDocument, key: string, value: string): Promise<boolean> {
+  return vscode.workspace.applyEdit(keyEdit(doc, key, value));
 }
 
 /** Arg: the example's URI; a second arg names the preset without asking (programmatic use). */

@@ -8,7 +8,7 @@ import { verifierSpecOf } from "../core/example";
 import { planTooltip } from "../core/plan";
 import { COMMANDS } from "./commands";
 import { documentOf, EXAMPLE_SELECTOR, parsed } from "./exampleDocs";
-import { modelOf, presetOf } from "./keyInfo";
+import { modelOf, namedOf, presetOf } from "./keyInfo";
 import { planOfDocument } from "./plan";
 import type { Verdicts } from "./verdicts";
 
@@ -48,18 +48,7 @@ function lenses(doc: vscode.TextDocument, verdicts: Verdicts, extensionPath: str
       command: COMMANDS.testVerifier,
       arguments: args,
     }),
-    new vscode.CodeLens(top, {
-      title: `Preset: ${presetOf(doc)}`,
-      tooltip: presetTooltip(doc, extensionPath),
-      command: COMMANDS.changePreset,
-      arguments: args,
-    }),
-    new vscode.CodeLens(top, {
-      title: `Model: ${modelOf(doc)}`,
-      tooltip: "Change the model (writes `model:` in the front matter)",
-      command: COMMANDS.changeModel,
-      arguments: args,
-    }),
+    ...settingLenses(doc, top, args, extensionPath),
   ];
   const report = verdicts.report(doc);
   if (report) {
@@ -78,6 +67,31 @@ function lenses(doc: vscode.TextDocument, verdicts: Verdicts, extensionPath: str
     }
   }
   return out;
+}
+
+/**
+ * The preset and model lenses: the file's own values even while another key has an error (the
+ * lens then says the front matter has errors); a `preset:` that names no preset shows as written.
+ */
+function settingLenses(doc: vscode.TextDocument, top: vscode.Range, args: unknown[], extensionPath: string): vscode.CodeLens[] {
+  const named = namedOf(doc);
+  if (named.unreadable)
+    return [new vscode.CodeLens(top, { title: "⚠ Front matter has errors: see the Problems panel", command: "workbench.actions.view.problems" })];
+  const note = named.hasErrors ? " (front matter has errors)" : "";
+  return [
+    new vscode.CodeLens(top, {
+      title: named.badPreset !== undefined ? `Preset: ⚠ '${named.badPreset}' is not a preset` : `Preset: ${presetOf(doc)}`,
+      tooltip: presetTooltip(doc, extensionPath),
+      command: COMMANDS.changePreset,
+      arguments: args,
+    }),
+    new vscode.CodeLens(top, {
+      title: `Model: ${modelOf(doc)}${note}`,
+      tooltip: "Change the model (writes `model:` in the front matter)",
+      command: COMMANDS.changeModel,
+      arguments: args,
+    }),
+  ];
 }
 
 /** The preset lens's tooltip: what clicking does, and the plan of the run it would start (oneshot plan's summary). */

@@ -24,6 +24,11 @@ export const COMMANDS = {
   deleteRun: "oneshot.deleteRun",
   openRunConfig: "oneshot.openRunConfig",
   refreshRuns: "oneshot.refreshRuns",
+  openRunReport: "oneshot.openRunReport",
+  // a checkpoint of a run (checkpointActions.ts)
+  evaluateCheckpoint: "oneshot.evaluateCheckpoint",
+  revealCheckpoint: "oneshot.revealCheckpoint",
+  copyCheckpointPath: "oneshot.copyCheckpointPath",
   // trying a model (tryPanel.ts)
   tryModel: "oneshot.tryModel",
   exportOnnx: "oneshot.exportOnnx",

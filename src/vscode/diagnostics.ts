@@ -4,7 +4,7 @@
 import * as vscode from "vscode";
 import { checkJsSyntax } from "../core/authoring/jsSyntax";
 import type { CaseVerdict } from "../core/authoring/verifierCheck";
-import { referenceRejection } from "../core/authoring/verifierCheck";
+import { loadFailureOf, referenceRejection } from "../core/authoring/verifierCheck";
 import { verifierSpecOf } from "../core/example";
 import { documentOf, isExample, parsed } from "./exampleDocs";
 import { log } from "./log";
@@ -113,8 +113,11 @@ export function verifierSyntax(doc: vscode.TextDocument): vscode.Diagnostic[] {
 }
 
 function referenceDiagnostic(doc: vscode.TextDocument, ref: CaseVerdict): vscode.Diagnostic {
-  const line = documentOf(doc).keys.find((k) => k.key === "answer")?.line ?? 0;
-  const d = new vscode.Diagnostic(doc.lineAt(line).range, referenceRejection(ref), vscode.DiagnosticSeverity.Error);
+  const fence = parsed(doc).example?.verifierLine;
+  // A verifier that does not load is underlined where it breaks; one that grades wrongly, at the answer.
+  const broken = loadFailureOf(ref.result, fence)?.line;
+  const line = broken !== undefined ? Math.min(broken - 1, doc.lineCount - 1) : (documentOf(doc).keys.find((k) => k.key === "answer")?.line ?? 0);
+  const d = new vscode.Diagnostic(doc.lineAt(line).range, referenceRejection(ref, fence), vscode.DiagnosticSeverity.Error);
   return withSource(d, "verifier-rejects-reference");
 }
 

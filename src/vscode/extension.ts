@@ -4,6 +4,7 @@ import { registerAuthoring } from "./authoring";
 import { COMMANDS } from "./commands";
 import { setUpEngine } from "./engineSetup";
 import { log } from "./log";
+import { openReports } from "./reportView";
 import { registerRuns } from "./runs";
 import { registerTry } from "./tryPanel";
 
@@ -14,6 +15,8 @@ export interface OneShotApi {
   runs(): { dir: string; id: string; status: string; step: number }[];
   /** Open dashboards: run directory, handshake done, steps the page has drawn. */
   openDashboards(): { dir: string; ready: boolean; handshakes: number; renderedPoints: number }[];
+  /** Open report panels: run directory and the HTML shown. */
+  openReports(): { dir: string; html: string }[];
 }
 
 export function activate(ctx: vscode.ExtensionContext): OneShotApi {
@@ -28,6 +31,7 @@ export function activate(ctx: vscode.ExtensionContext): OneShotApi {
     extensionPath: ctx.extensionPath,
     runs: () => runs.monitor.registry.list().map((t) => ({ dir: t.dir, id: t.id, status: t.status, step: t.model.lastStep })),
     openDashboards: () => runs.dashboards.openRuns(),
+    openReports,
   };
 }
 

@@ -4,14 +4,18 @@ import * as vscode from "vscode";
 import { keyDocs, type KeyDoc } from "../core/authoring/keyDocs";
 import { PRESETS, type PresetName } from "../core/example";
 import schema from "../core/example/schema.json";
-import { parsed } from "./exampleDocs";
+import { namedSettings, type NamedSettings } from "../core/authoring/namedSettings";
+import { documentOf, parsed } from "./exampleDocs";
 import { effectiveSettings } from "./runChoices";
 
 export const KEY_DOCS: ReadonlyMap<string, KeyDoc> = new Map(
   keyDocs(schema, PRESETS as unknown as Record<string, Record<string, unknown>>).map((d) => [d.key, d]),
 );
 
-const effectiveOf = (doc: vscode.TextDocument) => effectiveSettings(parsed(doc).example?.frontMatter ?? {});
+/** The preset and model the file names, also while other keys have errors (then only those two keys). */
+export const namedOf = (doc: vscode.TextDocument): NamedSettings => namedSettings(documentOf(doc), parsed(doc));
+
+const effectiveOf = (doc: vscode.TextDocument) => effectiveSettings(namedOf(doc).frontMatter);
 
 /** The preset a document trains with: its `preset` key, else the default-preset setting. */
 export const presetOf = (doc: vscode.TextDocument): PresetName => effectiveOf(doc).preset;

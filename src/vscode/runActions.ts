@@ -117,9 +117,11 @@ export async function resumeRun(ctx: vscode.ExtensionContext, monitor: RunMonito
   monitor.registry.scan();
 }
 
-export async function revealRun(t: RunTracker): Promise<void> {
-  const uri = vscode.Uri.file(t.dir);
-  // Inside the workspace the Explorer works everywhere (also in a browser); outside, the OS.
+export const revealRun = (t: RunTracker): Promise<void> => revealPath(t.dir);
+
+/** A folder in the Explorer when it is inside the workspace (works in a browser too), else in the OS. */
+export async function revealPath(dir: string): Promise<void> {
+  const uri = vscode.Uri.file(dir);
   if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand("revealInExplorer", uri);
   else await vscode.commands.executeCommand("revealFileInOS", uri);
 }

@@ -16,6 +16,8 @@ import {
   type RunArg,
 } from "./runActions";
 import { RunsTreeProvider } from "./runsView";
+import { openRunReport } from "./reportView";
+import { copyCheckpointPath, evaluateCheckpoint, revealCheckpoint, type CheckpointArg } from "./checkpointActions";
 import { RunStatusBar } from "./statusBar";
 
 export interface RunsFeature {
@@ -61,6 +63,10 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
     vscode.commands.registerCommand(COMMANDS.deleteRun, withRun("Delete run", (t) => deleteRun(monitor, t))),
     vscode.commands.registerCommand(COMMANDS.openRunConfig, withRun("Open the config of", openConfig)),
     vscode.commands.registerCommand(COMMANDS.refreshRuns, () => monitor.registry.scan()),
+    vscode.commands.registerCommand(COMMANDS.openRunReport, withRun("Open the report of", openRunReport)),
+    vscode.commands.registerCommand(COMMANDS.evaluateCheckpoint, (arg: CheckpointArg) => evaluateCheckpoint(ctx, arg)),
+    vscode.commands.registerCommand(COMMANDS.revealCheckpoint, (arg: CheckpointArg) => revealCheckpoint(arg)),
+    vscode.commands.registerCommand(COMMANDS.copyCheckpointPath, (arg: CheckpointArg) => copyCheckpointPath(arg)),
   );
   return { monitor, dashboards };
 }

@@ -4,6 +4,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { formatDuration } from "../core/monitor/eta";
+import { runLabel, runRowDescription } from "../core/monitor/runRow";
 import type { RunTracker } from "../core/monitor/tracker";
 import { checkpointDir } from "../core/run/layout";
 import type { ObservedRunStatus } from "../core/run/events";
@@ -28,20 +29,13 @@ type Node =
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
-export function runDescription(t: RunTracker): string {
-  if (t.problem) return `unreadable: ${t.problem}`;
-  const h = t.model.headline();
-  const parts = [`step ${h.step}/${h.totalSteps || "?"}`];
-  if (h.lastReward !== null) parts.push(`r ${h.lastReward.toFixed(2)}`);
-  const best = h.benchmarks[0];
-  if (best) parts.push(`${best.benchmark} best ${pct(best.best)}`);
-  return parts.join(" · ");
-}
+const rowOf = (t: RunTracker) => ({ id: t.id, status: t.status, problem: t.problem, headline: t.model.headline() });
 
 function runTooltip(t: RunTracker): vscode.MarkdownString {
   const h = t.model.headline();
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${t.id}** — ${t.status}\n\n`);
+  if (h.example) md.appendMarkdown(`example ${h.example}\n\n`);
   if (t.problem) md.appendMarkdown(`$(warning) ${t.problem}\n\n`);
   md.appendMarkdown(`step ${h.step} of ${h.totalSteps || "?"}`);
   if (h.etaMs !== null && t.status === "running") md.appendMarkdown(` · ETA ${formatDuration(h.etaMs)}`);
@@ -136,9 +130,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     const run = node.run;
     switch (node.kind) {
       case "run": {
-        const item = new vscode.TreeItem(run.id, vscode.TreeItemCollapsibleState.Collapsed);
+        const row = rowOf(run);
+        const item = new vscode.TreeItem(runLabel(row), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `run:${run.dir}`;
-        item.description = runDescription(run);
+        item.description = runRowDescription(row);
         item.tooltip = runTooltip(run);
         item.iconPath = run.problem ? ICONS.interrupted : ICONS[run.status];
         item.contextValue = `run.${run.status}`;

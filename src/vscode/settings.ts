@@ -10,6 +10,7 @@ export function settings() {
     runsRoot: c.get<string>("runsRoot", ".oneshot/runs"),
     defaultPreset: c.get<string>("defaultPreset", "local"),
     defaultModel: c.get<string>("defaultModel", "").trim(),
+    tryWeights: c.get<"fp32" | "int8" | "q4">("try.weights", "fp32"),
     /** GB the editor's runs are planned and capped for; undefined: the whole GPU found. */
     gpuMemory: positive(c.get<number>("gpuMemory", 0)),
   };

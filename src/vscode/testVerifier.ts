@@ -7,6 +7,7 @@ import { exampleDocument, noExampleMessage } from "./exampleDocs";
 import { parsed } from "./exampleDocs";
 import { log } from "./log";
 import { CUSTOM_VERIFIER_WHY, requireTrust } from "./trust";
+import { ignoredVerifierBlock, useCustomVerifier } from "./verifierQuickFix";
 import { runFullCheck } from "./verifierRunner";
 import { reportSummary, verdictKey, type Verdicts } from "./verdicts";
 
@@ -17,6 +18,20 @@ export async function testVerifier(verdicts: Verdicts, arg?: unknown): Promise<V
   try {
     const outcome = await runFullCheck(parsed(doc).example);
     if (outcome.status === "invalid") {
+      const ignored = ignoredVerifierBlock(doc);
+      if (ignored) {
+        // Not awaited: the command returns at once; the button works while the message shows.
+        const fix = "Use verifier: custom";
+        void vscode.window
+          .showErrorMessage(
+            `One-Shot RLVR: cannot test the verifier. The file has a verifier block, but its front matter says \`verifier: ${ignored}\`.`,
+            fix,
+          )
+          .then(async (pick) => {
+            if (pick === fix && (await useCustomVerifier(doc))) await testVerifier(verdicts, doc.uri);
+          });
+        return undefined;
+      }
       void vscode.window.showErrorMessage(`One-Shot RLVR: cannot test the verifier. ${outcome.message}`);
       return undefined;
     }
@@ -26,6 +41,18 @@ export async function testVerifier(verdicts: Verdicts, arg?: unknown): Promise<V
     }
     const report = outcome.value;
     if (key) verdicts.setReport(doc, key, report);
+    if (report.loadFailure) {
+      const at = report.loadFailure.line;
+      const go = "Go to Line";
+      void vscode.window.showErrorMessage(`One-Shot RLVR: ${reportSummary(report)}.`, ...(at ? [go] : [])).then(async (pick) => {
+        if (pick !== go || !at) return;
+        const editor = await vscode.window.showTextDocument(doc);
+        const pos = new vscode.Position(at - 1, 0);
+        editor.selection = new vscode.Selection(pos, pos);
+        editor.revealRange(new vscode.Range(pos, pos));
+      });
+      return report;
+    }
     const summary = `One-Shot RLVR: ${reportSummary(report)}.`;
     const wrong = report.verdicts.filter((v) => !v.ok);
     if (wrong.length === 0) vscode.window.setStatusBarMessage(summary, 8000);

@@ -108,7 +108,7 @@ export async function trainExample(
   return { started: true, runDir: launched.runDir };
 }
 
-function enginePython(ctx: vscode.ExtensionContext): string | undefined {
+export function enginePython(ctx: vscode.ExtensionContext): string | undefined {
   const venv = resolveVenvDir(ctx);
   const python = process.platform === "win32" ? path.join(venv, "Scripts", "python.exe") : path.join(venv, "bin", "python");
   return existsSync(python) ? python : undefined;

@@ -11,7 +11,7 @@ import { dashboardHtml, makeNonce } from "../core/monitor/dashboardHtml";
 import type { RunTracker } from "../core/monitor/tracker";
 import { checkpointDir } from "../core/run/layout";
 import { TryError } from "../core/try/errors";
-import { cachedExport, ensureExport, exportCacheDir, runExport, type ExportOptions } from "../core/try/exporter";
+import { cachedExport, ensureExport, exportCacheDir, runExport, type ExportOptions, type Quantize } from "../core/try/exporter";
 import type { TryModel } from "../core/try/onnxModel";
 import { type PanelModel, TryPanelSession } from "../core/try/panelSession";
 import { resolveTarget, type TryTarget } from "../core/try/target";
@@ -21,7 +21,7 @@ import type { TryViewToExtension } from "../protocol/tryMessages";
 import { COMMANDS } from "./commands";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
-import { resolveVenvDir } from "./settings";
+import { resolveVenvDir, settings } from "./settings";
 
 export const TRY_VIEW_TYPE = "oneshot.tryPanel";
 
@@ -49,7 +49,12 @@ export class TryPanelManager implements vscode.Disposable {
     if (!existsSync(python)) {
       throw new TryError("the first use of a model exports it to ONNX with the engine's Python environment, which is not set up yet: run “One-Shot RLVR: Set Up Engine Environment”");
     }
-    return { python, engineDir: path.join(this.ctx.extensionPath, "engine") };
+    return { python, engineDir: path.join(this.ctx.extensionPath, "engine"), quantize: this.quantize() };
+  }
+
+  private quantize(): Quantize {
+    const w = settings().tryWeights;
+    return w === "int8" || w === "q4" ? w : undefined;
   }
 
   private cacheRoot(): string {
@@ -75,7 +80,7 @@ export class TryPanelManager implements vscode.Disposable {
   }
 
   private async load(target: TryTarget, onStatus: (m: string) => void, signal: AbortSignal): Promise<TryModel> {
-    const dir = exportCacheDir(target.model, undefined, this.cacheRoot());
+    const dir = exportCacheDir(target.model, this.quantize(), this.cacheRoot());
     if (!cachedExport(dir, target.model)) {
       const o = this.exportOptions();
       onStatus("exporting to ONNX (first use)…");
@@ -147,7 +152,7 @@ export class TryPanelManager implements vscode.Disposable {
     try {
       const target = resolveTarget(model, this.ctx.extensionPath);
       const o = this.exportOptions();
-      const out = exportCacheDir(target.model, undefined, this.cacheRoot());
+      const out = exportCacheDir(target.model, o.quantize, this.cacheRoot());
       const m = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Exporting ${target.label} to ONNX`, cancellable: true },
         (progress, token) => {

@@ -59,6 +59,7 @@ export class Verdicts implements vscode.Disposable {
 }
 
 export function reportSummary(r: VerifierReport): string {
+  if (r.loadFailure) return `✗ the custom verifier ${r.loadFailure.message}`;
   const right = r.verdicts.filter((v) => v.ok).length;
   const nearMisses = r.verdicts.slice(1);
   const rejected = nearMisses.filter((v) => v.ok).length;

@@ -71,7 +71,7 @@ async function withVerifier<T>(
 }
 
 export const runFullCheck = (example: ParsedExample | undefined): Promise<CheckOutcome<VerifierReport>> =>
-  withVerifier(example, (v, answer) => checkVerifier(v, answer));
+  withVerifier(example, (v, answer) => checkVerifier(v, answer, example?.verifierLine));
 
 export const runReferenceCheck = (example: ParsedExample | undefined): Promise<CheckOutcome<CaseVerdict>> =>
   withVerifier(example, (v, answer) => checkReference(v, answer));

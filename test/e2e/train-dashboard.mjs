@@ -4,7 +4,7 @@
 // and list rollouts, press Stop and see the run become `stopped`, in the dashboard, in the Runs
 // view and on disk; then Try the Model from the dashboard puts the run's own problem to its
 // checkpoint and its base model (ONNX export on first use, onnxruntime-node) and shows both answers
-// with verdicts. A real `cpu-demo` run of the tiny model trains on CPU (the engine is the
+// with verdicts; and Open Report from the dashboard shows the run's report in an editor tab. A real `cpu-demo` run of the tiny model trains on CPU (the engine is the
 // checkout's .venv). Screenshots in the dark and the light theme go to test-artifacts/e2e/.
 // Reuses the integration harness's code-server helpers (scripts/lib/code-server.mjs).
 //
@@ -131,8 +131,8 @@ function writeExample(ws) {
 
 /** The dashboard's own document, inside the webview's two frames. */
 const dashboard = (page) => page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
-/** The run's row in the side bar (where the Runs view shows after Train reveals it). */
-const runRow = (page, id) => page.locator(".part.sidebar .monaco-list-row").filter({ hasText: id });
+/** The run's row in the side bar (where the Runs view shows after Train reveals it): labelled with the example's name. */
+const runRow = (page, id) => page.locator(".part.sidebar .monaco-list-row").filter({ hasText: id.replace(/^\d{8}-\d{6}-/, "") });
 
 /** F1, type the command's name, wait for it in the list, Enter. */
 async function palette(page, command, shown) {
@@ -237,7 +237,8 @@ async function main() {
     const size = await over.boundingBox();
     await over.hover({ position: { x: size.width - 3, y: size.height / 2 } });
     await waitUntil(
-      async () => /train reward\s*-?\d/.test(await view.locator('[data-chart="reward"] .u-legend').innerText()),
+      // With 0/1 rewards the one line is "train reward = accuracy" (accuracy equals the reward).
+      async () => /train reward(?: = accuracy)?\s*-?\d/.test(await view.locator('[data-chart="reward"] .u-legend').innerText()),
       5_000,
       "a train reward value in the reward chart's legend",
     ).catch(async (e) => {
@@ -334,7 +335,36 @@ async function main() {
     await shot("light-try-panel");
   });
 
+  await check("Open Report from the dashboard: the stopped run's report opens in an editor tab", async () => {
+    const board = await findWebview(page, ".run-header", "the dashboard");
+    await board.locator(".run-header vscode-button", { hasText: "Open Report" }).click();
+    const report = await findWebview(page, "h1", "the report view", /One-Shot RLVR report/);
+    const text = await report.locator("body").innerText();
+    if (!/Benchmarks: before and after/.test(text)) throw new Error(`the report has no before/after section: ${text.slice(0, 300)}`);
+    await sleep(800);
+    await shot("light-report-view");
+  });
+
   console.log(`  (${((Date.now() - t0) / 1000).toFixed(0)} s; screenshots in ${path.relative(root, artifacts)})`);
+}
+
+/** The webview whose page has `selector` (with `text`, if given), among all the open ones. */
+async function findWebview(page, selector, what, text) {
+  let found;
+  await waitUntil(
+    async () => {
+      const n = await page.locator("iframe.webview.ready").count();
+      for (let i = 0; i < n && !found; i++) {
+        const f = page.frameLocator("iframe.webview.ready").nth(i).frameLocator("#active-frame");
+        const hit = text ? f.locator(selector, { hasText: text }) : f.locator(selector);
+        if (await hit.count().catch(() => 0)) found = f;
+      }
+      return found !== undefined;
+    },
+    60_000,
+    what,
+  );
+  return found;
 }
 
 async function waitUntil(pred, ms, what) {

@@ -47,7 +47,7 @@ test("charts off screen are drawn once scrolled into view", async () => {
   await d.page.waitForSelector(".chart-grid[data-drawn-points]");
   const drawn = () => d.page.locator(".chart-card canvas").count();
   const before = await drawn();
-  assert.ok(before < 8, `only the charts on screen are drawn first (${before})`);
+  assert.ok(before < 9, `only the charts on screen are drawn first (${before})`);
   await d.page.locator('[data-chart="grad"]').scrollIntoViewIfNeeded();
   await d.page.waitForFunction(() => document.querySelector('[data-chart="grad"] canvas') !== null);
   await noErrors(d);
@@ -60,7 +60,7 @@ test("charts render every series from init, under the strict CSP", async () => {
   const d = await openDashboard(h, registry, live, { theme: "dark", height: 1700 });
   await d.page.waitForSelector('.chart-grid[data-drawn-points="120"]');
   assert.equal(d.sent[0].type, "init");
-  assert.equal(await d.page.locator(".chart-card canvas").count(), 8);
+  assert.equal(await d.page.locator(".chart-card canvas").count(), 9);
   const legend = await d.page.locator('[data-chart="reward"] .u-legend').innerText();
   assert.match(legend, /train reward/);
   assert.match(legend, /math500 acc/);
@@ -158,6 +158,7 @@ test("a second run overlays the charts; config shows; state survives a reload", 
   await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-compare-dark.png"), fullPage: true });
   await d.page.locator("vscode-tab-header[data-tab=config]").click();
   assert.match(await d.page.locator(".config-json").innerText(), /"entropy_coef": 0.001/);
+  assert.match(await d.page.locator(".training-prompt").innerText(), /sail[\s\S]*Let's think step by step and output the final answer within \\boxed\{\}\.<\|im_end\|>/);
   await d.page.reload();
   await d.page.waitForSelector(".chart-grid[data-points]", { state: "attached" });
   assert.equal(await d.page.evaluate(() => document.body.dataset.tab), "config");

@@ -8,21 +8,25 @@ import { exportCacheRoot, exportOptions, parseQuantize, userErrors } from "../tr
 export const exportCommand: Command = {
   name: "export",
   summary: "Export a model, checkpoint or run to ONNX, to run it without Python (oneshot try)",
-  usage: `Usage: oneshot export MODEL_OR_RUN --onnx [--quantize int8] [--out DIR]
+  usage: `Usage: oneshot export MODEL_OR_RUN --onnx [--quantize int8|q4] [--out DIR]
 
 Writes the model as an ONNX decoder with a KV cache, in the folder layout Hugging Face's ONNX
 tooling and transformers.js use: config.json and the tokenizer files at the top, the graph in
-onnx/model.onnx (onnx/model_quantized.onnx with --quantize int8). The engine's Python
-environment does the export (PyTorch's ONNX exporter) and checks that ONNX Runtime's logits
-match the engine's before the folder is kept; an interrupted export leaves nothing behind.
+onnx/model.onnx (onnx/model_quantized.onnx with --quantize int8, onnx/model_q4.onnx with
+--quantize q4). The engine's Python environment does the export (PyTorch's ONNX exporter) and
+checks that ONNX Runtime's logits match the engine's before the folder is kept; an interrupted
+export leaves nothing behind.
 
 MODEL_OR_RUN is a model folder, a checkpoint (runs/ID/checkpoints/step-N) or a run (its best
 checkpoint, else its last).
 
   --onnx           the format (the only one so far)
-  --quantize Q     int8: 8-bit weights (about 4x smaller, slightly different answers); none (default)
-  --out DIR        where to write (default: beside the checkpoint, in onnx-fp32/ or onnx-int8/,
-                   where \`oneshot try\` and the editor look for it)
+  --quantize Q     int8: 8-bit weights (about 4x smaller, slightly different answers);
+                   q4: 4-bit weights of the matrices in blocks of 32 (ONNX Runtime's MatMulNBits)
+                   and an 8-bit embedding table: the smallest folder, answers further from the
+                   engine's; none (default)
+  --out DIR        where to write (default: beside the checkpoint, in onnx-fp32/, onnx-int8/ or
+                   onnx-q4/, where \`oneshot try\` and the editor look for it)
   --python PATH    the Python that runs the export (default: $ONESHOT_PYTHON, then the venv)`,
   async run(args, ctx) {
     const { values, positionals } = parseArgs({

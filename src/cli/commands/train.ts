@@ -18,6 +18,7 @@ import { UsageError, UserError } from "../command";
 import { DETACHED_ENV, detachRun } from "../detach";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
 import { glueNegativeValues, gpuMemoryOption } from "../trainArgs";
+import { dryRun } from "../trainDryRun";
 import { checkRunDirAlone, prepareNewRun, preparedRun } from "../trainPrepare";
 
 const USAGE = `Usage: oneshot train EXAMPLE.rlvr.md [options]
@@ -33,6 +34,10 @@ the run trains with, and later edits of the file do not change them.
   --set KEY=VALUE    override a setting, e.g. --set lr=2e-6 (repeatable; YAML values)
   --steps N          shorthand for --set steps=N
   --run-dir DIR      write the run here (new or empty); default RUNS_ROOT/<run id>
+  --dry-run          check the example and settings as a new run would, print what it
+                     would train with and its training prompt (rendered with the
+                     model's chat template when the model is on this machine);
+                     writes nothing and starts no engine
   --gpu-memory GB    plan for a card of GB gigabytes and cap the engine to it (as a
                      smaller card would be); a plan that does not fit is refused
                      before anything is created (exit code 4; see \`oneshot plan\`)
@@ -84,10 +89,17 @@ export function createTrainCommand(deps: TrainDeps): Command {
           resume: { type: "string" },
           start: { type: "string" },
           "skip-verifier-check": { type: "boolean", default: false },
+          "dry-run": { type: "boolean", default: false },
           "gpu-memory": { type: "string" },
         },
       });
       const root = projectRoot(ctx.installDir);
+      if (values["dry-run"]) {
+        if (values.resume !== undefined || values.start !== undefined || values.detach) throw new UsageError("--dry-run checks a new run: it takes an example file, not --resume, --start or --detach");
+        if (positionals.length !== 1) throw new UsageError("give exactly one example file to --dry-run");
+        const r = { file: positionals[0], preset: values.preset, set: values.set, steps: values.steps, skipVerifierCheck: values["skip-verifier-check"], gpuMemoryGb: gpuMemoryOption(values["gpu-memory"]) };
+        return dryRun(r, ctx, root, verifierFactory(ctx, deps));
+      }
       const choice = choosePython(values.python, ctx.env, defaultVenvDir(root), ctx.cwd);
       const missing = missingPython(choice);
       if (missing) throw new UserError(missing);

@@ -36,7 +36,8 @@ checkpoint, else its last). Without --problem, a run's own example problem (and 
   --top-p P            nucleus sampling's mass (default 1)
   --seed N             sampling seed (default 0)
   --max-tokens N       at most N new tokens (default ${PAPER_MAX_TOKENS}, as evaluation)
-  --quantize Q         run an int8 export (smaller, faster, slightly different answers); none (default)
+  --quantize Q         run a quantised export (smaller, faster, slightly different answers): int8
+                       (8-bit weights) or q4 (4-bit weights of the matrices); none (default)
   --threads N          ONNX Runtime's threads (default: its own choice)
   --json               print one JSON object with both answers instead of streaming text
   --python PATH        the Python that exports (default: $ONESHOT_PYTHON, then the venv)

@@ -17,14 +17,38 @@ export interface VerifierReport {
   /** The reference verdict, kept apart because training depends on it. */
   reference: CaseVerdict;
   elapsedMs: number;
+  /** Set when a custom verifier does not load: then no verdict says anything about the verifier's logic. */
+  loadFailure?: LoadFailure;
 }
 
-export async function checkVerifier(verifier: Verifier, answer: string): Promise<VerifierReport> {
+/** A custom verifier whose code does not load (a syntax error, a throw at its top level). */
+export interface LoadFailure {
+  /** "does not load: SyntaxError: expecting ')' at line 14" */
+  message: string;
+  /** 1-based line in the example file, when the sandbox named one. */
+  line?: number;
+}
+
+const DOES_NOT_LOAD = /^the verifier does not load: ([\s\S]*?)(?: \(verifier line (\d+)\))?$/;
+
+/**
+ * Whether a result failed because the verifier did not load; `verifierLine` is the 1-based line of
+ * the verifier block's opening fence, so the sandbox's "verifier line N" is the file's line fence + N.
+ */
+export function loadFailureOf(result: VerifyResult, verifierLine?: number): LoadFailure | undefined {
+  const m = DOES_NOT_LOAD.exec(result.error ?? "");
+  if (!m) return undefined;
+  const line = m[2] && verifierLine !== undefined ? verifierLine + Number(m[2]) : undefined;
+  return { message: `does not load: ${m[1]}${line !== undefined ? ` at line ${line}` : ""}`, ...(line !== undefined ? { line } : {}) };
+}
+
+export async function checkVerifier(verifier: Verifier, answer: string, verifierLine?: number): Promise<VerifierReport> {
   const started = performance.now();
   const cases = verifierCases(answer);
   const results = await verifier.gradeMany(cases.map((c) => ({ response: c.response, answer })));
   const verdicts = cases.map((c, i) => ({ case: c, result: results[i], ok: isOk(c, results[i]) }));
-  return { answer, verdicts, reference: verdicts[0], elapsedMs: performance.now() - started };
+  const loadFailure = loadFailureOf(results[0], verifierLine);
+  return { answer, verdicts, reference: verdicts[0], elapsedMs: performance.now() - started, ...(loadFailure ? { loadFailure } : {}) };
 }
 
 /** Only the reference case: what a diagnostic needs on every edit. */
@@ -40,7 +64,9 @@ function isOk(c: VerifierCase, r: VerifyResult): boolean {
 }
 
 /** Why a verifier that rejects the reference answer blocks training (editor diagnostic, `oneshot train`). */
-export function referenceRejection(ref: CaseVerdict): string {
+export function referenceRejection(ref: CaseVerdict, verifierLine?: number): string {
+  const failed = loadFailureOf(ref.result, verifierLine);
+  if (failed) return `The custom verifier ${failed.message}: training would have no reward to learn from.`;
   const reward = ref.result.error ? "an error" : `reward ${ref.result.reward}`;
   return `The verifier gives the reference answer ${reward}, not 1: training would have nothing to learn from. ${verdictReason(ref)}`;
 }

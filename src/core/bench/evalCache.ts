@@ -21,10 +21,10 @@ export function modelFingerprint(model: string): string {
   let files: string[];
   try {
     if (!statSync(model).isDirectory()) return `id:${model}`;
-    // Not the ONNX exports `oneshot try` caches beside a checkpoint (onnx-fp32/, onnx-int8/): an
+    // Not the ONNX exports `oneshot try` caches beside a checkpoint (onnx-fp32/, onnx-int8/, onnx-q4/): an
     // export does not change the model, so it must not invalidate its cached scores.
     files = readdirSync(model, { recursive: true, encoding: "utf8" }).filter(
-      (f) => MODEL_FILE.test(f) && !f.startsWith("engine_state") && !/^onnx-(fp32|int8)[\\/]/.test(f),
+      (f) => MODEL_FILE.test(f) && !f.startsWith("engine_state") && !/^onnx-(fp32|int8|q4)[\\/]/.test(f),
     );
   } catch {
     return `id:${model}`;

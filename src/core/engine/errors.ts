@@ -54,6 +54,7 @@ const REASON_HINTS: Record<ErrorReason, string> = {
   no_tokenizer: "The engine reads fast-tokenizer files: save the model's tokenizer with transformers (it writes tokenizer.json) into the `model:` folder.",
   no_cuda: "Check the NVIDIA driver and that the engine environment has a CUDA build of torch (`oneshot setup`), or set `device: cpu`.",
   not_enough_memory: "Close other programs, or export on a machine with more memory.",
+  not_quantisable: "Export it in fp32 (no --quantize) or with --quantize int8 instead.",
   no_reference: "kl_coef above 0 needs the frozen reference copy, which a run loads only when it starts with kl_coef above 0: set kl_coef to 0, or start a new run.",
 };
 

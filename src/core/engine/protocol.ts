@@ -56,14 +56,17 @@ export interface HelloResult {
   gpu_memory: GpuMemory | null;
 }
 
+/** The engine's optimizer state (the example's `auto` is resolved before load). */
+export type OptimizerState = "fp32" | "compact";
+
 export interface OptimizerParams {
   lr: number;
   weight_decay: number;
   adam_betas: [number, number];
   adam_eps: number;
   grad_clip: number;
-  /** Keep fp32 master weights when the model computes in bf16/fp16 (lr 1e-6 is lost in bf16). */
-  fp32_master: boolean;
+  /** bf16/fp16 weights: fp32 masters + fp32 moments, or compact (compensated in-place update, bf16 moments). */
+  optimizer_state: OptimizerState;
 }
 
 export interface LoadParams {
@@ -253,7 +256,8 @@ export type ErrorReason =
   | "no_tokenizer"
   | "no_cuda"
   | "no_reference"
-  | "not_enough_memory";
+  | "not_enough_memory"
+  | "not_quantisable";
 
 /** `error.data` of the engine's own errors: facts, never advice. */
 export interface EngineErrorData {

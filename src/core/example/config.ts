@@ -1,7 +1,7 @@
 // The resolved configuration of a training run, as written to `config.json`: the example itself
 // (problem, answer, verifier) plus every setting, each filled from the preset, the example's front
 // matter or a --set override (in that order of precedence, last wins).
-import type { Dtype, KlType, LossAgg } from "../engine/protocol";
+import type { Dtype, KlType, LossAgg, OptimizerState } from "../engine/protocol";
 import type { RunPlan } from "../plan/record";
 import type { VerifierSpec } from "../verifier/api";
 
@@ -25,7 +25,7 @@ export interface TrainSettings {
   adam_betas: [number, number];
   adam_eps: number;
   grad_clip: number;
-  fp32_master: boolean;
+  optimizer_state: OptimizerState | "auto";
   clip_ratio_low: number;
   clip_ratio_high: number;
   kl_type: KlType;
@@ -42,6 +42,8 @@ export interface TrainSettings {
   seed: number;
   system_prompt: string;
   prompt_template: string | null;
+  /** Text appended to the problem in the training prompt's user turn (evaluation never adds it). */
+  prompt_suffix: string;
   eval_every: number;
   eval_benchmarks: string[];
   eval_subset: number | null;

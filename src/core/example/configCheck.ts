@@ -7,9 +7,15 @@ import { PRESET_NAMES } from "./config";
 import { limitProblems } from "./limits";
 import { SETTING_KEYS } from "./effective";
 import { PRESETS } from "./presets";
-import { validate } from "./validate";
+import { replacedKey, validate } from "./validate";
 
 const VERIFIER_KINDS = ["math", "numeric", "exact", "choice", "custom"];
+
+/**
+ * Settings whose absence from an older config.json means how that run trained, not its preset's
+ * value today: those runs put the bare problem in the training prompt.
+ */
+const TRAINED_WITHOUT: Partial<Record<string, unknown>> = { prompt_suffix: "" };
 
 /**
  * One sentence per problem, each naming the field (e.g. `settings.steps`); empty when usable.
@@ -42,12 +48,13 @@ function runConfigProblems(value: unknown, filled: string[]): string[] {
   if (!isObject(settings)) return [...out, "settings must be an object"];
   for (const key of SETTING_KEYS) {
     if (key in settings || !preset) continue;
-    settings[key] = structuredClone((PRESETS[preset] as unknown as Record<string, unknown>)[key]);
+    const before = key in TRAINED_WITHOUT ? TRAINED_WITHOUT[key] : (PRESETS[preset] as unknown as Record<string, unknown>)[key];
+    settings[key] = structuredClone(before);
     filled.push(key);
   }
   // The schema describes front matter, which also needs an answer; it is checked above.
   const problems = validate({ answer: "x", ...settings }).filter((p) => p.path[0] !== "answer");
-  out.push(...problems.map((p) => (p.key !== undefined ? `settings has an unknown key \`${p.key}\`` : p.message.replace(/^`/, "`settings."))));
+  out.push(...problems.map((p) => (p.key !== undefined ? `settings has an unknown key \`${p.key}\`${replacedKey(p.key) ? ` (${replacedKey(p.key)})` : ""}` : p.message.replace(/^`/, "`settings."))));
   if (out.length) return out;
   return limitProblems(settings as unknown as TrainConfig["settings"], String((example as Record<string, unknown>).problem));
 }

@@ -6,7 +6,7 @@ import type { PresetName, SettingKey, SettingSource, TrainConfig, TrainSettings 
 import { PRESET_NAMES } from "./config";
 import { PRESETS } from "./presets";
 import { closest } from "../text/closest";
-import { validate } from "./validate";
+import { replacedKey, validate } from "./validate";
 
 /** What a run is started with besides the file: `oneshot train`'s --preset and --set. */
 export interface RunChoices {
@@ -62,6 +62,11 @@ export function mergeSettings(frontMatter: Record<string, unknown>, choices: Run
     const key = item.slice(0, eq).trim();
     const raw = item.slice(eq + 1);
     if (!SETTING_KEYS.includes(key as SettingKey)) {
+      const replaced = replacedKey(key);
+      if (replaced) {
+        errors.push(`--set ${key}: ${replaced}`);
+        continue;
+      }
       const near = closest(key, SETTING_KEYS);
       errors.push(`--set ${key}: not a setting${near ? ` (did you mean ${near}?)` : ""}; settings are ${SETTING_KEYS.join(", ")}`);
       continue;
@@ -83,7 +88,7 @@ export function mergeSettings(frontMatter: Record<string, unknown>, choices: Run
 }
 
 // Text settings take the value verbatim (a system prompt like "yes" must stay a string).
-const TEXT_KEYS = new Set(["model", "system_prompt", "prompt_template"]);
+const TEXT_KEYS = new Set(["model", "system_prompt", "prompt_template", "prompt_suffix"]);
 
 function parseSetValue(key: string, raw: string): unknown {
   if (key === "prompt_template" && raw === "null") return null;

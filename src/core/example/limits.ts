@@ -13,7 +13,7 @@ export const MAX_ROLLOUTS_PER_STEP = 16_384;
  */
 export const MAX_CHARS_PER_TOKEN = 32;
 
-type LimitSettings = Pick<TrainSettings, "prompt_copies" | "rollouts" | "max_prompt_tokens" | "system_prompt" | "prompt_template">;
+type LimitSettings = Pick<TrainSettings, "prompt_copies" | "rollouts" | "max_prompt_tokens" | "system_prompt" | "prompt_template" | "prompt_suffix">;
 
 /** One sentence per exceeded limit; empty when the settings are within them. */
 export function limitProblems(s: LimitSettings, problem: string): string[] {
@@ -24,7 +24,7 @@ export function limitProblems(s: LimitSettings, problem: string): string[] {
       `prompt_copies × rollouts is ${fmt(batch)} rollouts per step, more than the ${fmt(MAX_ROLLOUTS_PER_STEP)} accepted (the paper uses 128 × 8 = 1,024): lower prompt_copies or rollouts`,
     );
   }
-  const chars = problem.length + s.system_prompt.length + (s.prompt_template?.length ?? 0);
+  const chars = problem.length + s.prompt_suffix.length + s.system_prompt.length + (s.prompt_template?.length ?? 0);
   const limit = s.max_prompt_tokens * MAX_CHARS_PER_TOKEN;
   if (chars > limit) {
     out.push(

@@ -7,6 +7,12 @@ import type { PresetName, TrainSettings } from "./config";
 export const PAPER_SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}.";
 
 /**
+ * The instruction the paper's training data appends to the problem (its verl Parquet files' user
+ * turn); its evaluation prompt has none. The chat template then adds the system prompt.
+ */
+export const PAPER_PROMPT_SUFFIX = " Let's think step by step and output the final answer within \\boxed{}.";
+
+/**
  * `paper`: the recipe that reproduced the headline result (arXiv 2504.20571, verl GRPO):
  * Qwen2.5-Math-1.5B, the example copied to 128 prompts × 8 rollouts, temperature 0.6,
  * 3072 response tokens, constant lr 1e-6 with AdamW (wd 0.01) on fp32 master weights, grad clip 1.0,
@@ -32,7 +38,7 @@ const paper: TrainSettings = {
   adam_betas: [0.9, 0.999],
   adam_eps: 1e-8,
   grad_clip: 1,
-  fp32_master: true,
+  optimizer_state: "auto",
   clip_ratio_low: 0.2,
   clip_ratio_high: 0.2,
   kl_type: "low_var_kl",
@@ -48,6 +54,7 @@ const paper: TrainSettings = {
   seed: 1,
   system_prompt: PAPER_SYSTEM_PROMPT,
   prompt_template: null,
+  prompt_suffix: PAPER_PROMPT_SUFFIX,
   eval_every: 20,
   eval_benchmarks: ["math500"],
   eval_subset: null,
@@ -85,6 +92,7 @@ const local: TrainSettings = {
   rollouts: 8,
   max_response_tokens: 2048,
   kl_coef: 0,
+  prompt_suffix: "",
   micro_batch_size: 2,
   gradient_checkpointing: true,
   eval_every: 50,
@@ -115,7 +123,6 @@ const cpuDemo: TrainSettings = {
   max_response_tokens: 96,
   lr: 1e-4,
   weight_decay: 0.01,
-  fp32_master: false,
   kl_coef: 0,
   entropy_coef: 0.001,
   micro_batch_size: 32,
@@ -123,6 +130,7 @@ const cpuDemo: TrainSettings = {
   device: "cpu",
   gradient_checkpointing: false,
   seed: 0,
+  prompt_suffix: "",
   eval_every: 20,
   eval_benchmarks: ["synthetic"],
   eval_subset: null,

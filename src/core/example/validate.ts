@@ -21,6 +21,12 @@ type SchemaProps = Record<string, { description?: string }>;
 export const KNOWN_KEYS: readonly string[] = Object.keys(schema.properties);
 export const keyDescription = (key: string): string | undefined => (schema.properties as SchemaProps)[key]?.description;
 
+// Settings that were removed, with the sentence that names what replaced them.
+const REPLACED_KEYS: Readonly<Record<string, string>> = {
+  fp32_master: "`fp32_master` was replaced by `optimizer_state`: use optimizer_state: fp32 (what fp32_master: true did), compact or auto",
+};
+export const replacedKey = (key: string): string | undefined => (Object.hasOwn(REPLACED_KEYS, key) ? REPLACED_KEYS[key] : undefined);
+
 export function validate(value: unknown): SchemaProblem[] {
   // YAML's .nan and .inf are numbers to Ajv (NaN even passes `maximum`): they get their own
   // sentence, and Ajv's complaints about the same values are dropped.
@@ -82,6 +88,8 @@ function toProblem(e: ErrorObject): SchemaProblem {
     }
     case "additionalProperties": {
       const key = String(p.additionalProperty);
+      const replaced = replacedKey(key);
+      if (replaced) return { path, key, message: replaced };
       const near = closest(key, KNOWN_KEYS);
       const suggestion = near ? `did you mean \`${near}\`? ` : "";
       return {

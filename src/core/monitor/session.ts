@@ -12,6 +12,8 @@ import type {
 } from "../../protocol/messages";
 import { newCursor, type SeriesCursor } from "./reducer";
 import { METRIC_KEYS, type SeriesDelta } from "../../protocol/series";
+import { collectReport } from "../report/collect";
+import { runResults } from "../report/results";
 import type { RunRegistry } from "./registry";
 import type { RunTracker } from "./tracker";
 
@@ -56,6 +58,8 @@ export class DashboardSession {
   private overlay?: { run: RunTracker; cursor: SeriesCursor };
   private timer?: ReturnType<typeof setTimeout>;
   private lastConfig?: unknown;
+  /** The Results tab asked: resend when an evaluation lands or the status changes. Key of the last sent. */
+  private results?: { key: string };
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -78,6 +82,8 @@ export class DashboardSession {
         this.ready = true;
         this.handshakes++;
         this.renderedPoints = 0;
+        // A new page: it asks for results again when it shows its Results tab.
+        this.results = undefined;
         this.sendInit();
         break;
       case "requestRollouts": {
@@ -93,6 +99,10 @@ export class DashboardSession {
       }
       case "setOverlay":
         this.setOverlay(m.runDir);
+        break;
+      case "requestResults":
+        this.results = { key: "" };
+        this.sendResults();
         break;
       case "export":
         this.host.export(m.format, this.run);
@@ -121,16 +131,35 @@ export class DashboardSession {
     const series = compactDelta(this.run.model.deltaSince(this.cursor));
     const rolloutSteps = this.run.model.rolloutSteps();
     this.rolloutStepsSent = rolloutSteps.length;
-    this.lastConfig = this.run.config();
+    const shown = this.configShown();
+    this.lastConfig = shown;
     this.host.send({
       type: "init",
       run: runInfo(this.run),
-      config: this.lastConfig,
+      ...shown,
       series,
       rolloutSteps,
       runs: runChoices(this.registry),
     });
     if (this.overlay) this.setOverlay(this.overlay.run.dir);
+  }
+
+  /**
+   * The Results tab's table and flips, read the way `oneshot report` reads them (the whole event
+   * log and the results files), so only while the tab wants them and only when evaluations or the
+   * status changed.
+   */
+  private sendResults(): void {
+    if (!this.results) return;
+    const points = [...this.run.model.evals.values()].reduce((n, s) => n + s.steps.length, 0);
+    const key = `${this.run.model.epoch}|${points}|${this.run.status}`;
+    if (key === this.results.key) return;
+    this.results.key = key;
+    try {
+      this.host.send({ type: "results", results: runResults(collectReport(this.run.dir)) });
+    } catch (e) {
+      this.host.send({ type: "results", results: null, error: (e as Error).message });
+    }
   }
 
   private setOverlay(runDir: string | null): void {
@@ -162,16 +191,23 @@ export class DashboardSession {
     const rolloutSteps = all.slice(this.rolloutStepsSent);
     this.rolloutStepsSent = all.length;
     this.host.send({ type: "update", run: runInfo(this.run), series, rolloutSteps });
-    const config = this.run.config();
-    if (JSON.stringify(config) !== JSON.stringify(this.lastConfig)) {
-      this.lastConfig = config;
-      this.host.send({ type: "config", config });
+    const shown = this.configShown();
+    if (JSON.stringify(shown) !== JSON.stringify(this.lastConfig)) {
+      this.lastConfig = shown;
+      this.host.send({ type: "config", ...shown });
     }
+    this.sendResults();
     if (this.overlay) {
       const d = this.overlay.run.model.deltaSince(this.overlay.cursor);
       if (d.reset || d.steps.length || d.evals.length)
         this.host.send({ type: "overlay", runId: this.overlay.run.id, series: compactDelta(d) });
     }
+  }
+
+  /** The Config tab's content: config.json and the training prompt the run recorded once the engine formatted it. */
+  private configShown(): { config: unknown; trainingPrompt?: string } {
+    const prompt = this.run.model.started?.prompt?.text;
+    return { config: this.run.config(), ...(prompt !== undefined ? { trainingPrompt: prompt } : {}) };
   }
 
   dispose(): void {

@@ -1,9 +1,9 @@
 // Where the planner reads a model's config.json: the model's own folder, the Hugging Face cache
 // (where the engine's snapshot_download puts hub models), or, for the hub models the presets name,
 // the built-in table. Nothing is downloaded: a plan must be instant and work offline.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
+import { cachedFile } from "../engine/hubCache";
 import { KNOWN_CONFIGS } from "./knownShapes";
 import { ShapeError, shapeFromConfig, type ModelShape } from "./shape";
 
@@ -14,30 +14,6 @@ export interface FoundShape {
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-
-/** The Hugging Face hub cache folder, as huggingface_hub finds it. */
-export function hubCacheDir(env: NodeJS.ProcessEnv): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HF_HOME) return path.join(env.HF_HOME, "hub");
-  return path.join(env.XDG_CACHE_HOME || path.join(homedir(), ".cache"), "huggingface", "hub");
-}
-
-/** config.json of a cached hub model: the snapshot refs/main points to, else the newest snapshot. */
-export function cachedConfig(id: string, env: NodeJS.ProcessEnv): string | undefined {
-  const repo = path.join(hubCacheDir(env), `models--${id.replace("/", "--")}`);
-  const snapshots = path.join(repo, "snapshots");
-  if (!existsSync(snapshots)) return undefined;
-  const ref = path.join(repo, "refs", "main");
-  if (existsSync(ref)) {
-    const file = path.join(snapshots, readFileSync(ref, "utf8").trim(), "config.json");
-    if (existsSync(file)) return file;
-  }
-  const found = readdirSync(snapshots)
-    .map((d) => path.join(snapshots, d, "config.json"))
-    .filter((f) => existsSync(f))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  return found[0];
-}
 
 /** The shape of `model` (a folder or a hub id); a ShapeError says what is missing and how to get it. */
 export function findShape(model: string, env: NodeJS.ProcessEnv = process.env): FoundShape {
@@ -56,7 +32,7 @@ export function findShape(model: string, env: NodeJS.ProcessEnv = process.env): 
     return read(file);
   }
   if (!HUB_ID.test(model)) throw new ShapeError(`model ${model} is neither a folder nor a hub id (OWNER/NAME)`);
-  const cached = cachedConfig(model, env);
+  const cached = cachedFile(model, "config.json", env);
   if (cached) return read(cached);
   const known = KNOWN_CONFIGS[model];
   if (known) return { shape: shapeFromConfig(known, model), source: `built-in table (${model})` };

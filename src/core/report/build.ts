@@ -143,6 +143,16 @@ export function buildReport(d: ReportData): Block[] {
       kind: "paragraph",
       parts: ["acc: one greedy answer per problem; avg@k: the mean fraction of k sampled answers graded correct."],
     });
+    const skills = d.table?.rows.filter((r) => r.group !== "all") ?? [];
+    if (d.table && skills.length) {
+      blocks.push({ kind: "heading", level: 3, text: "By sub-skill" });
+      blocks.push({
+        kind: "table",
+        header: ["Benchmark", "Sub-skill", "n", `Step ${d.table.firstStep} (%)`, `Step ${d.table.lastStep} (%)`, "Change (points)"],
+        rows: skills.map((r) => [title(r.benchmark), r.group, String(r.n), pct(r.before), pct(r.after), delta(r.before, r.after)]),
+        align: ["left", "left", "right", "right", "right", "right"],
+      });
+    }
   }
 
   const paper = paperResultsFor(d.model);

@@ -8,6 +8,7 @@ import { flips, type Flip } from "../bench/scoring";
 import { EventLogError, readEvents } from "../run/eventLog";
 import type { BenchmarkSummary, EvalEvent, RunEvent, RunFinishedEvent, RunStartedEvent, StepEvent } from "../run/events";
 import { readSummary, supersede } from "../run/summary";
+import { evalTable, type EvalTableRow } from "../run/evalTable";
 import { runFiles } from "../run/layout";
 import { observeRunStatus } from "../run/status";
 
@@ -42,6 +43,8 @@ export interface ReportData {
   error?: string;
   steps: StepEvent[];
   benchmarks: BenchmarkReport[];
+  /** First against last evaluation per benchmark and sub-skill (what `oneshot train` prints at the end). */
+  table?: { rows: EvalTableRow[]; firstStep: number; lastStep: number };
 }
 
 export class ReportError extends Error {
@@ -139,5 +142,6 @@ export function collectReport(runDir: string): ReportData {
     error: finished ? finished.error : summary?.error,
     steps,
     benchmarks,
+    table: evalTable(events),
   };
 }

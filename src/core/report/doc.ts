@@ -52,7 +52,8 @@ export function toMarkdown(blocks: Block[]): string {
   return out.join("\n\n") + "\n";
 }
 
-const CSS = `body{font:14px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+// The page paints its own white background: an editor's webview would otherwise show it on the dark theme's.
+const CSS = `html,body{background:#fff}body{font:14px/1.5 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ddd;padding:4px 10px}th{background:#f5f5f5}
 td.r,th.r{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}svg{max-width:100%;height:auto;border:1px solid #eee}
 code{background:#f3f3f3;padding:0 3px;border-radius:3px}h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #eee}`;

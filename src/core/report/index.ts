@@ -15,6 +15,14 @@ export interface WrittenReport {
   data: ReportData;
 }
 
+/** The report as one self-contained HTML page, built in memory (the editor's Open Report shows it). */
+export function renderReportHtml(runDir: string): { html: string; data: ReportData } {
+  const data = collectReport(runDir);
+  return { html: toHtml(reportTitle(data), buildReport(data)), data };
+}
+
+const reportTitle = (data: ReportData) => `One-Shot RLVR report: ${data.runId}`;
+
 export function writeReport(runDir: string, outDir = runDir): WrittenReport {
   const data = collectReport(runDir);
   const blocks = buildReport(data);
@@ -27,6 +35,6 @@ export function writeReport(runDir: string, outDir = runDir): WrittenReport {
   const markdown = path.join(outDir, "report.md");
   const html = path.join(outDir, "report.html");
   writeFileSync(markdown, toMarkdown(blocks));
-  writeFileSync(html, toHtml(`One-Shot RLVR report: ${data.runId}`, blocks));
+  writeFileSync(html, toHtml(reportTitle(data), blocks));
   return { markdown, html, assets, data };
 }

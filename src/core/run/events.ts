@@ -39,6 +39,8 @@ export interface RunStartedEvent extends EventBase {
    * effect on that device (which kernels produced the run; absent in runs of older engines).
    */
   engine?: { device: string; dtype: string; params: number; version?: string; options?: EngineOptions };
+  /** The training prompt as the model sees it (chat template applied) and its length in tokens (absent in older runs). */
+  prompt?: { text: string; tokens: number };
   /** The memory plan the run was started with (config.json's `plan`), when one was made. */
   plan?: RunPlan;
 }

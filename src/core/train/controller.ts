@@ -31,6 +31,7 @@ import type { ProgressSink } from "./progress";
 import { RunEvaluations } from "./runEvaluations";
 import { checkProtocol, formatRunPrompt, startRunEngine } from "./runEngine";
 import { RunFailure } from "./runFailure";
+import { resolveOptimizerState } from "./optimizerState";
 import { RunState } from "./runState";
 import { saveCheckpoint } from "./saveCheckpoint";
 import { stepPeak } from "./stepMemory";
@@ -192,8 +193,8 @@ export class RunController {
     this.engineLog = engineLog;
     const hello = await checkProtocol(engine);
     const point = await this.loadModel(run, engine, log);
-    this.announce(run, hello, point, log);
     const prompt = await formatRunPrompt(engine, run.config);
+    this.announce(run, hello, point, prompt, log);
     const evals = await RunEvaluations.prepare(run, { projectRoot: this.o.projectRoot, createVerifier: this.o.createVerifier, progress: this.o.progress, log, signal: this.stopRequest.signal });
     if (evals.initialDue(run) && !this.stopping) await evals.at(run, engine, 0, true);
 
@@ -222,7 +223,7 @@ export class RunController {
         device: s.device,
         seed: s.seed,
         train: true,
-        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, fp32_master: s.fp32_master },
+        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, optimizer_state: resolveOptimizerState(s, run.config.plan) },
         reference_model: s.kl_coef > 0,
         gradient_checkpointing: s.gradient_checkpointing,
         ...(resumeDir ? { resume_state: resumeDir } : {}),
@@ -237,7 +238,13 @@ export class RunController {
   }
 
   /** run_started, and the line that says what trains on what. */
-  private announce(run: RunState, hello: { engine_version: string }, point: Awaited<ReturnType<RunController["loadModel"]>>, log: ReturnType<RunController["logger"]>): void {
+  private announce(
+    run: RunState,
+    hello: { engine_version: string },
+    point: Awaited<ReturnType<RunController["loadModel"]>>,
+    prompt: { text: string; tokens: number },
+    log: ReturnType<RunController["logger"]>,
+  ): void {
     const { config, startStep } = run;
     const s = run.settings;
     const { from: resumeFrom, loaded } = point;
@@ -252,6 +259,7 @@ export class RunController {
       resumed: !!this.o.resume,
       pid: process.pid,
       engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version, options: loaded.options },
+      prompt: { text: prompt.text, tokens: prompt.tokens },
       ...(config.plan ? { plan: config.plan } : {}),
     });
     const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";

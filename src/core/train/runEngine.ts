@@ -37,12 +37,21 @@ export async function checkProtocol(engine: EngineRpc) {
   return hello;
 }
 
+/**
+ * The training prompt's messages: the problem with `prompt_suffix` after it in the user turn (the
+ * paper's training data carries an instruction there that its evaluation prompt does not).
+ */
+export function trainingMessages(config: Pick<TrainConfig, "settings" | "example">) {
+  const s = config.settings;
+  return chatMessages(s.system_prompt, config.example.problem + (s.prompt_suffix ?? ""));
+}
+
 /** The run's prompt in the model's chat format. */
 export async function formatRunPrompt(engine: EngineRpc, config: TrainConfig) {
   const s = config.settings;
-  const prompt = await engine.request("format_prompt", { messages: chatMessages(s.system_prompt, config.example.problem), ...(s.prompt_template ? { prompt_template: s.prompt_template } : {}) });
+  const prompt = await engine.request("format_prompt", { messages: trainingMessages(config), ...(s.prompt_template ? { prompt_template: s.prompt_template } : {}) });
   if (prompt.tokens > s.max_prompt_tokens) {
-    throw new RunFailure(`The formatted prompt has ${prompt.tokens} tokens, more than max_prompt_tokens (${s.max_prompt_tokens})`, "Shorten the problem or system prompt, or raise max_prompt_tokens.");
+    throw new RunFailure(`The formatted prompt has ${prompt.tokens} tokens, more than max_prompt_tokens (${s.max_prompt_tokens})`, "Shorten the problem, prompt_suffix or system prompt, or raise max_prompt_tokens.");
   }
   return prompt;
 }

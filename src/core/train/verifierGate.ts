@@ -2,7 +2,7 @@
 // and "Train" make: the verifier must load and give the reference answer full reward. A verifier
 // that fails it would grade every rollout 0 and the run would learn from the entropy bonus alone.
 import { checkJsSyntax } from "../authoring/jsSyntax";
-import { checkReference, referenceRejection } from "../authoring/verifierCheck";
+import { checkReference, loadFailureOf, referenceRejection } from "../authoring/verifierCheck";
 import type { ParsedExample } from "../example/parse";
 import type { Verifier, VerifierSpec } from "../verifier/api";
 
@@ -35,7 +35,9 @@ export async function verifierRefusal(
   try {
     const ref = await checkReference(verifier, answer);
     if (ref.ok) return undefined;
-    return `${displayFile}:${example.answerLine ?? 1}:1: ${referenceRejection(ref)}`;
+    // A verifier that does not load is pointed at where it breaks; one that grades wrongly, at the answer.
+    const line = loadFailureOf(ref.result, example.verifierLine)?.line ?? example.answerLine ?? 1;
+    return `${displayFile}:${line}:1: ${referenceRejection(ref, example.verifierLine)}`;
   } finally {
     await verifier.dispose().catch(() => undefined);
   }

@@ -1,5 +1,5 @@
 // Runs the engine's ONNX export (`python -m oneshot_engine export-onnx`) and finds or fills the
-// export cache: beside the checkpoint (<checkpoint>/onnx-fp32 or onnx-int8), or under a cache
+// export cache: beside the checkpoint (<checkpoint>/onnx-fp32, onnx-int8 or onnx-q4), or under a cache
 // folder when the model's folder cannot be written (the built-in model inside an installed extension).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -11,7 +11,9 @@ import { engineEnv } from "../engine/pythonEnv";
 import { TryError } from "./errors";
 import { type ExportManifest, isCurrent, readManifest } from "./manifest";
 
-export type Quantize = "int8" | undefined;
+/** int8: 8-bit weights (dynamic quantisation); q4: 4-bit weights of the MatMuls (MatMulNBits). */
+export type Quantize = "int8" | "q4" | undefined;
+export const QUANTIZE = ["int8", "q4"] as const;
 
 export interface ExportOptions {
   python: string;

@@ -18,7 +18,7 @@ export interface ExportManifest {
   source: string;
   source_weights: SourceWeight[];
   model_file: string;
-  quantize: "int8" | null;
+  quantize: "int8" | "q4" | null;
   model_type: string;
   num_layers: number;
   num_kv_heads: number;
@@ -26,6 +26,10 @@ export interface ExportManifest {
   vocab_size: number;
   params: number;
   max_logit_diff: number | null;
+  /** How far the quantised graph's logits are from the engine's (absent in older exports). */
+  quantized_logit_diff?: number | null;
+  /** The exporting process's peak resident memory (absent in older exports; null on Windows). */
+  peak_rss_mib?: number | null;
   bytes: number;
   seconds: number;
 }
@@ -67,6 +71,6 @@ export function checkMemory(dir: string, m: ExportManifest, freeBytes: number): 
   const need = files.reduce((sum, f) => sum + statSync(f).size, 0) * LOAD_MEMORY_FACTOR;
   if (need > freeBytes) {
     const gib = (b: number) => (b / 2 ** 30).toFixed(1);
-    throw new TryError(`this model needs about ${gib(need)} GiB of memory to run but only ${gib(freeBytes)} GiB is free; close other programs or try an int8 export (--quantize int8)`);
+    throw new TryError(`this model needs about ${gib(need)} GiB of memory to run but only ${gib(freeBytes)} GiB is free; close other programs or try a 4-bit export (--quantize q4)`);
   }
 }

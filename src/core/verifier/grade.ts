@@ -80,11 +80,16 @@ function gradeUnsafe(kind: BuiltinVerifierKind, response: string, answer: string
   // an empty \boxed{} is the model quoting the instructions ("put the answer in \boxed{}")
   const answers = ex.answers.some((a) => a.trim()) ? ex.answers.filter((a) => a.trim()) : ex.answers;
   const last = answers[answers.length - 1];
+  // "x = \boxed{2}, and the question asks for 2x, which is 4": the box is not the response's answer
+  if (ex.stated !== undefined && contradicts(last, ex.stated, kind)) {
+    return result(false, last, `after its last box the response gives "${ex.stated}" as the answer, so the box is not its final answer`);
+  }
+  const source = ex.superseded ? `${ex.source}, concluding after a re-check` : ex.source;
   const distinct = [...new Set(answers.map((a) => a.trim()))];
   if (distinct.length === 1) {
     const got = parseAnswerCached(distinct[0]);
     const { result: why, undecided } = deciding(() => answersEqual(gold, got, kind));
-    return result(why !== null, last, why ? `${why} (${ex.source})` : undecided ? `${TOO_LARGE}: ${undecided}` : notEqualReason(got));
+    return result(why !== null, last, why ? `${why} (${source})` : undecided ? `${TOO_LARGE}: ${undecided}` : notEqualReason(got));
   }
   // Several different boxed answers: correct only if every one of them is (the same answer
   // written twice), or if together they are exactly the reference's list of values.
@@ -98,7 +103,14 @@ function gradeUnsafe(kind: BuiltinVerifierKind, response: string, answer: string
       if (why) return result(true, distinct.join(", "), `the boxed answers together: ${why}`);
     }
   }
-  return result(false, last, `${distinct.length} different boxed answers`);
+  return result(false, last, `${distinct.length} different boxed answers${ex.superseded ? " in the conclusion" : ""}`);
+}
+
+/** Whether a value stated in words ("the answer is 4") is mathematics that the box does not equal; words ("… is correct") are no value. */
+function contradicts(box: string, stated: string, kind: BuiltinVerifierKind): boolean {
+  const said = parseAnswerCached(stated);
+  if (said.kind !== "math") return false;
+  return deciding(() => answersEqual(parseAnswerCached(box), said, kind)).result === null;
 }
 
 function notEqualReason(got: Answer): string {

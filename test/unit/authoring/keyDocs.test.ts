@@ -9,13 +9,13 @@ const schema = {
     preset: { description: "Base settings.", enum: ["paper", "local"] },
     steps: { description: "Optimizer steps.", type: "integer", minimum: 1 },
     lr: { description: "Learning rate.", type: "number", exclusiveMinimum: 0, maximum: 1 },
-    fp32_master: { description: "Master weights.", type: "boolean" },
+    gradient_checkpointing: { description: "Recompute layers.", type: "boolean" },
     adam_betas: { description: "Betas.", type: "array", items: { type: "number" }, minItems: 2, maxItems: 2 },
   },
 };
 const presets = {
-  paper: { steps: 2000, lr: 1e-6, fp32_master: true, adam_betas: [0.9, 0.999] },
-  local: { steps: 500, lr: 1e-6, fp32_master: true, adam_betas: [0.9, 0.999] },
+  paper: { steps: 2000, lr: 1e-6, gradient_checkpointing: false, adam_betas: [0.9, 0.999] },
+  local: { steps: 500, lr: 1e-6, gradient_checkpointing: false, adam_betas: [0.9, 0.999] },
 };
 
 test("every schema key gets a doc with its type, values and per-preset defaults", () => {
@@ -24,7 +24,7 @@ test("every schema key gets a doc with its type, values and per-preset defaults"
   assert.equal(docs.answer.required, true);
   assert.equal(docs.answer.defaults, undefined);
   assert.deepEqual(docs.preset.values, ["paper", "local"]);
-  assert.deepEqual(docs.fp32_master.values, ["true", "false"]);
+  assert.deepEqual(docs.gradient_checkpointing.values, ["true", "false"]);
   assert.deepEqual(docs.steps.defaults, { paper: "2000", local: "500" });
   assert.equal(docs.lr.typeText, "number > 0, ≤ 1");
   assert.equal(docs.adam_betas.typeText, "list of 2 number");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkVerifier, verdictReason, verdictTitle } from "../../../src/core/authoring/verifierCheck";
+import { checkVerifier, loadFailureOf, referenceRejection, verdictReason, verdictTitle } from "../../../src/core/authoring/verifierCheck";
 import { verifierSpecOf } from "../../../src/core/example/verifierSpec";
 import { createVerifier } from "../../../src/core/verifier";
 import type { Verifier, VerifyResult } from "../../../src/core/verifier/api";
@@ -62,4 +62,19 @@ test("the verifier spec follows the run configuration's rule", () => {
   assert.deepEqual(verifierSpecOf({ frontMatter: {}, verifierSource: "x" }), { kind: "custom", source: "x" });
   assert.deepEqual(verifierSpecOf({ frontMatter: { verifier: "custom" }, verifierSource: "x" }), { kind: "custom", source: "x" });
   assert.deepEqual(verifierSpecOf({ frontMatter: { verifier: "exact" }, verifierSource: "x" }), { kind: "exact" });
+});
+
+test("a verifier that does not load is reported as such, at the example file's line, not as rejecting the reference", async () => {
+  const error = "the verifier does not load: SyntaxError: expecting ')' (verifier line 3)";
+  const broken: Verifier = {
+    grade: async () => ({ correct: false, reward: 0, extracted: "4", reason: error, error }),
+    gradeMany: async (items) => items.map(() => ({ correct: false, reward: 0, extracted: "4", reason: error, error })),
+    dispose: async () => undefined,
+  };
+  // The fence opens at line 11: the verifier's line 3 is the file's line 14.
+  const report = await checkVerifier(broken, "4", 11);
+  assert.deepEqual(report.loadFailure, { message: "does not load: SyntaxError: expecting ')' at line 14", line: 14 });
+  assert.match(referenceRejection(report.reference, 11), /^The custom verifier does not load: SyntaxError: expecting '\)' at line 14/);
+  assert.equal(loadFailureOf({ correct: false, reward: 0, extracted: null, reason: "x", error: "the verifier does not load: boom" })?.message, "does not load: boom");
+  assert.equal(loadFailureOf({ correct: false, reward: 0, extracted: null, reason: "x", error: "the verifier threw" }), undefined);
 });

@@ -169,6 +169,9 @@ test("engine/PROTOCOL.md lists every error code and every method's parameters", 
 // Fields of the engine's parameters that carry no run setting: request plumbing and derived values.
 const ENGINE_ONLY_FIELDS = new Set(["messages", "prompts", "keep_for_training", "batch_id", "advantages", "optimizer", "train", "reference_model", "resume_state", "revision", "path", "include_state"]);
 
+// Settings whose `auto` the controller resolves before the engine sees them (src/core/train/).
+const RESOLVED_AUTO = new Set(["optimizer_state"]);
+
 test("the engine's parameter fields carry the settings' names, with the settings' allowed values", { skip: missingVenv }, () => {
   const schema = JSON.parse(readFileSync(path.resolve("src/core/example/schema.json"), "utf8")) as { properties: Record<string, { enum?: unknown[] }> };
   const py = pythonContract();
@@ -179,7 +182,7 @@ test("the engine's parameter fields carry the settings' names, with the settings
   const enums = params.flatMap(([t, fields]) =>
     Object.entries(fields)
       .filter(([f]) => schema.properties[f]?.enum)
-      .map(([f, field]) => ({ at: `${t}.${f}`, engine: field.type, settings: schema.properties[f]!.enum!.map((v) => JSON.stringify(v)).sort().join(" | ") })),
+      .map(([f, field]) => ({ at: `${t}.${f}`, engine: field.type, settings: schema.properties[f]!.enum!.filter((v) => !(RESOLVED_AUTO.has(f) && v === "auto")).map((v) => JSON.stringify(v)).sort().join(" | ") })),
   );
   assert.ok(enums.length >= 4, "kl_type, loss_agg, dtype and device are checked");
   for (const e of enums) assert.equal(e.engine, e.settings, `${e.at} accepts other values than the setting`);

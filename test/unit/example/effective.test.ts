@@ -18,6 +18,14 @@ test("preset < front matter < --set, each override recorded with where it came f
   assert.deepEqual(m.overrides, { steps: "--set", lr: "example" });
 });
 
+test("--set fp32_master is refused naming optimizer_state; --set optimizer_state=compact is taken", () => {
+  const m = mergeSettings({ answer: "4" }, { sets: ["fp32_master=true"] });
+  assert.ok("errors" in m);
+  assert.match(m.errors.join("\n"), /--set fp32_master: `fp32_master` was replaced by `optimizer_state`/);
+  assert.equal(merged({ answer: "4" }, { sets: ["optimizer_state=compact"] }).settings.optimizer_state, "compact");
+  assert.equal(merged({ answer: "4" }, {}).settings.optimizer_state, "auto");
+});
+
 test("boxed_only follows the same merge: the preset's, the file's, then --set", () => {
   assert.equal(merged({ answer: "4", preset: "paper" }).settings.boxed_only, true);
   assert.equal(merged({ answer: "4", preset: "paper", boxed_only: false }).settings.boxed_only, false);

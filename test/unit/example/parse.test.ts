@@ -67,6 +67,14 @@ test("an unknown key is reported at the key with a suggestion", () => {
   assert.match(d.message, /Unknown key `stpes`: did you mean `steps`\?/);
 });
 
+test("the removed fp32_master names its replacement, optimizer_state", () => {
+  const [d] = errorsOf("---\nanswer: 4\nfp32_master: true\n---\nQ\n");
+  assert.equal(d.line, 3);
+  assert.equal(d.message, "`fp32_master` was replaced by `optimizer_state`: use optimizer_state: fp32 (what fp32_master: true did), compact or auto");
+  assert.deepEqual(errorsOf("---\nanswer: 4\noptimizer_state: compact\n---\nQ\n"), []);
+  assert.match(errorsOf("---\nanswer: 4\noptimizer_state: fp16\n---\nQ\n")[0].message, /`optimizer_state` must be one of auto, fp32, compact/);
+});
+
 test("bounds are stated", () => {
   const ds = errorsOf("---\nanswer: 4\nrollouts: 1\ntemperature: 0\n---\nQ\n");
   assert.deepEqual(

@@ -42,8 +42,8 @@ test("--preset wins over the front matter's preset; the default applies when non
 test("the paper preset is the paper's recipe", () => {
   const p = PRESETS.paper;
   assert.deepEqual(
-    [p.prompt_copies, p.rollouts, p.temperature, p.max_response_tokens, p.lr, p.weight_decay, p.grad_clip, p.clip_ratio_low, p.clip_ratio_high, p.kl_type, p.kl_coef, p.entropy_coef, p.loss_agg, p.steps, p.eval_every, p.mini_batches, p.fp32_master],
-    [128, 8, 0.6, 3072, 1e-6, 0.01, 1, 0.2, 0.2, "low_var_kl", 0.001, 0.001, "token-mean", 2000, 20, 1, true],
+    [p.prompt_copies, p.rollouts, p.temperature, p.max_response_tokens, p.lr, p.weight_decay, p.grad_clip, p.clip_ratio_low, p.clip_ratio_high, p.kl_type, p.kl_coef, p.entropy_coef, p.loss_agg, p.steps, p.eval_every, p.mini_batches, p.optimizer_state],
+    [128, 8, 0.6, 3072, 1e-6, 0.01, 1, 0.2, 0.2, "low_var_kl", 0.001, 0.001, "token-mean", 2000, 20, 1, "auto"],
   );
 });
 

@@ -48,6 +48,8 @@ test("nothing is sent before the handshake; `ready` gets the whole state, rounde
   const raw = registry.get(dir)!.model.metrics.entropy[0]!;
   assert.equal(init.series.metrics.entropy[0], Number(raw.toPrecision(6)));
   assert.equal((init.config as { loss: { entropy_coef: number } }).loss.entropy_coef, 0.001);
+  // The Config tab's training prompt: as run_started recorded it, chat template applied.
+  assert.match(init.trainingPrompt ?? "", /^<\|im_start\|>system\n[\s\S]*sail[\s\S]* Let's think step by step and output the final answer within \\boxed\{\}\.<\|im_end\|>\n<\|im_start\|>assistant\n$/);
   session.dispose();
 });
 
@@ -106,4 +108,34 @@ test("the page's CSP allows only nonce'd scripts and local styles, never eval or
   assert.match(csp, /script-src 'nonce-abc'/);
   assert.doesNotMatch(csp, /unsafe-eval|unsafe-inline/);
   assert.equal([...html.matchAll(/<script /g)].length, [...html.matchAll(/<script nonce="abc" src=/g)].length);
+});
+
+test("the Results tab gets the before/after table when it asks, and again only when an evaluation lands", () => {
+  const root = mkdtempSync(path.join(tmpdir(), "session-"));
+  const dir = path.join(root, "a");
+  const gen = writeRun(dir, { steps: 10, totalSteps: 30, rolloutsPerStep: 2, evalEvery: 5, status: "running" });
+  const registry = new RunRegistry();
+  registry.setRoots([root]);
+  const sent: ExtensionToWebview[] = [];
+  const host = { send: (m: ExtensionToWebview) => sent.push(m), command: () => {}, export: () => {}, error: () => {} };
+  const session = new DashboardSession(registry, dir, host, 10_000);
+  session.handle({ type: "ready" });
+  assert.equal(sent.filter((m) => m.type === "results").length, 0, "nothing before the tab asks");
+  session.handle({ type: "requestResults" });
+  const first = sent.findLast((m) => m.type === "results");
+  assert.ok(first?.type === "results" && first.results);
+  assert.equal(first.results.firstStep, 0);
+  assert.equal(first.results.lastStep, 10);
+  assert.deepEqual(first.results.rows.map((r) => r.benchmark), ["math500", "aime24"]);
+  appendSteps(dir, gen, 2);
+  registry.refresh(dir);
+  session.flush();
+  assert.equal(sent.filter((m) => m.type === "results").length, 1, "no new evaluation: not sent again");
+  appendSteps(dir, gen, 3);
+  registry.refresh(dir);
+  session.flush();
+  const second = sent.findLast((m) => m.type === "results");
+  assert.equal(sent.filter((m) => m.type === "results").length, 2);
+  assert.ok(second?.type === "results" && second.results?.lastStep === 15);
+  session.dispose();
 });

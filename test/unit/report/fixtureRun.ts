@@ -57,7 +57,20 @@ export function writeFixtureRun(dir: string, opts: { model?: string; steps?: num
   });
   const curve = (step: number, from: number, to: number, rate: number) => to - (to - from) * Math.exp(-step / rate);
   const evalAt = (step: number, benchmark: string, metric: string, value: number, n: number, results_file?: string) =>
-    log.append({ type: "eval", step, benchmark, metric, value, n, ...(results_file ? { results_file } : {}), time_s: 30 });
+    log.append({
+      type: "eval",
+      step,
+      benchmark,
+      metric,
+      value,
+      n,
+      ...(results_file ? { results_file } : {}),
+      // MATH500's full evaluations (step 0 and the last) break down by subject, as the real one does.
+      ...(results_file && benchmark === "math500"
+        ? { breakdown: { Algebra: { value: step ? 0.9 : 0.5, n: 124 }, Geometry: { value: step ? 0.4 : 0.25, n: 41 } } }
+        : {}),
+      time_s: 30,
+    });
   const others: [string, string, number, number, number][] = [
     ["aime24", "avg@8", 30, 0.067, 0.133],
     ["aime25", "avg@8", 30, 0.033, 0.067],

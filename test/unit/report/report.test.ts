@@ -4,7 +4,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { summarizePoints } from "../../../src/core/report/collect";
+import { collectReport, summarizePoints } from "../../../src/core/report/collect";
+import { runResults } from "../../../src/core/report/results";
 import { paperResultsFor } from "../../../src/core/report/paper";
 import { niceTicks, lineChart } from "../../../src/core/report/svg";
 import { writeReport } from "../../../src/core/report/index";
@@ -47,6 +48,22 @@ test("problems that flipped between the first and last evaluation are listed", (
   const md = readFileSync(writeReport(run).markdown, "utf8");
   assert.match(md, /MATH500, step 0 → step 200: 3 now right, 1 now wrong\./);
   assert.match(md, /Now right: test/);
+});
+
+test("the report and the dashboard's Results tab give the per-sub-skill before/after table and the flipped problems", () => {
+  const run = writeFixtureRun(path.join(tmp(), "run"));
+  const md = readFileSync(writeReport(run).markdown, "utf8");
+  assert.match(md, /### By sub-skill\n\n\| Benchmark \| Sub-skill \| n \| Step 0 \(%\) \| Step 200 \(%\) \| Change \(points\) \|/);
+  assert.match(md, /\| MATH500 \| Algebra \| 124 \| 50\.0 \| 90\.0 \| \+40\.0 \|/);
+  const r = runResults(collectReport(run));
+  assert.equal(r.firstStep, 0);
+  assert.equal(r.lastStep, 200);
+  assert.deepEqual(
+    r.rows.filter((x) => x.benchmark === "math500").map((x) => [x.group, x.n, x.before, x.after]),
+    [["all", 500, 0.36, r.rows[0]!.after], ["Algebra", 124, 0.5, 0.9], ["Geometry", 41, 0.25, 0.4]],
+  );
+  assert.equal(r.rows.filter((x) => x.group === "all").length, 6);
+  assert.deepEqual(r.flips, [{ benchmark: "math500", from: 0, to: 200, gained: ["test/p4.json", "test/p5.json", "test/p6.json"], lost: ["test/p7.json"] }]);
 });
 
 test("a run without summary.json or evaluations still reports; a folder without events is one sentence", () => {

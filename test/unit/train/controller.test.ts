@@ -81,6 +81,7 @@ test("resume continues the step count from the last checkpoint with its state", 
   const load = readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.method === "load");
   assert.equal(load.params.model, path.join(runDir, "checkpoints", "step-2"));
   assert.equal(load.params.resume_state, path.join(runDir, "checkpoints", "step-2"));
+  assert.equal(load.params.optimizer.optimizer_state, "fp32"); // the preset's auto, resolved once
   const events = eventsOf(runDir);
   const started = events.filter((e) => e.type === "run_started");
   assert.equal(started.length, 2);

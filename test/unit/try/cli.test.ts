@@ -52,6 +52,15 @@ test("export --onnx --quantize int8 --out writes a complete folder; plain text s
   assert.match(t.out, /\[8 tokens, hit the token limit, first token \d+ ms/);
 });
 
+test("try --quantize q4 exports 4-bit weights beside the model (onnx-q4/) and answers from them", async () => {
+  const t = await cli(["try", "tiny", "--quantize", "q4", "--problem", "Solve for $x$: $2x + 30 = 44$.", "--max-tokens", "24", "--json"]);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.err, /quantising the weights to 4 bits/);
+  assert.ok(existsSync(path.join(model, "onnx-q4", "onnx", "model_q4.onnx")));
+  const a = (JSON.parse(t.out) as { answers: { answer: { text: string; tokens: number } }[] }).answers[0]!.answer;
+  assert.ok(a.tokens > 0 && a.text.length > 0);
+});
+
 test("bad input: one sentence and exit code 1, no stack trace", async () => {
   const noTok = path.join(work, "no-tok");
   cpSync("examples/models/tiny-math", noTok, { recursive: true });
@@ -72,5 +81,8 @@ test("bad input: one sentence and exit code 1, no stack trace", async () => {
   const d = await cli(["export", "tiny"]);
   assert.equal(d.code, 2);
   assert.match(d.err, /give --onnx/);
+  const q = await cli(["export", "tiny", "--onnx", "--quantize", "q3"]);
+  assert.equal(q.code, 2);
+  assert.match(q.err, /--quantize must be int8, q4 or none, not 'q3'/);
   for (const r of [a, b]) assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
 });

@@ -45,3 +45,26 @@ test("values past the double range and answers past a size cap say 'too large to
   assert.equal(reason("13", "14").reason, "not equal to the reference answer");
   assert.match(reason("\\frac{1}{3}", "0." + "3".repeat(1000)).reason, /equal to the precision the answer states/);
 });
+
+test("re-checks, hedges, boxes that are not the answer and <think> grade the same with boxed_only (the paper's reward)", () => {
+  for (const name of ["selfCorrection", "hedging", "notTheAnswer", "thinking"]) {
+    for (const [gold, response, correct] of categories[name]) {
+      assert.equal(gradeBuiltin("math", response, gold, { boxedOnly: true }).correct, correct, `${name}: ${gold} | ${response}`);
+    }
+  }
+});
+
+test("the reason says when a concluding box after a re-check decided", () => {
+  const r = gradeBuiltin("math", "\\boxed{3}. Wait, recalculating: \\boxed{5}.", "5", { boxedOnly: true });
+  assert.match(r.reason, /concluding after a re-check/);
+  assert.equal(r.extracted, "5");
+  const stated = gradeBuiltin("math", "x = \\boxed{2}, and the question asks for 2x, which is 4.", "4");
+  assert.match(stated.reason, /gives "4" as the answer/);
+});
+
+test("a response of many boxes and re-check words is graded in linear time", () => {
+  const big = "Wait, \\boxed{1} hmm recheck ".repeat(20_000) + "\\boxed{5}";
+  const t0 = performance.now();
+  assert.equal(gradeBuiltin("math", big, "5").correct, true);
+  assert.ok(performance.now() - t0 < 2000, `${performance.now() - t0} ms`);
+});

@@ -82,6 +82,16 @@ test("throwing, non-numbers and out-of-range rewards give 0 with an error", asyn
   }
 });
 
+test("a verifier that does not load names the line of its own code where it breaks", async () => {
+  const cases: [string, RegExp][] = [
+    ["// grades the box\nexport default (r, a) => {\n  return Math.max(1, (2;\n};", /^the verifier does not load: SyntaxError: expecting '\)' \(verifier line 3\)$/],
+    ["const table = undefinedThing.rows;\nexport default () => 1", /^the verifier does not load: ReferenceError: 'undefinedThing' is not defined \(verifier line 1\)$/],
+  ];
+  for (const [source, error] of cases) {
+    await withCustom(source, async (grade) => assert.match((await grade("\\boxed{1}", "1")).error ?? "", error, source), 3000);
+  }
+});
+
 test("hangs time out (sync and async) and the next call still works", async () => {
   const source = `let n = 0; export default (r) => {
     if (r === "sync") for (;;) {}

@@ -103,5 +103,14 @@ export const BOOT = `(function (bridge) {
     },
     take: () => out,
     text,
+    // The verifier's line an error was thrown at (QuickJS's stack names it "verifier.js:LINE"), or "".
+    line: (e) => {
+      try {
+        const m = /verifier\\.js:(\\d+)/.exec(Str(e !== null && typeof e === "object" ? e.stack : ""));
+        return m ? m[1] : "";
+      } catch (_) {
+        return "";
+      }
+    },
   });
 })`;

@@ -24,7 +24,7 @@ export interface Limits {
   memoryMb: number;
 }
 
-type Control = { find: QuickJSHandle; use: QuickJSHandle; start: QuickJSHandle; take: QuickJSHandle; text: QuickJSHandle };
+type Control = { find: QuickJSHandle; use: QuickJSHandle; start: QuickJSHandle; take: QuickJSHandle; text: QuickJSHandle; line: QuickJSHandle };
 
 /** A readable failure of the verifier's own code (as opposed to a fault of the engine). */
 class VerifierFault extends Error {}
@@ -148,6 +148,7 @@ export class QuickVerifier {
       start: vm.getProp(ctl, "start"),
       take: vm.getProp(ctl, "take"),
       text: vm.getProp(ctl, "text"),
+      line: vm.getProp(ctl, "line"),
     };
     ctl.dispose();
     this.arm();
@@ -171,11 +172,14 @@ export class QuickVerifier {
       .replace(/(^|[;{}\s])export\s+default\s+/, "$1module.exports = ")
       .replace(/(^|[;{}\s])export\s+(?=(?:async\s+)?function|const|let|var)/g, "$1");
     let loadError: VerifierFault | null = null;
+    const evaluated = vm.evalCode(script, "verifier.js");
+    // The line goes into the sentence as "(verifier line N)", which the editor turns into the file's line.
+    const line = evaluated.error ? this.lineOf(evaluated.error) : "";
     try {
-      this.read(vm.evalCode(script, "verifier.js"), true);
+      this.read(evaluated, true);
     } catch (e) {
       if (!(e instanceof VerifierFault) || this.interrupted) throw e;
-      loadError = e;
+      loadError = line ? new VerifierFault(`${e.message} (verifier line ${line})`) : e;
     }
     if (!loadError && this.truthy(vm.callFunction(ctl.find, vm.undefined))) return;
     // a bare function expression: (response, answer, helpers) => …
@@ -216,6 +220,19 @@ export class QuickVerifier {
     const yes = vm.typeof(r.value) === "boolean" && vm.dump(r.value) === true;
     r.value.dispose();
     return yes;
+  }
+
+  /** The verifier line a thrown error points at, read inside QuickJS by boot.ts; "" when unknown. */
+  private lineOf(error: QuickJSHandle): string {
+    const vm = this.vm as QuickJSContext;
+    const r = vm.callFunction((this.ctl as Control).line, vm.undefined, error);
+    if (r.error) {
+      r.error.dispose();
+      return "";
+    }
+    const s = vm.typeof(r.value) === "string" ? vm.getString(r.value) : "";
+    r.value.dispose();
+    return /^\d{1,6}$/.test(s) ? s : "";
   }
 
   /** The text of a thrown value, computed inside QuickJS by boot.ts (it may run user getters). */
