@@ -157,6 +157,20 @@ test("rollout_wave_size auto follows the wave of the run's plan (config.json's p
   assert.ok(generates.length >= 3 && generates.every((c) => c.params.rollout_wave_size === 3), JSON.stringify(generates[0]));
 });
 
+test("optimizer_state auto loads with the state of the run's plan; without a plan, fp32; a given state wins", async () => {
+  const planned = { resolved: { optimizer_state: "compact", rollout_wave_size: 6, micro_batch_size: 32, checkpoint_layers: 0 }, rollouts: 6, prompt_tokens: 30, max_response_tokens: 96 } as TrainConfig["plan"];
+  for (const [sets, plan, expected] of [[[], planned, "compact"], [[], undefined, "fp32"], [["optimizer_state=fp32"], planned, "fp32"]] as const) {
+    const { root, example } = project();
+    const logFile = path.join(root, "engine-calls.jsonl");
+    const cfg = config(root, example, [...sets, "eval_every=0", "steps=1"]);
+    if (plan) cfg.plan = plan;
+    const out = await new RunController({ config: cfg, runDir: path.join(root, "runs", "o"), engine: fakeEngine({ FAKE_ENGINE_LOG: logFile }), createVerifier: boxedVerifier, projectRoot: root }).run();
+    assert.equal(out.status, "completed");
+    const load = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { method: string; params: { optimizer?: { optimizer_state: string } } }).find((c) => c.method === "load");
+    assert.equal(load?.params.optimizer?.optimizer_state, expected, JSON.stringify(sets));
+  }
+});
+
 test("stop() finishes the step, checkpoints and ends as stopped", async () => {
   const { root, example } = project();
   const runDir = path.join(root, "runs", "r5");
