@@ -17,6 +17,7 @@ import { getState, post, saveState } from "./api";
 import { ChartGrid, type Overlay } from "./charts";
 import { el } from "./dom";
 import { RunHeader } from "./header";
+import { LogTab } from "./logTab";
 import { ResultsView } from "./results";
 import { RolloutViewer } from "./rollouts";
 import { onThemeChange } from "./theme";
@@ -28,7 +29,7 @@ window.addEventListener("error", (e) => {
 });
 window.addEventListener("unhandledrejection", (e) => post({ type: "error", message: String(e.reason) }));
 
-const TABS = ["charts", "rollouts", "results", "config"] as const;
+const TABS = ["charts", "rollouts", "results", "config", "log"] as const;
 const state = getState();
 const series: SeriesData = emptySeries();
 let overlay: Overlay | null = null;
@@ -67,6 +68,8 @@ const resultsRoot = el("div", { class: "results" });
 const results = new ResultsView(resultsRoot);
 let resultsAsked = false;
 const configRoot = el("div", { class: "config" });
+const logRoot = el("div", { class: "log" });
+const logTab = new LogTab(logRoot);
 
 const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.indexOf((state.tab ?? "charts") as never))) }, [
   el("vscode-tab-header", { slot: "header", "data-tab": "charts" }, ["Charts"]),
@@ -84,6 +87,8 @@ const tabs = el("vscode-tabs", { "selected-index": String(Math.max(0, TABS.index
   el("vscode-tab-panel", {}, [resultsRoot]),
   el("vscode-tab-header", { slot: "header", "data-tab": "config" }, ["Config"]),
   el("vscode-tab-panel", {}, [configRoot]),
+  el("vscode-tab-header", { slot: "header", "data-tab": "log" }, ["Log"]),
+  el("vscode-tab-panel", {}, [logRoot]),
 ]);
 app.append(headerRoot, tabs);
 
@@ -197,6 +202,9 @@ window.addEventListener("message", (e: MessageEvent<ExtensionToWebview>) => {
       break;
     case "rollouts":
       viewer.onPage(m.requestId, m.page);
+      break;
+    case "log":
+      logTab.add(m.reset, m.events, m.controller);
       break;
     case "results":
       results.set(m.results, m.error);

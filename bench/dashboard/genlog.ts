@@ -273,6 +273,20 @@ export function writeRun(
   return gen;
 }
 
+/**
+ * Fills a checkpoint folder with the smallest files the resume check (src/core/train/resumePoint.ts)
+ * takes for intact: config.json, the engine state and one well-formed safetensors file.
+ */
+export function writeIntactCheckpoint(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const header = Buffer.from(JSON.stringify({ w: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }));
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(path.join(dir, "model.safetensors"), Buffer.concat([size, header, Buffer.alloc(4)]));
+  writeFileSync(path.join(dir, "config.json"), "{}");
+  writeFileSync(path.join(dir, "engine_state.pt"), "state");
+}
+
 /** Appends the next `count` steps to a run written by `writeRun`. */
 export function appendSteps(dir: string, gen: RunGenerator, count: number): void {
   const fd = openSync(runFiles(dir).events, "a");

@@ -113,7 +113,7 @@ class Engine:
         self.progress("load", 0, 2)
         with _resumed_files(state_file, p.model):
             model_dir = resolve_model_dir(p.model, p.revision)
-            model, raw = load_model(model_dir, dtype, device)
+            model, raw = load_model(model_dir, dtype, device, lambda d, t: self.progress("load_weights", d, t))
             tok = TextTokenizer(model_dir)
         if tok.vocab_size > model.cfg.vocab_size:
             raise bad_config(
@@ -248,6 +248,10 @@ class Engine:
             stop=p.stop,
             seed=p.seed,
         )
+        if self.runtime is not None and self.runtime.fast_decode() and self.runtime.decoder is None:
+            # The first fast generate builds the decode runner and captures its CUDA graphs (compiling
+            # kernels on the way): tens of seconds a watcher should see named, until "generate" follows.
+            self.progress("compile", 0, 1)
         device = next(model.parameters()).device
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)

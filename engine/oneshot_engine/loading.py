@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +78,23 @@ def _weight_files(model_dir: Path) -> list[Path]:
     return files
 
 
-def load_weights(model: Transformer, model_dir: Path) -> None:
-    """Copies the checkpoint's tensors into the model, name for name, converting dtype on the way."""
+def load_weights(model: Transformer, model_dir: Path, on_file: Callable[[int, int], None] | None = None) -> None:
+    """Copies the checkpoint's tensors into the model, name for name, converting dtype on the way.
+    on_file(done, total) hears each weight file (shard) as it is read, starting with (0, total)."""
     params = dict(model.named_parameters())  # tied weights appear once, under the embedding's name
     device = next(model.parameters()).device
     seen: set[str] = set()
-    for path in _weight_files(model_dir):
+    files = _weight_files(model_dir)
+    for i, path in enumerate(files):
+        if on_file is not None:
+            on_file(i, len(files))
         try:
             _copy_tensors(path, params, device, seen)
         except (SafetensorError, OSError) as e:
             reason = str(e).replace("Error while deserializing header: ", "")
             raise damaged(model_dir, f"{path.name} is truncated or corrupt ({reason})") from None
+    if on_file is not None:
+        on_file(len(files), len(files))
     missing = sorted(set(params) - seen)
     if missing:
         raise bad_config(f"{model_dir} lacks {len(missing)} weights, e.g. {missing[0]}.")
@@ -108,8 +114,10 @@ def _copy_tensors(path: Path, params: dict[str, torch.nn.Parameter], device: tor
             seen.add(name)
 
 
-def load_model(model_dir: Path, dtype: torch.dtype, device: torch.device) -> tuple[Transformer, dict[str, Any]]:
+def load_model(
+    model_dir: Path, dtype: torch.dtype, device: torch.device, on_file: Callable[[int, int], None] | None = None
+) -> tuple[Transformer, dict[str, Any]]:
     raw = read_config(model_dir)
     model = build_model(raw, dtype, device)
-    load_weights(model, model_dir)
+    load_weights(model, model_dir, on_file)
     return model, raw

@@ -54,6 +54,26 @@ def engine(tmp_path_factory):
     assert proc.close() == 0  # closing stdin ends the process with 0
 
 
+def test_load_reports_each_weight_file_read(engine, qwen2_dir):
+    engine.notifications.clear()
+    engine.result("load", load_params(qwen2_dir, train=False, reference_model=False))
+    files = len(list(Path(qwen2_dir).glob("*.safetensors")))
+    shards = [(n["params"]["done"], n["params"]["total"]) for n in engine.notifications if n["method"] == "progress" and n["params"]["phase"] == "load_weights"]
+    assert shards == [(i, files) for i in range(files + 1)]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the decode runner (and its compile) is CUDA's")
+def test_first_fast_generate_after_a_load_reports_compile_once(engine, qwen2_dir):
+    engine.result("load", load_params(qwen2_dir, train=False, reference_model=False))
+    phases = []
+    for _ in range(2):
+        engine.notifications.clear()
+        engine.result("generate", {**GEN, "prompts": ["hi"]})
+        phases.append([n["params"]["phase"] for n in engine.notifications if n["method"] == "progress"])
+    assert phases[0][0] == "compile" and phases[0].count("compile") == 1 and "generate" in phases[0]
+    assert "compile" not in phases[1]
+
+
 def test_hello(engine):
     hello = engine.result("hello")
     # the engine picks the GPU when there is one (this suite also runs on a GPU machine)

@@ -14,6 +14,7 @@ import { observeRunStatus } from "../core/run/status";
 import { formatDiagnostic, loadExample, resolveConfig, type ParsedExample } from "../core/example/index";
 import { PLAN_REFUSED_EXIT_CODE, planForSettings, type RunPlan } from "../core/plan/index";
 import type { TrainConfig } from "../core/example/config";
+import type { HubLookups } from "../core/train/hubModel";
 import { preflightProblems } from "../core/train/preflight";
 import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from "../core/train/verifierGate";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
@@ -47,7 +48,7 @@ export function readExampleFile(given: string, ctx: CliContext): ParsedExample {
 }
 
 /** Resolves the example once, checks it, creates the run directory and writes its config.json; returns the directory. */
-export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier): Promise<string> {
+export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier, hub?: HubLookups): Promise<string> {
   const runDir = r.runDir ? path.resolve(ctx.cwd, r.runDir) : undefined;
   const config = await resolveNewRun(r, ctx, root, makeVerifier, () => {
     if (runDir) {
@@ -55,17 +56,10 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
       runDirSentence(() => checkNewRunDir(runDir));
     }
     return runDir ? path.basename(runDir) : undefined;
-  });
+  }, hub);
   const dir = runDir ?? runDirSentence(() => createRunDir(path.resolve(ctx.cwd, r.runsRoot ?? DEFAULT_RUNS_ROOT), config.run_id));
   if (runDir) runDirSentence(() => makeDirs(runDir));
-  config.run_id = path.basename(dir);
-  try {
-    writeRunConfig(dir, config);
-  } catch (e) {
-    if (e instanceof DiskFullError) throw new UserError(`${e.message}: free some space and start the run again`);
-    throw e;
-  }
-  return dir;
+  return writeConfig(dir, config);
 }
 
 /**
@@ -73,14 +67,14 @@ export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: str
  * directory exists (settings, model, benchmarks, the verifier on the reference answer); writes
  * nothing. `runIdFor` checks a given run directory after the example and names the run.
  */
-export async function resolveNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier, runIdFor: () => string | undefined = () => undefined) {
+export async function resolveNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier, runIdFor: () => string | undefined = () => undefined, hub?: HubLookups) {
   const exampleFile = path.resolve(ctx.cwd, r.file);
   const example = readExampleFile(r.file, ctx);
   const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
   const runId = runIdFor() ?? newRunId(exampleFile);
   const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
-  const errors = resolved.config ? preflightProblems(resolved.config, { projectRoot: root }) : resolved.errors;
-  if (!resolved.config || errors.length) throw new UserError(errors.length === 1 ? errors[0] : `the settings have ${errors.length} errors:\n  ${errors.join("\n  ")}`);
+  const errors = resolved.config ? await preflightProblems(resolved.config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) }) : resolved.errors;
+  if (!resolved.config || errors.length) throw settingsErrors(errors);
   const config = resolved.config;
   const plan = planBeforeRun(config, r.gpuMemoryGb, ctx);
   if (plan) config.plan = plan;
@@ -116,6 +110,44 @@ function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx
 }
 
 /**
+ * `--retry RUN_DIR`: a new run with the settings of an earlier one (its config.json, which the
+ * example file's later edits do not change), checked again by the pre-flight, in a new directory
+ * beside it (or under --runs-root). For a run that ended without a checkpoint to resume from.
+ */
+export async function prepareRetry(given: string, runsRoot: string | undefined, ctx: CliContext, root: string, hub?: HubLookups): Promise<string> {
+  const from = path.resolve(ctx.cwd, given);
+  const { config } = readConfigSentence(from);
+  const errors = await preflightProblems(config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) });
+  if (errors.length) throw settingsErrors(errors);
+  const parent = runsRoot ? path.resolve(ctx.cwd, runsRoot) : path.dirname(from);
+  return writeConfig(runDirSentence(() => createRunDir(parent, newRunId(config.example.file))), config);
+}
+
+function settingsErrors(errors: string[]): UserError {
+  return new UserError(errors.length === 1 ? errors[0] : `the settings have ${errors.length} errors:\n  ${errors.join("\n  ")}`);
+}
+
+function writeConfig(dir: string, config: TrainConfig): string {
+  config.run_id = path.basename(dir);
+  try {
+    writeRunConfig(dir, config);
+  } catch (e) {
+    if (e instanceof DiskFullError) throw new UserError(`${e.message}: free some space and start the run again`);
+    throw e;
+  }
+  return dir;
+}
+
+function readConfigSentence(dir: string): ReturnType<typeof readRunConfig> {
+  try {
+    return readRunConfig(dir);
+  } catch (e) {
+    if (e instanceof RunConfigError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/**
  * A run directory whose controller may start now: `resume` continues a stopped, failed or
  * interrupted run; otherwise the run was prepared by prepareNewRun and has not started yet.
  */
@@ -125,13 +157,7 @@ export function preparedRun(dir: string, given: string, resume: boolean, ctx: Cl
   if (status === "running") throw new UserError(`The run in ${dir} is still running; stop it first with \`oneshot stop ${given}\``);
   if (resume && status === "completed") throw new UserError(`The run in ${dir} already completed all its steps; start a new run to train further (e.g. with \`model:\` set to its last checkpoint)`);
   if (!resume && status !== undefined) throw new UserError(`The run in ${dir} has already started; continue it with \`oneshot train --resume ${given}\``);
-  let read: ReturnType<typeof readRunConfig>;
-  try {
-    read = readRunConfig(dir);
-  } catch (e) {
-    if (e instanceof RunConfigError) throw new UserError(e.message);
-    throw e;
-  }
+  const read = readConfigSentence(dir);
   if (read.filled.length) ctx.stderr.write(`note: ${read.file} has no ${read.filled.join(", ")}; the run uses its preset's value\n`);
   return { config: read.config, runDir: dir, resume };
 }

@@ -5,6 +5,7 @@
 // A leaf: the monitor (src/core/monitor) and the webview import these types, never the other way
 // round; besides ./series it imports only the event schema, which imports nothing.
 import type { CheckpointEvent, LogEvent, ObservedRunStatus, RolloutRecord, RunFinishedEvent } from "../core/run/events";
+import type { RunPhase } from "./phase";
 import type { SeriesDelta } from "./series";
 
 export interface BenchmarkHeadline {
@@ -37,6 +38,8 @@ export interface RunHeadline {
   lastError?: LogEvent;
   /** The latest warning (e.g. every reward of a step was 0 from one verifier error), shown above the charts. */
   lastWarning?: LogEvent;
+  /** While a running run starts up (before its first step of this start): what it is doing. */
+  phase?: RunPhase;
 }
 
 export type RolloutFilter = "all" | "correct" | "incorrect";
@@ -62,6 +65,8 @@ export interface RunInfo {
   runDir: string;
   status: ObservedRunStatus;
   headline: RunHeadline;
+  /** For a run that ended short: resume (an intact resumable checkpoint exists) or retry (same config, new run). */
+  recovery?: "resume" | "retry";
 }
 
 /** A run the user can overlay for comparison. */
@@ -98,7 +103,7 @@ export interface RunResults {
   flips: ResultsFlips[];
 }
 
-export type RunCommand = "stop" | "resume" | "reveal" | "try" | "report";
+export type RunCommand = "stop" | "resume" | "reveal" | "try" | "report" | "retry";
 export type ExportFormat = "csv" | "json";
 
 /** Webview → extension. */
@@ -138,6 +143,8 @@ export type ExtensionToWebview =
   | { type: "runs"; runs: RunChoice[] }
   | { type: "rollouts"; requestId: number; page: RolloutPage | null }
   | { type: "overlay"; runId: string | null; series: SeriesDelta | null }
+  /** The Log tab: new `log` events and new controller.log text (`reset`: drop what is shown first). */
+  | { type: "log"; reset: boolean; events: LogEvent[]; controller: string }
   | { type: "results"; results: RunResults | null; error?: string };
 
 /** What the webview keeps across reloads (vscode.setState); the serializer reads `runDir`. */

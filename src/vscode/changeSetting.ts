@@ -1,7 +1,8 @@
 // "Preset: …" and "Model: …" CodeLens: a quick pick whose choice is written into the front matter.
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { PRESET_NAMES, PRESETS, setFrontMatterKey } from "../core/example";
+import { PRESET_NAMES, PRESETS, setFrontMatterKey, type PresetName } from "../core/example";
+import { presetNeeds } from "../core/train/presetNeeds";
 import { documentOf, exampleDocument, noExampleMessage } from "./exampleDocs";
 import { modelOf, presetOf, presetSummary } from "./keyInfo";
 
@@ -27,7 +28,7 @@ export async function changePreset(arg?: unknown, preset?: string): Promise<stri
   if (choice === undefined) {
     const items = PRESET_NAMES.map((name) => ({
       label: name,
-      description: name === current ? "current" : "",
+      description: `${name === current ? "current · " : ""}${presetNeeds(name)}`,
       detail: presetSummary(name),
     }));
     choice = (await vscode.window.showQuickPick(items, { title: "Preset for this example", placeHolder: current }))?.label;
@@ -46,11 +47,11 @@ export async function changeModel(arg?: unknown, model?: string): Promise<string
   const current = modelOf(doc);
   let choice = model;
   if (choice === undefined) {
-    const byModel = new Map<string, string[]>();
+    const byModel = new Map<string, PresetName[]>();
     for (const name of PRESET_NAMES) byModel.set(PRESETS[name].model, [...(byModel.get(PRESETS[name].model) ?? []), name]);
     const items: vscode.QuickPickItem[] = [...byModel].map(([m, presets]) => ({
       label: m,
-      description: `${m === current ? "current · " : ""}preset ${presets.join(", ")}`,
+      description: `${m === current ? "current · " : ""}preset ${presets.map((p) => `${p} (${presetNeeds(p)})`).join(", ")}`,
     }));
     if (!byModel.has(current)) items.unshift({ label: current, description: "current" });
     items.push({ label: ENTER_MODEL, alwaysShow: true }, { label: BROWSE_MODEL, alwaysShow: true });

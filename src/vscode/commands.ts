@@ -19,6 +19,7 @@ export const COMMANDS = {
   openDashboard: "oneshot.openDashboard",
   stopRun: "oneshot.stopRun",
   resumeRun: "oneshot.resumeRun",
+  retryRun: "oneshot.retryRun",
   revealRun: "oneshot.revealRun",
   exportRunMetrics: "oneshot.exportRunMetrics",
   deleteRun: "oneshot.deleteRun",

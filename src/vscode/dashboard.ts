@@ -54,7 +54,7 @@ export class DashboardManager implements vscode.Disposable {
     const session = new DashboardSession(this.monitor.registry, runDir, {
       send: (m) => void panel.webview.postMessage(m),
       command: (cmd, run) => {
-        const id = { stop: COMMANDS.stopRun, resume: COMMANDS.resumeRun, reveal: COMMANDS.revealRun, try: COMMANDS.tryModel, report: COMMANDS.openRunReport }[cmd];
+        const id = { stop: COMMANDS.stopRun, resume: COMMANDS.resumeRun, retry: COMMANDS.retryRun, reveal: COMMANDS.revealRun, try: COMMANDS.tryModel, report: COMMANDS.openRunReport }[cmd];
         void vscode.commands.executeCommand(id, run.dir);
       },
       export: (format, run) => void exportMetrics(run, format),

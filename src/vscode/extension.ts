@@ -17,6 +17,8 @@ export interface OneShotApi {
   openDashboards(): { dir: string; ready: boolean; handshakes: number; renderedPoints: number }[];
   /** Open report panels: run directory and the HTML shown. */
   openReports(): { dir: string; html: string }[];
+  /** The run endings this window announced: run directory, status, the notification's text and buttons. */
+  endings(): { dir: string; status: string; message: string; hint?: string; actions: string[] }[];
 }
 
 export function activate(ctx: vscode.ExtensionContext): OneShotApi {
@@ -32,6 +34,7 @@ export function activate(ctx: vscode.ExtensionContext): OneShotApi {
     runs: () => runs.monitor.registry.list().map((t) => ({ dir: t.dir, id: t.id, status: t.status, step: t.model.lastStep })),
     openDashboards: () => runs.dashboards.openRuns(),
     openReports,
+    endings: () => [...runs.endings.announced],
   };
 }
 

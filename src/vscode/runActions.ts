@@ -1,5 +1,6 @@
-// What the user can do to a run: open its dashboard, stop, resume, reveal, export, delete.
-// Stop and resume go through the CLI (`oneshot stop DIR`, `oneshot train --resume DIR --detach`),
+// What the user can do to a run: open its dashboard, stop, resume, retry, reveal, export, delete.
+// Stop, resume and retry go through the CLI (`oneshot stop DIR`, `oneshot train --resume DIR
+// --detach`, `oneshot train --retry DIR --detach`),
 // the same path a terminal user takes; stop falls back to one SIGTERM on the run's pid when the
 // CLI cannot do it.
 import { execFile } from "node:child_process";
@@ -13,8 +14,11 @@ import type { RunTracker } from "../core/monitor/tracker";
 import { runFiles } from "../core/run/layout";
 import { liveControllerPid } from "../core/run/status";
 import type { ObservedRunStatus } from "../core/run/events";
+import { recoveryFor } from "../core/monitor/recovery";
+import { COMMANDS } from "./commands";
 import { log } from "./log";
 import type { RunMonitor } from "./monitor";
+import { enginePython } from "./trainExample";
 
 /** A command argument: a tree node (has `run`), a run directory, or nothing (ask). */
 export type RunArg = { run: RunTracker } | string | vscode.Uri | undefined;
@@ -103,7 +107,16 @@ export async function resumeRun(ctx: vscode.ExtensionContext, monitor: RunMonito
     void vscode.window.showInformationMessage(`One-Shot RLVR: ${t.id} is ${t.status}; there is nothing to resume.`);
     return;
   }
-  const r = await runCli(ctx, ["train", "--resume", t.dir, "--detach"]);
+  // Without an intact checkpoint a resume would start over in the same folder: say so, offer Retry.
+  if (recoveryFor(t.status, t.dir, t.model.checkpoints) === "retry") {
+    const retry = "Retry";
+    const pick = await vscode.window.showWarningMessage(`One-Shot RLVR: ${t.id} has no checkpoint to resume from. Retry starts a new run with the same settings.`, retry);
+    if (pick === retry) await retryRun(ctx, monitor, t);
+    return;
+  }
+  // The editor's venv (in an installed extension: its global storage, where the CLI does not look).
+  const python = enginePython(ctx);
+  const r = await runCli(ctx, ["train", "--resume", t.dir, "--detach", ...(python ? ["--python", python] : [])]);
   if (!r.ok) {
     const show = "Show Log";
     const pick = await vscode.window.showErrorMessage(
@@ -115,6 +128,26 @@ export async function resumeRun(ctx: vscode.ExtensionContext, monitor: RunMonito
   }
   void vscode.window.setStatusBarMessage(`$(debug-start) Resuming ${t.id}…`, 5000);
   monitor.registry.scan();
+}
+
+/** A new run with the settings of `t` (its config.json); its dashboard opens. The new run directory, or undefined. */
+export async function retryRun(ctx: vscode.ExtensionContext, monitor: RunMonitor, t: RunTracker): Promise<string | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage("One-Shot RLVR: starting a run is disabled in an untrusted workspace.");
+    return undefined;
+  }
+  const python = enginePython(ctx);
+  const r = await runCli(ctx, ["train", "--retry", t.dir, "--detach", ...(python ? ["--python", python] : [])]);
+  const dir = lastLine(r.output);
+  if (!r.ok || !dir) {
+    const show = "Show Log";
+    const pick = await vscode.window.showErrorMessage(`One-Shot RLVR: could not retry ${t.id}: ${dir || "the CLI failed"}`, show);
+    if (pick === show) log().show();
+    return undefined;
+  }
+  monitor.registry.scan();
+  await vscode.commands.executeCommand(COMMANDS.openDashboard, dir);
+  return dir;
 }
 
 export const revealRun = (t: RunTracker): Promise<void> => revealPath(t.dir);

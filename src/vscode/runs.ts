@@ -11,10 +11,12 @@ import {
   openConfig,
   pickRun,
   resumeRun,
+  retryRun,
   revealRun,
   stopRun,
   type RunArg,
 } from "./runActions";
+import { RunEndings } from "./endings";
 import { RunsTreeProvider } from "./runsView";
 import { openRunReport } from "./reportView";
 import { copyCheckpointPath, evaluateCheckpoint, revealCheckpoint, type CheckpointArg } from "./checkpointActions";
@@ -23,6 +25,7 @@ import { RunStatusBar } from "./statusBar";
 export interface RunsFeature {
   monitor: RunMonitor;
   dashboards: DashboardManager;
+  endings: RunEndings;
 }
 
 export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
@@ -32,6 +35,7 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
   tree.view = view;
   tree.updateBadge();
   const dashboards = new DashboardManager(ctx, monitor);
+  const endings = new RunEndings(monitor);
 
   const withRun =
     (title: string, f: (t: RunTracker) => unknown, statuses?: Parameters<typeof pickRun>[3]) =>
@@ -45,6 +49,7 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
     tree,
     view,
     dashboards,
+    endings,
     new RunStatusBar(monitor),
     vscode.commands.registerCommand(
       COMMANDS.openDashboard,
@@ -58,6 +63,10 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
       COMMANDS.resumeRun,
       withRun("Resume run", (t) => resumeRun(ctx, monitor, t), ["interrupted", "stopped", "failed"]),
     ),
+    vscode.commands.registerCommand(
+      COMMANDS.retryRun,
+      withRun("Retry run (same settings, new run)", (t) => retryRun(ctx, monitor, t), ["interrupted", "stopped", "failed"]),
+    ),
     vscode.commands.registerCommand(COMMANDS.revealRun, withRun("Reveal the folder of", revealRun)),
     vscode.commands.registerCommand(COMMANDS.exportRunMetrics, withRun("Export the metrics of", (t) => exportMetrics(t))),
     vscode.commands.registerCommand(COMMANDS.deleteRun, withRun("Delete run", (t) => deleteRun(monitor, t))),
@@ -68,5 +77,5 @@ export function registerRuns(ctx: vscode.ExtensionContext): RunsFeature {
     vscode.commands.registerCommand(COMMANDS.revealCheckpoint, (arg: CheckpointArg) => revealCheckpoint(arg)),
     vscode.commands.registerCommand(COMMANDS.copyCheckpointPath, (arg: CheckpointArg) => copyCheckpointPath(arg)),
   );
-  return { monitor, dashboards };
+  return { monitor, dashboards, endings };
 }

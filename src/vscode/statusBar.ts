@@ -2,6 +2,7 @@
 // reward and ETA; a click opens its dashboard. Hidden while nothing runs.
 import * as vscode from "vscode";
 import { formatDuration } from "../core/monitor/eta";
+import { phaseText } from "../protocol/phase";
 import type { RunMonitor } from "./monitor";
 import { COMMANDS } from "./commands";
 
@@ -24,7 +25,7 @@ export class RunStatusBar implements vscode.Disposable {
       return;
     }
     const h = t.model.headline();
-    const parts = [`$(sync~spin) ${t.id}`, `step ${h.step}/${h.totalSteps || "?"}`];
+    const parts = [`$(sync~spin) ${t.id}`, h.phase ? phaseText(h.phase) : `step ${h.step}/${h.totalSteps || "?"}`];
     if (h.lastReward !== null) parts.push(`r ${h.lastReward.toFixed(2)}`);
     if (h.etaMs !== null) parts.push(`ETA ${formatDuration(h.etaMs)}`);
     this.item.text = parts.join(" · ");

@@ -108,6 +108,7 @@ export async function trainExample(
   return { started: true, runDir: launched.runDir };
 }
 
+/** The engine's Python in the venv the editor manages, when it exists. */
 export function enginePython(ctx: vscode.ExtensionContext): string | undefined {
   const venv = resolveVenvDir(ctx);
   const python = process.platform === "win32" ? path.join(venv, "Scripts", "python.exe") : path.join(venv, "bin", "python");

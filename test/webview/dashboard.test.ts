@@ -3,12 +3,12 @@
 // messages, live appends arrive, comparison and reload work, and nothing trips the CSP.
 // Screenshots (light and dark) go to test-artifacts/.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { RunRegistry } from "../../src/core/monitor/registry";
-import { appendSteps, writeRun, type RunGenerator } from "../../bench/dashboard/genlog";
+import { appendSteps, writeIntactCheckpoint, writeRun, type RunGenerator } from "../../bench/dashboard/genlog";
 import { openDashboard, startHarness, type Harness, type OpenDashboard } from "./harness";
 
 const ARTIFACTS = path.resolve(import.meta.dirname, "../../test-artifacts");
@@ -172,16 +172,86 @@ test("a second run overlays the charts; config shows; state survives a reload", 
   d.session.dispose();
 });
 
-test("an interrupted or failed run offers resume and shows why it ended", async () => {
+test("a failed run without a checkpoint offers Retry, not Resume, and shows why it ended", async () => {
   const failed = path.join(root, "failed-run");
   writeRun(failed, { steps: 30, status: "failed" });
   registry.scan();
   const d = await openDashboard(h, registry, failed, { theme: "high-contrast" });
   await d.page.waitForSelector('.chart-grid[data-drawn-points="30"]');
-  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Resume" }).isVisible(), true);
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Resume" }).isVisible(), false);
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Retry" }).isVisible(), true);
+  await d.page.locator(".run-header vscode-button", { hasText: "Retry" }).click();
+  await d.page.waitForFunction(() => true);
+  await d.settled();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(d.commands.includes("retry"));
   assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Stop" }).isVisible(), false);
   assert.match(await d.page.locator(".run-error").innerText(), /out of GPU memory/);
   assert.equal(await points(d), "30");
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
+test("a failed run with an intact resumable checkpoint offers Resume, not Retry", async () => {
+  const failed = path.join(root, "failed-with-checkpoint");
+  writeRun(failed, { steps: 30, status: "failed", checkpointEvery: 10 });
+  writeIntactCheckpoint(path.join(failed, "checkpoints", "step-30"));
+  registry.scan();
+  const d = await openDashboard(h, registry, failed, { theme: "dark" });
+  await d.page.waitForSelector('.chart-grid[data-drawn-points="30"]');
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Resume" }).isVisible(), true);
+  assert.equal(await d.page.locator(".run-header vscode-button", { hasText: "Retry" }).isVisible(), false);
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
+test("a starting run shows its phase with progress in the header instead of step 0, until its first step", async () => {
+  const starting = path.join(root, "starting-run");
+  const gen = writeRun(starting, { steps: 0, totalSteps: 40, status: "running", pid: process.pid, startTime: Date.now() });
+  const phase = (e: Record<string, unknown>) => appendFileSync(path.join(starting, "events.jsonl"), JSON.stringify({ v: 1, t: Date.now(), type: "phase", ...e }) + "\n");
+  phase({ phase: "evaluating", detail: "math500", done: 160, total: 500, unit: "problems" });
+  registry.scan();
+  const d = await openDashboard(h, registry, starting, { theme: "light" });
+  await d.page.waitForSelector('body[data-run-phase="evaluating"]');
+  const header = await d.page.locator(".run-header").innerText();
+  assert.match(header, /evaluating math500 160\/500/);
+  assert.doesNotMatch(header, /step 0/);
+  assert.equal(await d.page.locator(".run-header vscode-progress-bar").evaluate((p) => (p as HTMLElement & { value: number }).value), 32);
+  await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-startup-phase.png") });
+  phase({ phase: "loading", detail: "Qwen/Qwen2.5-Math-1.5B", done: 1, total: 2, unit: "files" });
+  registry.refresh(starting);
+  await d.page.waitForFunction(() => document.querySelector(".run-header")?.textContent?.includes("loading Qwen/Qwen2.5-Math-1.5B 1/2 files"));
+  appendSteps(starting, gen, 1);
+  registry.refresh(starting);
+  await d.page.waitForSelector('body[data-run-phase=""]');
+  assert.match(await d.page.locator(".run-header").innerText(), /step 1 \/ 40/);
+  await noErrors(d);
+  await d.page.close();
+  d.session.dispose();
+});
+
+test("the Log tab shows the run's log events and its controller.log, and follows both live", async () => {
+  const dir = path.join(root, "logged-run");
+  writeRun(dir, { steps: 3, totalSteps: 40, status: "running", pid: process.pid, startTime: Date.now() });
+  const event = (level: string, message: string) => appendFileSync(path.join(dir, "events.jsonl"), JSON.stringify({ v: 1, t: Date.now(), type: "log", level, message, source: "controller" }) + "\n");
+  event("info", "Training pipe.rlvr.md: tiny on cpu");
+  writeFileSync(path.join(dir, "controller.log"), "2026-01-01T00:00:00Z step 3/40  reward 0.500\n");
+  registry.scan();
+  const d = await openDashboard(h, registry, dir, { theme: "dark" });
+  await d.page.waitForSelector('body[data-log-events="1"]');
+  await d.page.locator('vscode-tab-header[data-tab="log"]').click();
+  await d.page.waitForSelector('body[data-tab="log"]');
+  assert.match(await d.page.locator(".log-events").innerText(), /info\s+controller\s+Training pipe\.rlvr\.md: tiny on cpu/);
+  assert.match(await d.page.locator(".log-controller").innerText(), /step 3\/40 {2}reward 0\.500/);
+  event("warn", "Step 4: every reward was 0 <b>not html</b>");
+  appendFileSync(path.join(dir, "controller.log"), "warn: Step 4: every reward was 0\n");
+  registry.refresh(dir);
+  await d.page.waitForSelector('body[data-log-events="2"]');
+  assert.match(await d.page.locator(".log-line.warn").innerText(), /every reward was 0 <b>not html<\/b>/);
+  await d.page.waitForFunction(() => document.querySelector(".log-controller")?.textContent?.includes("warn: Step 4"));
+  await d.page.screenshot({ path: path.join(ARTIFACTS, "dashboard-log-tab.png") });
   await noErrors(d);
   await d.page.close();
   d.session.dispose();

@@ -10,6 +10,7 @@ import type { RunSummary } from "../../core/run/events";
 import { runFiles } from "../../core/run/layout";
 import { RunLockError } from "../../core/run/lock";
 import { RunController, type RunOutcome } from "../../core/train/controller";
+import type { HubLookups } from "../../core/train/hubModel";
 import { createProgress, formatDuration } from "../../core/train/progress";
 import type { Verifier, VerifierOptions, VerifierSpec } from "../../core/verifier/api";
 import { createVerifier } from "../../core/verifier/index";
@@ -19,11 +20,12 @@ import { DETACHED_ENV, detachRun } from "../detach";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
 import { glueNegativeValues, gpuMemoryOption } from "../trainArgs";
 import { dryRun } from "../trainDryRun";
-import { checkRunDirAlone, prepareNewRun, preparedRun } from "../trainPrepare";
+import { checkRunDirAlone, prepareNewRun, prepareRetry, preparedRun } from "../trainPrepare";
 
 const USAGE = `Usage: oneshot train EXAMPLE.rlvr.md [options]
        oneshot train --resume RUN_DIR [--python PATH] [--detach]
        oneshot train --start RUN_DIR [--python PATH]
+       oneshot train --retry RUN_DIR [--runs-root DIR] [--python PATH] [--detach]
 
 Trains a model on the one example in EXAMPLE with GRPO, writing a run directory:
 config.json, events.jsonl, summary.json, checkpoints/step-N (Hugging Face format).
@@ -51,6 +53,8 @@ the run trains with, and later edits of the file do not change them.
                      (output goes to RUN_DIR/controller.log)
   --resume RUN_DIR   continue a stopped or failed run from its last checkpoint,
                      with the configuration in RUN_DIR/config.json
+  --retry RUN_DIR    start a new run with RUN_DIR's config.json (beside it, or
+                     under --runs-root): for a run with no checkpoint to resume
   --start RUN_DIR    start the run prepared in RUN_DIR (its config.json, not yet
                      started); what --detach runs in the background
 
@@ -60,6 +64,8 @@ checkpoint and ends the run as stopped; a second Ctrl-C (or SIGUSR2, or
 
 export interface TrainDeps {
   createVerifier: (spec: VerifierSpec, options: VerifierOptions) => Verifier;
+  /** The pre-flight's Hugging Face cache and hub look-ups (tests pass their own). */
+  hub?: HubLookups;
 }
 
 /** A run directory whose controller may start: its config.json, read back. */
@@ -88,6 +94,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
           detach: { type: "boolean", default: false },
           resume: { type: "string" },
           start: { type: "string" },
+          retry: { type: "string" },
           "skip-verifier-check": { type: "boolean", default: false },
           "dry-run": { type: "boolean", default: false },
           "gpu-memory": { type: "string" },
@@ -116,13 +123,16 @@ export function createTrainCommand(deps: TrainDeps): Command {
       let runDir: string;
       const resume = values.resume !== undefined;
       const given = values.resume ?? values.start;
-      if (given !== undefined) {
-        if (values.resume !== undefined && values.start !== undefined) throw new UsageError("give either --resume or --start");
+      if ([values.resume, values.start, values.retry].filter((v) => v !== undefined).length > 1) throw new UsageError("give one of --resume, --start and --retry");
+      if (values.retry !== undefined) {
+        checkRunDirAlone("--retry", request, positionals);
+        runDir = await prepareRetry(values.retry, values["runs-root"], ctx, root, deps.hub);
+      } else if (given !== undefined) {
         checkRunDirAlone(resume ? "--resume" : "--start", request, positionals);
         runDir = path.resolve(ctx.cwd, given);
       } else {
         if (positionals.length !== 1) throw new UsageError(positionals.length ? "give exactly one example file" : "give the example file to train on, e.g. oneshot train examples/pipe.rlvr.md");
-        runDir = await prepareNewRun(request, ctx, root, verifierFactory(ctx, deps));
+        runDir = await prepareNewRun(request, ctx, root, verifierFactory(ctx, deps), deps.hub);
       }
       if (values.detach) {
         // The child checks the directory itself; a resume is refused here already when it cannot run.

@@ -46,9 +46,9 @@ export function outOfMemoryHint(phase: string | undefined, example = "EXAMPLE"):
 /** Advice for one case of an error code, where it differs from the code's. */
 const REASON_HINTS: Record<ErrorReason, string> = {
   not_a_model: "Set `model:` to a local folder with config.json and *.safetensors, or a Hugging Face hub id such as Qwen/Qwen2.5-Math-1.5B.",
-  gated: "Accept the model's licence on huggingface.co and log in with `huggingface-cli login`, or set `model:` to another model.",
+  gated: "Accept the model's licence on huggingface.co and log in with `hf auth login`, or set `model:` to another model.",
   no_safetensors: "Convert the .bin/.pth weights to safetensors (transformers' save_pretrained) and set `model:` to that folder.",
-  offline_mode: "Download the model once with network access (huggingface-cli download) or unset HF_HUB_OFFLINE, or set `model:` to a local folder.",
+  offline_mode: "Download the model once with network access (`hf download MODEL`) or unset HF_HUB_OFFLINE, or set `model:` to a local folder.",
   download_failed: "Check the network connection and the disk space of the Hugging Face cache, or set `model:` to a local folder.",
   unsupported_model: "Pick a Qwen2/Qwen2.5, Llama 3.x or Qwen3 model (`model:` in an example file).",
   no_tokenizer: "The engine reads fast-tokenizer files: save the model's tokenizer with transformers (it writes tokenizer.json) into the `model:` folder.",

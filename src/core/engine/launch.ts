@@ -21,7 +21,9 @@ export function choosePython(explicit: string | undefined, env: NodeJS.ProcessEn
 
 /** A sentence explaining why the chosen Python cannot run, or undefined when it exists. */
 export function missingPython(choice: PythonChoice): string | undefined {
-  if (choice.source !== "venv" || existsSync(choice.python)) return undefined;
+  if (existsSync(choice.python)) return undefined;
+  // A bare command (python3) is found on PATH by the spawn; only a path can be checked here.
+  if (choice.source !== "venv") return /[\\/]/.test(choice.python) ? `${choice.source} names ${choice.python}, which does not exist: give the Python of the engine's environment (\`oneshot setup\` creates one)` : undefined;
   return `The engine's Python environment does not exist yet (${choice.python}): create it with \`oneshot setup\`, or pass --python (or set ONESHOT_PYTHON) to a Python that has the engine's packages`;
 }
 

@@ -6,6 +6,7 @@
 import type {
   CheckpointEvent,
   LogEvent,
+  PhaseEvent,
   RunEvent,
   RunFinishedEvent,
   RunStartedEvent,
@@ -36,6 +37,10 @@ export class RunModel {
   evals = new Map<string, EvalSeries>();
   checkpoints: CheckpointEvent[] = [];
   logs: LogEvent[] = [];
+  /** How many `log` events were applied in all (`logs` keeps the last MAX_LOGS). */
+  logCount = 0;
+  /** The latest start-up phase, until the next step or the run's end. */
+  phase?: PhaseEvent;
   /** step → the `rollouts` lines recorded for it, in log order. */
   rollouts = new Map<number, RolloutLineRef[]>();
   private firstEval = new Map<string, number | null>();
@@ -77,6 +82,12 @@ export class RunModel {
       case "step":
         if (this.steps.length && e.step <= this.lastStep) this.rewindTo(e.step - 1);
         this.pushStep(e);
+        this.phase = undefined;
+        break;
+      case "phase":
+        // A phase after the run's end is a new start of it (a resume) whose run_started is yet to come.
+        this.finished = undefined;
+        this.phase = e;
         break;
       case "eval": {
         let s = this.evals.get(e.benchmark);
@@ -95,11 +106,13 @@ export class RunModel {
         this.checkpoints.push(e);
         break;
       case "log":
+        this.logCount++;
         this.logs.push(e);
         if (this.logs.length > MAX_LOGS) this.logs.splice(0, this.logs.length - MAX_LOGS);
         break;
       case "run_finished":
         this.finished = e;
+        this.phase = undefined;
         break;
       case "rollouts":
         // Normally indexed by the tail without parsing; a hand-fed event has no file position.
@@ -195,6 +208,7 @@ export class RunModel {
       finished: this.finished,
       lastError: [...this.logs].reverse().find((l) => l.level === "error"),
       lastWarning: [...this.logs].reverse().find((l) => l.level === "warn"),
+      ...(this.phase && running ? { phase: { phase: this.phase.phase, done: this.phase.done, total: this.phase.total, unit: this.phase.unit, detail: this.phase.detail } } : {}),
     };
   }
 }

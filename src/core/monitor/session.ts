@@ -15,6 +15,9 @@ import { METRIC_KEYS, type SeriesDelta } from "../../protocol/series";
 import { collectReport } from "../report/collect";
 import { runResults } from "../report/results";
 import type { RunRegistry } from "./registry";
+import { runFiles } from "../run/layout";
+import { LogFeed } from "./logFeed";
+import { recoveryFor } from "./recovery";
 import type { RunTracker } from "./tracker";
 
 export interface SessionHost {
@@ -39,7 +42,9 @@ export function compactDelta(d: SeriesDelta): SeriesDelta {
 }
 
 export function runInfo(t: RunTracker): RunInfo {
-  return { runId: t.id, runDir: t.dir, status: t.status, headline: t.model.headline() };
+  const headline = t.model.headline();
+  const recovery = recoveryFor(t.status, t.dir, headline.checkpoints);
+  return { runId: t.id, runDir: t.dir, status: t.status, headline, ...(recovery ? { recovery } : {}) };
 }
 
 export function runChoices(registry: RunRegistry): RunChoice[] {
@@ -58,6 +63,7 @@ export class DashboardSession {
   private overlay?: { run: RunTracker; cursor: SeriesCursor };
   private timer?: ReturnType<typeof setTimeout>;
   private lastConfig?: unknown;
+  private readonly logFeed: LogFeed;
   /** The Results tab asked: resend when an evaluation lands or the status changes. Key of the last sent. */
   private results?: { key: string };
   private readonly unsubscribe: () => void;
@@ -69,6 +75,7 @@ export class DashboardSession {
     private readonly throttleMs = 200,
   ) {
     this.run = registry.open(runDir);
+    this.logFeed = new LogFeed(runFiles(this.run.dir).controllerLog);
     this.unsubscribe = registry.onChange((changed, structural) => {
       if (!this.ready) return;
       if (structural) this.host.send({ type: "runs", runs: runChoices(this.registry) });
@@ -141,7 +148,14 @@ export class DashboardSession {
       rolloutSteps,
       runs: runChoices(this.registry),
     });
+    this.logFeed.restart();
+    this.sendLog();
     if (this.overlay) this.setOverlay(this.overlay.run.dir);
+  }
+
+  private sendLog(): void {
+    const d = this.logFeed.next(this.run.model);
+    if (d.reset || d.events.length || d.controller) this.host.send({ type: "log", ...d });
   }
 
   /**
@@ -191,6 +205,7 @@ export class DashboardSession {
     const rolloutSteps = all.slice(this.rolloutStepsSent);
     this.rolloutStepsSent = all.length;
     this.host.send({ type: "update", run: runInfo(this.run), series, rolloutSteps });
+    this.sendLog();
     const shown = this.configShown();
     if (JSON.stringify(shown) !== JSON.stringify(this.lastConfig)) {
       this.lastConfig = shown;

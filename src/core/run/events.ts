@@ -148,6 +148,22 @@ export interface LogEvent extends EventBase {
   source?: "controller" | "engine" | "verifier";
 }
 
+/**
+ * What a starting run is doing before its first step (engine start, model load, kernel compilation,
+ * the step-0 evaluation), so a watcher sees progress instead of "step 0". The latest one holds
+ * until the next phase or the first `step` event.
+ */
+export interface PhaseEvent extends EventBase {
+  type: "phase";
+  phase: "starting" | "loading" | "compiling" | "evaluating" | "training";
+  /** Progress within the phase, when it has any: weight files read, problems evaluated. */
+  done?: number;
+  total?: number;
+  unit?: "files" | "problems";
+  /** e.g. the benchmark being evaluated, or the model being loaded. */
+  detail?: string;
+}
+
 export interface RunFinishedEvent extends EventBase {
   type: "run_finished";
   status: Exclude<RunStatus, "running">;
@@ -164,6 +180,7 @@ export type RunEvent =
   | EvalEvent
   | CheckpointEvent
   | LogEvent
+  | PhaseEvent
   | RunFinishedEvent;
 
 export type RunEventType = RunEvent["type"];
@@ -178,6 +195,7 @@ export const EVENT_TYPES: readonly RunEventType[] = [
   "eval",
   "checkpoint",
   "log",
+  "phase",
   "run_finished",
 ];
 

@@ -34,6 +34,7 @@ import { RunFailure } from "./runFailure";
 import { resolveOptimizerState } from "./optimizerState";
 import { RunState } from "./runState";
 import { saveCheckpoint } from "./saveCheckpoint";
+import { StartupPhases } from "./startupPhases";
 import { stepPeak } from "./stepMemory";
 import { resolveWaveRows, waveParams } from "./waves";
 
@@ -188,15 +189,19 @@ export class RunController {
   /** Engine start, model load, the initial evaluation, then one GRPO step after another until done or stopped. */
   private async train(events: EventLogWriter, summary: SummaryBuilder, verifier: Verifier, log: ReturnType<RunController["logger"]>): Promise<RunOutcome> {
     const run = new RunState(this.o.config, this.o.runDir, events, summary, !!this.o.resume);
-    const { engine, engineLog } = startRunEngine(this.o.engine, run.runDir, run.files.engineLog, log, this.o.progress);
+    const startup = new StartupPhases((e) => events.append(e));
+    startup.phase({ phase: "starting" });
+    const { engine, engineLog } = startRunEngine(this.o.engine, run.runDir, run.files.engineLog, log, this.o.progress, (p, d, t) => startup.engineProgress(p, d, t));
     this.engine = engine;
     this.engineLog = engineLog;
     const hello = await checkProtocol(engine);
-    const point = await this.loadModel(run, engine, log);
+    const point = await this.loadModel(run, engine, log, startup);
     const prompt = await formatRunPrompt(engine, run.config);
     this.announce(run, hello, point, prompt, log);
-    const evals = await RunEvaluations.prepare(run, { projectRoot: this.o.projectRoot, createVerifier: this.o.createVerifier, progress: this.o.progress, log, signal: this.stopRequest.signal });
+    const evals = await RunEvaluations.prepare(run, { projectRoot: this.o.projectRoot, createVerifier: this.o.createVerifier, progress: this.o.progress, log, signal: this.stopRequest.signal, startup });
     if (evals.initialDue(run) && !this.stopping) await evals.at(run, engine, 0, true);
+    startup.phase({ phase: "training", detail: `step ${run.startStep + 1}` });
+    startup.end();
 
     for (let step = run.startStep + 1; step <= run.settings.steps && !this.stopping; step++) {
       const t0 = Date.now();
@@ -211,11 +216,12 @@ export class RunController {
   }
 
   /** The base model, or on resume the newest intact checkpoint; sets where the run starts. */
-  private async loadModel(run: RunState, engine: EngineClient, log: ReturnType<RunController["logger"]>) {
+  private async loadModel(run: RunState, engine: EngineClient, log: ReturnType<RunController["logger"]>, startup: StartupPhases) {
     const { runDir, keeper } = run;
     const s = run.settings;
     const load = (from: SavedCheckpoint | undefined) => {
       this.o.progress?.phase(from ? `loading ${from.path}` : `loading ${s.model}`);
+      startup.loading(from ? from.path : s.model);
       const resumeDir = from ? path.join(runDir, from.path) : undefined;
       return engine.request("load", {
         model: resumeDir ?? s.model,

@@ -1,11 +1,14 @@
 // Checks a new run's settings against this machine before a run directory exists, so that a
-// mistake caught here (a model folder that is not there, a benchmark file that is missing,
-// `device: cuda` on a machine without a GPU) leaves nothing behind. Each is cheap: file system
-// look-ups only, no Python. The engine still checks everything again when it loads.
+// mistake caught here (a model folder that is not there, a hub model neither cached nor
+// downloadable, a benchmark file that is missing, a GPU preset on a machine without a GPU) leaves
+// nothing behind. Each is cheap: file system look-ups and at most one short request to the hub, no
+// Python. The engine still checks everything again when it loads. (Whether the engine's Python
+// exists is checked before this, for every kind of start: missingPython in ../engine/launch.ts.)
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import type { TrainConfig } from "../example/config";
+import type { TrainConfig, TrainSettings } from "../example/config";
 import { BenchmarkError, classify } from "../bench/load";
+import { hubModelProblem, MODEL_HUB_ID, realHubLookups, type HubLookups } from "./hubModel";
 
 /** Model types the engine implements (engine/oneshot_engine/config.py, SUPPORTED_MODEL_TYPES). */
 export const ENGINE_MODEL_TYPES: readonly string[] = ["qwen2", "llama", "qwen3"];
@@ -18,14 +21,22 @@ export interface PreflightOptions {
   platform?: NodeJS.Platform;
   /** For tests: whether a device file exists. */
   deviceExists?: (file: string) => boolean;
+  /** The environment whose Hugging Face variables (HF_HUB_OFFLINE, HF_HUB_CACHE, HF_ENDPOINT …) the engine will see. */
+  env?: NodeJS.ProcessEnv;
+  /** For tests: the cache and hub look-ups. */
+  hub?: HubLookups;
 }
 
 /** One sentence per problem found; empty when the run can start. */
-export function preflightProblems(config: TrainConfig, o: PreflightOptions): string[] {
+export async function preflightProblems(config: TrainConfig, o: PreflightOptions): Promise<string[]> {
   const s = config.settings;
   const out: string[] = [];
   const model = modelProblem(s.model) ?? contextProblem(s.model, s.max_response_tokens);
   if (model) out.push(model);
+  else if (!existsSync(s.model) && MODEL_HUB_ID.test(s.model)) {
+    const hub = await hubModelProblem(s.model, o.env ?? process.env, o.hub ?? realHubLookups);
+    if (hub) out.push(hub);
+  }
   if (s.eval_every > 0) {
     const exampleDir = path.dirname(config.example.file);
     for (const ref of s.eval_benchmarks) {
@@ -33,11 +44,21 @@ export function preflightProblems(config: TrainConfig, o: PreflightOptions): str
       if (missing) out.push(`eval_benchmarks: the benchmark file ${missing} does not exist`);
     }
   }
-  if (s.device === "cuda") {
-    const gpu = noGpuReason(o.platform ?? process.platform, o.deviceExists ?? existsSync);
-    if (gpu) out.push(`device is cuda, but ${gpu}: use device auto or cpu, or run on a machine with a GPU`);
-  }
+  const need = gpuNeed(s);
+  const gpu = need && noGpuReason(o.platform ?? process.platform, o.deviceExists ?? existsSync);
+  if (gpu && s.device === "cuda") out.push(`device is cuda, but ${gpu}: use device auto or cpu, or run on a machine with a GPU`);
+  else if (gpu) out.push(`${need}, but ${gpu}: train with preset cpu-demo, or set device: cpu and dtype: float32 to train this model on the CPU`);
   return out;
+}
+
+/**
+ * Why these settings need a GPU, or undefined when the CPU will do: device cuda, or device auto
+ * with 16-bit weights (the paper and local presets), which no CPU trains at a usable speed.
+ */
+export function gpuNeed(s: Pick<TrainSettings, "device" | "dtype">): string | undefined {
+  if (s.device === "cuda") return "device is cuda";
+  if (s.device === "auto" && s.dtype !== "float32") return `dtype ${s.dtype} with device auto needs a GPU`;
+  return undefined;
 }
 
 /** Relative benchmark paths are looked up next to the example, then in the project. */

@@ -12,7 +12,14 @@ import { RunFailure } from "./runFailure";
 
 type Log = (level: LogLevel, message: string, source: "engine") => void;
 
-export function startRunEngine(launch: EngineLaunch, runDir: string, engineLogFile: string, log: Log, progress?: ProgressSink): { engine: EngineClient; engineLog: LogFile } {
+export function startRunEngine(
+  launch: EngineLaunch,
+  runDir: string,
+  engineLogFile: string,
+  log: Log,
+  progress?: ProgressSink,
+  onProgress?: (phase: string, done: number, total: number) => void,
+): { engine: EngineClient; engineLog: LogFile } {
   const engineLog = new LogFile(engineLogFile);
   const engine = EngineClient.start(
     { ...launch, cwd: launch.cwd ?? runDir },
@@ -21,7 +28,10 @@ export function startRunEngine(launch: EngineLaunch, runDir: string, engineLogFi
       onStderr: (line) => engineLog.append(line + "\n"),
       onNotification: (n) => {
         if (n.method === "log") log(n.params.level, n.params.message, "engine");
-        else if (n.method === "progress") progress?.phase(`${n.params.phase} ${n.params.done}/${n.params.total}`);
+        else if (n.method === "progress") {
+          progress?.phase(`${n.params.phase} ${n.params.done}/${n.params.total}`);
+          onProgress?.(n.params.phase, n.params.done, n.params.total);
+        }
       },
     },
   );

@@ -11,6 +11,7 @@ import { evaluate, prepareBenchmark, type EngineRpc, type PreparedBenchmark } fr
 import { benchmarkCwd } from "./preflight";
 import type { ProgressSink } from "./progress";
 import type { RunState } from "./runState";
+import type { StartupPhases } from "./startupPhases";
 
 export interface EvaluationOptions {
   projectRoot: string;
@@ -18,6 +19,8 @@ export interface EvaluationOptions {
   progress?: ProgressSink;
   log: (level: LogLevel, message: string) => void;
   signal: AbortSignal;
+  /** Records the step-0 evaluation's progress as start-up phases. */
+  startup?: StartupPhases;
 }
 
 export class RunEvaluations {
@@ -74,7 +77,10 @@ export class RunEvaluations {
         // At step 0 the weights are the base model's: its score is shared across runs.
         ...(step === 0 ? { cache: this.cache, modelKey: modelFingerprint(s.model) } : {}),
         signal: this.o.signal,
-        onProgress: (done, total) => this.o.progress?.phase(`eval ${bench.benchmark.name} ${done}/${total}`),
+        onProgress: (done, total) => {
+          this.o.progress?.phase(`eval ${bench.benchmark.name} ${done}/${total}`);
+          if (step === 0) this.o.startup?.phase({ phase: "evaluating", detail: bench.benchmark.name, done, total, unit: "problems" });
+        },
       });
       if (!e) return false;
       const written = run.events.append(e) as EvalEvent;

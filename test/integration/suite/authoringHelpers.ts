@@ -49,3 +49,10 @@ export async function closeWithoutSaving(doc: vscode.TextDocument): Promise<void
   await vscode.window.showTextDocument(doc);
   await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
 }
+
+/** The running extension's test API (activating it if needed). */
+export async function oneShotApi<T>(): Promise<T> {
+  const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === "oneshot-rlvr");
+  if (!ext) throw new Error("the extension is not installed");
+  return (await ext.activate()) as T;
+}

@@ -168,3 +168,35 @@ test("--resume validates a hand-edited config.json with the example schema", asy
   assert.equal(ok.err(), `note: ${file} has no log_rollouts; the run uses its preset's value\n`);
   assert.match(ok.out(), /Run completed: 3\/3 steps/);
 });
+
+test("a hub model: offline and not cached is refused with the command that fetches it and leaves no run directory; once cached it trains", async () => {
+  const { root } = project();
+  const cache = path.join(root, "hf-cache");
+  const env = { ...process.env, HF_HUB_OFFLINE: "1", HF_HUB_CACHE: cache, NODE: process.execPath };
+  const offline = captureCli({ cwd: root, env });
+  await assert.rejects(train.run(["two.rlvr.md", ...quick, "--set", "model=Org/Tiny"], offline), (e: Error) => {
+    assert.equal(e.message, `model: Org/Tiny is not in the Hugging Face cache (${cache}) and HF_HUB_OFFLINE is set: download it first with \`hf download Org/Tiny\` (the engine's environment has the hf command), or set model to a local folder`);
+    return true;
+  });
+  nothingCreated(root);
+  const snapshot = path.join(cache, "models--Org--Tiny", "snapshots", "0123abc");
+  mkdirSync(snapshot, { recursive: true });
+  writeFileSync(path.join(snapshot, "config.json"), "{}");
+  const cached = captureCli({ cwd: root, env });
+  assert.equal(await train.run(["two.rlvr.md", ...quick, "--set", "model=Org/Tiny"], cached), 0, cached.err());
+});
+
+test("a GPU preset (bfloat16 on device auto) on a machine without a GPU is refused before a run directory exists", { skip: ["/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg", "/dev/kfd"].some(existsSync) && "this machine has a GPU" }, async () => {
+  const { root } = project();
+  await assert.rejects(
+    train.run(["two.rlvr.md", ...quick, "--preset", "local"], ctx(root)),
+    /dtype bfloat16 with device auto needs a GPU, but this machine shows no GPU \(no \/dev\/nvidia\* device\): train with preset cpu-demo, or set device: cpu and dtype: float32 to train this model on the CPU$/,
+  );
+  nothingCreated(root);
+});
+
+test("--python naming a file that does not exist is refused in one sentence", async () => {
+  const { root } = project();
+  await assert.rejects(train.run(["two.rlvr.md", "--preset", "cpu-demo", "--python", "./no/python"], ctx(root)), /--python names .*no\/python, which does not exist: give the Python of the engine's environment/);
+  nothingCreated(root);
+});

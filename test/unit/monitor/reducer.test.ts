@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { newCursor, RunModel } from "../../../src/core/monitor/reducer";
+import { phaseFraction, phaseText } from "../../../src/protocol/phase";
 import { applyDelta, emptySeries } from "../../../src/protocol/series";
 import { RunGenerator } from "../../../bench/dashboard/genlog";
 import type { RunEvent } from "../../../src/core/run/events";
@@ -90,4 +91,29 @@ test("the headline carries the latest warning for the dashboard to show", () => 
   const warn = (message: string): RunEvent => ({ v: 1, t: Date.now(), type: "log", level: "warn", message, source: "controller" });
   m.apply([warn("Step 2: every reward was 0 and all 8 rollouts failed with the same verifier error (boom)"), { v: 1, t: Date.now(), type: "log", level: "info", message: "later" }]);
   assert.match(m.headline().lastWarning?.message ?? "", /^Step 2: every reward was 0/);
+});
+
+test("start-up phases: the latest one is the headline's phase until the first step; a phase after the end is a new start", () => {
+  const ev = (t: number, e: Record<string, unknown>) => ({ v: 1, t, ...e }) as RunEvent;
+  const m = new RunModel();
+  m.apply([ev(1, { type: "phase", phase: "starting" }), ev(2, { type: "phase", phase: "loading", detail: "Org/M", done: 1, total: 2, unit: "files" })]);
+  assert.deepEqual(m.headline().phase, { phase: "loading", detail: "Org/M", done: 1, total: 2, unit: "files" });
+  assert.equal(phaseText(m.headline().phase!), "loading Org/M 1/2 files");
+  m.apply([
+    ev(3, { type: "run_started", run_id: "r", example: "e", model: "Org/M", preset: "local", total_steps: 10, start_step: 0, resumed: false, pid: 1 }),
+    ev(4, { type: "phase", phase: "evaluating", detail: "math500", done: 160, total: 500, unit: "problems" }),
+  ]);
+  assert.equal(phaseText(m.headline().phase!), "evaluating math500 160/500");
+  assert.equal(phaseFraction(m.headline().phase!), 0.32);
+  m.apply([ev(5, { type: "phase", phase: "training", detail: "step 1" })]);
+  assert.equal(phaseText(m.headline().phase!), "training step 1");
+  m.apply([ev(6, { type: "step", step: 1, total_steps: 10, reward_mean: 1 })]);
+  assert.equal(m.headline().phase, undefined, "the first step ends start-up");
+  m.apply([ev(7, { type: "run_finished", status: "stopped", steps_done: 1 })]);
+  assert.equal(m.headline().finished?.status, "stopped");
+  // Resumed: its start-up phases come before its run_started, and mean it runs again.
+  m.apply([ev(8, { type: "phase", phase: "starting" })]);
+  assert.equal(m.headline().finished, undefined);
+  assert.equal(phaseText(m.headline().phase!), "starting the engine");
+  assert.equal(phaseText({ phase: "compiling" }), "compiling kernels");
 });
