@@ -3,6 +3,7 @@
 export * from "./findModel";
 export * from "./forSettings";
 export * from "./gpu";
+export * from "./knownShapes";
 export * from "./memory";
 export * from "./plan";
 export * from "./refusal";

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from "node:path";
 import { test } from "node:test";
 import { main } from "../../../src/cli/main";
-import { PLAN_REFUSED_EXIT_CODE } from "../../../src/core/plan/index";
+import { KNOWN_CONFIGS, PLAN_REFUSED_EXIT_CODE } from "../../../src/core/plan/index";
 import { eventsOf, project } from "../train/helpers";
 import { captureCli } from "../cliContext";
 
@@ -15,10 +15,15 @@ const env = (root: string) => ({ ...process.env, NODE: process.execPath, HF_HUB_
 
 test("a plan that does not fit the --gpu-memory card is refused before the run directory exists (exit 4)", async () => {
   const { root } = project();
+  // A folder of Qwen2.5-1.5B's shape (the pre-flight wants a model on the machine; device cpu needs no GPU here).
+  const model = path.join(root, "qwen-1.5b");
+  mkdirSync(model);
+  writeFileSync(path.join(model, "config.json"), JSON.stringify(KNOWN_CONFIGS["Qwen/Qwen2.5-1.5B"]));
+  writeFileSync(path.join(model, "model.safetensors"), "");
   const c = captureCli({ cwd: root, env: env(root) });
-  const code = await main(["train", "two.rlvr.md", "--preset", "paper", "--gpu-memory", "24", "--python", FAKE_PYTHON, "--set", "eval_every=0"], c);
+  const code = await main(["train", "two.rlvr.md", "--preset", "paper", "--gpu-memory", "24", "--python", FAKE_PYTHON, "--set", `model=${model}`, "--set", "device=cpu", "--set", "eval_every=0"], c);
   assert.equal(code, PLAN_REFUSED_EXIT_CODE, c.err());
-  assert.match(c.err(), /^oneshot train: Qwen\/Qwen2\.5-Math-1\.5B does not fit in 24 GB: the step needs about [\d.]+ GB at its peak \(training phase\); .* would fit in 24 GB\. See `oneshot plan` for the estimate per phase\.\n$/);
+  assert.match(c.err(), /^oneshot train: \S+qwen-1\.5b does not fit in 24 GB: the step needs about [\d.]+ GB at its peak \(training phase\); .* would fit in 24 GB\. See `oneshot plan` for the estimate per phase\.\n$/);
   assert.equal(existsSync(path.join(root, ".oneshot")), false, "a run directory was left behind");
 });
 
