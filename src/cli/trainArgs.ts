@@ -3,6 +3,7 @@
 // schema's own sentence ("--steps must be ≥ 1"), not a parser message.
 import { parse as parseYaml } from "yaml";
 import { validate } from "../core/example/validate";
+import { parseGpuMemory } from "../core/plan/forSettings";
 import { UsageError } from "./command";
 
 /** `--opt -3` → `--opt=-3` for options that take a value, so a negative number stays a value. */
@@ -29,4 +30,12 @@ export function stepsSet(raw: string): string {
   const problem = validate({ answer: "x", steps: value }).find((p) => p.path[0] === "steps");
   if (problem) throw new UsageError(problem.message.replace(/^`steps`/, "--steps"));
   return `steps=${raw}`;
+}
+
+/** `--gpu-memory GB` (train and plan) as a number; a UsageError for anything but a positive number. */
+export function gpuMemoryOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = parseGpuMemory(raw);
+  if (typeof v === "string") throw new UsageError(v);
+  return v;
 }

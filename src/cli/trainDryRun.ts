@@ -1,9 +1,9 @@
 // `oneshot train FILE --dry-run`: every check a new run gets before it starts, then what the run
 // would train with — the settings that matter for time and memory and the training prompt as the
 // model will see it — without writing a run directory or starting the engine.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
+import { cachedFile } from "../core/engine/hubCache";
 import type { TrainConfig } from "../core/example/config";
 import { trainingMessages } from "../core/train/runEngine";
 import { ModelTokenizer } from "../core/try/tokenizer";
@@ -24,7 +24,7 @@ export async function dryRun(r: NewRunRequest, ctx: CliContext, root: string, ma
     `  optimizer   lr ${s.lr}, kl_coef ${s.kl_coef}, entropy_coef ${s.entropy_coef}`,
     `  evaluation  ${s.eval_every > 0 ? `${s.eval_benchmarks.join(", ")} every ${s.eval_every} steps` : "none (eval_every 0)"}`,
     "",
-    ...promptLines(config, hubCache(ctx.env)),
+    ...promptLines(config, ctx.env),
     ...(machine.length ? ["", "On this machine the run would be refused before it starts:", ...machine.map((m) => `  ${m}`)] : []),
   ];
   ctx.stdout.write(lines.join("\n") + "\n");
@@ -32,10 +32,10 @@ export async function dryRun(r: NewRunRequest, ctx: CliContext, root: string, ma
 }
 
 /** The training prompt rendered here when the model's tokenizer files are on disk, else its messages. */
-function promptLines(config: TrainConfig, cache: string): string[] {
+function promptLines(config: TrainConfig, env: NodeJS.ProcessEnv): string[] {
   const s = config.settings;
   const messages = trainingMessages(config);
-  const dir = tokenizerDir(s.model, cache);
+  const dir = tokenizerDir(s.model, env);
   if (dir) {
     try {
       const tok = ModelTokenizer.load(dir);
@@ -53,20 +53,9 @@ function promptLines(config: TrainConfig, cache: string): string[] {
 const messageLines = (messages: { role: string; content: string }[]) => messages.map((m) => `  ${m.role}: ${m.content}`);
 
 /** Hugging Face's hub cache, as huggingface_hub finds it. */
-function hubCache(env: NodeJS.ProcessEnv): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  return path.join(env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache"), "huggingface"), "hub");
-}
-
 /** A local model folder, or the cached snapshot of a hub id (its `main` revision first), that holds tokenizer files. */
-function tokenizerDir(model: string, cache: string): string | undefined {
-  const has = (d: string) => existsSync(path.join(d, "tokenizer.json"));
-  if (existsSync(model)) return has(model) ? model : undefined;
-  const repo = path.join(cache, `models--${model.replace("/", "--")}`);
-  const snapshots = path.join(repo, "snapshots");
-  if (!existsSync(snapshots)) return undefined;
-  const main = path.join(repo, "refs", "main");
-  const ref = existsSync(main) ? readFileSync(main, "utf8").trim() : undefined;
-  const candidates = [...(ref ? [ref] : []), ...readdirSync(snapshots)].map((d) => path.join(snapshots, d));
-  return candidates.find(has);
+function tokenizerDir(model: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (existsSync(model)) return existsSync(path.join(model, "tokenizer.json")) ? model : undefined;
+  const file = cachedFile(model, "tokenizer.json", env);
+  return file && path.dirname(file);
 }

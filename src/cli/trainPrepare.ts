@@ -11,7 +11,8 @@ import { DEFAULT_RUNS_ROOT, isRunDir, runFiles } from "../core/run/layout";
 import { readRunConfig, RunConfigError, writeRunConfig } from "../core/run/runConfig";
 import { newRunId } from "../core/run/runId";
 import { observeRunStatus } from "../core/run/status";
-import { formatDiagnostic, loadExample, resolveConfig } from "../core/example/index";
+import { formatDiagnostic, loadExample, resolveConfig, type ParsedExample } from "../core/example/index";
+import { PLAN_REFUSED_EXIT_CODE, planForSettings, type RunPlan } from "../core/plan/index";
 import type { TrainConfig } from "../core/example/config";
 import type { HubLookups } from "../core/train/hubModel";
 import { preflightProblems } from "../core/train/preflight";
@@ -29,9 +30,22 @@ export interface NewRunRequest {
   runDir?: string;
   runsRoot?: string;
   skipVerifierCheck?: boolean;
+  /** --gpu-memory GB: plan (and cap the engine) as if the GPU had this much memory. */
+  gpuMemoryGb?: number;
 }
 
 export type MakeVerifier = (spec: VerifierSpec, options: VerifierOptions) => Verifier;
+
+/** The example file `given` (relative to the working directory), its warnings printed; its errors refuse it in one UserError. */
+export function readExampleFile(given: string, ctx: CliContext): ParsedExample {
+  const parsed = loadExample(path.resolve(ctx.cwd, given));
+  for (const d of parsed.diagnostics.filter((x) => x.severity === "warning")) ctx.stderr.write(`warning: ${formatDiagnostic({ ...d, file: given })}\n`);
+  if (!parsed.example) {
+    const errs = parsed.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic({ ...d, file: given }));
+    throw new UserError(`the example file has ${errs.length === 1 ? "an error" : `${errs.length} errors`}:\n  ${errs.join("\n  ")}`);
+  }
+  return parsed.example;
+}
 
 /** Resolves the example once, checks it, creates the run directory and writes its config.json; returns the directory. */
 export async function prepareNewRun(r: NewRunRequest, ctx: CliContext, root: string, makeVerifier: MakeVerifier, hub?: HubLookups): Promise<string> {
@@ -65,29 +79,46 @@ export async function resolveNewRun(
   machineProblems?: (problems: string[]) => void,
 ) {
   const exampleFile = path.resolve(ctx.cwd, r.file);
-  const parsed = loadExample(exampleFile);
-  for (const d of parsed.diagnostics.filter((x) => x.severity === "warning")) ctx.stderr.write(`warning: ${formatDiagnostic({ ...d, file: r.file })}\n`);
-  if (!parsed.example) {
-    const errs = parsed.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic({ ...d, file: r.file }));
-    throw new UserError(`the example file has ${errs.length === 1 ? "an error" : `${errs.length} errors`}:\n  ${errs.join("\n  ")}`);
-  }
+  const example = readExampleFile(r.file, ctx);
   const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
   const runId = runIdFor() ?? newRunId(exampleFile);
-  const resolved = resolveConfig({ example: parsed.example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
+  const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
   if (!resolved.config) throw settingsErrors(resolved.errors);
   const config = resolved.config;
   const problems = await preflightProblems(config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) });
   if (problems.length && machineProblems) machineProblems(problems);
   else if (problems.length) throw settingsErrors(problems);
+  const plan = planBeforeRun(config, r.gpuMemoryGb, ctx);
+  if (plan) config.plan = plan;
   if (!r.skipVerifierCheck) {
     const s = config.settings;
-    const refusal = await verifierRefusal(parsed.example, r.file, config.example.verifier, config.example.answer, (spec) =>
+    const refusal = await verifierRefusal(example, r.file, config.example.verifier, config.example.answer, (spec) =>
       makeVerifier(spec, { timeoutMs: s.verifier_timeout_ms, boxedOnly: s.boxed_only }),
     );
     // One line: the editor shows the last line of a refusal.
     if (refusal) throw new UserError(`${refusal} ${TRAIN_ANYWAY_ADVICE}`, VERIFIER_REFUSED_EXIT_CODE);
   }
   return config;
+}
+
+/**
+ * The memory plan of a GPU run, refused with PLAN_REFUSED_EXIT_CODE when it does not fit: before
+ * the run directory exists and before any weights load. A CPU run (device cpu, or no GPU found)
+ * is not planned unless --gpu-memory asks for it; a model whose config.json is not on this
+ * machine yet (a hub model the engine will download) trains unplanned, with a note.
+ */
+function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx: CliContext): RunPlan | undefined {
+  const s = config.settings;
+  if (gpuMemoryGb === undefined && s.device === "cpu") return undefined;
+  const out = planForSettings({ settings: s, problem: config.example.problem, gpuMemoryGb, env: ctx.env });
+  if (!out.ok) {
+    ctx.stderr.write(`note: no memory plan before the run: ${out.error}\n`);
+    return undefined;
+  }
+  if (out.plan.input.card.kind === "cpu" && gpuMemoryGb === undefined) return undefined;
+  if (out.refusal) throw new UserError(`${out.refusal} See \`oneshot plan\` for the estimate per phase.`, PLAN_REFUSED_EXIT_CODE);
+  ctx.stdout.write(`Plan on ${out.plan.input.card.name}: ${out.summary}\n`);
+  return { ...out.json, gpu_memory_gb: gpuMemoryGb ?? null };
 }
 
 /**
@@ -145,7 +176,7 @@ export function preparedRun(dir: string, given: string, resume: boolean, ctx: Cl
 
 /** `--resume` and `--start` take the run directory alone (and --python, --detach). */
 export function checkRunDirAlone(flag: string, r: Partial<NewRunRequest>, positionals: string[]): void {
-  if (positionals.length || r.preset || r.set || r.steps || r.runDir) {
+  if (positionals.length || r.preset || r.set || r.steps || r.runDir || r.gpuMemoryGb !== undefined) {
     throw new UsageError(`${flag} takes the run directory alone: the run keeps its own example and settings`);
   }
 }

@@ -26,7 +26,7 @@ export function registerAuthoring(ctx: vscode.ExtensionContext): void {
     verdicts,
     diagnostics,
     new VerdictDecorations(verdicts),
-    registerCodeLens(verdicts),
+    registerCodeLens(verdicts, ctx.extensionPath),
     registerCompletion(),
     registerHover(),
     registerVerifierLanguage(),

@@ -5,16 +5,18 @@
 import * as vscode from "vscode";
 import { verdictReason, verdictTitle } from "../core/authoring/verifierCheck";
 import { verifierSpecOf } from "../core/example";
+import { planTooltip } from "../core/plan";
 import { COMMANDS } from "./commands";
 import { documentOf, EXAMPLE_SELECTOR, parsed } from "./exampleDocs";
 import { modelOf, namedOf, presetOf } from "./keyInfo";
+import { planOfDocument } from "./plan";
 import type { Verdicts } from "./verdicts";
 
-export function registerCodeLens(verdicts: Verdicts): vscode.Disposable {
+export function registerCodeLens(verdicts: Verdicts, extensionPath: string): vscode.Disposable {
   const changed = new vscode.EventEmitter<void>();
   const provider: vscode.CodeLensProvider = {
     onDidChangeCodeLenses: changed.event,
-    provideCodeLenses: (doc) => lenses(doc, verdicts),
+    provideCodeLenses: (doc) => lenses(doc, verdicts, extensionPath),
   };
   return vscode.Disposable.from(
     changed,
@@ -25,7 +27,7 @@ export function registerCodeLens(verdicts: Verdicts): vscode.Disposable {
   );
 }
 
-function lenses(doc: vscode.TextDocument, verdicts: Verdicts): vscode.CodeLens[] {
+function lenses(doc: vscode.TextDocument, verdicts: Verdicts, extensionPath: string): vscode.CodeLens[] {
   const top = new vscode.Range(0, 0, 0, 0);
   const args = [doc.uri];
   const trusted = vscode.workspace.isTrusted;
@@ -46,7 +48,7 @@ function lenses(doc: vscode.TextDocument, verdicts: Verdicts): vscode.CodeLens[]
       command: COMMANDS.testVerifier,
       arguments: args,
     }),
-    ...settingLenses(doc, top, args),
+    ...settingLenses(doc, top, args, extensionPath),
   ];
   const report = verdicts.report(doc);
   if (report) {
@@ -71,7 +73,7 @@ function lenses(doc: vscode.TextDocument, verdicts: Verdicts): vscode.CodeLens[]
  * The preset and model lenses: the file's own values even while another key has an error (the
  * lens then says the front matter has errors); a `preset:` that names no preset shows as written.
  */
-function settingLenses(doc: vscode.TextDocument, top: vscode.Range, args: unknown[]): vscode.CodeLens[] {
+function settingLenses(doc: vscode.TextDocument, top: vscode.Range, args: unknown[], extensionPath: string): vscode.CodeLens[] {
   const named = namedOf(doc);
   if (named.unreadable)
     return [new vscode.CodeLens(top, { title: "⚠ Front matter has errors: see the Problems panel", command: "workbench.actions.view.problems" })];
@@ -79,7 +81,7 @@ function settingLenses(doc: vscode.TextDocument, top: vscode.Range, args: unknow
   return [
     new vscode.CodeLens(top, {
       title: named.badPreset !== undefined ? `Preset: ⚠ '${named.badPreset}' is not a preset` : `Preset: ${presetOf(doc)}`,
-      tooltip: "Change the preset (writes `preset:` in the front matter)",
+      tooltip: presetTooltip(doc, extensionPath),
       command: COMMANDS.changePreset,
       arguments: args,
     }),
@@ -90,4 +92,12 @@ function settingLenses(doc: vscode.TextDocument, top: vscode.Range, args: unknow
       arguments: args,
     }),
   ];
+}
+
+/** The preset lens's tooltip: what clicking does, and the plan of the run it would start (oneshot plan's summary). */
+function presetTooltip(doc: vscode.TextDocument, extensionPath: string): string {
+  const click = "Change the preset (writes `preset:` in the front matter)";
+  const out = planOfDocument(doc, extensionPath);
+  if (!out) return click;
+  return `${planTooltip(out.plan, out.refusal)}\n\n${click}`;
 }

@@ -11,8 +11,12 @@ export function settings() {
     defaultPreset: c.get<string>("defaultPreset", "local"),
     defaultModel: c.get<string>("defaultModel", "").trim(),
     tryWeights: c.get<"fp32" | "int8" | "q4">("try.weights", "fp32"),
+    /** GB the editor's runs are planned and capped for; undefined: the whole GPU found. */
+    gpuMemory: positive(c.get<number>("gpuMemory", 0)),
   };
 }
+
+const positive = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v > 0 ? v : undefined);
 
 /**
  * Where the engine's venv lives: the setting if given; `.venv` inside the extension folder when

@@ -4,7 +4,8 @@
 // Then the run's dashboard and the Runs view.
 // Refuses while the file has errors; when the CLI refuses because the verifier rejects the
 // reference answer (its own check, on the settings it resolved), a modal dialog offers to train
-// anyway, which runs the command again with --skip-verifier-check.
+// anyway, which runs the command again with --skip-verifier-check. A GPU run whose memory plan
+// does not fit the card is refused before the CLI starts (the CLI would refuse it too, exit 4).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
@@ -14,6 +15,7 @@ import { COMMANDS, FOCUS_RUNS_VIEW } from "./commands";
 import type { ExampleDiagnostics } from "./diagnostics";
 import { exampleDocument, noExampleMessage, parsed } from "./exampleDocs";
 import { log } from "./log";
+import { nearlyFull, planOfDocument } from "./plan";
 import { runChoices } from "./runChoices";
 import { resolveVenvDir, settings } from "./settings";
 import { requireTrust, TRAINING_WHY } from "./trust";
@@ -27,7 +29,7 @@ export interface TrainOptions {
 
 export type TrainResult =
   | { started: true; runDir: string }
-  | { started: false; reason: "no-example" | "untrusted" | "invalid" | "verifier-rejects-reference" | "no-engine" | "failed"; message?: string };
+  | { started: false; reason: "no-example" | "untrusted" | "invalid" | "verifier-rejects-reference" | "does-not-fit" | "no-engine" | "failed"; message?: string };
 
 const LAUNCH_TIMEOUT_MS = 60_000;
 
@@ -55,6 +57,16 @@ export async function trainExample(
     return { started: false, reason: "invalid", message };
   }
 
+  // The plan `oneshot train` would refuse, said before anything starts; a nearly full card is a warning.
+  const planned = planOfDocument(doc, ctx.extensionPath);
+  if (planned?.refusal) {
+    void vscode.window.showErrorMessage(`One-Shot RLVR: ${planned.refusal}`);
+    return { started: false, reason: "does-not-fit", message: planned.refusal };
+  }
+  if (planned && nearlyFull(planned)) {
+    void vscode.window.showWarningMessage(`One-Shot RLVR: the plan's peak is within 5% of the GPU's memory (${planned.summary}); the run may run out of memory.`);
+  }
+
   const python = enginePython(ctx);
   if (!python) {
     const setUp = "Set Up Engine Environment";
@@ -75,6 +87,8 @@ export async function trainExample(
   const choices = runChoices(example.frontMatter);
   if (choices.preset) args.push("--preset", choices.preset);
   for (const set of choices.sets ?? []) args.push("--set", set);
+  const gpuMemory = settings().gpuMemory;
+  if (gpuMemory !== undefined) args.push("--gpu-memory", String(gpuMemory));
   if (options.override) args.push("--skip-verifier-check");
   let launched = await launch(args, folder);
   if (!launched.ok && launched.verifierRefused) {

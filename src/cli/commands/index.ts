@@ -3,6 +3,7 @@ import { openEngineSession } from "../engineSession";
 import { createEvalCommand } from "./eval";
 import { exportCommand } from "./export";
 import { newCommand } from "./new";
+import { planCommand } from "./plan";
 import { createRankCommand } from "./rank";
 import { reportCommand } from "./report";
 import { runsCommand } from "./runs";
@@ -13,4 +14,4 @@ import { tryCommand } from "./try";
 import { verifyCommand } from "./verify";
 
 /** Every `oneshot` subcommand, in the order `oneshot --help` lists them. */
-export const commands: Command[] = [setupCommand, trainCommand, runsCommand, stopCommand, verifyCommand, newCommand, createEvalCommand(openEngineSession), reportCommand, createRankCommand(openEngineSession), tryCommand, exportCommand];
+export const commands: Command[] = [setupCommand, planCommand, trainCommand, runsCommand, stopCommand, verifyCommand, newCommand, createEvalCommand(openEngineSession), reportCommand, createRankCommand(openEngineSession), tryCommand, exportCommand];

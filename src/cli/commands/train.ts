@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { choosePython, engineLaunch, missingPython } from "../../core/engine/launch";
 import type { TrainConfig } from "../../core/example/config";
+import { memoryLimitEnv } from "../../core/plan/index";
 import { evalTable, formatEvalTable } from "../../core/run/evalTable";
 import { readEvents } from "../../core/run/eventLog";
 import type { RunSummary } from "../../core/run/events";
@@ -17,7 +18,7 @@ import type { CliContext, Command } from "../command";
 import { UsageError, UserError } from "../command";
 import { DETACHED_ENV, detachRun } from "../detach";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
-import { glueNegativeValues } from "../trainArgs";
+import { glueNegativeValues, gpuMemoryOption } from "../trainArgs";
 import { dryRun } from "../trainDryRun";
 import { checkRunDirAlone, prepareNewRun, prepareRetry, preparedRun } from "../trainPrepare";
 
@@ -39,6 +40,9 @@ the run trains with, and later edits of the file do not change them.
                      would train with and its training prompt (rendered with the
                      model's chat template when the model is on this machine);
                      writes nothing and starts no engine
+  --gpu-memory GB    plan for a card of GB gigabytes and cap the engine to it (as a
+                     smaller card would be); a plan that does not fit is refused
+                     before anything is created (exit code 4; see \`oneshot plan\`)
   --skip-verifier-check
                      train even if the verifier does not load or does not give the
                      reference answer reward 1 (checked before a new run starts)
@@ -78,7 +82,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
     usage: USAGE,
     async run(args, ctx) {
       const { values, positionals } = parseArgs({
-        args: glueNegativeValues(args, ["--steps", "--set"]),
+        args: glueNegativeValues(args, ["--steps", "--set", "--gpu-memory"]),
         allowPositionals: true,
         options: {
           preset: { type: "string" },
@@ -93,13 +97,14 @@ export function createTrainCommand(deps: TrainDeps): Command {
           retry: { type: "string" },
           "skip-verifier-check": { type: "boolean", default: false },
           "dry-run": { type: "boolean", default: false },
+          "gpu-memory": { type: "string" },
         },
       });
       const root = projectRoot(ctx.installDir);
       if (values["dry-run"]) {
         if (values.resume !== undefined || values.start !== undefined || values.detach) throw new UsageError("--dry-run checks a new run: it takes an example file, not --resume, --start or --detach");
         if (positionals.length !== 1) throw new UsageError("give exactly one example file to --dry-run");
-        const r = { file: positionals[0], preset: values.preset, set: values.set, steps: values.steps, skipVerifierCheck: values["skip-verifier-check"] };
+        const r = { file: positionals[0], preset: values.preset, set: values.set, steps: values.steps, skipVerifierCheck: values["skip-verifier-check"], gpuMemoryGb: gpuMemoryOption(values["gpu-memory"]) };
         return dryRun(r, ctx, root, verifierFactory(ctx, deps));
       }
       const choice = choosePython(values.python, ctx.env, defaultVenvDir(root), ctx.cwd);
@@ -113,6 +118,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
         runDir: values["run-dir"],
         runsRoot: values["runs-root"],
         skipVerifierCheck: values["skip-verifier-check"],
+        gpuMemoryGb: gpuMemoryOption(values["gpu-memory"]),
       };
       let runDir: string;
       const resume = values.resume !== undefined;
@@ -152,7 +158,7 @@ async function attached(p: Prepared, python: string, root: string, ctx: CliConte
   const controller = new RunController({
     config: p.config,
     runDir: p.runDir,
-    engine: engineLaunch(python, engineDir(root), ctx.env),
+    engine: engineLaunch(python, engineDir(root), { ...ctx.env, ...memoryLimitEnv(p.config.plan) }),
     createVerifier: verifierFactory(ctx, deps),
     projectRoot: root,
     resume: p.resume,

@@ -2,6 +2,7 @@
 // (problem, answer, verifier) plus every setting, each filled from the preset, the example's front
 // matter or a --set override (in that order of precedence, last wins).
 import type { Dtype, KlType, LossAgg, OptimizerState } from "../engine/protocol";
+import type { RunPlan } from "../plan/record";
 import type { VerifierSpec } from "../verifier/api";
 
 export type PresetName = "paper" | "local" | "cpu-demo";
@@ -76,4 +77,6 @@ export interface TrainConfig {
   settings: TrainSettings;
   /** Settings that did not come from the preset, and where they came from. */
   overrides: Partial<Record<SettingKey, Exclude<SettingSource, "preset">>>;
+  /** The memory plan `oneshot train` made for a GPU run (src/core/plan), with its --gpu-memory cap. */
+  plan?: RunPlan;
 }

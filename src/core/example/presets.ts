@@ -17,7 +17,10 @@ export const PAPER_PROMPT_SUFFIX = " Let's think step by step and output the fin
  * Qwen2.5-Math-1.5B, the example copied to 128 prompts × 8 rollouts, temperature 0.6,
  * 3072 response tokens, constant lr 1e-6 with AdamW (wd 0.01) on fp32 master weights, grad clip 1.0,
  * PPO clip 0.2, low_var_kl 0.001, entropy bonus 0.001, token-mean loss, one optimizer step per
- * rollout batch, 2000 steps, greedy MATH500 every 20 steps. Needs a large GPU (or several).
+ * rollout batch, 2000 steps, greedy MATH500 every 20 steps. Fits one 80 GB card with `auto`
+ * optimizer_state and rollout_wave_size: the plan keeps the fp32 state and decodes the 1,024
+ * rollouts in 3 waves of 342 (planned peak 70.6 GB); 40 GB cards take the compact state and
+ * smaller waves. With every rollout at once and fp32 state it peaked at 132.4 GB on an H200.
  */
 const paper: TrainSettings = {
   model: "Qwen/Qwen2.5-Math-1.5B",
@@ -66,32 +69,32 @@ const paper: TrainSettings = {
 };
 
 /**
- * `local`: the same model and loss on one 24 GB GPU. What changes, and why:
- * - 16 prompt copies × 8 rollouts = 128 responses per step instead of 1024: rollout time and
- *   activation memory scale with it; the group size (8) and the loss stay the paper's.
- * - kl_coef 0: no frozen reference copy (saves ~3 GB of bf16 weights); the paper reports the
+ * `local`: the same model and loss on one 24 GB GPU (RTX 3090/4090, A5000, L4). What changes, and why:
+ * - 8 prompt copies × 8 rollouts = 64 responses per step instead of 1024: the paper's group size
+ *   (8) and loss, a batch a 24 GB card holds; rollout time scales with it.
+ * - kl_coef 0: no frozen reference copy (saves 2.9 GB of bf16 weights); the paper reports the
  *   KL term matters little next to the entropy bonus, which is kept.
- * - max_response_tokens 2048 and micro_batch_size 2 bound the activation peak; gradients
- *   accumulate, so the update is the same as one big batch. No blanket gradient checkpointing: the
- *   engine measures one layer's activations and checkpoints only the leading layers a micro-batch
- *   needs to fit (none for 64 × 1,024 tokens under a 40 GB cap; bench/README.md).
+ * - max_response_tokens 2048, micro_batch_size 2 with gradient checkpointing: a micro-batch's
+ *   activations and log-prob logits stay under 1.5 GB; gradients accumulate, so the update is the
+ *   same as one big batch.
+ * - optimizer_state and rollout_wave_size are `auto`: the plan before the run (src/core/plan,
+ *   `oneshot plan`) keeps fp32 master weights where they fit and the compact state where not.
  * - eval every 50 steps on a 200-problem subset keeps evaluation under ~10% of the time.
- * Memory arithmetic (1.54 B parameters): bf16 weights 3.1 GB + fp32 master 6.2 GB + AdamW moments
- * 12.3 GB = 21.6 GB before activations. The engine today keeps plain fp32 AdamW state, and a
- * 1.5B step of 64 × 1,024 tokens peaked at 34.0 GB (bench/results/step-2026-11-22-run3.json,
- * H200), so this preset fits 24 GB only once the
- * engine keeps optimizer state compactly (bf16/8-bit moments or CPU offload); until then use a
- * smaller model on such a GPU (e.g. --set model=Qwen/Qwen2.5-0.5B-Instruct).
+ * Memory (1.54 B parameters, `oneshot plan --preset local --gpu-memory 24`): the compact state is
+ * 10 bytes a parameter (bf16 weights, Kahan compensation, bf16 moments, bf16 gradients: 14.4 GB),
+ * the KV cache of 64 rollouts × 2,112 columns 3.7 GB, a micro-batch's checkpointed activations and
+ * log-prob logits 1.5 GB, slack 1.5 GB: a planned peak of 21.1 GB on a 24 GB card. On 40 GB and
+ * up, auto keeps the fp32 state (22 bytes a parameter with AdamW's update: 37.7 GB planned).
  */
 const local: TrainSettings = {
   ...paper,
-  prompt_copies: 16,
+  prompt_copies: 8,
   rollouts: 8,
   max_response_tokens: 2048,
   kl_coef: 0,
   prompt_suffix: "",
   micro_batch_size: 2,
-  gradient_checkpointing: false,
+  gradient_checkpointing: true,
   eval_every: 50,
   eval_subset: 200,
   eval_batch_size: 32,

@@ -3,6 +3,7 @@
 // Readers ignore unknown `type`s and tolerate a torn last line, so adding a type or an optional
 // field is compatible; renaming or removing one bumps SCHEMA_VERSION.
 
+import type { RunPlan } from "../plan/record";
 import type { EngineOptions } from "../engine/protocol.js";
 
 export const SCHEMA_VERSION = 1;
@@ -40,6 +41,8 @@ export interface RunStartedEvent extends EventBase {
   engine?: { device: string; dtype: string; params: number; version?: string; options?: EngineOptions };
   /** The training prompt as the model sees it (chat template applied) and its length in tokens (absent in older runs). */
   prompt?: { text: string; tokens: number };
+  /** The memory plan the run was started with (config.json's `plan`), when one was made. */
+  plan?: RunPlan;
 }
 
 /** Metrics of one optimizer step. Fractions are in [0, 1]; times in seconds. */

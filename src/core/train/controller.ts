@@ -229,7 +229,7 @@ export class RunController {
         device: s.device,
         seed: s.seed,
         train: true,
-        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, optimizer_state: resolveOptimizerState(s) },
+        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, optimizer_state: resolveOptimizerState(s, run.config.plan) },
         reference_model: s.kl_coef > 0,
         gradient_checkpointing: s.gradient_checkpointing,
         ...(resumeDir ? { resume_state: resumeDir } : {}),
@@ -266,6 +266,7 @@ export class RunController {
       pid: process.pid,
       engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version, options: loaded.options },
       prompt: { text: prompt.text, tokens: prompt.tokens },
+      ...(config.plan ? { plan: config.plan } : {}),
     });
     const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";
     log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
@@ -308,7 +309,7 @@ export class RunController {
       stop: s.stop,
       seed: s.seed * 100003 + step,
       keep_for_training: true,
-      ...waveParams(resolveWaveRows(s)),
+      ...waveParams(resolveWaveRows(s, config.plan)),
     });
     if (this.stopping) return undefined;
     if (!gen.batch_id) throw new RunFailure("The engine did not keep the rollout batch for training", "Update the engine environment with `oneshot setup`.");

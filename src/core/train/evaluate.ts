@@ -9,10 +9,12 @@ import { runBenchmarkSettings } from "../bench/engineParams";
 import { evalEvent, evaluateBenchmark, runResultsFile } from "../bench/evaluation";
 import { subsetOf } from "../bench/subset";
 import type { Benchmark, BenchProblem } from "../bench/types";
-import type { EngineMethod, EngineMethods } from "../engine/protocol";
+import type { EngineMethod, EngineMethods, GenerateParams } from "../engine/protocol";
+import { tokensOfChars } from "../plan/plan";
+import type { RunPlan } from "../plan/record";
 import type { EvalEvent, RunEventInput } from "../run/events";
 import type { Verifier } from "../verifier/api";
-import { resolveWaveRows, waveParams } from "./waves";
+import { resolveWaveRows, waveParams, type WaveCall } from "./waves";
 
 export { chatMessages } from "../bench/runner";
 
@@ -65,6 +67,8 @@ export interface EvaluateOptions {
   verifier: Verifier;
   bench: PreparedBenchmark;
   settings: EvalSettings;
+  /** The run's memory plan: evaluation's waves fit the cache it gave training's. */
+  plan?: RunPlan;
   step: number;
   runDir: string;
   /** The whole set (step 0 and the last step) rather than the subset. */
@@ -85,7 +89,7 @@ export async function evaluate(o: EvaluateOptions): Promise<RunEventInput<EvalEv
       {
         backend: {
           formatPrompt: (p) => o.engine.request("format_prompt", p),
-          generate: (p) => o.engine.request("generate", { ...p, ...waveParams(resolveWaveRows(o.settings)) }),
+          generate: (p) => o.engine.request("generate", { ...p, ...waveParams(resolveWaveRows(o.settings, o.plan, evalCall(p))) }),
         },
         verifier: o.verifier,
         prompt_template: o.settings.prompt_template ?? undefined,
@@ -103,4 +107,10 @@ export async function evaluate(o: EvaluateOptions): Promise<RunEventInput<EvalEv
     if (o.signal?.aborted) return undefined;
     throw e;
   }
+}
+
+/** An evaluation batch as the wave resolver sees it: its rows, its longest prompt, its answer length. */
+function evalCall(p: GenerateParams): WaveCall {
+  const longest = Math.max(0, ...p.prompts.map((t) => t.length));
+  return { rows: p.prompts.length * p.rollouts, promptTokens: tokensOfChars(longest), max_response_tokens: p.max_response_tokens };
 }

@@ -70,6 +70,7 @@ export class RunEvaluations {
         verifier: this.verifier,
         bench,
         settings: s,
+        plan: run.config.plan,
         step,
         runDir: run.runDir,
         full,

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { outOfMemoryHint } from "../../../src/core/engine/errors";
 import { RunController } from "../../../src/core/train/controller";
 import type { RunSummary, StepEvent } from "../../../src/core/run/events";
+import type { TrainConfig } from "../../../src/core/example/config";
 import { observeRunStatus } from "../../../src/core/run/status";
 import { boxedVerifier, config, eventsOf, fakeEngine, project, typesOf } from "./helpers";
 
@@ -141,6 +142,32 @@ test("rollout_wave_size reaches generate as the engine's wave size (auto: all at
     assert.ok(generates.every((c) => c.params.rollout_wave_size === waves), JSON.stringify(generates[0]));
     const steps = eventsOf(runDir).filter((e): e is StepEvent => e.type === "step");
     assert.ok(steps.every((s) => s.peak_mem_gb === 1.5 && s.rollout_peak_mem_gb === 1.5));
+  }
+});
+
+test("rollout_wave_size auto follows the wave of the run's plan (config.json's plan, made by oneshot train)", async () => {
+  const { root, example } = project();
+  const runDir = path.join(root, "runs", "p");
+  const logFile = path.join(root, "engine-calls.jsonl");
+  const cfg = config(root, example, ["eval_every=0"]);
+  cfg.plan = { resolved: { optimizer_state: "fp32", rollout_wave_size: 3, micro_batch_size: 32, checkpoint_layers: 0 }, rollouts: 6, prompt_tokens: 30, max_response_tokens: 96 } as TrainConfig["plan"];
+  const out = await new RunController({ config: cfg, runDir, engine: fakeEngine({ FAKE_ENGINE_LOG: logFile }), createVerifier: boxedVerifier, projectRoot: root }).run();
+  assert.equal(out.status, "completed");
+  const generates = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { method: string; params: { rollout_wave_size?: number } }).filter((c) => c.method === "generate");
+  assert.ok(generates.length >= 3 && generates.every((c) => c.params.rollout_wave_size === 3), JSON.stringify(generates[0]));
+});
+
+test("optimizer_state auto loads with the state of the run's plan; without a plan, fp32; a given state wins", async () => {
+  const planned = { resolved: { optimizer_state: "compact", rollout_wave_size: 6, micro_batch_size: 32, checkpoint_layers: 0 }, rollouts: 6, prompt_tokens: 30, max_response_tokens: 96 } as TrainConfig["plan"];
+  for (const [sets, plan, expected] of [[[], planned, "compact"], [[], undefined, "fp32"], [["optimizer_state=fp32"], planned, "fp32"]] as const) {
+    const { root, example } = project();
+    const logFile = path.join(root, "engine-calls.jsonl");
+    const cfg = config(root, example, [...sets, "eval_every=0", "steps=1"]);
+    if (plan) cfg.plan = plan;
+    const out = await new RunController({ config: cfg, runDir: path.join(root, "runs", "o"), engine: fakeEngine({ FAKE_ENGINE_LOG: logFile }), createVerifier: boxedVerifier, projectRoot: root }).run();
+    assert.equal(out.status, "completed");
+    const load = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { method: string; params: { optimizer?: { optimizer_state: string } } }).find((c) => c.method === "load");
+    assert.equal(load?.params.optimizer?.optimizer_state, expected, JSON.stringify(sets));
   }
 });
 

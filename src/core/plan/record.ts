@@ -1,0 +1,14 @@
+// The plan as a run keeps it: config.json's `plan` (and run_started's), written by `oneshot train`
+// when it planned the run, with the memory cap the run was started with; every controller of the
+// run (attached, --detach's child, --resume) passes that cap on to the engine.
+import type { PlanJson } from "./render";
+
+export interface RunPlan extends PlanJson {
+  /** --gpu-memory GB: the engine plans and is capped as if the GPU had this much (null: the whole card). */
+  gpu_memory_gb: number | null;
+}
+
+/** The engine's environment variable for the run's memory cap (engine/oneshot_engine/options.py). */
+export function memoryLimitEnv(plan: RunPlan | undefined): Record<string, string> {
+  return plan?.gpu_memory_gb ? { ONESHOT_MEMORY_LIMIT_GB: String(plan.gpu_memory_gb) } : {};
+}
