@@ -201,7 +201,7 @@ def main() -> int:
         cases += [Case(s, p, None) for s, p in sorted(refs)]
     for case in cases:
         reference = case.cap_gb is None and args.reference
-        extra = ["optimizer_state=fp32", "rollout_wave_size=100000"] if reference else []
+        extra = ["optimizer_state=fp32"] if reference else []
         model = models / case.shape
         entry: dict[str, Any] = {"case": case.name, "reference_fp32": reference}
         t0 = time.time()

@@ -61,14 +61,15 @@ export interface StateBytes {
  * fp32: bf16 weights, fp32 master (4) and AdamW moments (8), fp32 master gradients (4; the bf16
  * ones move into them as backward produces them), and the 4 bytes of torch AdamW's foreach update
  * (its sqrt(v) temporary). compact (engine/oneshot_engine/optim.py, CompactAdamW): bf16 weights, a
- * bf16 Kahan compensation buffer (2) and bf16 moments (4), bf16 gradients (2); its update works in
+ * bf16 Kahan compensation buffer (2), the first moment as int8 codes of m / sqrt(v) with an fp32
+ * scale per 256 (1 + 4/256), the second moment in bf16 (2), bf16 gradients (2); its update works in
  * chunks, so its temporaries are COMPACT_UPDATE_BYTES whatever the model. With fp32 weights both
  * are plain AdamW.
  */
 export function stateBytes(elem: 2 | 4, state: OptimizerState): StateBytes {
   if (elem === 4) return { weights: 4, state: 8, grads: 4, update: 4 };
   if (state === "fp32") return { weights: 2, state: 12, grads: 4, update: 4 };
-  return { weights: 2, state: 6, grads: 2, update: 0 };
+  return { weights: 2, state: 5 + 4 / 256, grads: 2, update: 0 };
 }
 
 /** optim.CHUNK (2^24 elements) × the fp32 temporaries of one chunk's update (gradient, moments, weights, delta, noise ≈ 8). */
