@@ -19,7 +19,7 @@ export const PAPER_PROMPT_SUFFIX = " Let's think step by step and output the fin
  * PPO clip 0.2, low_var_kl 0.001, entropy bonus 0.001, token-mean loss, one optimizer step per
  * rollout batch, 2000 steps, greedy MATH500 every 20 steps. Fits one 80 GB card with `auto`
  * optimizer_state and rollout_wave_size: the plan keeps the fp32 state and decodes the 1,024
- * rollouts in 3 waves of 342 (planned peak 70.6 GB); 40 GB cards take the compact state and
+ * rollouts in 3 waves of 342 (planned peak 71.4 GB, 64.9 GB measured under an 80 GB cap on an H200); 40 GB cards take the compact state and
  * smaller waves. With every rollout at once and fp32 state it peaked at 132.4 GB on an H200.
  */
 const paper: TrainSettings = {
@@ -81,10 +81,11 @@ const paper: TrainSettings = {
  *   `oneshot plan`) keeps fp32 master weights where they fit and the compact state where not.
  * - eval every 50 steps on a 200-problem subset keeps evaluation under ~10% of the time.
  * Memory (1.54 B parameters, `oneshot plan --preset local --gpu-memory 24`): the compact state is
- * 10 bytes a parameter (bf16 weights, Kahan compensation, bf16 moments, bf16 gradients: 14.4 GB),
- * the KV cache of 64 rollouts × 2,112 columns 3.7 GB, a micro-batch's checkpointed activations and
- * log-prob logits 1.5 GB, slack 1.5 GB: a planned peak of 21.1 GB on a 24 GB card. On 40 GB and
- * up, auto keeps the fp32 state (22 bytes a parameter with AdamW's update: 37.7 GB planned).
+ * about 9 bytes a parameter (bf16 weights, Kahan compensation, int8 first and bf16 second moment,
+ * bf16 gradients: 13.0 GB), the KV cache of 64 rollouts × 2,112 columns 3.7 GB, a micro-batch's
+ * checkpointed activations and log-prob logits 1.5 GB, slack 1.4 GB: a planned peak of 19.8 GB on a
+ * 24 GB card (18.7 GB measured on an H200 capped at 24 GB). On 40 GB and up, auto keeps the fp32
+ * state (22 bytes a parameter with AdamW's update: 37.8 GB planned).
  */
 const local: TrainSettings = {
   ...paper,
