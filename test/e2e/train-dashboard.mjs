@@ -336,6 +336,8 @@ async function main() {
   });
 
   await check("Open Report from the dashboard: the stopped run's report opens in an editor tab", async () => {
+    // The Try panel took the editor area: bring the dashboard's tab back first.
+    await page.locator(".tabs-container .tab", { hasText: `Run ${runId}` }).first().click();
     const board = await findWebview(page, ".run-header", "the dashboard");
     await board.locator(".run-header vscode-button", { hasText: "Open Report" }).click();
     const report = await findWebview(page, "h1", "the report view", /One-Shot RLVR report/);

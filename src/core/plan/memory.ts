@@ -10,6 +10,7 @@
 // hidden-sized tensors (the two norms' inputs and outputs, the attention output and the residual).
 // The whole-step peaks this arithmetic predicts are checked against recorded measurements in
 // test/unit/plan/calibration.test.ts.
+import type { OptimizerState } from "./json";
 import { kvBytesPerToken, paramCount, type ModelShape } from "./shape";
 
 export const GIB = 1024 ** 3;
@@ -23,7 +24,7 @@ const TORCH_CHUNK_BYTES = 2 ** 28;
 export const SLACK_FRACTION = 0.05;
 export const SLACK_FIXED = 0.5 * GIB;
 
-export type OptimizerState = "fp32" | "compact";
+export type { OptimizerState } from "./json";
 
 export interface StepShape {
   shape: ModelShape;

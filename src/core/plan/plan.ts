@@ -2,9 +2,12 @@
 // peak and time, and whether it fits. `oneshot plan`, `oneshot train` (which refuses a plan that
 // does not fit before anything is created) and the editor all call planRun.
 import { fmtGb, type Card } from "./gpu";
+import type { Resolved } from "./json";
 import { engineCheckpointLayers, GIB, peakOf, stepMemory, type OptimizerState, type Peak, type StepMemory, type StepShape } from "./memory";
 import { paramCount, type ModelShape } from "./shape";
 import { stepTime, type StepTime } from "./time";
+
+export type { Resolved } from "./json";
 
 export type OptimizerStateSetting = OptimizerState | "auto";
 export type WaveSetting = number | "auto";
@@ -30,13 +33,6 @@ export interface PlanInput {
   card: Card;
   /** The prompt's tokens (estimatePromptTokens). */
   promptTokens: number;
-}
-
-export interface Resolved {
-  optimizer_state: OptimizerState;
-  rollout_wave_size: number;
-  micro_batch_size: number;
-  checkpoint_layers: number;
 }
 
 export interface Plan {

@@ -2,30 +2,13 @@
 // documented in docs/training.md and read by bench/memory.py, so keys are only ever added).
 import { fmtGb } from "./gpu";
 import { GIB, phaseTotal, type Phase } from "./memory";
-import type { Plan, Resolved } from "./plan";
+import type { PlanJson } from "./json";
+import type { Plan } from "./plan";
+
+export type { PlanJson } from "./json";
 
 const gb = (bytes: number) => Math.round((bytes / GIB) * 100) / 100;
 const n = (v: number) => v.toLocaleString("en-US");
-
-export interface PlanJson {
-  version: 1;
-  model: { name: string; source: string; params: number };
-  card: { name: string; memory_gb: number; memory_source: string; kind: "gpu" | "cpu"; known_rates: boolean };
-  rollouts: number;
-  prompt_tokens: number;
-  max_response_tokens: number;
-  resolved: Resolved;
-  /** Each phase's parts and total, GB (GiB). */
-  phases: Record<string, Record<string, number>>;
-  slack_gb: number;
-  peak_gb: number;
-  peak_phase: string;
-  fits: boolean;
-  step_time_s: number;
-  step_time: { rollout_s: number; training_s: number; optimizer_s: number };
-  notes: string[];
-  refusal: string | null;
-}
 
 export interface PlanLabels {
   model: string;

@@ -3,7 +3,7 @@
 // Readers ignore unknown `type`s and tolerate a torn last line, so adding a type or an optional
 // field is compatible; renaming or removing one bumps SCHEMA_VERSION.
 
-import type { RunPlan } from "../plan/record";
+import type { RunPlan } from "../plan/json";
 import type { EngineOptions } from "../engine/protocol.js";
 
 export const SCHEMA_VERSION = 1;
