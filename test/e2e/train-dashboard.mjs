@@ -1,6 +1,7 @@
 // End-to-end test of the run monitor (issue 8) in real VS Code (code-server), driven as a user
 // drives it: open an example in a fresh workspace, run "One-Shot RLVR: Train on This Example"
-// from the command palette, see the run in the Runs view, see the dashboard draw a reward curve
+// from the command palette, see its start-up phases (in the event log; in the dashboard's header when
+// it is up in time), see the run in the Runs view, see the dashboard draw a reward curve
 // and list rollouts, press Stop and see the run become `stopped`, in the dashboard, in the Runs
 // view and on disk; then Try the Model from the dashboard puts the run's own problem to its
 // checkpoint and its base model (ONNX export on first use, onnxruntime-node) and shows both answers
@@ -207,6 +208,34 @@ async function main() {
     if (!runId.endsWith("equations-e2e")) throw new Error(`unexpected run id ${runId}`);
   });
   const runDir = path.join(runsRoot, runId);
+
+  await check("the run reports its start-up phases (starting, loading, evaluating) until its first step", async () => {
+    const events = () =>
+      (existsSync(path.join(runDir, "events.jsonl")) ? readFileSync(path.join(runDir, "events.jsonl"), "utf8") : "")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    // The dashboard opened with the run: while the run starts up its header shows the phase. On a fast
+    // machine the phases can pass before the webview is up, so the screenshot is taken when it can be;
+    // the event log is what is checked.
+    let shown = false;
+    await waitUntil(
+      async () => {
+        if (!shown && (await dashboard(page).locator('body[data-run-phase]:not([data-run-phase=""])').count().catch(() => 0))) {
+          shown = true;
+          await shot("dark-dashboard-startup");
+        }
+        return events().some((e) => e.type === "step");
+      },
+      150_000,
+      "the run's first step",
+    );
+    const phases = events().filter((e) => e.type === "phase").map((e) => e.phase);
+    for (const want of ["starting", "loading", "evaluating", "training"]) {
+      if (!phases.includes(want)) throw new Error(`no ${want} phase in the event log: ${phases.join(", ")}`);
+    }
+    if (!shown) console.log("    (the start-up phases passed before the dashboard showed them: no screenshot this time)");
+  });
 
   await check("the Runs view lists the run as running", async () => {
     const row = runRow(page, runId);
