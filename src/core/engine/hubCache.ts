@@ -4,11 +4,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
 
-/** The hub cache folder, as huggingface_hub finds it. */
-export function hubCacheDir(env: NodeJS.ProcessEnv): string {
+/** huggingface_hub's cache folder: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. */
+export function hubCacheDir(env: NodeJS.ProcessEnv, home: string = homedir()): string {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HF_HOME) return path.join(env.HF_HOME, "hub");
-  return path.join(env.XDG_CACHE_HOME || path.join(homedir(), ".cache"), "huggingface", "hub");
+  if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
+  const hfHome = env.HF_HOME || path.join(env.XDG_CACHE_HOME || path.join(home, ".cache"), "huggingface");
+  return path.join(hfHome, "hub");
 }
 
 /** `file` of a cached hub model: in the snapshot refs/main points to, else in the newest snapshot that has it. */

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
+import { hubCacheDir } from "../engine/hubCache";
 
 /** A hub id as the engine accepts one (engine/oneshot_engine/hub.py, _REPO_ID). */
 export const MODEL_HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
@@ -39,14 +40,6 @@ export const realHubLookups: HubLookups = {
     }
   },
 };
-
-/** huggingface_hub's cache folder: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. */
-export function hubCacheDir(env: NodeJS.ProcessEnv, home: string): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HUGGINGFACE_HUB_CACHE) return env.HUGGINGFACE_HUB_CACHE;
-  const hfHome = env.HF_HOME || path.join(env.XDG_CACHE_HOME || path.join(home, ".cache"), "huggingface");
-  return path.join(hfHome, "hub");
-}
 
 /** As huggingface_hub reads HF_HUB_OFFLINE (and transformers' TRANSFORMERS_OFFLINE). */
 export function hubOffline(env: NodeJS.ProcessEnv): boolean {
