@@ -52,7 +52,6 @@ function promptLines(config: TrainConfig, env: NodeJS.ProcessEnv): string[] {
 
 const messageLines = (messages: { role: string; content: string }[]) => messages.map((m) => `  ${m.role}: ${m.content}`);
 
-/** Hugging Face's hub cache, as huggingface_hub finds it. */
 /** A local model folder, or the cached snapshot of a hub id (its `main` revision first), that holds tokenizer files. */
 function tokenizerDir(model: string, env: NodeJS.ProcessEnv): string | undefined {
   if (existsSync(model)) return existsSync(path.join(model, "tokenizer.json")) ? model : undefined;

@@ -4,6 +4,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
 
+/** A hub id as the engine accepts one (engine/oneshot_engine/hub.py, _REPO_ID). */
+export const MODEL_HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
 /** huggingface_hub's cache folder: HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. */
 export function hubCacheDir(env: NodeJS.ProcessEnv, home: string = homedir()): string {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;

@@ -3,7 +3,7 @@
 // the built-in table. Nothing is downloaded: a plan must be instant and work offline.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { cachedFile } from "../engine/hubCache";
+import { cachedFile, MODEL_HUB_ID } from "../engine/hubCache";
 import { KNOWN_CONFIGS } from "./knownShapes";
 import { ShapeError, shapeFromConfig, type ModelShape } from "./shape";
 
@@ -12,8 +12,6 @@ export interface FoundShape {
   /** Where the shape came from: a config.json path, or "built-in table (…)" */
   source: string;
 }
-
-const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 /** The shape of `model` (a folder or a hub id); a ShapeError says what is missing and how to get it. */
 export function findShape(model: string, env: NodeJS.ProcessEnv = process.env): FoundShape {
@@ -31,7 +29,7 @@ export function findShape(model: string, env: NodeJS.ProcessEnv = process.env): 
     if (!existsSync(file)) throw new ShapeError(`the model folder ${model} has no config.json, which the plan needs`);
     return read(file);
   }
-  if (!HUB_ID.test(model)) throw new ShapeError(`model ${model} is neither a folder nor a hub id (OWNER/NAME)`);
+  if (!MODEL_HUB_ID.test(model)) throw new ShapeError(`model ${model} is neither a folder nor a hub id (OWNER/NAME)`);
   const cached = cachedFile(model, "config.json", env);
   if (cached) return read(cached);
   const known = KNOWN_CONFIGS[model];

@@ -6,9 +6,6 @@ import { homedir } from "node:os";
 import * as path from "node:path";
 import { hubCacheDir } from "../engine/hubCache";
 
-/** A hub id as the engine accepts one (engine/oneshot_engine/hub.py, _REPO_ID). */
-export const MODEL_HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-
 /** How long the hub may take to answer before it counts as unreachable. */
 export const HUB_TIMEOUT_MS = 3000;
 

@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import type { TrainConfig, TrainSettings } from "../example/config";
 import { BenchmarkError, classify } from "../bench/load";
-import { hubModelProblem, MODEL_HUB_ID, realHubLookups, type HubLookups } from "./hubModel";
+import { MODEL_HUB_ID } from "../engine/hubCache";
+import { hubModelProblem, realHubLookups, type HubLookups } from "./hubModel";
 
 /** Model types the engine implements (engine/oneshot_engine/config.py, SUPPORTED_MODEL_TYPES). */
 export const ENGINE_MODEL_TYPES: readonly string[] = ["qwen2", "llama", "qwen3"];
