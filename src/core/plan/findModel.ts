@@ -35,6 +35,6 @@ export function findShape(model: string, env: NodeJS.ProcessEnv = process.env): 
   const known = KNOWN_CONFIGS[model];
   if (known) return { shape: shapeFromConfig(known, model), source: `built-in table (${model})` };
   throw new ShapeError(
-    `the plan needs ${model}'s config.json, which is not on this machine: fetch it with \`huggingface-cli download ${model} config.json\` (or run once, which downloads the model), or set model to a local folder`,
+    `the plan needs ${model}'s config.json, which is not on this machine: fetch it with \`hf download ${model} config.json\` (or run once, which downloads the model), or set model to a local folder`,
   );
 }

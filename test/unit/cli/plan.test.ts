@@ -56,7 +56,7 @@ test("oneshot plan: bad input is one sentence with its exit code", async () => {
   assert.equal(await main(["plan", "pipe.rlvr.md", "--gpu-memory", "-4"], cli), 2);
   cli = c();
   assert.equal(await main(["plan", "pipe.rlvr.md", "--set", "model=acme/unknown-model"], cli), 1);
-  assert.match(cli.err(), /^oneshot plan: the plan needs acme\/unknown-model's config\.json, which is not on this machine: fetch it with `huggingface-cli download acme\/unknown-model config\.json`/);
+  assert.match(cli.err(), /^oneshot plan: the plan needs acme\/unknown-model's config\.json, which is not on this machine: fetch it with `hf download acme\/unknown-model config\.json`/);
   cli = c();
   assert.equal(await main(["plan", "missing.rlvr.md"], cli), 1);
   assert.match(cli.err(), /^oneshot plan: the example file has an error:\n {2}missing\.rlvr\.md:1:1: Cannot read the example file/);

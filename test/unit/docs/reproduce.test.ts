@@ -24,7 +24,7 @@ import { captureCli } from "../cliContext";
 const DOC = path.resolve("docs/reproduce.md");
 const TINY = path.resolve("examples/models/tiny-math");
 const SIX = ["math500", "aime24", "aime25", "amc23", "minerva", "olympiadbench"];
-const NOT_RUN = ["npm ci", "node esbuild.mjs", "npm link", "oneshot setup", `.venv/bin/huggingface-cli download ${PRESETS.paper.model}`];
+const NOT_RUN = ["npm ci", "node esbuild.mjs", "npm link", "oneshot setup", `.venv/bin/hf download ${PRESETS.paper.model}`];
 const TINY_TRAIN = ["--steps", "1", "--set", `model=${TINY}`, "--set", "prompt_copies=2", "--set", "rollouts=2", "--set", "max_prompt_tokens=256", "--set", "max_response_tokens=24", "--set", "micro_batch_size=4", "--set", "dtype=float32", "--set", "optimizer_state=fp32", "--set", "kl_coef=0", "--set", "gradient_checkpointing=false", "--set", "eval_batch_size=9"];
 const TINY_EVAL = ["--limit", "3", "--max-tokens", "24", "--batch-size", "9", "--device", "cpu", "--dtype", "float32"];
 

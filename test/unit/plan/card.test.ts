@@ -67,7 +67,7 @@ test("a model's shape: its folder, the Hugging Face cache (refs/main), the built
   assert.equal(table.source, "built-in table (Qwen/Qwen2.5-Math-1.5B)");
   assert.throws(() => findShape("acme/other", { HF_HUB_CACHE: path.join(root, "hub") }), (e: Error) => {
     assert.ok(e instanceof ShapeError);
-    assert.equal(e.message, "the plan needs acme/other's config.json, which is not on this machine: fetch it with `huggingface-cli download acme/other config.json` (or run once, which downloads the model), or set model to a local folder");
+    assert.equal(e.message, "the plan needs acme/other's config.json, which is not on this machine: fetch it with `hf download acme/other config.json` (or run once, which downloads the model), or set model to a local folder");
     return true;
   });
   mkdirSync(path.join(root, "empty"));
