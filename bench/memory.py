@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "engine"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import train_smoke
 from common import SHAPES
+from train_smoke import cli, events, example
 
 # Short names of the shapes in common.SHAPES.
 SHAPE_NAMES = {"0.5b": "qwen2.5-0.5b", "1.5b": "qwen2.5-1.5b", "7b": "qwen2.5-7b", "tiny": "tiny"}
@@ -68,19 +70,6 @@ def parse_cases(text: str) -> list[Case]:
     return out
 
 
-def example(path: Path) -> Path:
-    path.write_text(
-        "---\nanswer: '\\frac{7}{2}'\n---\nA pipe fills $\\frac{2}{7}$ of a tank per hour. How many hours does it take?\n"
-    )
-    return path
-
-
-def cli(node: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [node, str(ROOT / "dist" / "cli.js"), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
-    )
-
-
 def case_args(case: Case, ex: Path, model: Path, extra: list[str]) -> list[str]:
     args = [str(ex), "--preset", case.preset]
     if case.cap_gb is not None:
@@ -92,24 +81,11 @@ def case_args(case: Case, ex: Path, model: Path, extra: list[str]) -> list[str]:
 
 
 def plan(node: str, args: list[str]) -> dict[str, Any]:
-    done = cli(node, "plan", *args, "--json")
+    done = cli(node, "plan", *args, "--json", timeout=120)
     try:
         return json.loads(done.stdout)
     except json.JSONDecodeError:
         return {"error": (done.stdout + done.stderr)[-800:], "exit": done.returncode}
-
-
-def events(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "events.jsonl"
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass  # the line being written
-    return out
 
 
 def peak_of(step: dict[str, Any]) -> float:
@@ -155,11 +131,9 @@ def train(node: str, args: list[str], run_dir: Path, steps: int, timeout: float)
 
 
 def write_model(out: Path, shape: str, context: int) -> None:
-    from oneshot_tools.randmodel import write_random_checkpoint
-
+    """The shape's random model on the GPU, once: a later call (or case) reuses it."""
     if not (out / "config.json").exists():
-        cfg = dict(SHAPES[SHAPE_NAMES[shape]], max_position_embeddings=context)
-        write_random_checkpoint(out, cfg, dtype="bfloat16", device="cuda")
+        train_smoke.write_model(out, SHAPE_NAMES[shape], context, "cuda")
 
 
 def main() -> int:

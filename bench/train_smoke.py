@@ -53,8 +53,17 @@ def example(path: Path) -> Path:
 
 
 def events(run_dir: Path) -> list[dict[str, Any]]:
-    lines = (run_dir / "events.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    """The run's events so far: none before its log exists; a line still being written is left out."""
+    path = run_dir / "events.jsonl"
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass  # the line being written
+    return out
 
 
 def cli(
