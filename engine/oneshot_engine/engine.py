@@ -24,8 +24,9 @@ import torch
 
 from . import __version__, protocol
 from .checkpoint import save_checkpoint
+from .distributed import Dist, call_rows, rollout_shares
 from .errors import BAD_CONFIG, MODEL_NOT_FOUND, NO_BATCH, EngineError, bad_config, invalid_params
-from .generate import RolloutBatch, SamplingParams, generate
+from .generate import Rollout, RolloutBatch, SamplingParams, generate
 from .hub import resolve_model_dir
 from .loading import DTYPES, damaged, load_model
 from .model import Transformer
@@ -53,8 +54,11 @@ class Engine:
         notify: Notify,
         check_abort: Callable[[], None] = lambda: None,
         options: EngineOptions | None = None,
+        dist: Dist | None = None,
     ) -> None:
-        """options: read from the environment once by the caller (server.serve); the defaults otherwise."""
+        """options: read from the environment once by the caller (server.serve); the defaults otherwise.
+        dist: this process's place among several engines under torchrun (distributed.py), or None."""
+        self.dist = dist
         self.notify = notify
         self.check_abort = check_abort
         self.options = options or EngineOptions()
@@ -67,6 +71,8 @@ class Engine:
         self.raw_config: dict[str, Any] = {}
         self.reference_source: dict[str, Any] | None = None
         self.batches: OrderedDict[str, RolloutBatch] = OrderedDict()
+        # Under torchrun: the rows of each kept batch's generate call that this rank's batch holds.
+        self.batch_rows: dict[str, list[int]] = {}
 
     def progress(self, phase: str, done: int, total: int) -> None:
         self.check_abort()
@@ -87,6 +93,7 @@ class Engine:
             "cuda_available": cuda,
             "options": self.options.report(),
             "gpu_memory": gpu_memory(self.options.memory_limit_gb) if cuda else None,
+            "world_size": self.dist.size if self.dist is not None else 1,
         }
 
     # -- load ------------------------------------------------------------------------------------------
@@ -97,6 +104,7 @@ class Engine:
         self.model = self.tok = self.trainer = self.runtime = None
         self.reference_source = None
         self.batches.clear()
+        self.batch_rows.clear()
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -109,7 +117,8 @@ class Engine:
             raise bad_config("load with train=true needs optimizer settings.")
         state_file = _state_file(p.resume_state) if p.resume_state else None
         state = _read_state(state_file) if state_file else None
-        torch.manual_seed(p.seed)
+        # Each rank its own random stream (unseeded rollouts must differ between ranks); rank 0 keeps p.seed.
+        torch.manual_seed((p.seed + (self.dist.rank if self.dist else 0)) % 2**64)
         self.progress("load", 0, 2)
         with _resumed_files(state_file, p.model):
             model_dir = resolve_model_dir(p.model, p.revision)
@@ -255,15 +264,30 @@ class Engine:
         device = next(model.parameters()).device
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        rollouts, batch, seconds = generate(
-            model,
-            tok,
-            prompts,
-            sp,
-            on_step=lambda d, t: self.progress("generate", d, t),
-            runtime=self.runtime,
-            wave_rows=p.rollout_wave_size,
-        )
+
+        def run(sp: SamplingParams) -> tuple[list[Rollout], RolloutBatch, float]:
+            return generate(
+                model,
+                tok,
+                prompts,
+                sp,
+                on_step=lambda d, t: self.progress("generate", d, t),
+                runtime=self.runtime,
+                wave_rows=p.rollout_wave_size,
+            )
+
+        rows = None
+        if self.dist is None:
+            rollouts, batch, seconds = run(sp)
+        else:
+            shares = rollout_shares(sp.rollouts, self.dist.size)
+            if p.keep_for_training and 0 in shares:
+                raise bad_config(
+                    f"rollouts ({sp.rollouts}) must be at least the number of processes ({self.dist.size}) "
+                    "to train on the rollouts: each trains on its own."
+                )
+            rows = call_rows(len(prompts), shares, self.dist.rank)
+            rollouts, batch, seconds = self.dist.generate(run, sp, len(prompts), shares)
         tokens = sum(r.tokens for r in rollouts)
         result: protocol.GenerateResult = {
             "outputs": [
@@ -275,11 +299,17 @@ class Engine:
             "tokens_per_s": tokens / seconds if seconds > 0 else 0.0,
             "peak_mem_gb": peak_memory_gb(device),
         }
-        if p.keep_for_training:
+        if self.dist is not None:
+            batch_id = self.dist.broadcast(uuid.uuid4().hex[:12])
+            result["peak_mem_gb"] = max(self.dist.all_gather(result["peak_mem_gb"]))
+        else:
             batch_id = uuid.uuid4().hex[:12]
+        if p.keep_for_training:
             self.batches[batch_id] = batch
+            if rows is not None:
+                self.batch_rows[batch_id] = rows
             while len(self.batches) > KEPT_BATCHES:
-                self.batches.popitem(last=False)
+                self.batch_rows.pop(self.batches.popitem(last=False)[0], None)
             result["batch_id"] = batch_id
         return result
 
@@ -289,6 +319,8 @@ class Engine:
         self._loaded()
         if self.trainer is None:
             raise bad_config("the model was loaded for evaluation only (load with train=true to train).")
+        if self.dist is not None:
+            raise bad_config("train_step under torchrun is not built yet.")
         batch = self.batches.get(p.batch_id)
         if batch is None:
             raise EngineError(
