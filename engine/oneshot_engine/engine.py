@@ -32,6 +32,7 @@ from .loading import DTYPES, damaged, load_model
 from .model import Transformer
 from .options import EngineOptions
 from .runtime import ModelRuntime
+from .sharded import Placement, sharded_trainer
 from .tokenizer import TextTokenizer, format_prompt
 from .train import Trainer, peak_memory_gb
 
@@ -72,7 +73,7 @@ class Engine:
         self.reference_source: dict[str, Any] | None = None
         self.batches: OrderedDict[str, RolloutBatch] = OrderedDict()
         # Under torchrun: the rows of each kept batch's generate call that this rank's batch holds.
-        self.batch_rows: dict[str, list[int]] = {}
+        self.batch_rows: dict[str, Placement] = {}
 
     def progress(self, phase: str, done: int, total: int) -> None:
         self.check_abort()
@@ -138,7 +139,10 @@ class Engine:
             self.reference_source = (state or {}).get("reference") or {"model": p.model, "revision": p.revision}
         if p.train:
             assert p.optimizer is not None
-            self.trainer = Trainer(model, p.optimizer, reference, runtime)
+            if self.dist is not None and (self.dist.size > 1 or p.optimizer.optimizer_state == "fp32"):
+                self.trainer = sharded_trainer(model, runtime, p.optimizer, reference, self.dist)
+            else:
+                self.trainer = Trainer(model, p.optimizer, reference, runtime)
             self.log("info", f"optimizer state: {self.trainer.optimizer_state}, {self.trainer.state_gb():.2f} GB")
             if state is not None:
                 assert state_file is not None
@@ -286,7 +290,7 @@ class Engine:
                     f"rollouts ({sp.rollouts}) must be at least the number of processes ({self.dist.size}) "
                     "to train on the rollouts: each trains on its own."
                 )
-            rows = call_rows(len(prompts), shares, self.dist.rank)
+            rows = Placement(call_rows(len(prompts), shares, self.dist.rank), len(prompts) * sp.rollouts)
             rollouts, batch, seconds = self.dist.generate(run, sp, len(prompts), shares)
         tokens = sum(r.tokens for r in rollouts)
         result: protocol.GenerateResult = {
@@ -319,8 +323,6 @@ class Engine:
         self._loaded()
         if self.trainer is None:
             raise bad_config("the model was loaded for evaluation only (load with train=true to train).")
-        if self.dist is not None:
-            raise bad_config("train_step under torchrun is not built yet.")
         batch = self.batches.get(p.batch_id)
         if batch is None:
             raise EngineError(
@@ -328,7 +330,8 @@ class Engine:
                 f"no rollout batch '{p.batch_id}' is kept (the engine keeps the last {KEPT_BATCHES} generate "
                 "calls made with keep_for_training, and load clears them).",
             )
-        result = self.trainer.step(batch, p, on_progress=lambda d, t: self.progress("train", d, t))
+        placement = self.batch_rows.get(p.batch_id)
+        result = self.trainer.step(batch, p, lambda d, t: self.progress("train", d, t), placement)
         if result["grad_norm"] != result["grad_norm"] or abs(result["grad_norm"]) == float("inf"):
             self.log("warn", "the gradient norm is not finite; the optimizer step was skipped.")
         return result
