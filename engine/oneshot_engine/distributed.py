@@ -39,6 +39,7 @@ COLLECTIVE_TIMEOUT_S = 600
 # Requests and outcomes: a follower waits here between calls while the controller verifies rollouts.
 CONTROL_TIMEOUT = timedelta(days=7)
 _STOP_KEY = "oneshot_engine/stop"
+_BEAT_KEY = "oneshot_engine/beat"
 _POLL_S = 0.5
 
 
@@ -149,9 +150,29 @@ class Dist:
 
     def lead(self, method: str, params: Any, run: Callable[[], Any]) -> Any:
         """Rank 0: has every rank run `method` with `params` (rank 0 runs `run`), and returns rank 0's
-        result, or raises the first error of any rank (rank 0's own first)."""
-        self.broadcast(("call", method, params))
-        return self.settle(_attempt(run))
+        result, or raises the first error of any rank (rank 0's own first). LostRank when a collective
+        failed: a rank is gone and the launch is over."""
+        try:
+            self.broadcast(("call", method, params))
+            return self.settle(_attempt(run))
+        except RuntimeError as e:  # torch.distributed's errors (DistError among them)
+            cause = str(e).splitlines()[0].split(". ")[0].rstrip(".")[:200]
+            raise LostRank(f"{method} failed: {self.lost_ranks()} ({cause}).") from e
+
+    def lost_ranks(self) -> str:
+        """Which ranks stopped beating (the followers count up a key in the store twice a second)."""
+        def beats() -> list[int]:
+            return [int(self.store.add(f"{_BEAT_KEY}/{r}", 0)) for r in range(1, self.size)]
+
+        try:
+            before = beats()
+            time.sleep(4 * _POLL_S)
+            gone = [r + 1 for r, (a, b) in enumerate(zip(before, beats(), strict=True)) if a == b]
+        except Exception:  # noqa: BLE001 - the store went down with torchrun's agent
+            return "the other engine processes are gone"
+        if not gone:
+            return "a collective between the engine processes failed"
+        return f"rank {', '.join(map(str, gone))} stopped" if len(gone) == 1 else f"ranks {', '.join(map(str, gone))} stopped"
 
     def settle(self, outcome: tuple[Any, EngineError | None]) -> Any:
         """Every rank's outcome of the call meets on every rank: the first error (as rank 0 would say
@@ -190,11 +211,13 @@ class Dist:
                 self.settle(_attempt(lambda m=method, p=params: call(m, p)))
 
     def _watch_stop(self) -> None:
-        """Exits the follower once rank 0 posted its stop and the main thread did not end by itself:
-        rank 0 abandoned a call and will meet no further collective."""
+        """Beats (rank 0 names the ranks that stopped beating) and exits the follower once rank 0
+        posted its stop and the main thread did not end by itself: rank 0 abandoned a call and will
+        meet no further collective."""
         while True:
             time.sleep(_POLL_S)
             try:
+                self.store.add(f"{_BEAT_KEY}/{self.rank}", 1)
                 stopped = self.store.check([_STOP_KEY])
             except Exception:  # noqa: BLE001 - the store went away with torchrun's agent: so must we
                 stopped = True
@@ -206,6 +229,13 @@ class Dist:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             dist.destroy_process_group()
+
+
+class LostRank(EngineError):
+    """A collective failed: another rank died. The call's error; rank 0 then exits."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(INTERNAL, message)
 
 
 def _is_oom(e: BaseException) -> bool:

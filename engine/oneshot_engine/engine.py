@@ -32,7 +32,7 @@ from .loading import DTYPES, damaged, load_model
 from .model import Transformer
 from .options import EngineOptions
 from .runtime import ModelRuntime
-from .sharded import Placement, sharded_trainer
+from .sharded import SHARDED_DIR, Placement, restore_state, save_state, sharded_trainer
 from .tokenizer import TextTokenizer, format_prompt
 from .train import Trainer, peak_memory_gb
 
@@ -192,6 +192,15 @@ class Engine:
                 f"resume_state was saved with optimizer_state: {saved_kind} but this run asks for "
                 f"{trainer.optimizer_state}; resume with optimizer_state: {saved_kind}."
             )
+        if trainer.shard is not None:
+            restore_state(trainer, state, state_file.parent)
+            trainer.steps = state["steps"]
+            return
+        if "sharded" in state:
+            raise bad_config(
+                f"resume_state was saved by {state['sharded']['world_size']} engine processes under torchrun; "
+                "resume it under torchrun."
+            )
         if trainer.use_master:
             if master is None or len(master) != len(trainer.master):
                 raise bad_config("resume_state does not hold fp32 master weights for this model.")
@@ -342,26 +351,34 @@ class Engine:
         model, _ = self._loaded()
         t0 = time.perf_counter()
         out = Path(p.path).expanduser()
-        files = save_checkpoint(model, self.raw_config, self.source_dir, out)
+        leader = self.dist is None or self.dist.leader  # under torchrun rank 0 writes the whole weights
+        files = save_checkpoint(model, self.raw_config, self.source_dir, out) if leader else []
         if p.include_state:
             if self.trainer is None:
                 raise bad_config("include_state needs a model loaded with train=true.")
-            _write_state(out / STATE_FILE, self._state())
-            files.append(STATE_FILE)
+            state = self._state(out)
+            if leader:
+                _write_state(out / STATE_FILE, state)
+                files += [SHARDED_DIR, STATE_FILE] if "sharded" in state else [STATE_FILE]
         return {"path": str(out), "files": files, "time_s": time.perf_counter() - t0}
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self, out: Path) -> dict[str, Any]:
         trainer = self.trainer
         assert trainer is not None
         cuda = torch.cuda.is_available()
-        return {
+        common = {
             "version": 1,
-            "optimizer": trainer.optimizer.state_dict(),
             "optimizer_state": trainer.optimizer_state,
-            "master": [m.detach() for m in trainer.master] if trainer.use_master else None,
             "steps": trainer.steps,
             "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},
             "reference": self.reference_source if trainer.reference is not None else None,
+        }
+        if trainer.shard is not None:  # the weights and moments go to out/SHARDED_DIR, each rank its shards
+            return {**common, **save_state(trainer, out)}
+        return {
+            **common,
+            "optimizer": trainer.optimizer.state_dict(),
+            "master": [m.detach() for m in trainer.master] if trainer.use_master else None,
         }
 
 
@@ -414,8 +431,7 @@ def _read_state(path: Path) -> dict[str, Any]:
     complete = (
         isinstance(state, dict)
         and state.get("version") == 1
-        and isinstance(optimizer, dict)
-        and {"state", "param_groups"} <= optimizer.keys()
+        and (isinstance(state.get("sharded"), dict) or (isinstance(optimizer, dict) and {"state", "param_groups"} <= optimizer.keys()))
         and isinstance(state.get("steps"), int)
         and isinstance(state.get("rng"), dict)
     )

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import torch
 
 from . import errors, protocol
-from .distributed import Dist, World
+from .distributed import Dist, LostRank, World
 from .engine import Engine
 from .errors import Abandoned, EngineError
 from .options import EngineOptions
@@ -67,6 +67,8 @@ class Server:
         # Under torchrun: rank 0's link to the other ranks, which run each call with it (distributed.py).
         self.dist = dist
         self.busy = False  # inside a call the other ranks run too
+        self.followers_ended = False  # told to end by a shutdown request
+        self.exit_code = 0
         self.engine = Engine(self._notify, self._check_abort, options, dist)
 
     def _notify(self, method: str, params: dict[str, Any]) -> None:
@@ -104,11 +106,11 @@ class Server:
         while True:
             item = self.inbox.get()
             if item is _STOP or self.terminating:
-                return 0
+                return self.exit_code
             if isinstance(item, FramingError):
                 self.writer.error(None, item.code, item.message)
             elif self.handle(item) == "exit":
-                return 0
+                return self.exit_code
 
     def handle(self, message: Any) -> str | None:
         if not isinstance(message, dict):
@@ -122,9 +124,9 @@ class Server:
                 self.writer.error(id_, errors.INVALID_REQUEST, "not a JSON-RPC 2.0 request (jsonrpc/method missing).")
             return None  # a stray response: nothing to answer
         if method == "shutdown":
-            if self.dist is not None:
+            if self.dist is not None and not self.followers_ended:
                 self.dist.broadcast(("call", "shutdown", None))
-                self.dist = None  # the other ranks have ended
+                self.followers_ended = True
             if is_request:
                 self.writer.result(id_, {"ok": True})
             return "exit"
@@ -161,6 +163,10 @@ class Server:
         self.busy = True
         try:
             result = self.dist.lead(method, params, lambda: self.run(method, parsed))
+        except LostRank:
+            self.terminating = True  # the process group is broken: answer, then exit
+            self.exit_code = 1
+            raise
         except EngineError:
             self.busy = False  # every rank has ended the call (an Abandoned one leaves them busy)
             raise
@@ -289,6 +295,7 @@ def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
     except (BrokenPipeError, ConnectionResetError):
         return 0  # the controller closed our stdout: nobody is listening any more
     finally:
-        if server.dist is not None:  # not ended by a shutdown request
-            server.dist.end(server.busy)
+        if server.dist is not None and server.exit_code == 0:  # (with a rank lost, nobody is left to tell)
+            if not server.followers_ended:
+                server.dist.end(server.busy)
             server.dist.close()

@@ -24,17 +24,21 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
 from torch import nn
+from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
 from torch.distributed.tensor import DTensor
 
 from .distributed import Dist
 from .errors import bad_config
 from .generate import RolloutBatch
+from .loading import damaged
 from .model import Transformer
 from .protocol import OptimizerParams
 from .runtime import ModelRuntime
@@ -42,7 +46,9 @@ from .runtime import ModelRuntime
 if TYPE_CHECKING:
     from .train import Trainer
 
-_COMPILED = "._orig_mod"  # what torch.compile's wrapper adds to a layer's parameter names
+_COMPILED = "._orig_mod"
+# The folder of a checkpoint where torch.distributed.checkpoint writes the sharded training state.
+SHARDED_DIR = "engine_state_sharded"  # what torch.compile's wrapper adds to a layer's parameter names
 
 
 @dataclass
@@ -139,3 +145,41 @@ def sharded_trainer(
     # The layers were compiled (or not) before sharding: the trainer's runtime must not compile them again.
     plain = ModelRuntime(train, dataclasses.replace(options, compile_train=False))
     return Trainer(train, opt, reference, plain, Shard(dist_, model, runtime))
+
+
+def save_state(trainer: Trainer, out: Path) -> dict[str, Any]:
+    """Writes the sharded training state (fp32 weights and AdamW moments) with
+    torch.distributed.checkpoint into out/SHARDED_DIR, each rank its shards; returns what the engine
+    state file holds besides (every rank's random generator states among it)."""
+    shard = trainer.shard
+    assert shard is not None
+    model_sd, optim_sd = get_state_dict(trainer.model, trainer.optimizer)
+    dcp.save({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(out / SHARDED_DIR))
+    cuda = shard.dist.device.type == "cuda"
+    rng = {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if cuda else None}
+    return {"sharded": {"world_size": shard.dist.size, "dir": SHARDED_DIR}, "rank_rng": shard.dist.all_gather(rng)}
+
+
+def restore_state(trainer: Trainer, state: dict[str, Any], folder: Path) -> None:
+    """Loads what save_state wrote; torch.distributed.checkpoint reshards it when the number of
+    processes changed (each rank then keeps its own seed's random stream)."""
+    shard = trainer.shard
+    assert shard is not None
+    sharded = state.get("sharded")
+    if not isinstance(sharded, dict):
+        raise bad_config(
+            "resume_state was saved by a single engine process; resume it with one process, not under torchrun."
+        )
+    model_sd, optim_sd = get_state_dict(trainer.model, trainer.optimizer)
+    try:
+        dcp.load({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(folder / sharded["dir"]))
+    except Exception as e:  # noqa: BLE001 - a missing or torn shard is damage, whichever file it is
+        raise damaged(folder, f"its sharded training state in {sharded['dir']} cannot be read ({type(e).__name__})") from None
+    set_state_dict(trainer.model, trainer.optimizer, model_state_dict=model_sd, optim_state_dict=optim_sd)
+    rngs = state.get("rank_rng")
+    if isinstance(rngs, list) and len(rngs) == shard.dist.size:
+        rng = rngs[shard.dist.rank]
+        torch.set_rng_state(rng["cpu"])
+        if shard.dist.device.type == "cuda" and rng.get("cuda") is not None:
+            torch.cuda.set_rng_state(rng["cuda"])
+    shard.refresh(trainer.model)
