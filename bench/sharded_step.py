@@ -31,13 +31,13 @@ from typing import Any
 
 import torch
 from common import SHAPES, record_header, sync, write_record
-from optimizer_state import OPT, random_batch, random_model
 from oneshot_engine.distributed import Dist, World
 from oneshot_engine.options import EngineOptions
 from oneshot_engine.protocol import TrainStepParams
 from oneshot_engine.runtime import ModelRuntime
 from oneshot_engine.sharded import Placement, sharded_trainer
 from oneshot_engine.train import Trainer
+from optimizer_state import OPT, random_batch, random_model
 
 
 def run(args: argparse.Namespace, sharded: Dist | None, device: torch.device) -> dict[str, Any]:
