@@ -3,7 +3,8 @@
 Each rank holds two models. The training model is an fp32 copy of the loaded one, sharded with
 torch.distributed.fsdp.fully_shard (each decoder layer a unit, the embeddings, final norm and lm_head
 the root's): its shards are the master weights the AdamW state sits beside (fp32 state sharded, the
-optimizer_state fp32 of one process), it computes in the loaded dtype (bf16: MixedPrecisionPolicy)
+optimizer_state fp32 of one process; with the compact state the copy stays bf16 and CompactAdamW
+updates each parameter's local shard in place), it computes in the loaded dtype (bf16: MixedPrecisionPolicy)
 and reduces gradients in fp32. FSDP averages the ranks' gradients; each rank's loss is its share of
 the global batch's aggregate, so it is scaled by the world size first (gloo has no pre-scaled sum). The decode model is the loaded model itself, full and in the
 loaded dtype: the rollouts, the old policy's log-probs and the Hugging Face checkpoint read it, and
