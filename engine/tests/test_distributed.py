@@ -113,8 +113,8 @@ def test_two_processes_take_the_step_of_one(one_process, qwen2_dir: Path, tmp_pa
 @pytest.mark.parametrize("setup", SETUPS, ids=lambda s: s[1])
 def test_a_sharded_run_resumes_where_it_stopped(setup, qwen2_dir: Path, tmp_path: Path) -> None:
     """Save after one step, then: a second step in the same launch equals the first step of a launch
-    resumed from the save (fp32: weights and AdamW moments restored from the DCP shards; compact:
-    each rank's compensation and moments from its file)."""
+    resumed from the save (fp32: weights and AdamW moments restored from the DCP shards, resharded
+    for 1 process; compact: each rank's compensation and moments from its file, 2 processes)."""
     dtype, state = setup
     params = {"dtype": dtype, "optimizer": optimizer(state)}
     e = engine(2)
@@ -127,7 +127,8 @@ def test_a_sharded_run_resumes_where_it_stopped(setup, qwen2_dir: Path, tmp_path
     close(e)
 
     resume = load_params(tmp_path / "ckpt", resume_state=str(tmp_path / "ckpt"), **params)
-    e = engine(2)
+    # fp32: torch.distributed.checkpoint reshards the state for 1 process, whose step is the 2 processes' one
+    e = engine(2 if state == "compact" else 1)
     e.result("load", resume)
     batch = e.result("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": True})
     got = e.result("train_step", {**STEP, "batch_id": batch["batch_id"], "loss_agg": "token-mean"})
@@ -186,8 +187,8 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_killed_rank_ends_the_launch(qwen2_dir: Path) -> None:
-    """kill -9 of rank 1, then a call: rank 0 does not hang; the answer it can still give (before
-    torchrun's agent stops it) names rank 1; torchrun ends with a failure, no rank is left behind."""
+    """kill -9 of rank 1, then a call: rank 0 does not hang, its answer names rank 1, torchrun ends
+    with a failure, no rank is left behind."""
     e = engine(2)
     e.result("load", load_params(qwen2_dir, train=False, reference_model=False))
     # (first, on the way: fewer rollouts than processes can be sampled, not trained on)
@@ -199,12 +200,9 @@ def test_a_killed_rank_ends_the_launch(qwen2_dir: Path) -> None:
     ranks = _wait_for_ranks(e.proc, 2)
     t0 = time.monotonic()
     os.kill(ranks[1], signal.SIGKILL)
-    try:
-        answer = e.call("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": False}, timeout_s=90)
-    except AssertionError:
-        answer = None  # torchrun stopped rank 0 first: the controller reports torchrun's exit
-    if answer is not None:
-        assert "rank 1 stopped" in answer["error"]["message"], answer
+    # (torchrun's agent stops rank 0 too, with SIGTERM: rank 0 still answers the call it is in)
+    answer = e.call("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": False}, timeout_s=90)
+    assert answer["error"]["code"] == -32603 and "generate failed: rank 1 stopped" in answer["error"]["message"], answer
     code = e.proc.wait(timeout=90)
     assert code != 0
     assert time.monotonic() - t0 < 60
@@ -264,3 +262,22 @@ def test_an_error_on_another_rank_is_the_calls_error_naming_the_rank() -> None:
         got = dict(out)
     assert got["outright"] == (BAD_CONFIG, "rank 1: the weights of rank one are missing.")
     assert got["midway"] == (INTERNAL, "rank 1: generate failed: RuntimeError: a kernel failed.")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_rank_0_stopping_inside_a_call_ends_the_busy_ranks(qwen2_dir: Path) -> None:
+    """SIGTERM to rank 0 alone while every rank samples: rank 0 abandons the call, the others see
+    its stop (the store's key, or the collective that fails without it) and end with 0, as does torchrun."""
+    e = engine(2)
+    e.result("load", load_params(qwen2_dir, train=False, reference_model=False))
+    ranks = _wait_for_ranks(e.proc, 2)
+    long = {**GREEDY, "temperature": 1.0, "rollouts": 64, "max_response_tokens": 400}
+    e.send({"jsonrpc": "2.0", "id": 7, "method": "generate", "params": {**long, "prompts": PROMPTS, "keep_for_training": False}})
+    while not any(n["params"].get("phase") == "generate" for n in e.notifications if n["method"] == "progress"):
+        message = e.reader.read()
+        assert "method" in message, message  # the call must still be running
+        e.notifications.append(message)
+    os.kill(ranks[0], signal.SIGTERM)
+    assert e.proc.wait(timeout=60) == 0, e.stderr_text()
+    assert all(_gone(pid) for pid in ranks.values())
+    e.close()
