@@ -135,14 +135,15 @@ class Shard:
 def sharded_trainer(
     model: Transformer, runtime: ModelRuntime, opt: OptimizerParams, reference: Transformer | None, dist_: Dist
 ) -> Trainer:
-    """The trainer of a torchrun launch: on the sharded fp32 copy of `model` (the decode model from
-    now on, which no longer needs gradients); `runtime` is the decode model's."""
+    """The trainer of a torchrun launch: on the sharded copy of `model` (the decode model from now
+    on); `runtime` is the decode model's. The decode model keeps requires_grad: nothing computes
+    gradients through it, and the activation planner (train.layers_to_checkpoint) counts the
+    gradients' bytes from it (whole, where the shards' are a world_size-th: on the safe side)."""
     from .train import Trainer
 
     options = runtime.options
     compact = opt.optimizer_state == "compact" and next(model.parameters()).dtype != torch.float32
     train = shard_model(model, options.compiles_training and dist_.device.type == "cuda", master=not compact)
-    model.requires_grad_(False)
     # The layers were compiled (or not) before sharding: the trainer's runtime must not compile them again.
     plain = ModelRuntime(train, dataclasses.replace(options, compile_train=False))
     return Trainer(train, opt, reference, plain, Shard(dist_, model, runtime))
