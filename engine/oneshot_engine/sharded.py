@@ -70,11 +70,14 @@ def shard_model(model: Transformer, compile_layers: bool, master: bool = True) -
     train.requires_grad_(True)
     policy = MixedPrecisionPolicy(param_dtype=next(model.parameters()).dtype, reduce_dtype=torch.float32)
     layers = train.model.layers
+    # One process holds every shard anyway: keeping a layer's gathered weights from forward to
+    # backward saves a gather (a copy and a cast) per layer and pass.
+    reshard = dist.get_world_size() > 1
     for i in range(len(layers)):
         if compile_layers:
             # Compiled inside, hooks outside: FSDP's all-gathers stay out of the compiled graph.
             layers[i] = torch.compile(layers[i])
-        fully_shard(layers[i], mp_policy=policy)
+        fully_shard(layers[i], mp_policy=policy, reshard_after_forward=reshard)
     fully_shard(train, mp_policy=policy)
     # The trainer calls Transformer.hidden, not forward: the root's all-gather must run for it too.
     register_fsdp_forward_method(train, "hidden")
