@@ -1,17 +1,21 @@
-"""Training under torchrun: the policy's fp32 weights sharded by FSDP2, a full copy for the rollouts.
+"""Training under torchrun: the policy's weights sharded by FSDP2, a full copy for the rollouts.
 
 Each rank holds two models. The training model is an fp32 copy of the loaded one, sharded with
-torch.distributed.fsdp.fully_shard (each decoder layer a unit, the embeddings, final norm and lm_head
-the root's): its shards are the master weights the AdamW state sits beside (fp32 state sharded, the
-optimizer_state fp32 of one process; with the compact state the copy stays bf16 and CompactAdamW
-updates each parameter's local shard in place), it computes in the loaded dtype (bf16: MixedPrecisionPolicy)
-and reduces gradients in fp32. FSDP averages the ranks' gradients; each rank's loss is its share of
-the global batch's aggregate, so it is scaled by the world size first (gloo has no pre-scaled sum). The decode model is the loaded model itself, full and in the
-loaded dtype: the rollouts, the old policy's log-probs and the Hugging Face checkpoint read it, and
-after each update its weights are refreshed from the shards (DTensor.full_tensor: one all-gather of the
-model per step, one parameter at a time). Memory per rank: the full copy (2 bytes a parameter in bf16)
-plus 16 / world_size bytes a parameter (fp32 weights, gradients, two moments), plus one fp32
-parameter gathered at a time; on one process that is what the unsharded trainer holds (18 bytes).
+torch.distributed.fsdp.fully_shard (each decoder layer a unit, the embeddings, final norm and
+lm_head the root's): its shards are the master weights the AdamW state sits beside (optimizer_state
+fp32, sharded); with the compact state the copy stays bf16 and CompactAdamW updates each
+parameter's local shard in place. It computes in the loaded dtype (MixedPrecisionPolicy) and
+reduces gradients in fp32. FSDP averages the ranks' gradients; each rank's loss is its share of the
+global batch's aggregate, so it is scaled by the world size first (gloo has no pre-scaled sum).
+
+The decode model is the loaded model itself, full and in the loaded dtype: the rollouts, the old
+policy's log-probs and the Hugging Face checkpoint read it, and after each update its weights are
+refreshed from the shards (DTensor.full_tensor: one all-gather of the model per step, one
+parameter at a time). Memory per rank (fp32 state): the full copy (2 bytes a parameter in bf16)
+plus 16 / world_size bytes a parameter (fp32 weights, gradients, two moments), plus the gathered
+bf16 weights of the layers being computed and one fp32 parameter gathered at a time. One process
+keeps every layer's gathered weights from forward to backward (a gather less per pass), 2 bytes
+more: 20 bytes a parameter against the unsharded trainer's 18.
 
 A step meets across ranks: the batch's token and sequence counts are summed first, so `token-mean`
 and the other aggregations divide by the global batch's, and every rank runs as many micro-batch
