@@ -67,7 +67,7 @@ def train_twice(e: EngineProcess, model: Path, out: Path, **load) -> list[dict]:
 
 def close(e: EngineProcess) -> None:
     e.result("shutdown")
-    assert e.proc.wait(timeout=60) == 0, e.stderr_text()
+    assert e.proc.wait(timeout=120) == 0, e.stderr_text()
 
 
 # (dtype, optimizer_state): fp32 weights, then bf16 weights with the compact state, whose stochastic
