@@ -4,7 +4,7 @@ H200 (about 4-5 minutes; the rollout is the whole 1,024 x 3,072, the training ph
 micro-batches per variant and scaled to the 1,024 rows):
 
     python3 bench/paper_step.py --commit <sha> --out bench/results/paper-step-<date>.json \
-        --variants all:16,auto:16,auto:8,none:4,auto:16:free,none:8
+        --variants all:16,auto:16,auto:16:free,none:8,none:4
 
 CPU check (seconds):
 
@@ -313,6 +313,56 @@ def decode_contexts(model: Transformer, runtime: ModelRuntime, a: argparse.Names
     return out
 
 
+def attention_sweep(model: Transformer, device: torch.device, rows: int, contexts: list[int], bw: float) -> dict[str, Any]:
+    """The Triton split-K decode attention alone (one layer, random cache) at `rows` rows per context,
+    over block/split/warp/stage choices: seconds and the share of the copy bandwidth its K/V reads
+    reach. What the engine picks today (splits=None, block 64, 4 warps, 2 stages) comes first."""
+    from oneshot_engine import triton_decode as td
+
+    if not td.available(device):
+        return {"skipped": "needs CUDA with Triton (or TRITON_INTERPRET=1 on the CPU)"}
+    if device.type == "cuda":
+        from common import cuda_median_s as timer
+    else:  # Triton's interpreter: checks that every configuration runs, its times mean nothing
+
+        def timer(fn: Callable[[], Any], _reps: int) -> float:
+            t0 = time.perf_counter()
+            fn()
+            return time.perf_counter() - t0
+
+    cfg = model.cfg
+    max_len = math.ceil((max(contexts) + 1) / 128) * 128
+    dt = model.lm_head.weight.dtype
+    k = torch.randn(rows, cfg.num_kv_heads, max_len, cfg.head_dim, dtype=dt, device=device)
+    v = torch.randn_like(k)
+    q = torch.randn(rows, cfg.num_heads, cfg.head_dim, dtype=dt, device=device)
+    bias = torch.zeros(rows, max_len, dtype=dt, device=device)
+    col = torch.zeros(1, dtype=torch.long, device=device)
+    grid: list[dict[str, Any]] = [{"block_n": 64, "splits": None, "num_warps": 4, "num_stages": 2}]
+    for block_n in (64, 128):
+        for splits in (1, 2):
+            for warps, stages in ((4, 2), (4, 3), (8, 3), (4, 4)):
+                grid.append({"block_n": block_n, "splits": splits, "num_warps": warps, "num_stages": stages})
+    out = []
+    for ctx in contexts:
+        col.fill_(ctx - 1)
+        length = min(max_len, math.ceil(ctx / 128) * 128)
+        nbytes = 2 * rows * cfg.num_kv_heads * ctx * cfg.head_dim * 2
+        for g in grid:
+            try:
+                s = timer(lambda g=g, length=length: td.decode_attention(q, k, v, bias, col, length, **g), 10)
+            except Exception as e:  # noqa: BLE001 - a config Triton cannot build is a result too
+                out.append({"context": ctx, **g, "error": f"{type(e).__name__}: {str(e)[:120]}"})
+                continue
+            out.append({"context": ctx, **g, "us": round(s * 1e6, 1), "pct_of_copy_bw": round(100 * nbytes / s / bw, 1)})
+    best = {}
+    for ctx in contexts:
+        ok = [r for r in out if r["context"] == ctx and "us" in r]
+        if ok:
+            best[str(ctx)] = min(ok, key=lambda r: r["us"])
+    return {"rows": rows, "results": out, "best": best}
+
+
 def sub_batch(batch: RolloutBatch, rows: int) -> RolloutBatch:
     rows = min(rows, batch.rows)
     return RolloutBatch(
@@ -524,6 +574,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--train-micro-batches", type=int, default=3, help="micro-batches timed per variant (scaled to every row)")
     ap.add_argument("--profile-micro-batches", type=int, default=1)
     ap.add_argument("--no-profile", dest="profile", action="store_false")
+    ap.add_argument("--no-attn-sweep", dest="attn_sweep", action="store_false", help="skip the decode attention block/split sweep")
     ap.add_argument("--memory-limit-gb", type=float, default=None, help="the engine's memory cap (oneshot train --gpu-memory)")
     ap.add_argument("--commit", default=None)
     ap.add_argument("--out", required=True)
@@ -555,6 +606,10 @@ def main(argv: list[str]) -> int:
     print(f"rollout: {({k: v for k, v in roll.items() if k != 'windows'})}", flush=True)
     rows, max_len = batch.rows, batch.tokens.shape[1] + 1
     rec["decode_contexts"] = decode_contexts(model, runtime, a, ceil, min(rows, roll["wave_rows"]), max_len)
+    if a.attn_sweep:
+        rec["attention_sweep"] = attention_sweep(model, device, min(rows, roll["wave_rows"]), a.decode_contexts, ceil["copy_bytes_per_s"])
+        for ctx, r in rec["attention_sweep"].get("best", {}).items():
+            print(f"decode attention @ {ctx}: best {r}", flush=True)
 
     gen = torch.Generator().manual_seed(0)
     adv = (torch.randn(rows, generator=gen)).tolist()
@@ -602,6 +657,12 @@ def print_table(rec: dict[str, Any]) -> None:
         p = rec.get(key)
         if p and "by_class_ms" in p:
             print(f"{key} ({p['variant']}, {p['rows']} rows): wall {p['wall_ms']} ms, kernels {p['kernel_ms']} ms: {p['by_class_ms']}")
+    sw = rec.get("attention_sweep", {})
+    for r in sw.get("results", []):
+        if r["splits"] is None and "us" in r:
+            best = sw["best"][str(r["context"])]
+            print(f"decode attention @ {r['context']} keys, {sw['rows']} rows: engine's choice {r['us']} us ({r['pct_of_copy_bw']}% of copy bw);"
+                  f" best {best['us']} us ({best['pct_of_copy_bw']}%) block {best['block_n']} splits {best['splits']} warps {best['num_warps']} stages {best['num_stages']}")
     d = rec["decode_contexts"].get("profile")
     if d:
         print(f"decode profile @ {rec['decode_contexts']['profile_context']} keys, {rec['decode_contexts']['profile_steps']} steps: kernels {d['kernel_ms']} ms: {d['by_class_ms']}")

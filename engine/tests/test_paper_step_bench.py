@@ -63,3 +63,20 @@ def test_tiny_cpu_run_records_every_phase(tmp_path: Path) -> None:
     assert all(len(t["micro_batches"]) == 2 and t["train_phase_s"] > 0 for t in rec["train"])
     assert rec["train"][2]["decoder_held"] is False
     assert "by_class_ms" in rec["train_profile"] and "by_class_ms" in rec["decode_contexts"]["profile"]
+
+
+def test_attention_sweep_runs_every_configuration_in_the_interpreter() -> None:
+    """The sweep's block/split/warp/stage choices are all ones decode_attention accepts (under Triton's
+    interpreter on the CPU: a subprocess, since the interpreter is chosen at the kernels' import)."""
+    pytest.importorskip("triton")
+    code = (
+        "import sys, torch; sys.path.insert(0, 'bench'); import paper_step;"
+        "from oneshot_engine.loading import build_model;"
+        "m = build_model(dict(paper_step.SHAPES['tiny']), torch.float32, torch.device('cpu'));"
+        "r = paper_step.attention_sweep(m, torch.device('cpu'), 2, [70], 1e9);"
+        "bad = [x for x in r['results'] if 'error' in x];"
+        "print(len(r['results']), bad); sys.exit(1 if bad or len(r['results']) != 17 else 0)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine"), "TRITON_INTERPRET": "1", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
