@@ -1,10 +1,12 @@
 """One paper-shaped RLVR step through the engine's real path, phase by phase, against its floors.
 
 H200 (about 4-5 minutes; the rollout is the whole 1,024 x 3,072, the training phase is timed on a few
-micro-batches per variant and scaled to the 1,024 rows):
+micro-batches per variant and scaled to the 1,024 rows; these are the defaults):
 
     python3 bench/paper_step.py --commit <sha> --out bench/results/paper-step-<date>.json \
-        --variants all:16,auto:16,auto:16:free,none:8,none:4
+        --variants all:16,auto:16,auto:16:free,none:8,none:4 --wave-rows 0
+
+An 80 GB card's plan (3 waves of 342, the engine capped at 80 GB): add --memory-limit-gb 80 --wave-rows 342.
 
 CPU check (seconds):
 
