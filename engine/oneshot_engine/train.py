@@ -20,6 +20,7 @@ from torch.utils.checkpoint import checkpoint
 
 from .errors import bad_config
 from .generate import RolloutBatch, padded_causal_mask
+from .kv_release import release_decoder_if_it_pays
 from .model import Transformer
 from .optim import CompactAdamW, grad_norm
 from .protocol import OptimizerParams, TrainStepParams, TrainStepResult
@@ -215,22 +216,36 @@ def measured_activation_bytes(runtime: ModelRuntime, rows: int, width: int) -> i
     return cache[(rows, width)]
 
 
+def memory_cap(device: torch.device, limit_gb: float | None = None) -> float:
+    """Bytes the process may allocate: the card, within its memory fraction and `limit_gb`."""
+    _, total = torch.cuda.mem_get_info(device)
+    getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
+    cap = total * getter(device) if getter is not None else total
+    return min(cap, limit_gb * 1024**3) if limit_gb is not None else cap
+
+
 def memory_headroom(device: torch.device, limit_gb: float | None = None) -> float:
     """Bytes the caching allocator can still hand out: free device memory, within the process's memory
     fraction and `limit_gb` (EngineOptions.memory_limit_gb: a smaller card's budget on a bigger one)."""
-    free, total = torch.cuda.mem_get_info(device)
-    getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
-    cap = total * getter(device) if getter is not None else total
-    if limit_gb is not None:
-        cap = min(cap, limit_gb * 1024**3)
+    free, _ = torch.cuda.mem_get_info(device)
+    cap = memory_cap(device, limit_gb)
     reserved, allocated = torch.cuda.memory_reserved(device), torch.cuda.memory_allocated(device)
     return min(free + reserved - allocated, cap - allocated)
 
 
-def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int, grad_bytes: int = 4) -> int:
+# The plan's allocator slack (src/core/plan/memory.ts SLACK_FRACTION, SLACK_FIXED): the layer rule
+# leaves it free, so what the plan says fits is what the engine does.
+SLACK_FRACTION = 0.05
+SLACK_FIXED = 1 << 29
+
+
+def layers_to_checkpoint(
+    runtime: ModelRuntime, batch: RolloutBatch, micro: int, grad_bytes: int = 4, extra_bytes: int = 0
+) -> int:
     """How many layers to checkpoint so that the largest micro-batch's activations fit (0 when they do:
     recomputation costs a third more compute, so it is used only when memory requires it).
-    grad_bytes: bytes per parameter of the gradients the first backward creates."""
+    grad_bytes: bytes per parameter of the gradients the first backward creates; extra_bytes: memory
+    that would be freed first (kv_release asks with the decode runner's)."""
     model, device = runtime.model, batch.tokens.device
     if model.gradient_checkpointing or device.type != "cuda":
         return 0
@@ -241,8 +256,10 @@ def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int,
     layers = model.cfg.num_layers
     # Room for the logits chunks of the loss, the gradient buffers created in the first backward
     # and allocator slack.
+    limit = runtime.options.memory_limit_gb
     reserve = 4 * LOGITS_CHUNK_BYTES + grad_bytes * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
-    budget = memory_headroom(device, runtime.options.memory_limit_gb) - reserve
+    reserve += SLACK_FRACTION * memory_cap(device, limit) + SLACK_FIXED
+    budget = memory_headroom(device, limit) + extra_bytes - reserve
     return layers_that_fit(tokens, full, ckpt, layers, budget)
 
 
@@ -379,9 +396,12 @@ class Trainer:
         if self.reference is not None and p.kl_coef != 0:
             ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
         self.model.train()
-        self.model.checkpoint_layers = layers_to_checkpoint(
-            self.runtime, batch, micro_batch_size, 4 if self.use_master else self.params[0].element_size()
+        grad_bytes = 4 if self.use_master else self.params[0].element_size()
+        release_decoder_if_it_pays(
+            self.runtime, batch.rows * batch.tokens.shape[1],
+            lambda extra: layers_to_checkpoint(self.runtime, batch, micro_batch_size, grad_bytes, extra),
         )
+        self.model.checkpoint_layers = layers_to_checkpoint(self.runtime, batch, micro_batch_size, grad_bytes)
         if mini_batches > 1:
             old_logp = batch_logp(self.model, batch, micro_batch_size, triton)
         splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]

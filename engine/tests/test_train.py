@@ -259,3 +259,20 @@ def test_bf16_gradients_move_to_fp32_masters_during_backward(family_dirs):
     for p, m in zip(plain.parameters(), trainer.master, strict=True):
         assert m.grad.dtype == torch.float32
         torch.testing.assert_close(m.grad, p.grad.float(), rtol=0, atol=0)
+
+
+def test_step_asks_kv_release_before_choosing_checkpointed_layers(family_dirs, monkeypatch):
+    """Trainer.step offers the decode runner's memory to the checkpointing rule (kv_release) with the
+    batch's tokens before it picks the layers, so a freed cache means fewer recomputed layers."""
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, torch.device("cpu"))
+    trainer = Trainer(model, optimizer(lr=1e-3), None)
+    seen = []
+
+    def record(runtime, tokens, layers_for):
+        seen.append((runtime is trainer.runtime, tokens, layers_for(1 << 40)))
+        return False
+
+    monkeypatch.setattr(train_mod, "release_decoder_if_it_pays", record)
+    batch = make_batch()
+    trainer.step(batch, loss())
+    assert seen == [(True, batch.rows * batch.tokens.shape[1], 0)]
