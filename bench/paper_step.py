@@ -4,7 +4,7 @@ H200 (about 4-5 minutes; the rollout is the whole 1,024 x 3,072, the training ph
 micro-batches per variant and scaled to the 1,024 rows; these are the defaults):
 
     python3 bench/paper_step.py --commit <sha> --out bench/results/paper-step-<date>.json \
-        --variants all:16,auto:16,auto:16:free,none:8,none:4 --wave-rows 0
+        --variants all:16,auto:4,auto:8,auto:16 --wave-rows 0
 
 An 80 GB card's plan (3 waves of 342, the engine capped at 80 GB): add --memory-limit-gb 80 --wave-rows 342.
 
@@ -22,9 +22,11 @@ runs to --new-tokens (the worst case a random model always hits):
    KV columns); prefill timed on its own (a generate of one token per wave);
 3. decode steps at fixed contexts (--decode-contexts): graph replays of the runner at those columns,
    CUDA-event timed, each against its floor, and one torch.profiler pass at the longest;
-4. training, per variant CKPT:MICRO[:free] (CKPT all = gradient_checkpointing on, as the paper preset
-   has it; auto = the engine's rule picks leading layers from free memory; none = no layer; `free`
-   releases the decode runner and its KV cache first, and every later variant runs without it):
+4. training, per variant CKPT:MICRO[:free] (CKPT all = gradient_checkpointing on, the paper preset's
+   setting until micro-batches of 4; auto = the engine's rule: it frees the decode runner when that
+   saves enough recomputation (kv_release), then picks leading layers from free memory, as the
+   preset now runs; none = no layer; `free` releases the decode runner and its KV cache first; once
+   freed, every later variant runs without it):
    one warm-up Trainer.step on one micro-batch, then a timed Trainer.step on --train-micro-batches
    micro-batches of the rollout batch (PPO-clip, low_var_kl 0.001 with a frozen reference, entropy
    0.001, token-mean, fp32 master weights): reference log-probs, each micro-batch's forward and
@@ -572,7 +574,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--window", type=int, default=512, help="decode steps per ms/step window")
     ap.add_argument("--decode-contexts", type=lambda s: [int(x) for x in s.split(",")], default=[512, 1600, 3100])
     ap.add_argument("--decode-steps", type=int, default=20)
-    ap.add_argument("--variants", default="all:16,auto:16,auto:16:free,none:8,none:4", help="CKPT:MICRO[:free], comma-separated (CKPT all|auto|none)")
+    ap.add_argument("--variants", default="all:16,auto:4,auto:8,auto:16", help="CKPT:MICRO[:free], comma-separated (CKPT all|auto|none)")
     ap.add_argument("--train-micro-batches", type=int, default=3, help="micro-batches timed per variant (scaled to every row)")
     ap.add_argument("--profile-micro-batches", type=int, default=1)
     ap.add_argument("--no-profile", dest="profile", action="store_false")
