@@ -119,6 +119,9 @@ class DecodeRunner:
         self.tok = torch.zeros(rows_max, dtype=torch.long, device=dev)
         self.pos = torch.zeros(rows_max, dtype=torch.long, device=dev)
         self.col = torch.zeros(1, dtype=torch.long, device=dev)
+        # Leading cache columns every row holds the same (one prompt copied to all rows; 0: none): the
+        # Triton attention reads them from row 0 (generate sets it per wave).
+        self.shared = torch.zeros(1, dtype=torch.long, device=dev)
         self.cols = torch.arange(self.max_len, device=dev)
         self.pad_bias = torch.zeros(rows_max, self.max_len, dtype=self.dtype, device=dev)
         self.out = torch.zeros(rows_max, self.max_len, dtype=torch.long, device=dev)
@@ -194,7 +197,9 @@ class DecodeRunner:
             q_norm=a.q_norm.weight if norm else None, k_norm=a.k_norm.weight if norm else None,
             eps=a.q_norm.eps if norm else 1e-6,
         )  # fmt: skip
-        return a.o_proj(td.decode_attention(q, self.k[i], self.v[i], self.pad_bias, self.col, length))
+        return a.o_proj(
+            td.decode_attention(q, self.k[i], self.v[i], self.pad_bias, self.col, length, shared=self.shared)
+        )
 
     def _attention_torch(
         self,

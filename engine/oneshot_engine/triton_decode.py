@@ -55,14 +55,14 @@ def available(device: torch.device) -> bool:
 
 @_jit
 def _attn_split_kernel(
-    Q, K, V, Bias, Col, Part, Lse, Out,
+    Q, K, V, Bias, Col, Shared, Part, Lse, Out,
     stride_qb, stride_qh,
     stride_kb, stride_kh, stride_kn,
     stride_vb, stride_vh, stride_vn,
     stride_bb,
     kv_heads, length, qk_scale,
     GROUP: tl.constexpr, HEAD_DIM: tl.constexpr, BLOCK_G: tl.constexpr, BLOCK_D: tl.constexpr,
-    BLOCK_N: tl.constexpr, SPLITS: tl.constexpr, F32_DOT: tl.constexpr,
+    BLOCK_N: tl.constexpr, SPLITS: tl.constexpr, F32_DOT: tl.constexpr, HAS_SHARED: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
     split = tl.program_id(1)
@@ -86,14 +86,18 @@ def _attn_split_kernel(
     m_i = tl.full([BLOCK_G], float("-inf"), tl.float32)
     l_i = tl.zeros([BLOCK_G], tl.float32)
     acc = tl.zeros([BLOCK_G, BLOCK_D], tl.float32)
-    k_base = K + row * stride_kb + kvh * stride_kh
-    v_base = V + row * stride_vb + kvh * stride_vh
     b_base = Bias + row * stride_bb
+    # Columns [0, shared) hold the same keys and values in every row (one prompt copied to all rows):
+    # they are read from row 0, whose copy every program then finds in L2, not once per row from HBM.
+    shared = tl.load(Shared) if HAS_SHARED else 0
     for start in range(lo, hi, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         n_ok = n < hi
         kv_mask = n_ok[:, None] & d_ok[None, :]
-        k = tl.load(k_base + n[:, None] * stride_kn + d[None, :], mask=kv_mask, other=0.0)
+        src = tl.where(n < shared, 0, row)
+        k_ptr = K + src[:, None] * stride_kb + kvh * stride_kh + n[:, None] * stride_kn + d[None, :]
+        v_ptr = V + src[:, None] * stride_vb + kvh * stride_vh + n[:, None] * stride_vn + d[None, :]
+        k = tl.load(k_ptr, mask=kv_mask, other=0.0)
         if F32_DOT:
             s = tl.dot(q.to(tl.float32), tl.trans(k.to(tl.float32)), input_precision="ieee")
         else:
@@ -106,7 +110,7 @@ def _attn_split_kernel(
         alpha = tl.exp2(m_i - m_safe)
         p = tl.exp2(s - m_safe[:, None])
         l_i = l_i * alpha + tl.sum(p, 1)
-        v = tl.load(v_base + n[:, None] * stride_vn + d[None, :], mask=kv_mask, other=0.0)
+        v = tl.load(v_ptr, mask=kv_mask, other=0.0)
         if F32_DOT:
             acc = acc * alpha[:, None] + tl.dot(p, v.to(tl.float32), input_precision="ieee")
         else:
@@ -171,10 +175,14 @@ def decode_attention(
     splits: int | None = None,
     num_warps: int = 4,
     num_stages: int = 2,
+    shared: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Attention of one query token per row: q [b, heads, d] against cache columns [0, col] (col a
     1-element device tensor, col < length) of k_cache/v_cache [rows, kv_heads, max_len, d], plus
-    pad_bias [rows, max_len] (0 or -inf). Returns [b, heads * d] in q's dtype."""
+    pad_bias [rows, max_len] (0 or -inf). Returns [b, heads * d] in q's dtype.
+
+    shared: a 1-element device tensor, the number of leading columns that are the same in every row
+    (the prompt all rows were copied from); they are read from row 0 instead. None: no such columns."""
     b, heads, dim = q.shape
     kv_heads = k_cache.shape[1]
     if heads % kv_heads or k_cache.shape[0] < b or k_cache.shape[-1] != dim or length > k_cache.shape[2]:
@@ -195,7 +203,7 @@ def decode_attention(
     else:
         part = lse = out  # unused by the kernel when SPLITS == 1
     _attn_split_kernel[(b * kv_heads, splits)](
-        q, k_cache, v_cache, pad_bias, col, part, lse, out,
+        q, k_cache, v_cache, pad_bias, col, col if shared is None else shared, part, lse, out,
         q.stride(0), q.stride(1),
         k_cache.stride(0), k_cache.stride(1), k_cache.stride(2),
         v_cache.stride(0), v_cache.stride(1), v_cache.stride(2),
@@ -203,7 +211,8 @@ def decode_attention(
         kv_heads, length, LOG2E / math.sqrt(dim),
         GROUP=group, HEAD_DIM=dim, BLOCK_G=max(16, triton.next_power_of_2(group)),
         BLOCK_D=max(16, triton.next_power_of_2(dim)), BLOCK_N=block_n, SPLITS=splits,
-        F32_DOT=q.dtype == torch.float32 or _INTERPRET, num_warps=num_warps, num_stages=num_stages,
+        F32_DOT=q.dtype == torch.float32 or _INTERPRET, HAS_SHARED=shared is not None,
+        num_warps=num_warps, num_stages=num_stages,
     )  # fmt: skip
     if splits > 1:
         _attn_merge_kernel[(b * heads,)](
