@@ -62,7 +62,7 @@ def _attn_split_kernel(
     stride_bb,
     kv_heads, length, qk_scale,
     GROUP: tl.constexpr, HEAD_DIM: tl.constexpr, BLOCK_G: tl.constexpr, BLOCK_D: tl.constexpr,
-    BLOCK_N: tl.constexpr, SPLITS: tl.constexpr, F32_DOT: tl.constexpr, HAS_SHARED: tl.constexpr,
+    BLOCK_N: tl.constexpr, SPLITS: tl.constexpr, F32_DOT: tl.constexpr,
 ):  # fmt: skip
     pid = tl.program_id(0)
     split = tl.program_id(1)
@@ -89,7 +89,7 @@ def _attn_split_kernel(
     b_base = Bias + row * stride_bb
     # Columns [0, shared) hold the same keys and values in every row (one prompt copied to all rows):
     # they are read from row 0, whose copy every program then finds in L2, not once per row from HBM.
-    shared = tl.load(Shared) if HAS_SHARED else 0
+    shared = tl.load(Shared)
     for start in range(lo, hi, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         n_ok = n < hi
@@ -197,13 +197,15 @@ def decode_attention(
     if splits is None:
         splits = choose_splits(b * kv_heads, length, block_n, q.device)
     out = torch.empty(b, heads * dim, dtype=q.dtype, device=q.device)
+    if shared is None:  # the decode runner passes its own: nothing is allocated inside a graph capture
+        shared = torch.zeros(1, dtype=torch.long, device=q.device)
     if splits > 1:
         part = torch.empty(b, heads, splits, dim, dtype=torch.float32, device=q.device)
         lse = torch.empty(b, heads, splits, dtype=torch.float32, device=q.device)
     else:
         part = lse = out  # unused by the kernel when SPLITS == 1
     _attn_split_kernel[(b * kv_heads, splits)](
-        q, k_cache, v_cache, pad_bias, col, col if shared is None else shared, part, lse, out,
+        q, k_cache, v_cache, pad_bias, col, shared, part, lse, out,
         q.stride(0), q.stride(1),
         k_cache.stride(0), k_cache.stride(1), k_cache.stride(2),
         v_cache.stride(0), v_cache.stride(1), v_cache.stride(2),
@@ -211,8 +213,7 @@ def decode_attention(
         kv_heads, length, LOG2E / math.sqrt(dim),
         GROUP=group, HEAD_DIM=dim, BLOCK_G=max(16, triton.next_power_of_2(group)),
         BLOCK_D=max(16, triton.next_power_of_2(dim)), BLOCK_N=block_n, SPLITS=splits,
-        F32_DOT=q.dtype == torch.float32 or _INTERPRET, HAS_SHARED=shared is not None,
-        num_warps=num_warps, num_stages=num_stages,
+        F32_DOT=q.dtype == torch.float32 or _INTERPRET, num_warps=num_warps, num_stages=num_stages,
     )  # fmt: skip
     if splits > 1:
         _attn_merge_kernel[(b * heads,)](
