@@ -198,7 +198,9 @@ class DecodeRunner:
             eps=a.q_norm.eps if norm else 1e-6,
         )  # fmt: skip
         return a.o_proj(
-            td.decode_attention(q, self.k[i], self.v[i], self.pad_bias, self.col, length, shared=self.shared)
+            td.decode_attention(
+                q, self.k[i], self.v[i], self.pad_bias, self.col, length, shared=self.shared, **td.launch_for(length)
+            )
         )
 
     def _attention_torch(

@@ -156,6 +156,17 @@ def _sm_count(device: torch.device) -> int:
     return 132
 
 
+# Kernel launch settings per cache-length bucket: (longest bucket, block_n, num_warps, num_stages), the
+# first whose bound holds the length. bench/paper_step.py's attention sweep measures the choices.
+LAUNCH_BY_LENGTH: list[tuple[int, int, int, int]] = [(1 << 62, 64, 4, 2)]
+
+
+def launch_for(length: int) -> dict[str, int]:
+    """decode_attention's block_n, num_warps and num_stages for a cache bucket of `length` columns."""
+    _, block_n, warps, stages = next(c for c in LAUNCH_BY_LENGTH if length <= c[0])
+    return {"block_n": block_n, "num_warps": warps, "num_stages": stages}
+
+
 def choose_splits(programs: int, length: int, block_n: int, device: torch.device) -> int:
     """Splits per (row, KV head) so the grid covers the SMs about TARGET_WAVES times, at most one per
     key block of the bucket."""
