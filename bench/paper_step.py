@@ -261,7 +261,7 @@ def decode_windows(
     prev_d, prev_t = 0, (before[-1] if before and w > 0 else 0.0)
     out = []
     for d, t in ((d - lo, t) for d, t in marks if lo < d <= lo + new):
-        if d - prev_d >= window or d == new:
+        if d > prev_d and (d - prev_d >= window or d == new):  # the last mark can repeat
             steps = d - prev_d
             fl = decode_floor_s(model, wave, plen + prev_d, steps, bw)
             out.append({
