@@ -130,13 +130,20 @@ def aggregate(values: torch.Tensor, mask: torch.Tensor, mode: str, tokens: int, 
 
 
 @torch.no_grad()
-def batch_logp(model: Transformer, batch: RolloutBatch, micro_batch_size: int, triton: bool = True) -> torch.Tensor:
-    """[rows, R] response log-probs of the whole batch (old policy or reference), no graph."""
+def batch_logp(
+    model: Transformer,
+    batch: RolloutBatch,
+    micro_batch_size: int,
+    triton: bool = True,
+    layers: Sequence[nn.Module] | None = None,
+) -> torch.Tensor:
+    """[rows, R] response log-probs of the whole batch (old policy or reference), no graph.
+    layers: the model's compiled layers (runtime), None for its own."""
     width = max(batch.host_lengths()[1])
     out = torch.zeros(batch.rows, width, dtype=torch.float32, device=batch.tokens.device)
     for i in range(0, batch.rows, micro_batch_size):
         rows = list(range(i, min(i + micro_batch_size, batch.rows)))
-        logp, _, _ = response_logp_entropy(model, batch, rows, triton=triton)
+        logp, _, _ = response_logp_entropy(model, batch, rows, layers, triton)
         out[i : i + len(rows), : logp.shape[1]] = logp
     return out
 
@@ -394,7 +401,9 @@ class Trainer:
         triton, train_layers = self.runtime.options.triton, self.runtime.training_layers()
         ref_logp = old_logp = None
         if self.reference is not None and p.kl_coef != 0:
-            ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
+            ref_logp = batch_logp(
+                self.reference, batch, micro_batch_size, triton, self.runtime.reference_layers(self.reference)
+            )
         self.model.train()
         grad_bytes = 4 if self.use_master else self.params[0].element_size()
         release_decoder_if_it_pays(
@@ -403,7 +412,7 @@ class Trainer:
         )
         self.model.checkpoint_layers = layers_to_checkpoint(self.runtime, batch, micro_batch_size, grad_bytes)
         if mini_batches > 1:
-            old_logp = batch_logp(self.model, batch, micro_batch_size, triton)
+            old_logp = batch_logp(self.model, batch, micro_batch_size, triton, train_layers)
         splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]
         total_micro = sum(math.ceil(len(s) / micro_batch_size) for s in splits)
         done = 0

@@ -276,3 +276,32 @@ def test_step_asks_kv_release_before_choosing_checkpointed_layers(family_dirs, m
     batch = make_batch()
     trainer.step(batch, loss())
     assert seen == [(True, batch.rows * batch.tokens.shape[1], 0)]
+
+
+def test_reference_forward_runs_the_runtimes_compiled_reference_layers(family_dirs, monkeypatch):
+    """The reference's log-prob pass goes through runtime.reference_layers (compiled on CUDA, its own
+    layers on the CPU), not its eager modules; the KL term it feeds is the same."""
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, torch.device("cpu"))
+    ref = copy.deepcopy(model).requires_grad_(False)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    plain = Trainer(copy.deepcopy(model), optimizer(lr=1e-3), ref).step(make_batch(), loss(kl_coef=0.01))
+    trainer = Trainer(model, optimizer(lr=1e-3), ref)
+    calls = []
+
+    class Counted(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args):
+            calls.append(torch.is_grad_enabled())
+            return self.inner(*args)
+
+    assert list(trainer.runtime.reference_layers(ref)) == list(ref.model.layers)  # the CPU: not compiled
+    monkeypatch.setattr(trainer.runtime, "reference_layers", lambda r: [Counted(layer) for layer in r.model.layers])
+    result = trainer.step(make_batch(), loss(kl_coef=0.01))
+    assert calls and not any(calls)  # every call a no-grad reference pass
+    assert result["kl"] == pytest.approx(plain["kl"], rel=1e-6)
+    assert result["loss"] == pytest.approx(plain["loss"], rel=1e-6)
