@@ -277,8 +277,6 @@ def decode_windows(
 def decode_contexts(model: Transformer, runtime: ModelRuntime, a: argparse.Namespace, ceil: dict[str, float], rows: int, max_len: int) -> dict[str, Any]:
     """Graph replays of the decode step at fixed columns (the runner's cache holds whatever the
     rollout left: timing only), each against its bandwidth floor; a kernel profile at the longest."""
-    from oneshot_engine.decode import LEN_BUCKET
-
     device = runtime.device
     runner = runtime.decoder or DecodeRunner(model, rows, max_len, options=runtime.options)
     b = min(rows, runner.rows_max)
@@ -292,7 +290,7 @@ def decode_contexts(model: Transformer, runtime: ModelRuntime, a: argparse.Names
     def run(col: int, steps: int) -> None:
         runner.col.fill_(col)
         runner.pos[:b].fill_(col)
-        length = min(runner.max_len, math.ceil((col + steps + 1) / LEN_BUCKET) * LEN_BUCKET)
+        length = runner.length_bucket(col + steps + 1)
         for _ in range(steps):
             runner.run_step(b, length, sampler, gen)
 

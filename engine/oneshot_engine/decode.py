@@ -33,6 +33,10 @@ from .options import ATTENTIONS, EngineOptions
 
 # Cache columns per attention-length bucket: each step attends to at most this many unwritten columns.
 LEN_BUCKET = 128
+# The Triton attention reads only the live columns whatever the bucket, so its graphs need coarser
+# buckets: fewer captures (the paper step's 3,200 columns: 4 graphs instead of 25, recaptured every
+# step when training frees the cache) and a launch setting per bucket (triton_decode.LAUNCH_BY_LENGTH).
+TRITON_LEN_BUCKET = 1024
 CHECK_EVERY = 16  # decode steps between host checks for EOS / stop strings (rows run on meanwhile)
 
 
@@ -154,6 +158,11 @@ class DecodeRunner:
         if signature != self.signature:
             self.graphs.clear()
             self.signature = signature
+
+    def length_bucket(self, live: int) -> int:
+        """The cache columns a step with `live` live columns attends over (its graph's bucket)."""
+        bucket = TRITON_LEN_BUCKET if self.attention == "triton" else LEN_BUCKET
+        return min(self.max_len, math.ceil(live / bucket) * bucket)
 
     def kv_nbytes(self) -> int:
         """Bytes of the static KV cache (rows_max x max_len tokens per layer)."""

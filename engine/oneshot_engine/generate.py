@@ -17,14 +17,13 @@ rows are dropped once enough of them have accumulated. They are not merged into 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits
+from .decode import CHECK_EVERY, Sampler, batch_buckets, filter_logits
 from .fused import sample_exp
 from .model import KVCache, Transformer
 from .runtime import ModelRuntime
@@ -415,7 +414,7 @@ def _decode_fast(
 
     for step in range(1, max_new):
         col = plen + step - 1
-        length = min(runner.max_len, math.ceil((col + 1) / LEN_BUCKET) * LEN_BUCKET)
+        length = runner.length_bucket(col + 1)
         runner.run_step(b, length, sampler, gen)
         if (step + 1) % CHECK_EVERY == 0:
             check(step + 1)

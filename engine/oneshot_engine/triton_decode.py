@@ -156,15 +156,22 @@ def _sm_count(device: torch.device) -> int:
     return 132
 
 
-# Kernel launch settings per cache-length bucket: (longest bucket, block_n, num_warps, num_stages), the
-# first whose bound holds the length. bench/paper_step.py's attention sweep measures the choices.
-LAUNCH_BY_LENGTH: list[tuple[int, int, int, int]] = [(1 << 62, 64, 4, 2)]
+# Kernel launch settings per cache-length bucket: (longest bucket, block_n, num_warps, num_stages,
+# fewest splits), the first whose bound holds the length. From bench/paper_step.py's sweep on an H200
+# at 1,024 rows (bench/results/paper-step-2026-12-02-early.json): 512 keys 259 -> 204 us with blocks
+# of 128; 1,600 keys 470 -> 458 us with 3 stages; 3,100 keys 956 -> 836 us with blocks of 128 in 2
+# splits (the grid's last wave of programs half as long).
+LAUNCH_BY_LENGTH: list[tuple[int, int, int, int, int]] = [
+    (1024, 128, 4, 2, 1),
+    (2048, 64, 4, 3, 1),
+    (1 << 62, 128, 4, 2, 2),
+]
 
 
 def launch_for(length: int) -> dict[str, int]:
-    """decode_attention's block_n, num_warps and num_stages for a cache bucket of `length` columns."""
-    _, block_n, warps, stages = next(c for c in LAUNCH_BY_LENGTH if length <= c[0])
-    return {"block_n": block_n, "num_warps": warps, "num_stages": stages}
+    """decode_attention's block_n, num_warps, num_stages and min_splits for a bucket of `length` columns."""
+    _, block_n, warps, stages, splits = next(c for c in LAUNCH_BY_LENGTH if length <= c[0])
+    return {"block_n": block_n, "num_warps": warps, "num_stages": stages, "min_splits": splits}
 
 
 def choose_splits(programs: int, length: int, block_n: int, device: torch.device) -> int:
@@ -187,13 +194,15 @@ def decode_attention(
     num_warps: int = 4,
     num_stages: int = 2,
     shared: torch.Tensor | None = None,
+    min_splits: int = 1,
 ) -> torch.Tensor:
     """Attention of one query token per row: q [b, heads, d] against cache columns [0, col] (col a
     1-element device tensor, col < length) of k_cache/v_cache [rows, kv_heads, max_len, d], plus
     pad_bias [rows, max_len] (0 or -inf). Returns [b, heads * d] in q's dtype.
 
     shared: a 1-element device tensor, the number of leading columns that are the same in every row
-    (the prompt all rows were copied from); they are read from row 0 instead. None: no such columns."""
+    (the prompt all rows were copied from); they are read from row 0 instead. None: no such columns.
+    min_splits: the fewest splits when `splits` is None (choose_splits may pick more)."""
     b, heads, dim = q.shape
     kv_heads = k_cache.shape[1]
     if heads % kv_heads or k_cache.shape[0] < b or k_cache.shape[-1] != dim or length > k_cache.shape[2]:
@@ -206,7 +215,7 @@ def decode_attention(
         raise ValueError("decode_attention needs contiguous q and unit-stride cache and bias rows")
     group = heads // kv_heads
     if splits is None:
-        splits = choose_splits(b * kv_heads, length, block_n, q.device)
+        splits = max(min(min_splits, math.ceil(length / block_n)), choose_splits(b * kv_heads, length, block_n, q.device))
     out = torch.empty(b, heads * dim, dtype=q.dtype, device=q.device)
     if shared is None:  # the decode runner passes its own: nothing is allocated inside a graph capture
         shared = torch.zeros(1, dtype=torch.long, device=q.device)

@@ -220,3 +220,26 @@ def test_one_prompt_copied_to_every_row_reads_its_columns_once(family_dirs: dict
         assert torch.equal(runs["triton"], runs["sdpa"])
     else:
         assert (runs["triton"] == runs["sdpa"]).float().mean().item() > 0.95
+
+
+def test_triton_graphs_use_coarse_length_buckets_with_their_launch_settings(family_dirs: dict[str, Path]):
+    """The Triton attention reads only live columns, so its decode graphs bucket lengths by 1,024
+    (4 graphs for the paper's 3,200 columns instead of 25); each bucket has its launch setting, and
+    every setting gives the same attention."""
+    from oneshot_engine.decode import DecodeRunner
+
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, DEV)
+    buckets = {}
+    for attention in ("triton", "sdpa"):
+        r = DecodeRunner(model, 2, 3162, use_graphs=False, attention=attention)
+        buckets[attention] = sorted({r.length_bucket(live) for live in range(1, 3163)})
+    assert buckets["triton"] == [1024, 2048, 3072, 3200]
+    assert len(buckets["sdpa"]) == 25
+    q, k, v, bias = make_case(2, 12, 2, 64, 320, torch.float32, [0, 33], seed=3)
+    col = torch.tensor([300], device=DEV)
+    ref = reference_attention(q, k, v, bias, 300, 320)
+    for length in (1024, 2048, 3200):
+        launch = td.launch_for(length)
+        out = td.decode_attention(q, k, v, bias, col, 320, **launch)
+        assert torch.allclose(out, ref, atol=1e-5, rtol=0), launch
+    assert td.launch_for(3200)["min_splits"] == 2
