@@ -112,6 +112,14 @@ def decode_floor_s(model: Transformer, rows: int, first_col: int, steps: int, ba
     return (steps * w + rows * kv * cols) / bandwidth
 
 
+def decode_gemm_kv_floor_s(model: Transformer, rows: int, first_col: int, steps: int, bw: float, rate: float) -> float:
+    """Seconds of `steps` decode steps when each step's matrix products run at `rate` (or read their
+    weights at `bw`, whichever is longer) and its KV reads at `bw`, one after the other."""
+    gemm = max(2 * matmul_params(model) * rows / rate, weight_bytes(model) / bw)
+    kv = kv_bytes_per_token(model) * rows * (steps * first_col + steps * (steps + 1) / 2) / bw
+    return steps * gemm + kv
+
+
 def attention_flops(model: Transformer, rows: int, seq: int) -> float:
     """Causal attention's score and value products, forward only."""
     cfg = model.cfg
@@ -227,6 +235,10 @@ def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespa
     floor = sum(
         decode_floor_s(model, min(wave, rows - s), plen, a.new_tokens, bw) for s in range(0, rows, wave)
     )
+    gemm_kv = sum(
+        decode_gemm_kv_floor_s(model, min(wave, rows - s), plen, a.new_tokens, bw, ceil["bf16_flops_per_s"])
+        for s in range(0, rows, wave)
+    )
     windows = decode_windows(model, marks, a.new_tokens, rows, wave, plen, bw, a.window)
     res = {
         "rows": rows,
@@ -241,6 +253,10 @@ def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespa
         "kv_cache_gb": round(runtime.kv_cache_peak_bytes / GIB, 3),
         "floor_s": round(floor, 3),
         "pct_of_floor": round(100 * floor / total, 1),
+        # The decode's GEMMs at 1,024 rows are compute-bound and run one after another with the
+        # attention, so a tighter floor adds their FLOPs at the matmul rate to the KV reads.
+        "floor_gemm_plus_kv_s": round(gemm_kv, 3),
+        "pct_of_gemm_plus_kv_floor": round(100 * gemm_kv / total, 1),
         "windows": windows,
     }
     if device.type == "cuda":
@@ -641,6 +657,7 @@ def print_table(rec: dict[str, Any]) -> None:
     print("\nphase                              seconds   floor s  % floor")
     print(f"rollout {r['rows']}x{r['new_tokens']} (waves of {r['wave_rows']})  {r['seconds']:9.2f} {r['floor_s']:9.2f} {r['pct_of_floor']:7.1f}")
     print(f"  prefill (all waves)              {r['prefill_s_all_waves']:9.3f}   capture {r['capture_s']:.2f} s")
+    print(f"  floor with GEMMs at the matmul rate + KV reads: {r['floor_gemm_plus_kv_s']:.2f} s ({r['pct_of_gemm_plus_kv_floor']}%)")
     print(f"  decode windows of wave {r['windows']['wave']}" + (" (with graph captures and prefill)" if r["windows"]["includes_capture"] else ""))
     for w in r["windows"]["windows"]:
         print(f"  decode steps {w['steps'][0]:>5}-{w['steps'][1]:<5}  {w['ms_per_step']:7.2f} ms/step  floor {w['floor_ms_per_step']:6.2f}  {w['pct_of_floor']:5.1f}%")
