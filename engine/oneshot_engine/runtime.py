@@ -22,6 +22,9 @@ class ModelRuntime:
         self.model = model
         self.options = options or EngineOptions()
         self.decoder: DecodeRunner | None = None
+        # Whether a decode runner was built since the load (a later one, after the training pass freed
+        # the cache, compiles nothing new: only its graphs are captured again).
+        self.decoder_built = False
         # The most KV cache bytes the last generate call held at once (its prefill cache and the decode
         # runner's or the eager loop's cache): what rollout waves bound.
         self.kv_cache_peak_bytes = 0
@@ -50,6 +53,7 @@ class ModelRuntime:
         if r is not None:
             self.release_decoder()
         self.decoder = DecodeRunner(self.model, rows, max_len, options=self.options)
+        self.decoder_built = True
         return self.decoder
 
     def release_decoder(self) -> None:

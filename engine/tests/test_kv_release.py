@@ -87,3 +87,19 @@ def test_cpu_never_frees() -> None:
     rt = FakeRuntime(meta_model())
     rt.device = torch.device("cpu")
     assert not kv_release.release_decoder_if_it_pays(rt, PAPER_TOKENS, lambda extra: 0 if extra else 28)  # type: ignore[arg-type]
+
+
+def test_a_runner_rebuilt_after_a_release_is_not_a_first_build() -> None:
+    """The engine announces "compile" before the first fast generate after a load only: a runner
+    rebuilt after the training pass freed the cache compiles nothing new."""
+    from oneshot_engine.loading import build_model
+    from oneshot_engine.runtime import ModelRuntime
+
+    tiny = {**QWEN15B, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "vocab_size": 128}  # fmt: skip
+    rt = ModelRuntime(build_model(tiny, torch.float32, torch.device("cpu")))
+    assert not rt.decoder_built
+    rt.decode_runner(2, 16)
+    assert rt.decoder_built and rt.decoder is not None
+    rt.release_decoder()
+    assert rt.decoder is None and rt.decoder_built
