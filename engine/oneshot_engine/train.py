@@ -40,18 +40,19 @@ def _logp_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor) -> tu
 
 
 def token_logp_entropy(
-    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, triton: bool = True
+    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, triton: bool = True, keep_logits: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Log-prob of each target and the entropy of each position's distribution, fp32, [tokens] each.
 
     Chunks of rows go through the vocabulary projection one at a time; under autograd each chunk is
     recomputed in backward instead of keeping its logits. Where Triton runs (triton_logp.available) and
-    `triton` (EngineOptions.triton) allows it, the row-wise math is one fused kernel pass per chunk instead.
+    `triton` (EngineOptions.triton) allows it, the row-wise math is one fused kernel pass per chunk instead,
+    and `keep_logits` keeps the chunks' logits for backward instead of recomputing them (keep_logits_fits).
     """
     from . import triton_logp
 
     if triton and triton_logp.available(h.device):
-        return triton_logp.fused_logp_entropy(h, w, targets)
+        return triton_logp.fused_logp_entropy(h, w, targets, keep=keep_logits)
     chunk = max(1, LOGITS_CHUNK_BYTES // (4 * w.shape[0]))
     logps, ents = [], []
     for i in range(0, h.shape[0], chunk):
@@ -82,6 +83,7 @@ def response_logp_entropy(
     rows: list[int],
     train_layers: Sequence[nn.Module] | None = None,
     triton: bool = True,
+    keep_logits: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-token log-probs and entropies of the responses of `rows`: [rows, R] fp32 each, plus the mask.
 
@@ -103,7 +105,9 @@ def response_logp_entropy(
     h = hidden[:, first - 1 : first - 1 + width]
     targets = ids[:, first : first + width]
     mask = torch.arange(width, device=ids.device)[None, :] < batch.resp_len[sel][:, None]
-    logp, ent = token_logp_entropy(h.reshape(-1, h.shape[-1]), model.lm_head.weight, targets.reshape(-1), triton)
+    logp, ent = token_logp_entropy(
+        h.reshape(-1, h.shape[-1]), model.lm_head.weight, targets.reshape(-1), triton, keep_logits
+    )
     return logp.view(len(rows), width), ent.view(len(rows), width), mask
 
 
@@ -160,6 +164,7 @@ def accumulate_gradients(
     after_micro: Callable[[], None] | None = None,
     train_layers: Sequence[nn.Module] | None = None,
     triton: bool = True,
+    keep_logits: bool = False,
 ) -> dict[str, float]:
     """Backward of one mini-batch's loss, micro-batch by micro-batch; returns its loss parts.
 
@@ -176,7 +181,7 @@ def accumulate_gradients(
         micro = rows[i : i + micro_batch_size]
         if sum(lens[r] for r in micro) == 0:
             continue  # empty responses add nothing to the loss
-        logp, ent, mask = response_logp_entropy(model, batch, micro, train_layers, triton)
+        logp, ent, mask = response_logp_entropy(model, batch, micro, train_layers, triton, keep_logits)
         width = logp.shape[1]
         sel = _row_slice(micro)
         old = logp.detach() if old_logp is None else old_logp[sel, :width]
@@ -268,6 +273,24 @@ def layers_to_checkpoint(
     reserve += SLACK_FRACTION * memory_cap(device, limit) + SLACK_FIXED
     budget = memory_headroom(device, limit) + extra_bytes - reserve
     return layers_that_fit(tokens, full, ckpt, layers, budget)
+
+
+def kept_logits_bytes(model: Transformer, batch: RolloutBatch, micro: int) -> int:
+    """Bytes of the logits a micro-batch keeps for backward (its rows x the response width x vocab)."""
+    w = model.lm_head.weight
+    return min(micro, batch.rows) * (batch.tokens.shape[1] - batch.prompt_len) * w.shape[0] * w.element_size()
+
+
+def keep_logits_fits(runtime: ModelRuntime, batch: RolloutBatch, micro: int, grad_bytes: int) -> bool:
+    """Whether the micro-batches can keep their logits for backward (no recomputing GEMM over the
+    vocabulary, about 5% of a 1.5B model's training FLOPs) and still checkpoint no layer: only where
+    memory is ample, since a checkpointed layer costs more than the logits' recomputation saves.
+    src/core/plan/memory.ts (engineTraining) mirrors this rule."""
+    model = runtime.model
+    if model.gradient_checkpointing or batch.tokens.device.type != "cuda" or not runtime.options.triton:
+        return False
+    need = kept_logits_bytes(model, batch, micro)
+    return layers_to_checkpoint(runtime, batch, micro, grad_bytes, -need) == 0
 
 
 def layers_that_fit(tokens: int, full: int, ckpt: int, layers: int, budget: float) -> int:
@@ -411,6 +434,9 @@ class Trainer:
             lambda extra: layers_to_checkpoint(self.runtime, batch, micro_batch_size, grad_bytes, extra),
         )
         self.model.checkpoint_layers = layers_to_checkpoint(self.runtime, batch, micro_batch_size, grad_bytes)
+        keep_logits = self.model.checkpoint_layers == 0 and keep_logits_fits(
+            self.runtime, batch, micro_batch_size, grad_bytes
+        )
         if mini_batches > 1:
             old_logp = batch_logp(self.model, batch, micro_batch_size, triton, train_layers)
         splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]
@@ -427,7 +453,8 @@ class Trainer:
         parts: list[dict[str, float]] = []
         for rows in splits:
             m = accumulate_gradients(
-                self.model, batch, rows, adv, p, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton
+                self.model, batch, rows, adv, p, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton,
+                keep_logits,
             )
             m["grad_norm"] = self._optimizer_step()
             parts.append(m)

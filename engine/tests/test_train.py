@@ -305,3 +305,28 @@ def test_reference_forward_runs_the_runtimes_compiled_reference_layers(family_di
     assert calls and not any(calls)  # every call a no-grad reference pass
     assert result["kl"] == pytest.approx(plain["kl"], rel=1e-6)
     assert result["loss"] == pytest.approx(plain["loss"], rel=1e-6)
+
+
+def test_micro_batches_keep_their_logits_only_when_memory_allows(family_dirs, monkeypatch):
+    """The trainer asks keep_logits_fits (never on the CPU) and passes its answer to every micro-batch's
+    vocabulary projection; the no-grad reference pass never keeps."""
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, torch.device("cpu"))
+    ref = copy.deepcopy(model).requires_grad_(False)
+    trainer = Trainer(model, optimizer(lr=1e-3), ref)
+    batch = make_batch()
+    assert not train_mod.keep_logits_fits(trainer.runtime, batch, 2, 4)
+    assert train_mod.kept_logits_bytes(model, batch, 2) == 2 * 7 * model.lm_head.weight.shape[0] * 4
+    seen = []
+    inner = train_mod.token_logp_entropy
+
+    def record(h, w, targets, triton=True, keep_logits=False):
+        seen.append((torch.is_grad_enabled(), keep_logits))
+        return inner(h, w, targets, triton, keep_logits)
+
+    monkeypatch.setattr(train_mod, "token_logp_entropy", record)
+    for fits in (False, True):
+        monkeypatch.setattr(train_mod, "keep_logits_fits", lambda *_a, fits=fits: fits)
+        seen.clear()
+        trainer.step(batch, loss(kl_coef=0.01, micro_batch_size=2))
+        assert {k for grad, k in seen if not grad} == {False}
+        assert {k for grad, k in seen if grad} == {fits}

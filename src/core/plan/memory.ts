@@ -47,6 +47,8 @@ export interface StepShape {
   triton: boolean;
   /** The engine frees the decode runner (KV cache, decode buffers) before training (engineTraining). */
   releasesKv?: boolean;
+  /** Micro-batches keep their logits for backward instead of recomputing them (engineTraining). */
+  keepsLogits?: boolean;
 }
 
 /** Bytes per parameter of what stays between steps, and of what the update adds. */
@@ -131,7 +133,9 @@ export function stepMemory(x: StepShape): StepMemory {
   const c = Math.min(x.checkpointLayers, s.layers);
   const activations = tokens * ((s.layers - c) * a + c * x.elem * s.hidden) + (c > 0 ? tokens * a : 0);
   let logits: number;
-  if (x.triton) {
+  if (x.keepsLogits) {
+    logits = keptLogitsBytes(x);
+  } else if (x.triton) {
     const most = Math.max(1, Math.floor(TRITON_CHUNK_BYTES / (x.elem * s.vocab)));
     const chunkRows = Math.ceil(tokens / Math.ceil(tokens / most));
     logits = chunkRows * s.vocab * x.elem;
@@ -203,12 +207,22 @@ export function layerMatmulParams(s: ModelShape): number {
  * decode runner, unless freeing the runner first saves layers worth RELEASE_MIN_FLOPS of
  * recomputation over the batch's tokens; then the layers it checkpoints without it.
  */
-export function engineTraining(x: StepShape, cardBytes: number): { checkpointLayers: number; releasesKv: boolean } {
+export function engineTraining(x: StepShape, cardBytes: number): { checkpointLayers: number; releasesKv: boolean; keepsLogits: boolean } {
   const held = engineCheckpointLayers(x, cardBytes);
-  if (held === 0) return { checkpointLayers: 0, releasesKv: false };
   const r = resident(x);
-  const free = engineCheckpointLayers(x, cardBytes, r.kv_cache + r.decode_state);
-  const tokens = x.rows * (x.promptTokens + x.responseTokens);
-  const pays = held > free && 2 * layerMatmulParams(x.shape) * tokens * (held - free) >= RELEASE_MIN_FLOPS;
-  return pays ? { checkpointLayers: free, releasesKv: true } : { checkpointLayers: held, releasesKv: false };
+  let layers = held;
+  let releasesKv = false;
+  if (held > 0) {
+    const free = engineCheckpointLayers(x, cardBytes, r.kv_cache + r.decode_state);
+    const tokens = x.rows * (x.promptTokens + x.responseTokens);
+    releasesKv = held > free && 2 * layerMatmulParams(x.shape) * tokens * (held - free) >= RELEASE_MIN_FLOPS;
+    if (releasesKv) layers = free;
+  }
+  // train.keep_logits_fits: keep the logits only when no layer is checkpointed with them kept.
+  const freed = releasesKv ? r.kv_cache + r.decode_state : 0;
+  const keepsLogits = x.triton && layers === 0 && engineCheckpointLayers(x, cardBytes, freed - keptLogitsBytes(x)) === 0;
+  return { checkpointLayers: layers, releasesKv, keepsLogits };
 }
+
+/** train.kept_logits_bytes: a micro-batch's logits kept for backward (rows × response tokens × vocabulary). */
+export const keptLogitsBytes = (x: StepShape) => Math.min(x.microBatch, x.rows) * x.responseTokens * x.shape.vocab * x.elem;

@@ -81,7 +81,9 @@ test("the engine frees the rollout's KV cache before training when that saves en
   // The paper step on an H200: 1,024 rows of 90 + 3,072 tokens, all decoded at once (87.5 GB of cache).
   const paper: StepShape = { shape: s15, elem: 2, optimizerState: "fp32", reference: true, rows: 1024, promptCopies: 128, waveRows: 1024, promptTokens: 90, responseTokens: 3072, microBatch: 4, checkpointLayers: 0, triton: true };
   assert.ok(engineCheckpointLayers(paper, 141 * GIB) > 10, "beside the cache, many layers are recomputed");
-  assert.deepEqual(engineTraining(paper, 141 * GIB), { checkpointLayers: 0, releasesKv: true });
+  // With the cache freed there is room to keep each micro-batch's logits too (4 × 3,072 × 151,936 bf16).
+  assert.deepEqual(engineTraining(paper, 141 * GIB), { checkpointLayers: 0, releasesKv: true, keepsLogits: true });
+  assert.equal(stepMemory({ ...paper, releasesKv: true, keepsLogits: true }).training.logits, 4 * 3072 * 151_936 * 2 + 151_936 * 1536 * 2, "the kept logits and the output embedding's gradient");
   const m = stepMemory({ ...paper, releasesKv: true });
   assert.equal(m.training.kv_cache, 0);
   assert.equal(m.training.decode_buffers, 0);
@@ -93,6 +95,6 @@ test("the engine frees the rollout's KV cache before training when that saves en
   const held = engineCheckpointLayers(local, 24 * GIB);
   assert.ok(held > 0);
   assert.ok(2 * layerMatmulParams(s15) * 64 * 2112 * held < RELEASE_MIN_FLOPS);
-  assert.deepEqual(engineTraining(local, 24 * GIB), { checkpointLayers: held, releasesKv: false });
+  assert.deepEqual(engineTraining(local, 24 * GIB), { checkpointLayers: held, releasesKv: false, keepsLogits: false });
   assert.equal(layerMatmulParams(s15), 1536 * (1536 + 2 * 256 + 1536 + 3 * 8960));
 });
