@@ -199,7 +199,9 @@ def profile_kernels(fn: Callable[[], Any], device: torch.device) -> dict[str, An
 # -- phases ---------------------------------------------------------------------------------------
 
 
-def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespace, ceil: dict[str, float]) -> tuple[RolloutBatch, dict[str, Any]]:
+def rollout_phase(
+    model: Transformer, runtime: ModelRuntime, a: argparse.Namespace, ceil: dict[str, float], warm_up: bool = True
+) -> tuple[RolloutBatch, dict[str, Any]]:
     device = runtime.device
     vocab = model.cfg.vocab_size
     prompt = [(7 * i + 3) % (vocab - 1) + 1 for i in range(a.prompt_len)]
@@ -208,8 +210,9 @@ def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespa
     wave = rows if a.wave_rows in (None, 0) else min(a.wave_rows, rows)
     tok = BenchTokenizer()
     # Compiles the decode helpers (the engine does so at its first generate as well).
-    warm = SamplingParams(rollouts=2, temperature=0.6, max_response_tokens=8, seed=0, ignore_eos=True)
-    generate(model, tok, [prompt], warm, runtime=runtime)  # type: ignore[arg-type]
+    if warm_up:
+        warm = SamplingParams(rollouts=2, temperature=0.6, max_response_tokens=8, seed=0, ignore_eos=True)
+        generate(model, tok, [prompt], warm, runtime=runtime)  # type: ignore[arg-type]
     sp = SamplingParams(rollouts=a.rollouts, temperature=0.6, max_response_tokens=a.new_tokens, seed=1, ignore_eos=True)
     marks: list[tuple[int, float]] = []
     sync(device)
@@ -593,6 +596,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--profile-micro-batches", type=int, default=1)
     ap.add_argument("--no-profile", dest="profile", action="store_false")
     ap.add_argument("--no-attn-sweep", dest="attn_sweep", action="store_false", help="skip the decode attention block/split sweep")
+    ap.add_argument("--no-second-rollout", dest="second_rollout", action="store_false", help="skip the rollout after training (a later step's: new cache, graphs captured again)")
     ap.add_argument("--memory-limit-gb", type=float, default=None, help="the engine's memory cap (oneshot train --gpu-memory)")
     ap.add_argument("--commit", default=None)
     ap.add_argument("--out", required=True)
@@ -640,6 +644,13 @@ def main(argv: list[str]) -> int:
         r = train_variant(v, trainer, runtime, batch, lp, a, ceil)
         print(f"train {v.name}: {r}", flush=True)
         rec["train"].append(r)
+    if a.second_rollout:
+        # A later step's rollout: the runner the training pass freed is built and captured again (its
+        # kernels are compiled by now), as every step after the first runs when the cache is freed.
+        runtime.release_decoder()
+        _, again = rollout_phase(model, runtime, a, ceil, warm_up=False)
+        rec["rollout_again"] = again
+        print(f"rollout again: {({k: v for k, v in again.items() if k != 'windows'})}", flush=True)
     done = [(r, v) for r, v in zip(rec["train"], variants, strict=True) if "error" not in r]
     if a.profile and done:
         # The fastest variant: where the time that is left goes.
@@ -658,6 +669,10 @@ def print_table(rec: dict[str, Any]) -> None:
     print(f"rollout {r['rows']}x{r['new_tokens']} (waves of {r['wave_rows']})  {r['seconds']:9.2f} {r['floor_s']:9.2f} {r['pct_of_floor']:7.1f}")
     print(f"  prefill (all waves)              {r['prefill_s_all_waves']:9.3f}   capture {r['capture_s']:.2f} s")
     print(f"  floor with GEMMs at the matmul rate + KV reads: {r['floor_gemm_plus_kv_s']:.2f} s ({r['pct_of_gemm_plus_kv_floor']}%)")
+    again = rec.get("rollout_again")
+    if again:
+        print(f"rollout again (a later step: cache and graphs rebuilt) {again['seconds']:9.2f} {again['floor_s']:9.2f} {again['pct_of_floor']:7.1f}"
+              f"   capture {again['capture_s']:.2f} s, {again['pct_of_gemm_plus_kv_floor']}% of the GEMM + KV floor")
     print(f"  decode windows of wave {r['windows']['wave']}" + (" (with graph captures and prefill)" if r["windows"]["includes_capture"] else ""))
     for w in r["windows"]["windows"]:
         print(f"  decode steps {w['steps'][0]:>5}-{w['steps'][1]:<5}  {w['ms_per_step']:7.2f} ms/step  floor {w['floor_ms_per_step']:6.2f}  {w['pct_of_floor']:5.1f}%")
