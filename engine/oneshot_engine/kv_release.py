@@ -3,8 +3,9 @@
 The decode runner (ModelRuntime.decoder) keeps its static KV cache and captured graphs between
 generate calls, so the next rollout reuses them. At long rollouts that cache is most of the card
 (the paper step, 1,024 rows x 3,200 columns: 88 GB) and the training pass beside it has to
-checkpoint most layers. Freeing it costs the next rollout a new cache and its graph captures (about
-2.3 s for those 1,024 rows on an H200); each checkpointed layer costs one more forward of that
+checkpoint most layers. Freeing it costs the next rollout a new cache and its graph captures (4 of
+them for the paper step's 3,200 columns on the Triton path; the 25 of 128-column buckets took 2.3 s
+for those 1,024 rows on an H200); each checkpointed layer costs one more forward of that
 layer over every token of the batch (about 0.8 s a layer at the paper's shape). The trainer frees it
 when the layers it saves are worth at least RELEASE_MIN_FLOPS of recomputation.
 src/core/plan/memory.ts (engineTraining) mirrors this rule.
