@@ -4,7 +4,7 @@ H200 (about 4-5 minutes; the rollout is the whole 1,024 x 3,072, the training ph
 micro-batches per variant and scaled to the 1,024 rows; these are the defaults):
 
     python3 bench/paper_step.py --commit <sha> --out bench/results/paper-step-<date>.json \
-        --variants all:16,auto:16,auto:16:free,none:8,none:4 --wave-rows 0
+        --variants all:16,auto:4,auto:8,auto:16 --wave-rows 0
 
 An 80 GB card's plan (3 waves of 342, the engine capped at 80 GB): add --memory-limit-gb 80 --wave-rows 342.
 
@@ -22,9 +22,11 @@ runs to --new-tokens (the worst case a random model always hits):
    KV columns); prefill timed on its own (a generate of one token per wave);
 3. decode steps at fixed contexts (--decode-contexts): graph replays of the runner at those columns,
    CUDA-event timed, each against its floor, and one torch.profiler pass at the longest;
-4. training, per variant CKPT:MICRO[:free] (CKPT all = gradient_checkpointing on, as the paper preset
-   has it; auto = the engine's rule picks leading layers from free memory; none = no layer; `free`
-   releases the decode runner and its KV cache first, and every later variant runs without it):
+4. training, per variant CKPT:MICRO[:free] (CKPT all = gradient_checkpointing on, the paper preset's
+   setting until micro-batches of 4; auto = the engine's rule: it frees the decode runner when that
+   saves enough recomputation (kv_release), then picks leading layers from free memory, as the
+   preset now runs; none = no layer; `free` releases the decode runner and its KV cache first; once
+   freed, every later variant runs without it):
    one warm-up Trainer.step on one micro-batch, then a timed Trainer.step on --train-micro-batches
    micro-batches of the rollout batch (PPO-clip, low_var_kl 0.001 with a frozen reference, entropy
    0.001, token-mean, fp32 master weights): reference log-probs, each micro-batch's forward and
@@ -110,6 +112,14 @@ def decode_floor_s(model: Transformer, rows: int, first_col: int, steps: int, ba
     return (steps * w + rows * kv * cols) / bandwidth
 
 
+def decode_gemm_kv_floor_s(model: Transformer, rows: int, first_col: int, steps: int, bw: float, rate: float) -> float:
+    """Seconds of `steps` decode steps when each step's matrix products run at `rate` (or read their
+    weights at `bw`, whichever is longer) and its KV reads at `bw`, one after the other."""
+    gemm = max(2 * matmul_params(model) * rows / rate, weight_bytes(model) / bw)
+    kv = kv_bytes_per_token(model) * rows * (steps * first_col + steps * (steps + 1) / 2) / bw
+    return steps * gemm + kv
+
+
 def attention_flops(model: Transformer, rows: int, seq: int) -> float:
     """Causal attention's score and value products, forward only."""
     cfg = model.cfg
@@ -189,7 +199,9 @@ def profile_kernels(fn: Callable[[], Any], device: torch.device) -> dict[str, An
 # -- phases ---------------------------------------------------------------------------------------
 
 
-def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespace, ceil: dict[str, float]) -> tuple[RolloutBatch, dict[str, Any]]:
+def rollout_phase(
+    model: Transformer, runtime: ModelRuntime, a: argparse.Namespace, ceil: dict[str, float], warm_up: bool = True
+) -> tuple[RolloutBatch, dict[str, Any]]:
     device = runtime.device
     vocab = model.cfg.vocab_size
     prompt = [(7 * i + 3) % (vocab - 1) + 1 for i in range(a.prompt_len)]
@@ -198,8 +210,9 @@ def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespa
     wave = rows if a.wave_rows in (None, 0) else min(a.wave_rows, rows)
     tok = BenchTokenizer()
     # Compiles the decode helpers (the engine does so at its first generate as well).
-    warm = SamplingParams(rollouts=2, temperature=0.6, max_response_tokens=8, seed=0, ignore_eos=True)
-    generate(model, tok, [prompt], warm, runtime=runtime)  # type: ignore[arg-type]
+    if warm_up:
+        warm = SamplingParams(rollouts=2, temperature=0.6, max_response_tokens=8, seed=0, ignore_eos=True)
+        generate(model, tok, [prompt], warm, runtime=runtime)  # type: ignore[arg-type]
     sp = SamplingParams(rollouts=a.rollouts, temperature=0.6, max_response_tokens=a.new_tokens, seed=1, ignore_eos=True)
     marks: list[tuple[int, float]] = []
     sync(device)
@@ -225,6 +238,10 @@ def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespa
     floor = sum(
         decode_floor_s(model, min(wave, rows - s), plen, a.new_tokens, bw) for s in range(0, rows, wave)
     )
+    gemm_kv = sum(
+        decode_gemm_kv_floor_s(model, min(wave, rows - s), plen, a.new_tokens, bw, ceil["bf16_flops_per_s"])
+        for s in range(0, rows, wave)
+    )
     windows = decode_windows(model, marks, a.new_tokens, rows, wave, plen, bw, a.window)
     res = {
         "rows": rows,
@@ -239,6 +256,10 @@ def rollout_phase(model: Transformer, runtime: ModelRuntime, a: argparse.Namespa
         "kv_cache_gb": round(runtime.kv_cache_peak_bytes / GIB, 3),
         "floor_s": round(floor, 3),
         "pct_of_floor": round(100 * floor / total, 1),
+        # The decode's GEMMs at 1,024 rows are compute-bound and run one after another with the
+        # attention, so a tighter floor adds their FLOPs at the matmul rate to the KV reads.
+        "floor_gemm_plus_kv_s": round(gemm_kv, 3),
+        "pct_of_gemm_plus_kv_floor": round(100 * gemm_kv / total, 1),
         "windows": windows,
     }
     if device.type == "cuda":
@@ -275,8 +296,6 @@ def decode_windows(
 def decode_contexts(model: Transformer, runtime: ModelRuntime, a: argparse.Namespace, ceil: dict[str, float], rows: int, max_len: int) -> dict[str, Any]:
     """Graph replays of the decode step at fixed columns (the runner's cache holds whatever the
     rollout left: timing only), each against its bandwidth floor; a kernel profile at the longest."""
-    from oneshot_engine.decode import LEN_BUCKET
-
     device = runtime.device
     runner = runtime.decoder or DecodeRunner(model, rows, max_len, options=runtime.options)
     b = min(rows, runner.rows_max)
@@ -290,7 +309,7 @@ def decode_contexts(model: Transformer, runtime: ModelRuntime, a: argparse.Names
     def run(col: int, steps: int) -> None:
         runner.col.fill_(col)
         runner.pos[:b].fill_(col)
-        length = min(runner.max_len, math.ceil((col + steps + 1) / LEN_BUCKET) * LEN_BUCKET)
+        length = runner.length_bucket(col + steps + 1)
         for _ in range(steps):
             runner.run_step(b, length, sampler, gen)
 
@@ -572,11 +591,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--window", type=int, default=512, help="decode steps per ms/step window")
     ap.add_argument("--decode-contexts", type=lambda s: [int(x) for x in s.split(",")], default=[512, 1600, 3100])
     ap.add_argument("--decode-steps", type=int, default=20)
-    ap.add_argument("--variants", default="all:16,auto:16,auto:16:free,none:8,none:4", help="CKPT:MICRO[:free], comma-separated (CKPT all|auto|none)")
+    ap.add_argument("--variants", default="all:16,auto:4,auto:8,auto:16", help="CKPT:MICRO[:free], comma-separated (CKPT all|auto|none)")
     ap.add_argument("--train-micro-batches", type=int, default=3, help="micro-batches timed per variant (scaled to every row)")
     ap.add_argument("--profile-micro-batches", type=int, default=1)
     ap.add_argument("--no-profile", dest="profile", action="store_false")
     ap.add_argument("--no-attn-sweep", dest="attn_sweep", action="store_false", help="skip the decode attention block/split sweep")
+    ap.add_argument("--no-second-rollout", dest="second_rollout", action="store_false", help="skip the rollout after training (a later step's: new cache, graphs captured again)")
     ap.add_argument("--memory-limit-gb", type=float, default=None, help="the engine's memory cap (oneshot train --gpu-memory)")
     ap.add_argument("--commit", default=None)
     ap.add_argument("--out", required=True)
@@ -624,6 +644,13 @@ def main(argv: list[str]) -> int:
         r = train_variant(v, trainer, runtime, batch, lp, a, ceil)
         print(f"train {v.name}: {r}", flush=True)
         rec["train"].append(r)
+    if a.second_rollout:
+        # A later step's rollout: the runner the training pass freed is built and captured again (its
+        # kernels are compiled by now), as every step after the first runs when the cache is freed.
+        runtime.release_decoder()
+        _, again = rollout_phase(model, runtime, a, ceil, warm_up=False)
+        rec["rollout_again"] = again
+        print(f"rollout again: {({k: v for k, v in again.items() if k != 'windows'})}", flush=True)
     done = [(r, v) for r, v in zip(rec["train"], variants, strict=True) if "error" not in r]
     if a.profile and done:
         # The fastest variant: where the time that is left goes.
@@ -641,6 +668,11 @@ def print_table(rec: dict[str, Any]) -> None:
     print("\nphase                              seconds   floor s  % floor")
     print(f"rollout {r['rows']}x{r['new_tokens']} (waves of {r['wave_rows']})  {r['seconds']:9.2f} {r['floor_s']:9.2f} {r['pct_of_floor']:7.1f}")
     print(f"  prefill (all waves)              {r['prefill_s_all_waves']:9.3f}   capture {r['capture_s']:.2f} s")
+    print(f"  floor with GEMMs at the matmul rate + KV reads: {r['floor_gemm_plus_kv_s']:.2f} s ({r['pct_of_gemm_plus_kv_floor']}%)")
+    again = rec.get("rollout_again")
+    if again:
+        print(f"rollout again (a later step: cache and graphs rebuilt) {again['seconds']:9.2f} {again['floor_s']:9.2f} {again['pct_of_floor']:7.1f}"
+              f"   capture {again['capture_s']:.2f} s, {again['pct_of_gemm_plus_kv_floor']}% of the GEMM + KV floor")
     print(f"  decode windows of wave {r['windows']['wave']}" + (" (with graph captures and prefill)" if r["windows"]["includes_capture"] else ""))
     for w in r["windows"]["windows"]:
         print(f"  decode steps {w['steps'][0]:>5}-{w['steps'][1]:<5}  {w['ms_per_step']:7.2f} ms/step  floor {w['floor_ms_per_step']:6.2f}  {w['pct_of_floor']:5.1f}%")

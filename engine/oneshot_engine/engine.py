@@ -248,7 +248,7 @@ class Engine:
             stop=p.stop,
             seed=p.seed,
         )
-        if self.runtime is not None and self.runtime.fast_decode() and self.runtime.decoder is None:
+        if self.runtime is not None and self.runtime.fast_decode() and not self.runtime.decoder_built:
             # The first fast generate builds the decode runner and captures its CUDA graphs (compiling
             # kernels on the way): tens of seconds a watcher should see named, until "generate" follows.
             self.progress("compile", 0, 1)

@@ -17,14 +17,13 @@ rows are dropped once enough of them have accumulated. They are not merged into 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits
+from .decode import CHECK_EVERY, Sampler, batch_buckets, filter_logits
 from .fused import sample_exp
 from .model import KVCache, Transformer
 from .runtime import ModelRuntime
@@ -186,6 +185,7 @@ def generate(
     eos = set() if sp.ignore_eos else set(tok.eos_ids)
     any_pad = bool((pad_left > 0).any())
     call = _Call(runtime, sp, gen, pad_id, eos, _StopChecker(tok, sp.stop), plen, any_pad, wave)
+    call.same_prompt = all(p == prompts[0] for p in prompts)
     runtime.kv_cache_peak_bytes = 0
     generated: list[list[int]] = []
     reasons: list[str | None] = []
@@ -247,6 +247,7 @@ class _Call:
     plen: int
     any_pad: bool  # whether any prompt of the call is padded: every wave then masks as one call would
     wave_size: int  # rows per wave; the last one may hold fewer
+    same_prompt: bool = False  # every row has the same prompt: its cache columns are shared (decode.py)
 
     def wave(
         self,
@@ -371,6 +372,7 @@ def _decode_fast(
     runner.tok[:rows] = first
     runner.pos[:rows] = plen - row_pad
     runner.col.fill_(plen)
+    runner.shared.fill_(plen if call.same_prompt else 0)
     runner.out[:rows, plen] = first
     runner.pad_bias.zero_()
     runner.pad_bias[:rows].masked_fill_(runner.cols[None, :] < row_pad[:, None], float("-inf"))
@@ -412,7 +414,7 @@ def _decode_fast(
 
     for step in range(1, max_new):
         col = plen + step - 1
-        length = min(runner.max_len, math.ceil((col + 1) / LEN_BUCKET) * LEN_BUCKET)
+        length = runner.length_bucket(col + 1)
         runner.run_step(b, length, sampler, gen)
         if (step + 1) % CHECK_EVERY == 0:
             check(step + 1)

@@ -57,6 +57,7 @@ def test_tiny_cpu_run_records_every_phase(tmp_path: Path) -> None:
     assert (r["rows"], r["waves"], r["new_tokens"]) == (8, 2, 20)
     assert r["windows"]["wave"] == 1 and r["windows"]["windows"][-1]["steps"][1] == 20
     assert [c["context"] for c in rec["decode_contexts"]["by_context"]] == [8]
+    assert rec["rollout_again"]["rows"] == 8 and rec["rollout_again"]["seconds"] > 0
     names = [t["variant"] for t in rec["train"]]
     assert names == ["all:2", "none:2", "auto:4:free"]
     assert [t["checkpointed_layers"] for t in rec["train"]] == [2, 0, 0]
