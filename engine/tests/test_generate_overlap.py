@@ -1,6 +1,7 @@
-"""generate's stream of finished rows (on_rows; the `outputs` notification of a generate with
-stream_outputs): each row at most once, exactly as the result holds it, sent while the call still
-runs, and the result unchanged."""
+"""What lets a step's host work run beside the engine's generate: its stream of finished rows (on_rows;
+the `outputs` notification of a generate with stream_outputs: each row at most once, exactly as the
+result holds it, sent while the call still runs, the result unchanged), and prompt copies tokenised
+once before the prefill."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rpc_client import EngineProcess
 from test_generate import greedy_reference
 from test_server import GEN, OFFLINE_ENV, load_params
 
+from oneshot_engine import protocol
+from oneshot_engine.engine import Engine
 from oneshot_engine.generate import Rollout, SamplingParams, generate
 from oneshot_engine.loading import load_model
 from oneshot_engine.tokenizer import TextTokenizer
@@ -97,3 +100,20 @@ def test_the_outputs_notification_arrives_before_the_result_and_only_when_asked(
         assert {i for i, t in enumerate(tokens) if t <= 16} <= set(indices)
     finally:
         assert proc.close() == 0
+
+
+def test_prompt_copies_are_tokenised_once(qwen2_dir):
+    engine = Engine(lambda _method, _params: None)
+    engine.load(protocol.parse(protocol.LoadParams, load_params(qwen2_dir, train=False, reference_model=False)))
+    assert engine.tok is not None
+    encode, texts = engine.tok.encode_within, []
+
+    def counted(text: str, *args):
+        texts.append(text)
+        return encode(text, *args)
+
+    engine.tok.encode_within = counted  # type: ignore[method-assign]
+    params = {**GEN, "prompts": ["What is 2+2?"] * 4 + ["hi"], "rollouts": 2, "max_response_tokens": 4, "keep_for_training": False}
+    result = engine.generate(protocol.parse(protocol.GenerateParams, params))
+    assert texts == ["What is 2+2?", "hi"]
+    assert [o["prompt_index"] for o in result["outputs"]] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
