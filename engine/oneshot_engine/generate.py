@@ -168,9 +168,9 @@ def generate(
     max_response_tokens).
 
     on_rows: called with (row, rollout) pairs of rows that finished while the call goes on, each row
-    once and as the result will hold it: at each host check of the decode loop (every 16 steps on the
-    eager path) for rows that ended (EOS, stop string), and at the end of every wave but the last for
-    all its rows. Rows of the last wave still running at its end are in the result only.
+    once and as the result will hold it: at each host check of the decode loop (every step on the eager
+    path, every CHECK_EVERY steps on the runner's) for rows that ended (EOS, stop string), and at the
+    end of every wave but the last for all its rows. Rows of the last wave still running at its end are in the result only.
     """
     runtime = runtime or ModelRuntime(model)
     t0 = time.perf_counter()
@@ -362,8 +362,7 @@ def _decode_eager(
         live = [i for i, r in enumerate(batch_rows) if reasons[r] is None]
         if not live or step == max_new - 1:
             break
-        if step % 16 == 0:
-            call.finished(generated, reasons)
+        call.finished(generated, reasons)  # this loop checks every step: rows go out as they end
         if len(batch_rows) - len(live) >= max(1, len(batch_rows) // 8):
             keep = torch.tensor(live, device=device)
             cache.select_rows(keep)

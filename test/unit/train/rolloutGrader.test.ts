@@ -38,8 +38,8 @@ function recording(delayMs = 0) {
 }
 
 /** What a step's rewards decide: the step's reward figures and its logged rollouts, without times. */
-function rewardsOf(events: RunEvent[]) {
-  return events.flatMap((e) => {
+function rewardsOf(events: RunEvent[]): unknown[] {
+  return events.flatMap((e): unknown[] => {
     if (e.type === "step") return [{ step: e.step, reward_mean: e.reward_mean, reward_std: e.reward_std, accuracy: e.accuracy, zero: e.zero_variance_groups }];
     if (e.type === "rollouts") return [{ step: e.step, rollouts: e.rollouts }];
     return [];
