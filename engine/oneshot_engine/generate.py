@@ -208,7 +208,8 @@ def generate(
         outs.append(o[:, : max(sp.max_response_tokens, 1)])
     out = torch.cat(outs)
 
-    rollouts = [_rollout(tok, call.stopper, generated[r], reasons[r], r // n) for r in range(rows)]
+    sent = call.stream.built if call.stream is not None else {}  # their text is decoded already
+    rollouts = [sent.get(r) or _rollout(tok, call.stopper, generated[r], reasons[r], r // n) for r in range(rows)]
     resp_len = torch.tensor([len(g) for g in generated], dtype=torch.long, device=device)
     width = int(resp_len.max()) if rows else 0
     # Rows that finished but stayed in the batch kept sampling: blank what follows their end.
@@ -241,18 +242,17 @@ class _Stream:
         self, report: Callable[[list[tuple[int, Rollout]]], None], tok: TextTokenizer, stopper: _StopChecker, n: int
     ) -> None:
         self.report, self.tok, self.stopper, self.n = report, tok, stopper, n
-        self.sent: set[int] = set()
+        self.built: dict[int, Rollout] = {}  # the rows sent, by row
 
     def send(self, start: int, generated: list[list[int]], reasons: list[str | None], wave_ended: bool = False) -> None:
         """Rows of the wave starting at row `start` that ended and were not sent yet (all of them once
         the wave has ended: those still running ran out of length)."""
-        new = [i for i, r in enumerate(reasons) if (r is not None or wave_ended) and start + i not in self.sent]
+        new = [i for i, r in enumerate(reasons) if (r is not None or wave_ended) and start + i not in self.built]
         if not new:
             return
-        self.sent.update(start + i for i in new)
-        self.report(
-            [(start + i, _rollout(self.tok, self.stopper, generated[i], reasons[i], (start + i) // self.n)) for i in new]
-        )
+        for i in new:
+            self.built[start + i] = _rollout(self.tok, self.stopper, generated[i], reasons[i], (start + i) // self.n)
+        self.report([(start + i, self.built[start + i]) for i in new])
 
 
 def _wave_progress(
