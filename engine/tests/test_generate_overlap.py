@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 from rpc_client import EngineProcess
-from test_generate import greedy_reference
+from test_generate import staggered_rows
 from test_server import GEN, OFFLINE_ENV, load_params
 
 from oneshot_engine import protocol
 from oneshot_engine.engine import Engine
-from oneshot_engine.generate import Rollout, SamplingParams, generate
+from oneshot_engine.generate import Rollout, generate
 from oneshot_engine.loading import load_model
 from oneshot_engine.tokenizer import TextTokenizer
 
@@ -34,12 +34,7 @@ def _fields(r: Rollout) -> tuple:
 @pytest.mark.parametrize("wave", [None, 5], ids=["one-wave", "waves-of-5"])
 def test_rows_stream_once_as_the_result_holds_them(loaded, fast, wave):
     model, tok = loaded
-    tok.eos_ids = []
-    prompts = [tok.encode("Let x be"), tok.encode("What is 12 + 30?"), tok.encode("x")]
-    free = [greedy_reference(model, p, 40) for p in prompts]
-    # Prompt 2's rows end within the first check, prompt 0's by step 21, prompt 1's run to the limit.
-    tok.eos_ids = [free[0][20], free[2][3]]
-    sp = SamplingParams(rollouts=4, temperature=0.0, max_response_tokens=40)
+    prompts, sp = staggered_rows(model, tok)
     plain, _, _ = generate(model, tok, prompts, sp, fast=fast, wave_rows=wave)
 
     batches: list[list[tuple[int, Rollout]]] = []
