@@ -170,7 +170,8 @@ def generate(
     on_rows: called with (row, rollout) pairs of rows that finished while the call goes on, each row
     once and as the result will hold it: at each host check of the decode loop (every step on the eager
     path, every CHECK_EVERY steps on the runner's) for rows that ended (EOS, stop string), and at the
-    end of every wave but the last for all its rows. Rows of the last wave still running at its end are in the result only.
+    end of every wave but the last for all its rows. Rows of the last wave still running at its end
+    are in the result only.
     """
     runtime = runtime or ModelRuntime(model)
     t0 = time.perf_counter()
