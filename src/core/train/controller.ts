@@ -354,7 +354,10 @@ export class RunController {
       mini_batches: s.mini_batches,
       micro_batch_size: s.micro_batch_size,
     });
-    // The rollouts' own figures and records are worked out while the engine trains, not after.
+    // The rollouts' own figures and records are worked out while the engine trains, not after
+    // (a failed train_step is awaited below, not left unhandled meanwhile).
+    training.catch(() => undefined);
+    await engine.written();
     const lengths = gen.outputs.map((o) => o.tokens);
     const texts = {
       response_len_mean: mean(lengths),
