@@ -3,7 +3,8 @@
 // the engine streamed while the others decoded (src/core/train/rolloutGrader.ts). Both modes run the
 // same seeded generate through the real engine and the same custom verifier in its sandbox, which
 // spends --verifier-ms of CPU per call; the rewards must be equal. Writes bench/results/overlap-<date>.json.
-//   node esbuild.mjs && node --import tsx bench/overlap/run.ts [--reps 5] [--verifier-ms 40] [--out FILE]
+//   node esbuild.mjs && node --import tsx bench/overlap/run.ts [--reps 5] [--verifier-ms 40] [--model DIR]
+//     [--copies 4] [--rollouts 8] [--max-tokens 96] [--wave N] [--out FILE]
 // Defaults are the cpu-demo preset's rollout shape on its built-in model.
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     copies: { type: "string", default: "4" },
     rollouts: { type: "string", default: "8" },
     "max-tokens": { type: "string", default: "96" },
+    wave: { type: "string" },
     out: { type: "string" },
   },
 });
@@ -61,6 +63,7 @@ async function main() {
     stop: [],
     seed,
     keep_for_training: false,
+    ...(values.wave ? { rollout_wave_size: Number(values.wave) } : {}),
     ...(stream ? { stream_outputs: true } : {}),
   });
   await verifier.grade("\\boxed{11}", ANSWER); // the sandbox's start is not a step's
@@ -82,7 +85,7 @@ async function main() {
     const waitAfter = (performance.now() - t) / 1000;
     grader = undefined;
     const same = JSON.stringify(after.outputs) === JSON.stringify(before.outputs) && JSON.stringify(streamed) === JSON.stringify(all);
-    reps.push({ seed, generate_s: +after.time_s.toFixed(3), rows: after.outputs.length, streamed_rows: early.streamed, graded_during_generate: early.graded, reward_wait_before_s: +waitBefore.toFixed(3), reward_wait_after_s: +waitAfter.toFixed(3), same_outputs_and_rewards: same });
+    reps.push({ seed, generate_before_s: +before.time_s.toFixed(3), generate_s: +after.time_s.toFixed(3), rows: after.outputs.length, streamed_rows: early.streamed, graded_during_generate: early.graded, reward_wait_before_s: +waitBefore.toFixed(3), reward_wait_after_s: +waitAfter.toFixed(3), same_outputs_and_rewards: same });
     console.log(JSON.stringify(reps.at(-1)));
   }
   const mean = (k: "reward_wait_before_s" | "reward_wait_after_s") => +(reps.reduce((s, r) => s + r[k], 0) / reps.length).toFixed(3);
@@ -93,7 +96,7 @@ async function main() {
     load_average_at_start: os.loadavg().map((x) => +x.toFixed(2)),
     command: `node --import tsx bench/overlap/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
     commit: commit(),
-    setup: { model: values.model, copies: Number(values.copies), rollouts: Number(values.rollouts), max_response_tokens: Number(values["max-tokens"]), temperature: 1, verifier_ms_per_call: verifierMs },
+    setup: { model: values.model, copies: Number(values.copies), rollouts: Number(values.rollouts), max_response_tokens: Number(values["max-tokens"]), rollout_wave_size: values.wave ? Number(values.wave) : null, temperature: 1, verifier_ms_per_call: verifierMs },
     reward_wait_before_s: mean("reward_wait_before_s"),
     reward_wait_after_s: mean("reward_wait_after_s"),
     all_equal: reps.every((r) => r.same_outputs_and_rewards),
@@ -107,6 +110,8 @@ async function main() {
 
 interface Rep {
   seed: number;
+  /** The engine's generate time without the stream, and with it (what streaming costs the decode). */
+  generate_before_s: number;
   generate_s: number;
   rows: number;
   /** Rows the engine sent before its result. */
