@@ -12,7 +12,7 @@ wave) without a cap, where the plan says it fits the whole card: the step time c
 waves are compared against.
 
     ONESHOT_PYTHON=python3 python3 bench/memory.py --node NODE --out result.json \
-        --cases 1.5b:local:24,7b:local:80 --reference
+        --cases 1.5b:local:24,7b:local:80,1.5b:local:12:lora_rank=32 --reference
 
 Random-init models never stop early, so every row runs to max_response_tokens (the worst case).
 Needs `node esbuild.mjs` output in dist/ and a Node binary (the device machine has none: carry it).
@@ -54,19 +54,21 @@ class Case:
     shape: str  # a key of SHAPE_NAMES
     preset: str
     cap_gb: float | None  # None: the whole card
+    sets: tuple[str, ...] = ()  # the case's own --set KEY=VALUE settings
 
     @property
     def name(self) -> str:
-        return f"{self.shape}:{self.preset}:{'card' if self.cap_gb is None else int(self.cap_gb)}"
+        base = f"{self.shape}:{self.preset}:{'card' if self.cap_gb is None else int(self.cap_gb)}"
+        return ":".join([base, *self.sets])
 
 
 def parse_cases(text: str) -> list[Case]:
     out = []
     for part in filter(None, (p.strip() for p in text.split(","))):
-        shape, preset, cap = part.split(":")
+        shape, preset, cap, *sets = part.split(":")
         if shape not in SHAPE_NAMES:
             raise SystemExit(f"unknown shape {shape!r}: one of {', '.join(SHAPE_NAMES)}")
-        out.append(Case(shape, preset, None if cap == "card" else float(cap)))
+        out.append(Case(shape, preset, None if cap == "card" else float(cap), tuple(sets)))
     return out
 
 
@@ -74,7 +76,7 @@ def case_args(case: Case, ex: Path, model: Path, extra: list[str]) -> list[str]:
     args = [str(ex), "--preset", case.preset]
     if case.cap_gb is not None:
         args += ["--gpu-memory", str(case.cap_gb)]
-    sets = [f"model={model}", "eval_benchmarks=[]", *PRESET_SETS.get(case.preset, []), *SHAPE_SETS.get(case.shape, []), *extra]
+    sets = [f"model={model}", "eval_benchmarks=[]", *PRESET_SETS.get(case.preset, []), *SHAPE_SETS.get(case.shape, []), *case.sets, *extra]
     for s in sets:
         args += ["--set", s]
     return args
@@ -140,7 +142,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--node", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--cases", required=True, help="shape:preset:cap,… (cap in GB or 'card')")
+    ap.add_argument("--cases", required=True, help="shape:preset:cap[:KEY=VALUE…],… (cap in GB or 'card'; KEY=VALUE: the case's own --set)")
     ap.add_argument("--reference", action="store_true", help="also today's fp32 path without a cap, per shape × preset")
     ap.add_argument("--steps", type=int, default=2, help="steps per case; the last one is timed")
     ap.add_argument("--context", type=int, default=4096)
@@ -190,7 +192,7 @@ def main() -> int:
         entry["plan"] = plan(args.node, argv)
         fits = bool(entry["plan"].get("fits"))
         if fits and not args.plan_only:
-            entry["run"] = train(args.node, argv, work / "runs" / case.name.replace(":", "-"), args.steps, args.timeout)
+            entry["run"] = train(args.node, argv, work / "runs" / case.name.replace(":", "-").replace("=", "_"), args.steps, args.timeout)
             peak, planned = entry["run"].get("peak_gb"), entry["plan"].get("peak_gb")
             if peak and planned:
                 entry["planned_over_measured"] = round(float(planned) / float(peak), 3)

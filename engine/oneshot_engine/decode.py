@@ -33,6 +33,10 @@ from .options import ATTENTIONS, EngineOptions
 
 # Cache columns per attention-length bucket: each step attends to at most this many unwritten columns.
 LEN_BUCKET = 128
+# The Triton attention reads only the live columns whatever the bucket, so its graphs need coarser
+# buckets: fewer captures (the paper step's 3,200 columns: 4 graphs instead of 25, recaptured every
+# step when training frees the cache) and a launch setting per bucket (triton_decode.LAUNCH_BY_LENGTH).
+TRITON_LEN_BUCKET = 1024
 CHECK_EVERY = 16  # decode steps between host checks for EOS / stop strings (rows run on meanwhile)
 
 
@@ -119,6 +123,9 @@ class DecodeRunner:
         self.tok = torch.zeros(rows_max, dtype=torch.long, device=dev)
         self.pos = torch.zeros(rows_max, dtype=torch.long, device=dev)
         self.col = torch.zeros(1, dtype=torch.long, device=dev)
+        # Leading cache columns every row holds the same (one prompt copied to all rows; 0: none): the
+        # Triton attention reads them from row 0 (generate sets it per wave).
+        self.shared = torch.zeros(1, dtype=torch.long, device=dev)
         self.cols = torch.arange(self.max_len, device=dev)
         self.pad_bias = torch.zeros(rows_max, self.max_len, dtype=self.dtype, device=dev)
         self.out = torch.zeros(rows_max, self.max_len, dtype=torch.long, device=dev)
@@ -151,6 +158,11 @@ class DecodeRunner:
         if signature != self.signature:
             self.graphs.clear()
             self.signature = signature
+
+    def length_bucket(self, live: int) -> int:
+        """The cache columns a step with `live` live columns attends over (its graph's bucket)."""
+        bucket = TRITON_LEN_BUCKET if self.attention == "triton" else LEN_BUCKET
+        return min(self.max_len, math.ceil(live / bucket) * bucket)
 
     def kv_nbytes(self) -> int:
         """Bytes of the static KV cache (rows_max x max_len tokens per layer)."""
@@ -194,7 +206,11 @@ class DecodeRunner:
             q_norm=a.q_norm.weight if norm else None, k_norm=a.k_norm.weight if norm else None,
             eps=a.q_norm.eps if norm else 1e-6,
         )  # fmt: skip
-        return a.o_proj(td.decode_attention(q, self.k[i], self.v[i], self.pad_bias, self.col, length))
+        return a.o_proj(
+            td.decode_attention(
+                q, self.k[i], self.v[i], self.pad_bias, self.col, length, shared=self.shared, **td.launch_for(length)
+            )
+        )
 
     def _attention_torch(
         self,

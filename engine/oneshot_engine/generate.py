@@ -17,14 +17,13 @@ rows are dropped once enough of them have accumulated. They are not merged into 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from .decode import CHECK_EVERY, LEN_BUCKET, Sampler, batch_buckets, filter_logits
+from .decode import CHECK_EVERY, Sampler, batch_buckets, filter_logits
 from .fused import sample_exp
 from .model import KVCache, Transformer
 from .runtime import ModelRuntime
@@ -149,6 +148,7 @@ def generate(
     fast: bool | None = None,
     runtime: ModelRuntime | None = None,
     wave_rows: int | None = None,
+    on_rows: Callable[[list[tuple[int, Rollout]]], None] | None = None,
 ) -> tuple[list[Rollout], RolloutBatch, float]:
     """Samples sp.rollouts rollouts per prompt, prompt-major. Returns rollouts, their token batch and seconds.
 
@@ -165,6 +165,12 @@ def generate(
     after wave, so the same seed and wave_rows give the same rollouts, and another wave_rows other ones
     from the same distribution. on_step counts decode steps over all waves (total: waves x
     max_response_tokens).
+
+    on_rows: called with (row, rollout) pairs of rows that finished while the call goes on, each row
+    once and as the result will hold it: at each host check of the decode loop (every step on the eager
+    path, every CHECK_EVERY steps on the runner's) for rows that ended (EOS, stop string), and at the
+    end of every wave but the last for all its rows. Rows of the last wave still running at its end
+    are in the result only.
     """
     runtime = runtime or ModelRuntime(model)
     t0 = time.perf_counter()
@@ -186,6 +192,9 @@ def generate(
     eos = set() if sp.ignore_eos else set(tok.eos_ids)
     any_pad = bool((pad_left > 0).any())
     call = _Call(runtime, sp, gen, pad_id, eos, _StopChecker(tok, sp.stop), plen, any_pad, wave)
+    call.same_prompt = all(p == prompts[0] for p in prompts)
+    if on_rows is not None:
+        call.stream = _Stream(on_rows, tok, call.stopper, n)
     runtime.kv_cache_peak_bytes = 0
     generated: list[list[int]] = []
     reasons: list[str | None] = []
@@ -193,20 +202,15 @@ def generate(
     for w, (start, end) in enumerate(waves):
         progress = _wave_progress(on_step, w, len(waves), sp.max_response_tokens)
         g, r, o = call.wave(prompt_ids, pad_left, start, end, use_fast, progress)
+        if call.stream is not None and w < len(waves) - 1:
+            call.stream.send(start, g, r, wave_ended=True)
         generated += g
         reasons += r
         outs.append(o[:, : max(sp.max_response_tokens, 1)])
     out = torch.cat(outs)
 
-    stopper = call.stopper
-    rollouts = []
-    for r in range(rows):
-        ids = generated[r]
-        reason = reasons[r] or "length"
-        text = tok.decode(ids[:-1] if reason == "stop" else ids)
-        if reason == "stop_string":
-            text = stopper.cut(text)
-        rollouts.append(Rollout(prompt_index=r // n, text=text, tokens=len(ids), finish_reason=reason))
+    sent = call.stream.built if call.stream is not None else {}  # their text is decoded already
+    rollouts = [sent.get(r) or _rollout(tok, call.stopper, generated[r], reasons[r], r // n) for r in range(rows)]
     resp_len = torch.tensor([len(g) for g in generated], dtype=torch.long, device=device)
     width = int(resp_len.max()) if rows else 0
     # Rows that finished but stayed in the batch kept sampling: blank what follows their end.
@@ -221,6 +225,35 @@ def generate(
     )
     model.train(was_training)
     return rollouts, batch, time.perf_counter() - t0
+
+
+def _rollout(tok: TextTokenizer, stopper: _StopChecker, ids: list[int], reason: str | None, prompt_index: int) -> Rollout:
+    """A finished row as generate returns it (a row still running at the end ran out of length)."""
+    reason = reason or "length"
+    text = tok.decode(ids[:-1] if reason == "stop" else ids)
+    if reason == "stop_string":
+        text = stopper.cut(text)
+    return Rollout(prompt_index=prompt_index, text=text, tokens=len(ids), finish_reason=reason)
+
+
+class _Stream:
+    """generate's on_rows: sends each row once, built exactly as the result builds it."""
+
+    def __init__(
+        self, report: Callable[[list[tuple[int, Rollout]]], None], tok: TextTokenizer, stopper: _StopChecker, n: int
+    ) -> None:
+        self.report, self.tok, self.stopper, self.n = report, tok, stopper, n
+        self.built: dict[int, Rollout] = {}  # the rows sent, by row
+
+    def send(self, start: int, generated: list[list[int]], reasons: list[str | None], wave_ended: bool = False) -> None:
+        """Rows of the wave starting at row `start` that ended and were not sent yet (all of them once
+        the wave has ended: those still running ran out of length)."""
+        new = [i for i, r in enumerate(reasons) if (r is not None or wave_ended) and start + i not in self.built]
+        if not new:
+            return
+        for i in new:
+            self.built[start + i] = _rollout(self.tok, self.stopper, generated[i], reasons[i], (start + i) // self.n)
+        self.report([(start + i, self.built[start + i]) for i in new])
 
 
 def _wave_progress(
@@ -247,6 +280,14 @@ class _Call:
     plen: int
     any_pad: bool  # whether any prompt of the call is padded: every wave then masks as one call would
     wave_size: int  # rows per wave; the last one may hold fewer
+    same_prompt: bool = False  # every row has the same prompt: its cache columns are shared (decode.py)
+    stream: _Stream | None = None  # generate's on_rows
+    start: int = 0  # the first row of the wave being decoded
+
+    def finished(self, generated: list[list[int]], reasons: list[str | None]) -> None:
+        """A decode loop's host check: rows of the current wave that ended since the last go to on_rows."""
+        if self.stream is not None:
+            self.stream.send(self.start, generated, reasons)
 
     def wave(
         self,
@@ -258,6 +299,7 @@ class _Call:
         on_step: Callable[[int, int], None] | None,
     ) -> Decoded:
         """Rows [start, end) of the call: their prompts prefilled once each, then decoded."""
+        self.start = start
         model, sp, n, plen = self.runtime.model, self.sp, self.sp.rollouts, self.plen
         first, last = start // n, (end - 1) // n
         ids, pads = prompt_ids[first : last + 1], pad_left[first : last + 1]
@@ -322,6 +364,7 @@ def _decode_eager(
         live = [i for i, r in enumerate(batch_rows) if reasons[r] is None]
         if not live or step == max_new - 1:
             break
+        call.finished(generated, reasons)  # this loop checks every step: rows go out as they end
         if len(batch_rows) - len(live) >= max(1, len(batch_rows) // 8):
             keep = torch.tensor(live, device=device)
             cache.select_rows(keep)
@@ -371,6 +414,7 @@ def _decode_fast(
     runner.tok[:rows] = first
     runner.pos[:rows] = plen - row_pad
     runner.col.fill_(plen)
+    runner.shared.fill_(plen if call.same_prompt else 0)
     runner.out[:rows, plen] = first
     runner.pad_bias.zero_()
     runner.pad_bias[:rows].masked_fill_(runner.cols[None, :] < row_pad[:, None], float("-inf"))
@@ -412,12 +456,13 @@ def _decode_fast(
 
     for step in range(1, max_new):
         col = plen + step - 1
-        length = min(runner.max_len, math.ceil((col + 1) / LEN_BUCKET) * LEN_BUCKET)
+        length = runner.length_bucket(col + 1)
         runner.run_step(b, length, sampler, gen)
         if (step + 1) % CHECK_EVERY == 0:
             check(step + 1)
             if on_step is not None:
                 on_step(step + 1, max_new)
+            call.finished(generated, reasons)
             if all(reasons[r] is not None for r in slots):
                 break
             compact(step + 1)

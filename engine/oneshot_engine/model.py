@@ -210,14 +210,15 @@ class Transformer(nn.Module):
 
         mask: boolean [batch, 1, time, keys] (True = attend) or None for a plain causal pass.
         cache/start: write this pass's keys and values at columns start…start+time of the cache.
-        train_layers: what the training pass runs instead of the layers (runtime.ModelRuntime's
-        compiled twins); used only when training (train mode, autograd on, no cache).
+        train_layers: what the pass runs instead of the layers (runtime.ModelRuntime's compiled
+        twins); used by passes without a cache: training, and the no-grad log-prob passes of the
+        reference and the old policy.
         """
         x = self.model.embed_tokens(input_ids)
         cos, sin = self.rope(positions, x.dtype)
         train = self.training and cache is None and torch.is_grad_enabled()
         n_ckpt = (len(self.model.layers) if self.gradient_checkpointing else self.checkpoint_layers) if train else 0
-        layers = train_layers if train and train_layers is not None else self.model.layers
+        layers = train_layers if cache is None and train_layers is not None else self.model.layers
         for i, layer in enumerate(layers):
             if i < n_ckpt:
                 x = checkpoint(layer, x, cos, sin, mask, use_reentrant=False)

@@ -96,6 +96,9 @@ class GenerateParams:
     # Rows (prompts x rollouts) decoded at once, in consecutive waves: the setting as the controller
     # resolved it (never "auto"); None decodes all rows at once.
     rollout_wave_size: int | None = None
+    # Send finished rows in `outputs` notifications while the call decodes (the controller grades
+    # them meanwhile); the result still holds every row.
+    stream_outputs: bool = False
 
 
 @dataclass
@@ -183,6 +186,12 @@ class GenerateResult(_GenerateResult, total=False):
     batch_id: str
 
 
+class StreamedOutput(GenerateOutput):
+    """A row of a generate call sent before the call ends: `index` is its place in the result's outputs."""
+
+    index: int
+
+
 class TrainStepResult(TypedDict):
     loss: float
     pg_loss: float
@@ -214,6 +223,30 @@ class EngineErrorData(_EngineErrorData, total=False):
 
     reason: ErrorReason
     phase: str  # OUT_OF_MEMORY: the method that ran out (load, generate, train_step, save…)
+
+
+# -- notifications (what the engine sends while a call runs) -----------------------------------------
+
+
+class ProgressNotice(TypedDict):
+    phase: str
+    done: int
+    total: int
+
+
+class LogNotice(TypedDict):
+    level: Literal["debug", "info", "warn", "error"]
+    message: str
+
+
+class OutputsNotice(TypedDict):
+    """Rows of a generate call with stream_outputs that finished since the last notice, each sent once."""
+
+    outputs: list[StreamedOutput]
+
+
+# Notification method → its params.
+NOTIFICATIONS: dict[str, type] = {"progress": ProgressNotice, "log": LogNotice, "outputs": OutputsNotice}
 
 
 # Method name → (params, result); the server dispatches `Engine.<name>` with the parsed params.

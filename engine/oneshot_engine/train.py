@@ -21,6 +21,7 @@ from torch.utils.checkpoint import checkpoint
 
 from .errors import bad_config
 from .generate import RolloutBatch, padded_causal_mask
+from .kv_release import release_decoder_if_it_pays
 from .model import Transformer
 from .optim import CompactAdamW, grad_norm
 from .protocol import OptimizerParams, TrainStepParams, TrainStepResult
@@ -43,18 +44,19 @@ def _logp_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor) -> tu
 
 
 def token_logp_entropy(
-    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, triton: bool = True
+    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, triton: bool = True, keep_logits: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Log-prob of each target and the entropy of each position's distribution, fp32, [tokens] each.
 
     Chunks of rows go through the vocabulary projection one at a time; under autograd each chunk is
     recomputed in backward instead of keeping its logits. Where Triton runs (triton_logp.available) and
-    `triton` (EngineOptions.triton) allows it, the row-wise math is one fused kernel pass per chunk instead.
+    `triton` (EngineOptions.triton) allows it, the row-wise math is one fused kernel pass per chunk instead,
+    and `keep_logits` keeps the chunks' logits for backward instead of recomputing them (keep_logits_fits).
     """
     from . import triton_logp
 
     if triton and triton_logp.available(h.device):
-        return triton_logp.fused_logp_entropy(h, w, targets)
+        return triton_logp.fused_logp_entropy(h, w, targets, keep=keep_logits)
     chunk = max(1, LOGITS_CHUNK_BYTES // (4 * w.shape[0]))
     logps, ents = [], []
     for i in range(0, h.shape[0], chunk):
@@ -85,6 +87,7 @@ def response_logp_entropy(
     rows: list[int],
     train_layers: Sequence[nn.Module] | None = None,
     triton: bool = True,
+    keep_logits: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-token log-probs and entropies of the responses of `rows`: [rows, R] fp32 each, plus the mask.
 
@@ -106,7 +109,9 @@ def response_logp_entropy(
     h = hidden[:, first - 1 : first - 1 + width]
     targets = ids[:, first : first + width]
     mask = torch.arange(width, device=ids.device)[None, :] < batch.resp_len[sel][:, None]
-    logp, ent = token_logp_entropy(h.reshape(-1, h.shape[-1]), model.lm_head.weight, targets.reshape(-1), triton)
+    logp, ent = token_logp_entropy(
+        h.reshape(-1, h.shape[-1]), model.lm_head.weight, targets.reshape(-1), triton, keep_logits
+    )
     return logp.view(len(rows), width), ent.view(len(rows), width), mask
 
 
@@ -133,13 +138,20 @@ def aggregate(values: torch.Tensor, mask: torch.Tensor, mode: str, tokens: int, 
 
 
 @torch.no_grad()
-def batch_logp(model: Transformer, batch: RolloutBatch, micro_batch_size: int, triton: bool = True) -> torch.Tensor:
-    """[rows, R] response log-probs of the whole batch (old policy or reference), no graph."""
+def batch_logp(
+    model: Transformer,
+    batch: RolloutBatch,
+    micro_batch_size: int,
+    triton: bool = True,
+    layers: Sequence[nn.Module] | None = None,
+) -> torch.Tensor:
+    """[rows, R] response log-probs of the whole batch (old policy or reference), no graph.
+    layers: the model's compiled layers (runtime), None for its own."""
     width = max(batch.host_lengths()[1])
     out = torch.zeros(batch.rows, width, dtype=torch.float32, device=batch.tokens.device)
     for i in range(0, batch.rows, micro_batch_size):
         rows = list(range(i, min(i + micro_batch_size, batch.rows)))
-        logp, _, _ = response_logp_entropy(model, batch, rows, triton=triton)
+        logp, _, _ = response_logp_entropy(model, batch, rows, layers, triton)
         out[i : i + len(rows), : logp.shape[1]] = logp
     return out
 
@@ -156,6 +168,7 @@ def accumulate_gradients(
     after_micro: Callable[[], None] | None = None,
     train_layers: Sequence[nn.Module] | None = None,
     triton: bool = True,
+    keep_logits: bool = False,
     shard: Shard | None = None,
     passes: int = 0,
 ) -> dict[str, float]:
@@ -183,7 +196,7 @@ def accumulate_gradients(
         if shard is None and sum(lens[r] for r in micro) == 0:
             continue  # empty responses add nothing to the loss
         micro = micro or [max(range(batch.rows), key=lambda r: lens[r])]
-        logp, ent, mask = response_logp_entropy(model, batch, micro, train_layers, triton)
+        logp, ent, mask = response_logp_entropy(model, batch, micro, train_layers, triton, keep_logits)
         width = logp.shape[1]
         sel = _row_slice(micro)
         old = logp.detach() if old_logp is None else old_logp[sel, :width]
@@ -232,22 +245,36 @@ def measured_activation_bytes(runtime: ModelRuntime, rows: int, width: int) -> i
     return cache[(rows, width)]
 
 
+def memory_cap(device: torch.device, limit_gb: float | None = None) -> float:
+    """Bytes the process may allocate: the card, within its memory fraction and `limit_gb`."""
+    _, total = torch.cuda.mem_get_info(device)
+    getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
+    cap = total * getter(device) if getter is not None else total
+    return min(cap, limit_gb * 1024**3) if limit_gb is not None else cap
+
+
 def memory_headroom(device: torch.device, limit_gb: float | None = None) -> float:
     """Bytes the caching allocator can still hand out: free device memory, within the process's memory
     fraction and `limit_gb` (EngineOptions.memory_limit_gb: a smaller card's budget on a bigger one)."""
-    free, total = torch.cuda.mem_get_info(device)
-    getter = getattr(torch.cuda, "get_per_process_memory_fraction", None)
-    cap = total * getter(device) if getter is not None else total
-    if limit_gb is not None:
-        cap = min(cap, limit_gb * 1024**3)
+    free, _ = torch.cuda.mem_get_info(device)
+    cap = memory_cap(device, limit_gb)
     reserved, allocated = torch.cuda.memory_reserved(device), torch.cuda.memory_allocated(device)
     return min(free + reserved - allocated, cap - allocated)
 
 
-def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int, grad_bytes: int = 4) -> int:
+# The plan's allocator slack (src/core/plan/memory.ts SLACK_FRACTION, SLACK_FIXED): the layer rule
+# leaves it free, so what the plan says fits is what the engine does.
+SLACK_FRACTION = 0.05
+SLACK_FIXED = 1 << 29
+
+
+def layers_to_checkpoint(
+    runtime: ModelRuntime, batch: RolloutBatch, micro: int, grad_bytes: int = 4, extra_bytes: int = 0
+) -> int:
     """How many layers to checkpoint so that the largest micro-batch's activations fit (0 when they do:
     recomputation costs a third more compute, so it is used only when memory requires it).
-    grad_bytes: bytes per parameter of the gradients the first backward creates."""
+    grad_bytes: bytes per parameter of the gradients the first backward creates; extra_bytes: memory
+    that would be freed first (kv_release asks with the decode runner's)."""
     model, device = runtime.model, batch.tokens.device
     if model.gradient_checkpointing or device.type != "cuda":
         return 0
@@ -258,9 +285,29 @@ def layers_to_checkpoint(runtime: ModelRuntime, batch: RolloutBatch, micro: int,
     layers = model.cfg.num_layers
     # Room for the logits chunks of the loss, the gradient buffers created in the first backward
     # and allocator slack.
+    limit = runtime.options.memory_limit_gb
     reserve = 4 * LOGITS_CHUNK_BYTES + grad_bytes * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
-    budget = memory_headroom(device, runtime.options.memory_limit_gb) - reserve
+    reserve += SLACK_FRACTION * memory_cap(device, limit) + SLACK_FIXED
+    budget = memory_headroom(device, limit) + extra_bytes - reserve
     return layers_that_fit(tokens, full, ckpt, layers, budget)
+
+
+def kept_logits_bytes(model: Transformer, batch: RolloutBatch, micro: int) -> int:
+    """Bytes of the logits a micro-batch keeps for backward (its rows x the response width x vocab)."""
+    w = model.lm_head.weight
+    return min(micro, batch.rows) * (batch.tokens.shape[1] - batch.prompt_len) * w.shape[0] * w.element_size()
+
+
+def keep_logits_fits(runtime: ModelRuntime, batch: RolloutBatch, micro: int, grad_bytes: int) -> bool:
+    """Whether the micro-batches can keep their logits for backward (no recomputing GEMM over the
+    vocabulary, about 5% of a 1.5B model's training FLOPs) and still checkpoint no layer: only where
+    memory is ample, since a checkpointed layer costs more than the logits' recomputation saves.
+    src/core/plan/memory.ts (engineTraining) mirrors this rule."""
+    model = runtime.model
+    if model.gradient_checkpointing or batch.tokens.device.type != "cuda" or not runtime.options.triton:
+        return False
+    need = kept_logits_bytes(model, batch, micro)
+    return layers_to_checkpoint(runtime, batch, micro, grad_bytes, -need) == 0
 
 
 def layers_that_fit(tokens: int, full: int, ckpt: int, layers: int, budget: float) -> int:
@@ -411,17 +458,22 @@ class Trainer:
         triton, train_layers = self.runtime.options.triton, self.runtime.training_layers()
         ref_logp = old_logp = None
         if self.reference is not None and p.kl_coef != 0:
-            ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
+            ref_runtime = shard.decode_runtime if shard else self.runtime  # compiles as the single engine's
+            ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton, ref_runtime.reference_layers(self.reference))
         self.model.train()
-        self.model.checkpoint_layers = layers_to_checkpoint(
-            shard.decode_runtime if shard else self.runtime,
-            batch,
-            micro_batch_size,
-            4 if self.use_master else self.params[0].element_size(),
-        )
+        grad_bytes = 4 if self.use_master else self.params[0].element_size()
+        # Sharded, memory is planned on the decode model's runtime: it holds the decode runner and
+        # measures plain layers.
+        plan = shard.decode_runtime if shard else self.runtime
+        release_decoder_if_it_pays(
+            plan, batch.rows * batch.tokens.shape[1],
+            lambda extra: layers_to_checkpoint(plan, batch, micro_batch_size, grad_bytes, extra),
+        )  # fmt: skip
+        self.model.checkpoint_layers = layers_to_checkpoint(plan, batch, micro_batch_size, grad_bytes)
+        keep_logits = self.model.checkpoint_layers == 0 and keep_logits_fits(plan, batch, micro_batch_size, grad_bytes)
         if mini_batches > 1:
             # Sharded: the decode model holds the same weights, whole (no collectives to pair up).
-            old_logp = batch_logp(shard.decode if shard else self.model, batch, micro_batch_size, triton)
+            old_logp = batch_logp(shard.decode if shard else self.model, batch, micro_batch_size, triton, plan.training_layers())
         if shard is not None and placement is not None:
             splits = shard.splits(placement, mini_batches)
             passes = shard.all_passes(splits, micro_batch_size)
@@ -442,7 +494,7 @@ class Trainer:
         for rows, n in zip(splits, passes, strict=True):
             m = accumulate_gradients(
                 self.model, batch, rows, adv, p, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton,
-                shard, n,
+                keep_logits, shard, n,
             )  # fmt: skip
             m["grad_norm"] = self._optimizer_step()
             parts.append(m)

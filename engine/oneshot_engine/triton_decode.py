@@ -55,7 +55,7 @@ def available(device: torch.device) -> bool:
 
 @_jit
 def _attn_split_kernel(
-    Q, K, V, Bias, Col, Part, Lse, Out,
+    Q, K, V, Bias, Col, Shared, Part, Lse, Out,
     stride_qb, stride_qh,
     stride_kb, stride_kh, stride_kn,
     stride_vb, stride_vh, stride_vn,
@@ -86,14 +86,18 @@ def _attn_split_kernel(
     m_i = tl.full([BLOCK_G], float("-inf"), tl.float32)
     l_i = tl.zeros([BLOCK_G], tl.float32)
     acc = tl.zeros([BLOCK_G, BLOCK_D], tl.float32)
-    k_base = K + row * stride_kb + kvh * stride_kh
-    v_base = V + row * stride_vb + kvh * stride_vh
     b_base = Bias + row * stride_bb
+    # Columns [0, shared) hold the same keys and values in every row (one prompt copied to all rows):
+    # they are read from row 0, whose copy every program then finds in L2, not once per row from HBM.
+    shared = tl.load(Shared)
     for start in range(lo, hi, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         n_ok = n < hi
         kv_mask = n_ok[:, None] & d_ok[None, :]
-        k = tl.load(k_base + n[:, None] * stride_kn + d[None, :], mask=kv_mask, other=0.0)
+        src = tl.where(n < shared, 0, row)
+        k_ptr = K + src[:, None] * stride_kb + kvh * stride_kh + n[:, None] * stride_kn + d[None, :]
+        v_ptr = V + src[:, None] * stride_vb + kvh * stride_vh + n[:, None] * stride_vn + d[None, :]
+        k = tl.load(k_ptr, mask=kv_mask, other=0.0)
         if F32_DOT:
             s = tl.dot(q.to(tl.float32), tl.trans(k.to(tl.float32)), input_precision="ieee")
         else:
@@ -106,7 +110,7 @@ def _attn_split_kernel(
         alpha = tl.exp2(m_i - m_safe)
         p = tl.exp2(s - m_safe[:, None])
         l_i = l_i * alpha + tl.sum(p, 1)
-        v = tl.load(v_base + n[:, None] * stride_vn + d[None, :], mask=kv_mask, other=0.0)
+        v = tl.load(v_ptr, mask=kv_mask, other=0.0)
         if F32_DOT:
             acc = acc * alpha[:, None] + tl.dot(p, v.to(tl.float32), input_precision="ieee")
         else:
@@ -152,6 +156,24 @@ def _sm_count(device: torch.device) -> int:
     return 132
 
 
+# Kernel launch settings per cache-length bucket: (longest bucket, block_n, num_warps, num_stages,
+# fewest splits), the first whose bound holds the length. From bench/paper_step.py's sweep on an H200
+# at 1,024 rows (bench/results/paper-step-2026-12-02-early.json): 512 keys 259 -> 204 us with blocks
+# of 128; 1,600 keys 470 -> 458 us with 3 stages; 3,100 keys 956 -> 836 us with blocks of 128 in 2
+# splits (the grid's last wave of programs half as long).
+LAUNCH_BY_LENGTH: list[tuple[int, int, int, int, int]] = [
+    (1024, 128, 4, 2, 1),
+    (2048, 64, 4, 3, 1),
+    (1 << 62, 128, 4, 2, 2),
+]
+
+
+def launch_for(length: int) -> dict[str, int]:
+    """decode_attention's block_n, num_warps, num_stages and min_splits for a bucket of `length` columns."""
+    _, block_n, warps, stages, splits = next(c for c in LAUNCH_BY_LENGTH if length <= c[0])
+    return {"block_n": block_n, "num_warps": warps, "num_stages": stages, "min_splits": splits}
+
+
 def choose_splits(programs: int, length: int, block_n: int, device: torch.device) -> int:
     """Splits per (row, KV head) so the grid covers the SMs about TARGET_WAVES times, at most one per
     key block of the bucket."""
@@ -171,10 +193,16 @@ def decode_attention(
     splits: int | None = None,
     num_warps: int = 4,
     num_stages: int = 2,
+    shared: torch.Tensor | None = None,
+    min_splits: int = 1,
 ) -> torch.Tensor:
     """Attention of one query token per row: q [b, heads, d] against cache columns [0, col] (col a
     1-element device tensor, col < length) of k_cache/v_cache [rows, kv_heads, max_len, d], plus
-    pad_bias [rows, max_len] (0 or -inf). Returns [b, heads * d] in q's dtype."""
+    pad_bias [rows, max_len] (0 or -inf). Returns [b, heads * d] in q's dtype.
+
+    shared: a 1-element device tensor, the number of leading columns that are the same in every row
+    (the prompt all rows were copied from); they are read from row 0 instead. None: no such columns.
+    min_splits: the fewest splits when `splits` is None (choose_splits may pick more)."""
     b, heads, dim = q.shape
     kv_heads = k_cache.shape[1]
     if heads % kv_heads or k_cache.shape[0] < b or k_cache.shape[-1] != dim or length > k_cache.shape[2]:
@@ -187,15 +215,17 @@ def decode_attention(
         raise ValueError("decode_attention needs contiguous q and unit-stride cache and bias rows")
     group = heads // kv_heads
     if splits is None:
-        splits = choose_splits(b * kv_heads, length, block_n, q.device)
+        splits = max(min(min_splits, math.ceil(length / block_n)), choose_splits(b * kv_heads, length, block_n, q.device))
     out = torch.empty(b, heads * dim, dtype=q.dtype, device=q.device)
+    if shared is None:  # the decode runner passes its own: nothing is allocated inside a graph capture
+        shared = torch.zeros(1, dtype=torch.long, device=q.device)
     if splits > 1:
         part = torch.empty(b, heads, splits, dim, dtype=torch.float32, device=q.device)
         lse = torch.empty(b, heads, splits, dtype=torch.float32, device=q.device)
     else:
         part = lse = out  # unused by the kernel when SPLITS == 1
     _attn_split_kernel[(b * kv_heads, splits)](
-        q, k_cache, v_cache, pad_bias, col, part, lse, out,
+        q, k_cache, v_cache, pad_bias, col, shared, part, lse, out,
         q.stride(0), q.stride(1),
         k_cache.stride(0), k_cache.stride(1), k_cache.stride(2),
         v_cache.stride(0), v_cache.stride(1), v_cache.stride(2),

@@ -5,7 +5,9 @@ of rows the product stays a cuBLAS GEMM; one Triton pass over the chunk's logits
 rescaled sums) gives lse, the target's logit and the entropy, so no fp32 [rows, vocab] block is ever
 made. Backward recomputes the chunk's logits, overwrites them in place with d(loss)/d(logits) and
 turns them into dh and dw with two more GEMMs. Only h, w, targets and two fp32 numbers per row are
-kept between forward and backward.
+kept between forward and backward, unless `keep` asks to keep the logits themselves (the trainer does
+when memory allows): backward then skips the recomputing GEMM, a third of the vocabulary
+projection's backward.
 """
 
 from __future__ import annotations
@@ -125,21 +127,26 @@ class LogpEntropy(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: Any, h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, chunk: int
+        ctx: Any, h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, chunk: int, keep: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
         n, v = h.shape[0], w.shape[0]
         fwd, _ = _kernels()
         logp, ent, lse, mean = (torch.empty(n, dtype=torch.float32, device=h.device) for _ in range(4))
         block = _block(v, FWD_BLOCK)
+        # Logits chunks for backward (not inputs or outputs: plain attributes of ctx, dropped as used).
+        kept: list[torch.Tensor | None] = []
         for i in range(0, n, chunk):
             logits = h[i : i + chunk] @ w.t()
             fwd[(logits.shape[0],)](
                 logits, targets[i:], logp[i:], ent[i:], lse[i:], mean[i:], v, logits.stride(0),
                 BLOCK=block, num_warps=8,
             )
+            if keep:
+                kept.append(logits)
             del logits
         ctx.save_for_backward(h, w, targets, lse, mean)
         ctx.chunk = chunk
+        ctx.kept = kept
         return logp, ent
 
     @staticmethod
@@ -157,9 +164,13 @@ class LogpEntropy(torch.autograd.Function):
         grad_h = torch.empty_like(h) if need_h else None
         grad_w = torch.empty_like(w) if need_w else None
         block = _block(v, BWD_BLOCK)
-        for i in range(0, n, chunk):
+        kept = ctx.kept
+        for j, i in enumerate(range(0, n, chunk)):
             hc = h[i : i + chunk]
-            dlogits = hc @ w.t()
+            if kept:
+                dlogits, kept[j] = kept[j], None
+            else:
+                dlogits = hc @ w.t()
             rows = dlogits.shape[0]
             bwd[(rows, triton.cdiv(v, block))](
                 dlogits, targets[i:], lse[i:], mean[i:], g_logp[i:], g_ent[i:], v, dlogits.stride(0),
@@ -173,19 +184,22 @@ class LogpEntropy(torch.autograd.Function):
                 else:
                     grad_w.addmm_(dlogits.t(), hc)
             del dlogits
-        return grad_h, grad_w, None, None
+        return grad_h, grad_w, None, None, None
 
 
 def fused_logp_entropy(
-    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, chunk: int | None = None
+    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, chunk: int | None = None, keep: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Log-prob of each target and entropy of each row's distribution over h @ w.t(), fp32 [N] each.
 
-    `chunk` (rows per GEMM) defaults to CHUNK_BYTES of logits in the model dtype."""
+    `chunk` (rows per GEMM) defaults to CHUNK_BYTES of logits in the model dtype. `keep`: keep every
+    chunk's logits (N x vocab in the model dtype) for backward instead of recomputing them there; only
+    when autograd records the call."""
     n = h.shape[0]
     if n == 0:
         empty = h.new_zeros(0, dtype=torch.float32)
         return empty, empty
     if chunk is None:
         chunk = chunk_rows(n, w.shape[0], h.element_size())
-    return LogpEntropy.apply(h.contiguous(), w.contiguous(), targets.contiguous(), chunk)
+    keep = keep and torch.is_grad_enabled() and (h.requires_grad or w.requires_grad)
+    return LogpEntropy.apply(h.contiguous(), w.contiguous(), targets.contiguous(), chunk, keep)

@@ -4,7 +4,7 @@ The test builds the same shape from src/core/engine/protocol.ts with the TypeScr
 compares the two. Types are written the way TypeScript spells them (number, string[], [number,
 number], "k1" | "k2"), so a field renamed, retyped or made optional on one side only is a difference.
 In what the controller sends (params), `X | None = None` is an optional field (`x?: X`); in what the
-engine answers (results), None is JSON null (`x: X | null`) and every dataclass field is present.
+engine answers (results and notifications), None is JSON null (`x: X | null`) and every dataclass field is present.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def reachable(roots: list[type]) -> dict[str, type]:
 
 def dump() -> dict[str, Any]:
     params = reachable([p for p, _ in protocol.METHODS.values()])
-    results = reachable([r for _, r in protocol.METHODS.values()] + [protocol.EngineErrorData])
+    notices = list(protocol.NOTIFICATIONS.values())
+    results = reachable([r for _, r in protocol.METHODS.values()] + [protocol.EngineErrorData] + notices)
     both = params.keys() & results.keys()
     assert not both, f"{both} are both params and results: contract_dump cannot tell how to spell None"
     types = {name: fields(cls, False) for name, cls in params.items()}
@@ -97,6 +98,7 @@ def dump() -> dict[str, Any]:
     return {
         "version": protocol.PROTOCOL_VERSION,
         "methods": {m: {"params": p.__name__, "result": r.__name__} for m, (p, r) in protocol.METHODS.items()},
+        "notifications": {m: n.__name__ for m, n in protocol.NOTIFICATIONS.items()},
         "types": dict(sorted(types.items())),
         "errors": {names[code]: code for code in errors.CODES},
     }

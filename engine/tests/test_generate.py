@@ -221,15 +221,20 @@ def _as_tuple(result) -> tuple:
     )
 
 
-@pytest.mark.parametrize("fast", [False, True], ids=["eager", "runner"])
-def test_greedy_waves_return_what_one_call_returns(loaded, fast):
-    model, tok = loaded
+def staggered_rows(model, tok: TextTokenizer) -> tuple[list[list[int]], SamplingParams]:
+    """Three prompts x 4 greedy rows that end at different steps: prompt 2's by step 4, prompt 0's by
+    step 21 (EOS tokens set on `tok`), prompt 1's run to the limit of 40, so the batch shrinks mid-wave."""
     tok.eos_ids = []
     prompts = [tok.encode("Let x be"), tok.encode("What is 12 + 30?"), tok.encode("x")]
     free = [greedy_reference(model, p, 40) for p in prompts]
-    # Rows end at different steps (EOS) and one prompt runs to the limit: the batch shrinks mid-wave.
     tok.eos_ids = [free[0][20], free[2][3]]
-    sp = SamplingParams(rollouts=4, temperature=0.0, max_response_tokens=40)
+    return prompts, SamplingParams(rollouts=4, temperature=0.0, max_response_tokens=40)
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["eager", "runner"])
+def test_greedy_waves_return_what_one_call_returns(loaded, fast):
+    model, tok = loaded
+    prompts, sp = staggered_rows(model, tok)
     whole = _as_tuple(generate(model, tok, prompts, sp, fast=fast))
     assert {r[3] for r in whole[0]} == {"stop", "length"}
     for wave in (1, 3, 5, 7, 12, 100):  # 7: the last wave (5 rows) decodes in a bucket of 6

@@ -259,3 +259,74 @@ def test_bf16_gradients_move_to_fp32_masters_during_backward(family_dirs):
     for p, m in zip(plain.parameters(), trainer.master, strict=True):
         assert m.grad.dtype == torch.float32
         torch.testing.assert_close(m.grad, p.grad.float(), rtol=0, atol=0)
+
+
+def test_step_asks_kv_release_before_choosing_checkpointed_layers(family_dirs, monkeypatch):
+    """Trainer.step offers the decode runner's memory to the checkpointing rule (kv_release) with the
+    batch's tokens before it picks the layers, so a freed cache means fewer recomputed layers."""
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, torch.device("cpu"))
+    trainer = Trainer(model, optimizer(lr=1e-3), None)
+    seen = []
+
+    def record(runtime, tokens, layers_for):
+        seen.append((runtime is trainer.runtime, tokens, layers_for(1 << 40)))
+        return False
+
+    monkeypatch.setattr(train_mod, "release_decoder_if_it_pays", record)
+    batch = make_batch()
+    trainer.step(batch, loss())
+    assert seen == [(True, batch.rows * batch.tokens.shape[1], 0)]
+
+
+def test_reference_forward_runs_the_runtimes_compiled_reference_layers(family_dirs, monkeypatch):
+    """The reference's log-prob pass goes through runtime.reference_layers (compiled on CUDA, its own
+    layers on the CPU), not its eager modules; the KL term it feeds is the same."""
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, torch.device("cpu"))
+    ref = copy.deepcopy(model).requires_grad_(False)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    plain = Trainer(copy.deepcopy(model), optimizer(lr=1e-3), ref).step(make_batch(), loss(kl_coef=0.01))
+    trainer = Trainer(model, optimizer(lr=1e-3), ref)
+    calls = []
+
+    class Counted(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args):
+            calls.append(torch.is_grad_enabled())
+            return self.inner(*args)
+
+    assert list(trainer.runtime.reference_layers(ref)) == list(ref.model.layers)  # the CPU: not compiled
+    monkeypatch.setattr(trainer.runtime, "reference_layers", lambda r: [Counted(layer) for layer in r.model.layers])
+    result = trainer.step(make_batch(), loss(kl_coef=0.01))
+    assert calls and not any(calls)  # every call a no-grad reference pass
+    assert result["kl"] == pytest.approx(plain["kl"], rel=1e-6)
+    assert result["loss"] == pytest.approx(plain["loss"], rel=1e-6)
+
+
+def test_micro_batches_keep_their_logits_only_when_memory_allows(family_dirs, monkeypatch):
+    """The trainer asks keep_logits_fits (never on the CPU) and passes its answer to every micro-batch's
+    vocabulary projection; the no-grad reference pass never keeps."""
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, torch.device("cpu"))
+    ref = copy.deepcopy(model).requires_grad_(False)
+    trainer = Trainer(model, optimizer(lr=1e-3), ref)
+    batch = make_batch()
+    assert not train_mod.keep_logits_fits(trainer.runtime, batch, 2, 4)
+    assert train_mod.kept_logits_bytes(model, batch, 2) == 2 * 7 * model.lm_head.weight.shape[0] * 4
+    seen = []
+    inner = train_mod.token_logp_entropy
+
+    def record(h, w, targets, triton=True, keep_logits=False):
+        seen.append((torch.is_grad_enabled(), keep_logits))
+        return inner(h, w, targets, triton, keep_logits)
+
+    monkeypatch.setattr(train_mod, "token_logp_entropy", record)
+    for fits in (False, True):
+        monkeypatch.setattr(train_mod, "keep_logits_fits", lambda *_a, fits=fits: fits)
+        seen.clear()
+        trainer.step(batch, loss(kl_coef=0.01, micro_batch_size=2))
+        assert {k for grad, k in seen if not grad} == {False}
+        assert {k for grad, k in seen if grad} == {fits}

@@ -109,6 +109,25 @@ def test_decode_attention_reads_col_at_run_time():
         assert torch.allclose(out, reference_attention(q, k, v, bias, c, 128), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("splits, block_n, shared", [(1, 64, 70), (3, 64, 70), (2, 32, 64), (1, 64, 0)])
+def test_decode_attention_reads_shared_columns_from_row_zero(splits, block_n, shared):
+    """Columns every row shares (one prompt copied to all rows) come from row 0: rows 1.. may hold
+    anything there (NaN here), and the result is the attention over row 0's copy of them."""
+    q, k, v, bias = make_case(3, 12, 2, 64, 192, torch.float32, [0, 0, 0], seed=11)
+    k[1:3, :, :shared] = float("nan")
+    v[1:3, :, :shared] = float("nan")
+    whole_k, whole_v = k.clone(), v.clone()
+    whole_k[:, :, :shared] = k[:1, :, :shared]
+    whole_v[:, :, :shared] = v[:1, :, :shared]
+    col = torch.tensor([150], device=DEV)
+    out = td.decode_attention(
+        q, k, v, bias, col, 192, splits=splits, block_n=block_n, shared=torch.tensor([shared], device=DEV)
+    )
+    ref = reference_attention(q, whole_k, whole_v, bias, 150, 192)
+    assert not out.isnan().any()
+    assert (out - ref).abs().max().item() < 1e-5
+
+
 def reference_rope_write(qkv, cos, sin, k_cache, v_cache, col: int, heads: int, kv: int, norms=None):
     b = qkv.shape[0]
     d = k_cache.shape[-1]
@@ -177,3 +196,50 @@ def test_decode_runner_with_triton_attention_matches_sdpa(family, family_dirs: d
         assert torch.equal(runs["triton"], runs["sdpa"])
     else:  # different fp32 kernels on the GPU: allow a rare near-tie flip
         assert (runs["triton"] == runs["sdpa"]).float().mean().item() > 0.95
+
+
+def test_one_prompt_copied_to_every_row_reads_its_columns_once(family_dirs: dict[str, Path]):
+    """prompt_copies of one prompt (a training step): the runner marks the prompt's columns shared,
+    and decoding through row 0's copy gives the tokens SDPA gives reading every row's own."""
+    d = family_dirs["qwen2"]
+    model, _ = load_model(d, torch.float32, DEV)
+    tok = TextTokenizer(d)
+    tok.eos_ids = []
+    prompt = tok.encode("What is 12 + 30?")
+    sp = SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=10)
+    runs, shared = {}, {}
+    for attention in ("sdpa", "triton"):
+        runtime = ModelRuntime(model, EngineOptions(decode_attention=attention))
+        runs[attention] = generate(model, tok, [prompt, prompt], sp, fast=True, runtime=runtime)[1].tokens
+        shared[attention] = int(runtime.decoder.shared)
+        generate(model, tok, [prompt, tok.encode("x")], sp, fast=True, runtime=runtime)
+        shared[attention + " two prompts"] = int(runtime.decoder.shared)
+        runtime.release_decoder()
+    assert shared == {"sdpa": len(prompt), "triton": len(prompt), "sdpa two prompts": 0, "triton two prompts": 0}
+    if DEV.type == "cpu":
+        assert torch.equal(runs["triton"], runs["sdpa"])
+    else:
+        assert (runs["triton"] == runs["sdpa"]).float().mean().item() > 0.95
+
+
+def test_triton_graphs_use_coarse_length_buckets_with_their_launch_settings(family_dirs: dict[str, Path]):
+    """The Triton attention reads only live columns, so its decode graphs bucket lengths by 1,024
+    (4 graphs for the paper's 3,200 columns instead of 25); each bucket has its launch setting, and
+    every setting gives the same attention."""
+    from oneshot_engine.decode import DecodeRunner
+
+    model, _ = load_model(family_dirs["qwen2"], torch.float32, DEV)
+    buckets = {}
+    for attention in ("triton", "sdpa"):
+        r = DecodeRunner(model, 2, 3162, use_graphs=False, attention=attention)
+        buckets[attention] = sorted({r.length_bucket(live) for live in range(1, 3163)})
+    assert buckets["triton"] == [1024, 2048, 3072, 3200]
+    assert len(buckets["sdpa"]) == 25
+    q, k, v, bias = make_case(2, 12, 2, 64, 320, torch.float32, [0, 33], seed=3)
+    col = torch.tensor([300], device=DEV)
+    ref = reference_attention(q, k, v, bias, 300, 320)
+    for length in (1024, 2048, 3200):
+        launch = td.launch_for(length)
+        out = td.decode_attention(q, k, v, bias, col, 320, **launch)
+        assert torch.allclose(out, ref, atol=1e-5, rtol=0), launch
+    assert td.launch_for(3200)["min_splits"] == 2

@@ -168,3 +168,26 @@ def test_chunk_rows():
     assert triton_logp.chunk_rows(1000, 151936, 2) == 1000
     assert triton_logp.chunk_rows(5, 10**9, 4) == 1
     assert triton_logp.chunk_rows(37, 300, 4, chunk_bytes=4 * 300 * 4) == 4
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["fp32", "bf16"])
+def test_kept_logits_give_the_same_values_and_gradients_without_the_recompute(dtype, monkeypatch):
+    """keep=True: backward uses the forward's logits chunks instead of recomputing h @ w.t(); values
+    and gradients are the recomputing path's (bit for bit: the same GEMM made the same chunks)."""
+    h, w, targets, a, b = make(37, 16, 300, dtype, seed=4)
+    plain = run(lambda *x: triton_logp.fused_logp_entropy(*x, chunk=8), h, w, targets, a, b)
+    products: list[tuple[int, ...]] = []
+    inner = torch.Tensor.__matmul__
+
+    def counted(x, y):
+        products.append(tuple(x.shape))
+        return inner(x, y)
+
+    monkeypatch.setattr(torch.Tensor, "__matmul__", counted)
+    kept = run(lambda *x: triton_logp.fused_logp_entropy(*x, chunk=8, keep=True), h, w, targets, a, b)
+    assert len(products) == 5  # the forward's 5 chunks only: backward recomputed none
+    for x, y in zip(kept, plain, strict=True):
+        assert torch.equal(x, y)
+    with torch.no_grad():  # nothing to keep for: no graph
+        logp, _ = triton_logp.fused_logp_entropy(h, w, targets, chunk=8, keep=True)
+    torch.testing.assert_close(logp, plain[0])

@@ -3,7 +3,7 @@
 // its own process group, the stop ladder `shutdown` request → stdin EOF → SIGTERM → SIGKILL, a
 // stderr tail). If the process ends while a request is pending, the request fails with an
 // EngineError that says how it ended and what to try.
-import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type Message, type MessageConnection } from "vscode-jsonrpc/node";
 import { Child, type ChildExit } from "../process/child";
 import { defaultHint, EngineError, exitedError, outOfMemoryHint } from "./errors";
 import { EngineErrorCode, type EngineMethod, type EngineMethods, type EngineNotification, type EngineErrorData } from "./protocol";
@@ -25,12 +25,24 @@ export interface EngineClientOptions {
 
 export type EngineExit = ChildExit;
 
+/** vscode-jsonrpc's stream writer, remembering when the last message it was given is written. */
+class TrackedWriter extends StreamMessageWriter {
+  written: Promise<void> = Promise.resolve();
+
+  override write(msg: Message): Promise<void> {
+    const done = super.write(msg);
+    this.written = done.catch(() => undefined);
+    return done;
+  }
+}
+
 export class EngineClient {
   private readonly connection: MessageConnection;
   private expectingExit = false;
   /** Resolves when the process has ended, however it ended. */
   readonly exited: Promise<EngineExit>;
   private readonly failed: Promise<never>;
+  private readonly writer: TrackedWriter;
 
   private constructor(
     private readonly child: Child,
@@ -52,7 +64,8 @@ export class EngineClient {
     });
     this.failed.catch(() => {});
 
-    this.connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    this.writer = new TrackedWriter(child.stdin);
+    this.connection = createMessageConnection(new StreamMessageReader(child.stdout), this.writer);
     this.connection.onNotification((method, params) => opts.onNotification?.({ method, params } as EngineNotification));
     this.connection.onError(() => {});
     this.connection.listen();
@@ -90,6 +103,15 @@ export class EngineClient {
       }
       throw e;
     }
+  }
+
+  /**
+   * Resolves once the requests sent so far are written to the engine's stdin. vscode-jsonrpc writes
+   * a message a few event-loop turns after `request`: host work meant to run while the engine works
+   * on a request waits for this first, or it would hold the request back.
+   */
+  written(): Promise<void> {
+    return this.writer.written;
   }
 
   /** Ends the engine politely, then firmly: shutdown request, stdin EOF, SIGTERM, SIGKILL. */

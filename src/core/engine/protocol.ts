@@ -135,6 +135,8 @@ export interface GenerateParams {
   keep_for_training: boolean;
   /** Rows (prompts × rollouts) decoded at once, in consecutive waves: the setting as resolved (never "auto"); absent: all rows at once. */
   rollout_wave_size?: number;
+  /** Send finished rows in `outputs` notifications while the call decodes (the result still holds every row). */
+  stream_outputs?: boolean;
 }
 
 export type FinishReason = "stop" | "length" | "stop_string";
@@ -155,6 +157,11 @@ export interface GenerateResult {
   tokens_per_s: number;
   /** CUDA peak allocated during the call (GiB), or the process's peak RSS on the CPU. */
   peak_mem_gb: number;
+}
+
+/** A row of a generate call sent before the call ends; `index` is its place in the result's outputs. */
+export interface StreamedOutput extends GenerateOutput {
+  index: number;
 }
 
 export interface TrainStepParams {
@@ -216,16 +223,30 @@ export interface EngineMethods {
 
 export type EngineMethod = keyof EngineMethods;
 
-/** Notifications the engine sends while a call runs. */
-export interface ProgressNotification {
-  method: "progress";
-  params: { phase: string; done: number; total: number };
+export interface ProgressNotice {
+  phase: string;
+  done: number;
+  total: number;
 }
-export interface LogNotification {
-  method: "log";
-  params: { level: "debug" | "info" | "warn" | "error"; message: string };
+export interface LogNotice {
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
 }
-export type EngineNotification = ProgressNotification | LogNotification;
+/** Rows of a generate call with stream_outputs that finished since the last notice, each sent once. */
+export interface OutputsNotice {
+  outputs: StreamedOutput[];
+}
+
+/** Notifications the engine sends while a call runs: method → params. */
+export interface EngineNotifications {
+  progress: ProgressNotice;
+  log: LogNotice;
+  outputs: OutputsNotice;
+}
+export type ProgressNotification = { method: "progress"; params: ProgressNotice };
+export type LogNotification = { method: "log"; params: LogNotice };
+export type OutputsNotification = { method: "outputs"; params: OutputsNotice };
+export type EngineNotification = ProgressNotification | LogNotification | OutputsNotification;
 
 /**
  * JSON-RPC error codes the engine answers with (the standard ones included); `data.reason` says

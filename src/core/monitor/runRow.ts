@@ -5,6 +5,7 @@
 import type { ObservedRunStatus } from "../run/events";
 import type { RunHeadline } from "../../protocol/messages";
 import { exampleStem } from "../run/runId";
+import { phaseText } from "../../protocol/phase";
 
 export interface RunRowInput {
   /** The run directory's name: `<YYYYMMDD-HHMMSS>-<example stem>` for runs the CLI created. */
@@ -42,7 +43,9 @@ export function runRowDescription(r: RunRowInput): string {
   const parts: string[] = [r.status];
   const gain = firstBenchmarkGain(h);
   if (gain) parts.push(gain);
-  parts.push(`step ${h.step}/${h.totalSteps || "?"}`);
+  // Before its first step a starting run says what it is doing, not "step 0/?".
+  if (r.status === "running" && h.phase && h.step === 0) parts.push(phaseText(h.phase));
+  else parts.push(`step ${h.step}/${h.totalSteps || "?"}`);
   const stamp = stampOf(r.id);
   if (stamp) parts.push(stamp);
   return parts.join(" · ");

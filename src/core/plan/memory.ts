@@ -45,6 +45,10 @@ export interface StepShape {
   checkpointLayers: number;
   /** The GPU's fused Triton log-prob (else the torch path's fp32 chunks: the CPU). */
   triton: boolean;
+  /** The engine frees the decode runner (KV cache, decode buffers) before training (engineTraining). */
+  releasesKv?: boolean;
+  /** Micro-batches keep their logits for backward instead of recomputing them (engineTraining). */
+  keepsLogits?: boolean;
 }
 
 /** Bytes per parameter of what stays between steps, and of what the update adds. */
@@ -119,6 +123,9 @@ export function stepMemory(x: StepShape): StepMemory {
   const r = resident(x);
   const s = x.shape;
   const base = { weights: r.weights, optimizer_state: r.optimizer_state, reference: r.reference, kv_cache: r.kv_cache };
+  // Freed before training, the runner comes back with the next rollout.
+  const trainBase = x.releasesKv ? { ...base, kv_cache: 0 } : base;
+  const trainDecode = x.releasesKv ? 0 : r.decode_state;
   // Logits of the wave's last position (model dtype, then fp32 for sampling) and the prefill's own cache.
   const transient = x.waveRows * s.vocab * (x.elem + 4) + Math.min(x.promptCopies, x.waveRows) * x.promptTokens * kvBytesPerToken(s, x.elem);
   const tokens = microTokens(x);
@@ -126,7 +133,9 @@ export function stepMemory(x: StepShape): StepMemory {
   const c = Math.min(x.checkpointLayers, s.layers);
   const activations = tokens * ((s.layers - c) * a + c * x.elem * s.hidden) + (c > 0 ? tokens * a : 0);
   let logits: number;
-  if (x.triton) {
+  if (x.keepsLogits) {
+    logits = keptLogitsBytes(x);
+  } else if (x.triton) {
     const most = Math.max(1, Math.floor(TRITON_CHUNK_BYTES / (x.elem * s.vocab)));
     const chunkRows = Math.ceil(tokens / Math.ceil(tokens / most));
     logits = chunkRows * s.vocab * x.elem;
@@ -137,8 +146,8 @@ export function stepMemory(x: StepShape): StepMemory {
   logits += s.vocab * s.hidden * x.elem;
   return {
     rollout: { ...base, decode_buffers: r.decode_state + transient },
-    training: { ...base, decode_buffers: r.decode_state, gradients: r.n * r.b.grads, activations, logits },
-    optimizer_step: { ...base, decode_buffers: r.decode_state, gradients: r.n * r.b.grads, update: x.elem === 2 && x.optimizerState === "compact" ? COMPACT_UPDATE_BYTES : r.n * r.b.update },
+    training: { ...trainBase, decode_buffers: trainDecode, gradients: r.n * r.b.grads, activations, logits },
+    optimizer_step: { ...trainBase, decode_buffers: trainDecode, gradients: r.n * r.b.grads, update: x.elem === 2 && x.optimizerState === "compact" ? COMPACT_UPDATE_BYTES : r.n * r.b.update },
   };
 }
 
@@ -164,19 +173,56 @@ export function peakOf(m: StepMemory): Peak {
 /**
  * The engine's leading-layer rule (train.layers_to_checkpoint / layers_that_fit) with gradient
  * checkpointing off: checkpoint the fewest leading layers so the micro-batch's activations fit
- * in what is left of `cardBytes` after what is allocated when training starts and its reserve
- * (4 logits chunks, the gradient buffers, 1 GiB). The engine measures a layer; this uses the
- * per-token constant. Only on a GPU: the CPU never checkpoints on its own.
+ * in what is left of `cardBytes` after what is allocated when training starts (less `freed`
+ * bytes: the decode runner, when engineTraining asks), its reserve (4 logits chunks, the gradient
+ * buffers, 1 GiB) and this plan's slack. The engine measures a layer; this uses the per-token
+ * constant. Only on a GPU: the CPU never checkpoints on its own.
  */
-export function engineCheckpointLayers(x: StepShape, cardBytes: number): number {
+export function engineCheckpointLayers(x: StepShape, cardBytes: number, freed = 0): number {
   const r = resident(x);
   const s = x.shape;
-  const allocated = r.weights + r.optimizer_state + r.reference + r.kv_cache + r.decode_state;
+  const allocated = r.weights + r.optimizer_state + r.reference + r.kv_cache + r.decode_state - freed;
   const reserve = 4 * TORCH_CHUNK_BYTES + r.b.grads * r.n + GIB;
-  const budget = cardBytes - allocated - reserve;
+  const budget = cardBytes - allocated - reserve - (SLACK_FRACTION * cardBytes + SLACK_FIXED);
   const tokens = microTokens(x);
   const full = activationBytesPerToken(s, x.elem);
   const need = tokens * full * s.layers;
   if (need <= budget) return 0;
   return Math.min(s.layers, Math.ceil((need - budget) / (tokens * (full - x.elem * s.hidden))));
 }
+
+/** kv_release.RELEASE_MIN_FLOPS: recomputation a freed decode cache must save to be worth its new graphs. */
+export const RELEASE_MIN_FLOPS = 1e15;
+
+/** Weights of one decoder layer's matrix products (kv_release.layer_matmul_params). */
+export function layerMatmulParams(s: ModelShape): number {
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  return s.hidden * q + 2 * s.hidden * kv + q * s.hidden + 3 * s.hidden * s.intermediate;
+}
+
+/**
+ * The engine's training-pass memory rule with gradient checkpointing off (train.Trainer.step with
+ * kv_release.release_decoder_if_it_pays): the leading layers it checkpoints beside the rollout's
+ * decode runner, unless freeing the runner first saves layers worth RELEASE_MIN_FLOPS of
+ * recomputation over the batch's tokens; then the layers it checkpoints without it.
+ */
+export function engineTraining(x: StepShape, cardBytes: number): { checkpointLayers: number; releasesKv: boolean; keepsLogits: boolean } {
+  const held = engineCheckpointLayers(x, cardBytes);
+  const r = resident(x);
+  let layers = held;
+  let releasesKv = false;
+  if (held > 0) {
+    const free = engineCheckpointLayers(x, cardBytes, r.kv_cache + r.decode_state);
+    const tokens = x.rows * (x.promptTokens + x.responseTokens);
+    releasesKv = held > free && 2 * layerMatmulParams(x.shape) * tokens * (held - free) >= RELEASE_MIN_FLOPS;
+    if (releasesKv) layers = free;
+  }
+  // train.keep_logits_fits: keep the logits only when no layer is checkpointed with them kept.
+  const freed = releasesKv ? r.kv_cache + r.decode_state : 0;
+  const keepsLogits = x.triton && layers === 0 && engineCheckpointLayers(x, cardBytes, freed - keptLogitsBytes(x)) === 0;
+  return { checkpointLayers: layers, releasesKv, keepsLogits };
+}
+
+/** train.kept_logits_bytes: a micro-batch's logits kept for backward (rows × response tokens × vocabulary). */
+export const keptLogitsBytes = (x: StepShape) => Math.min(x.microBatch, x.rows) * x.responseTokens * x.shape.vocab * x.elem;

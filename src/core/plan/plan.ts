@@ -3,7 +3,7 @@
 // does not fit before anything is created) and the editor all call planRun.
 import { fmtGb, type Card } from "./gpu";
 import type { Resolved } from "./json";
-import { engineCheckpointLayers, GIB, peakOf, stepMemory, type OptimizerState, type Peak, type StepMemory, type StepShape } from "./memory";
+import { engineTraining, GIB, peakOf, stepMemory, type OptimizerState, type Peak, type StepMemory, type StepShape } from "./memory";
 import { paramCount, type ModelShape } from "./shape";
 import { stepTime, type StepTime } from "./time";
 
@@ -81,8 +81,10 @@ function stepShape(p: PlanInput, state: OptimizerState, wave: number): StepShape
     checkpointLayers: 0,
     triton: gpu,
   };
-  // gradient_checkpointing checkpoints every layer; without it the engine's rule picks leading layers (GPU only).
-  x.checkpointLayers = s.gradient_checkpointing ? p.shape.layers : gpu ? engineCheckpointLayers(x, p.card.memoryGb * GIB) : 0;
+  // gradient_checkpointing checkpoints every layer; without it the engine's rule picks leading layers
+  // (GPU only), after freeing the rollout's KV cache when that saves enough of them.
+  if (s.gradient_checkpointing) x.checkpointLayers = p.shape.layers;
+  else if (gpu) Object.assign(x, engineTraining(x, p.card.memoryGb * GIB));
   return x;
 }
 
@@ -158,6 +160,7 @@ export function planRun(p: PlanInput): Plan {
     notes.push(`waves of ${n(wave)} rollouts decode slowly: fewer prompt_copies or a shorter max_response_tokens would leave room for larger waves`);
   }
   const ckpt = e.x.checkpointLayers;
+  if (e.x.releasesKv) notes.push(`the engine frees the rollouts' KV cache (${fmtGb(e.memory.rollout.kv_cache / GIB)}) before training, so fewer layers are recomputed`);
   if (!s.gradient_checkpointing && ckpt > 0) notes.push(`the engine will checkpoint ${ckpt} of ${p.shape.layers} layers so a micro-batch's activations fit`);
   return {
     input: p,

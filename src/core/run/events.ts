@@ -68,6 +68,7 @@ export interface StepMetrics {
   /** Self-reflection words ("rethink", "recheck", "recalculate", "wait") per 1,000 response words. */
   reflection_rate: number;
   time_rollout_s: number;
+  /** The wait for rewards after generation ended (rows graded while others still decoded are not in it). */
   time_reward_s: number;
   time_train_s: number;
   /** Generated tokens per second during the rollout phase. */

@@ -1,6 +1,6 @@
 // The run controller: owns one run directory from config.json to run_finished.
-// rollouts of the prompt copies → one verifier grades them → group-normalised advantages →
-// train_step → events; evaluation on the schedule; checkpoints every K steps (last N + best).
+// rollouts of the prompt copies → one verifier grades them (rows that finish early while the others
+// still decode: rolloutGrader.ts) → group-normalised advantages → train_step → events; evaluation on the schedule; checkpoints every K steps (last N + best).
 // Stop (SIGINT/SIGTERM through stop()) lets the current engine call finish, checkpoints, and ends
 // with `stopped`; an engine crash ends with `failed`, the engine's message and a hint. Every
 // ending writes run_finished (fsynced), summary.json and the status file; on a full disk as much of
@@ -21,12 +21,14 @@ import { runFiles } from "../run/layout";
 import { writeStatus } from "../run/status";
 import { SummaryBuilder, writeJsonAtomic } from "../run/summary";
 import { BenchmarkError, benchmarkNameFor } from "../bench/load";
-import type { Verifier, VerifierOptions, VerifierSpec } from "../verifier/api";
+import type { Verifier, VerifierOptions, VerifierSpec, VerifyResult } from "../verifier/api";
+import type { GenerateOutput, GenerateResult } from "../engine/protocol";
 import { groupAdvantages } from "./advantages";
 import type { SavedCheckpoint } from "./checkpoints";
 import { mean, reflectionRate, spreadSample, std } from "./metrics";
 import { loadResumePoint } from "./resumePoint";
 import { RewardWatch } from "./rewardWatch";
+import { RolloutGrader } from "./rolloutGrader";
 import type { ProgressSink } from "./progress";
 import { RunEvaluations } from "./runEvaluations";
 import { checkProtocol, formatRunPrompt, startRunEngine } from "./runEngine";
@@ -62,6 +64,8 @@ export class RunController {
   private forced = false;
   private engine?: EngineClient;
   private readonly rewardWatch = new RewardWatch();
+  /** Grades the rows the engine streams during the current step's generate. */
+  private grader?: RolloutGrader;
 
   constructor(private readonly o: ControllerOptions) {}
 
@@ -191,7 +195,7 @@ export class RunController {
     const run = new RunState(this.o.config, this.o.runDir, events, summary, !!this.o.resume);
     const startup = new StartupPhases((e) => events.append(e));
     startup.phase({ phase: "starting" });
-    const { engine, engineLog } = startRunEngine(this.o.engine, run.runDir, run.files.engineLog, log, this.o.progress, (p, d, t) => startup.engineProgress(p, d, t));
+    const { engine, engineLog } = startRunEngine(this.o.engine, run.runDir, run.files.engineLog, log, this.o.progress, (p, d, t) => startup.engineProgress(p, d, t), (rows) => this.grader?.add(rows));
     this.engine = engine;
     this.engineLog = engineLog;
     const hello = await checkProtocol(engine);
@@ -299,7 +303,9 @@ export class RunController {
     const { config } = this.o;
     const s = config.settings;
     this.o.progress?.phase("generating");
-    const gen = await engine.request("generate", {
+    const grader = new RolloutGrader(verifier, config.example.answer);
+    this.grader = grader;
+    const generating = engine.request("generate", {
       prompts: Array.from({ length: s.prompt_copies }, () => promptText),
       rollouts: s.rollouts,
       temperature: s.temperature,
@@ -309,21 +315,34 @@ export class RunController {
       stop: s.stop,
       seed: s.seed * 100003 + step,
       keep_for_training: true,
+      stream_outputs: true,
       ...waveParams(resolveWaveRows(s, config.plan)),
     });
+    let gen: GenerateResult;
+    try {
+      gen = await generating;
+    } catch (e) {
+      await grader.cancel(); // no verifier work outlives the step
+      throw e;
+    } finally {
+      this.grader = undefined;
+    }
+    if (this.stopping || !gen.batch_id) await grader.cancel();
     if (this.stopping) return undefined;
     if (!gen.batch_id) throw new RunFailure("The engine did not keep the rollout batch for training", "Update the engine environment with `oneshot setup`.");
 
     this.o.progress?.phase("grading");
+    // The time the step waits for rewards once generation has ended: rows graded while others
+    // still decoded do not count.
     const tReward = Date.now();
-    const graded = await verifier.gradeMany(gen.outputs.map((o) => ({ response: o.text, answer: config.example.answer })));
+    const graded = await grader.finish(gen.outputs);
     const timeReward = (Date.now() - tReward) / 1000;
     const rewards = graded.map((g) => g.reward);
     const adv = groupAdvantages(rewards, s.rollouts);
 
     this.o.progress?.phase("training");
     const tTrain = Date.now();
-    const tr = await engine.request("train_step", {
+    const training = engine.request("train_step", {
       batch_id: gen.batch_id,
       advantages: adv.advantages,
       clip_ratio_low: s.clip_ratio_low,
@@ -335,9 +354,21 @@ export class RunController {
       mini_batches: s.mini_batches,
       micro_batch_size: s.micro_batch_size,
     });
+    // The rollouts' own figures and records are worked out while the engine trains, not after
+    // (a failed train_step is awaited below, not left unhandled meanwhile).
+    training.catch(() => undefined);
+    await engine.written();
+    const lengths = gen.outputs.map((o) => o.tokens);
+    const texts = {
+      response_len_mean: mean(lengths),
+      response_len_max: Math.max(0, ...lengths),
+      truncated_fraction: gen.outputs.filter((o) => o.finish_reason === "length").length / gen.outputs.length,
+      reflection_rate: reflectionRate(gen.outputs.map((o) => o.text)),
+    };
+    const records = rolloutRecords(gen.outputs, graded, adv.advantages, s.rollouts, s.log_rollouts);
+    const tr = await training;
     const timeTrain = (Date.now() - tTrain) / 1000;
 
-    const lengths = gen.outputs.map((o) => o.tokens);
     const stepEvent: RunEventInput<StepEvent> = {
       type: "step",
       step,
@@ -354,39 +385,40 @@ export class RunController {
       grad_norm: tr.grad_norm,
       clip_fraction: tr.clip_fraction,
       lr: s.lr,
-      response_len_mean: mean(lengths),
-      response_len_max: Math.max(0, ...lengths),
-      truncated_fraction: gen.outputs.filter((o) => o.finish_reason === "length").length / gen.outputs.length,
-      reflection_rate: reflectionRate(gen.outputs.map((o) => o.text)),
+      ...texts,
       time_rollout_s: gen.time_s,
       time_reward_s: timeReward,
       time_train_s: timeTrain,
       rollout_tokens_per_s: gen.tokens_per_s,
       ...stepPeak(gen.peak_mem_gb, tr.peak_mem_gb),
     };
-    const records: RolloutRecord[] = spreadSample(gen.outputs.length, s.log_rollouts).map((i) => {
-      const o = gen.outputs[i];
-      const g = graded[i];
-      return {
-        index: i,
-        group: Math.floor(i / s.rollouts),
-        text: o.text,
-        reward: g.reward,
-        correct: g.correct,
-        extracted: g.extracted,
-        advantage: adv.advantages[i],
-        tokens: o.tokens,
-        finish_reason: o.finish_reason,
-        // a custom verifier's failure is its reason already: name it once
-        reason: g.error && g.error !== g.reason ? `${g.reason} (${g.error})` : g.reason,
-      };
-    });
     return {
       warning: this.rewardWatch.check(step, graded),
       step: stepEvent,
       rollouts: { type: "rollouts" as const, step, prompt: promptText, answer: config.example.answer, rollouts: records, total: gen.outputs.length },
     };
   }
+}
+
+/** The step's logged sample of rollouts: `count` of them spread over the groups. */
+function rolloutRecords(outputs: GenerateOutput[], graded: VerifyResult[], advantages: number[], groupSize: number, count: number): RolloutRecord[] {
+  return spreadSample(outputs.length, count).map((i) => {
+    const o = outputs[i];
+    const g = graded[i];
+    return {
+      index: i,
+      group: Math.floor(i / groupSize),
+      text: o.text,
+      reward: g.reward,
+      correct: g.correct,
+      extracted: g.extracted,
+      advantage: advantages[i],
+      tokens: o.tokens,
+      finish_reason: o.finish_reason,
+      // a custom verifier's failure is its reason already: name it once
+      reason: g.error && g.error !== g.reason ? `${g.reason} (${g.error})` : g.reason,
+    };
+  });
 }
 
 /** 28320 → "28.3K", 1543714304 → "1.54B". */

@@ -1,8 +1,8 @@
-// The engine of a training run: started with its stderr in RUN_DIR/engine.log and its log and
-// progress notifications passed on, checked to speak this controller's protocol, and asked to
+// The engine of a training run: started with its stderr in RUN_DIR/engine.log and its log,
+// progress and outputs (rows of a generate that finished early) notifications passed on, checked to speak this controller's protocol, and asked to
 // format the run's prompt (which must fit max_prompt_tokens).
 import { EngineClient, type EngineLaunch } from "../engine/client";
-import { ENGINE_PROTOCOL_VERSION } from "../engine/protocol";
+import { ENGINE_PROTOCOL_VERSION, type StreamedOutput } from "../engine/protocol";
 import type { TrainConfig } from "../example/config";
 import type { LogLevel } from "../run/events";
 import { LogFile } from "../run/logFile";
@@ -19,6 +19,7 @@ export function startRunEngine(
   log: Log,
   progress?: ProgressSink,
   onProgress?: (phase: string, done: number, total: number) => void,
+  onOutputs?: (rows: StreamedOutput[]) => void,
 ): { engine: EngineClient; engineLog: LogFile } {
   const engineLog = new LogFile(engineLogFile);
   const engine = EngineClient.start(
@@ -31,7 +32,7 @@ export function startRunEngine(
         else if (n.method === "progress") {
           progress?.phase(`${n.params.phase} ${n.params.done}/${n.params.total}`);
           onProgress?.(n.params.phase, n.params.done, n.params.total);
-        }
+        } else if (n.method === "outputs" && Array.isArray(n.params?.outputs)) onOutputs?.(n.params.outputs);
       },
     },
   );

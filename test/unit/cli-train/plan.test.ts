@@ -21,7 +21,9 @@ test("a plan that does not fit the --gpu-memory card is refused before the run d
   writeFileSync(path.join(model, "config.json"), JSON.stringify(KNOWN_CONFIGS["Qwen/Qwen2.5-1.5B"]));
   writeFileSync(path.join(model, "model.safetensors"), "");
   const c = captureCli({ cwd: root, env: env(root) });
-  const code = await main(["train", "two.rlvr.md", "--preset", "paper", "--gpu-memory", "24", "--python", FAKE_PYTHON, "--set", `model=${model}`, "--set", "device=cpu", "--set", "eval_every=0"], c);
+  // The paper preset with verl's micro-batches (16 rows, every layer checkpointed), which 24 GB cannot hold.
+  const verl = ["--set", "micro_batch_size=16", "--set", "gradient_checkpointing=true"];
+  const code = await main(["train", "two.rlvr.md", "--preset", "paper", "--gpu-memory", "24", "--python", FAKE_PYTHON, "--set", `model=${model}`, "--set", "device=cpu", "--set", "eval_every=0", ...verl], c);
   assert.equal(code, PLAN_REFUSED_EXIT_CODE, c.err());
   assert.match(c.err(), /^oneshot train: \S+qwen-1\.5b does not fit in 24 GB: the step needs about [\d.]+ GB at its peak \(training phase\); .* would fit in 24 GB\. See `oneshot plan` for the estimate per phase\.\n$/);
   assert.equal(existsSync(path.join(root, ".oneshot")), false, "a run directory was left behind");

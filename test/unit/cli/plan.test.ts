@@ -33,10 +33,13 @@ test("oneshot plan --json: the local preset on a 24 GB card fits with the compac
   assert.deepEqual((plan.model as { name: string }).name, "Qwen/Qwen2.5-Math-1.5B");
 });
 
-test("oneshot plan: the paper preset on 24 GB prints the plan and the refusal, exit 4", async () => {
+// The paper preset with verl's micro-batches (16 rows, every layer checkpointed), which 24 GB cannot hold.
+const VERL = ["--set", "micro_batch_size=16", "--set", "gradient_checkpointing=true"];
+
+test("oneshot plan: the paper preset (verl's micro-batches) on 24 GB prints the plan and the refusal, exit 4", async () => {
   const { c } = project();
   const cli = c();
-  assert.equal(await main(["plan", "pipe.rlvr.md", "--preset", "paper", "--gpu-memory", "24"], cli), PLAN_REFUSED_EXIT_CODE);
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--preset", "paper", "--gpu-memory", "24", ...VERL], cli), PLAN_REFUSED_EXIT_CODE);
   const out = cli.out().trimEnd().split("\n");
   assert.match(out[0], /^Plan for Qwen\/Qwen2\.5-Math-1\.5B \(1\.54B parameters; shape from built-in table/);
   assert.ok(out.some((l) => /^Training phase: \d/.test(l)));
@@ -44,7 +47,7 @@ test("oneshot plan: the paper preset on 24 GB prints the plan and the refusal, e
   assert.match(out[out.length - 1], /^Qwen\/Qwen2\.5-Math-1\.5B does not fit in 24 GB: .*max_response_tokens [\d,]+.* would fit in 24 GB\.$/);
   // --set reaches the plan: a shorter response fits.
   const fits = c();
-  assert.equal(await main(["plan", "pipe.rlvr.md", "--preset", "paper", "--gpu-memory", "24", "--set", "max_response_tokens=1024"], fits), 0, fits.out());
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--preset", "paper", "--gpu-memory", "24", ...VERL, "--set", "max_response_tokens=1024"], fits), 0, fits.out());
 });
 
 test("oneshot plan: bad input is one sentence with its exit code", async () => {

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { EngineClient } from "../../../src/core/engine/client";
@@ -73,6 +75,23 @@ test("a missing python is a spawn error that points at `oneshot setup`", async (
   assert.equal(err.kind, "spawn");
   assert.match(err.message, /\/nonexistent\/python was not found/);
   assert.match(err.hint ?? "", /oneshot setup/);
+});
+
+test("written() resolves once a request has left, so work done after it runs while the engine handles it", async () => {
+  const log = path.join(mkdtempSync(path.join(tmpdir(), "oneshot-client-")), "requests.jsonl");
+  const e = start({ FAKE_ENGINE_LOG: log });
+  try {
+    await e.request("hello", {});
+    const pending = e.request("format_prompt", { messages: [{ role: "user", content: "2+2?" }] });
+    await e.written();
+    // Host work that never yields: the request is with the engine already, which logs it meanwhile.
+    const until = Date.now() + 1500;
+    while (Date.now() < until && !(existsSync(log) && readFileSync(log, "utf8").includes("format_prompt")));
+    assert.match(readFileSync(log, "utf8"), /format_prompt/);
+    await pending;
+  } finally {
+    await e.stop();
+  }
 });
 
 function trainParams(batch_id: string) {

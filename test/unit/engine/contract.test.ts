@@ -1,8 +1,8 @@
 // The engine RPC contract is declared twice, once per language: src/core/engine/protocol.ts and
 // engine/oneshot_engine/protocol.py (+ errors.py for the codes). This test reads the TypeScript half
 // with the TypeScript compiler, has engine/tests/contract_dump.py print the Python half, and
-// compares methods, param and result fields with their types and optionality, error codes and the
-// protocol version, so a field renamed on one side only fails here. It also checks that
+// compares methods, notifications, param and result fields with their types and optionality, error
+// codes and the protocol version, so a field renamed on one side only fails here. It also checks that
 // engine/PROTOCOL.md lists every error code and every method's parameters, and that the engine's
 // parameter fields use the settings' names (src/core/example/schema.json) and allowed values.
 import assert from "node:assert/strict";
@@ -20,6 +20,8 @@ interface Field {
 interface ContractDump {
   version: number;
   methods: Record<string, { params: string; result: string }>;
+  /** Notification method → its params' type. */
+  notifications: Record<string, string>;
   types: Record<string, Record<string, Field>>;
   errors: Record<string, number>;
 }
@@ -72,6 +74,8 @@ export function typescriptContract(file: string): ContractDump {
       return {};
     }
     const out: Record<string, Field> = {};
+    // `interface A extends B`: B's fields first, as a Python TypedDict subclass lists them.
+    for (const base of decl.heritageClauses?.flatMap((h) => h.types) ?? []) Object.assign(out, fields(base.expression.getText(source)));
     for (const m of decl.members) {
       if (!ts.isPropertySignature(m) || !m.type) throw new Error(`protocol.ts: ${name} has a member the contract test cannot read: ${m.getText(source)}`);
       out[m.name.getText(source)] = { type: spell(m.type), optional: !!m.questionToken };
@@ -84,6 +88,10 @@ export function typescriptContract(file: string): ContractDump {
     const pair = (m as ts.PropertySignature).type!;
     assert.ok(ts.isTupleTypeNode(pair) && pair.elements.length === 2, `EngineMethods.${m.name!.getText(source)} is not a [params, result] pair`);
     methods[m.name!.getText(source)] = { params: spell(pair.elements[0]!), result: spell(pair.elements[1]!) };
+  }
+  const notifications: ContractDump["notifications"] = {};
+  for (const m of interfaces.get("EngineNotifications")!.members) {
+    notifications[m.name!.getText(source)] = spell((m as ts.PropertySignature).type!);
   }
   used.add("EngineErrorData");
   const types: ContractDump["types"] = {};
@@ -106,7 +114,7 @@ export function typescriptContract(file: string): ContractDump {
     errors[snake] = Number(p.initializer.getText(source).replace(/\s+/g, ""));
   }
   const version = Number(consts.get("ENGINE_PROTOCOL_VERSION")!.getText(source));
-  return { version, methods, types: Object.fromEntries(Object.entries(types).sort(([a], [b]) => a.localeCompare(b))), errors };
+  return { version, methods, notifications, types: Object.fromEntries(Object.entries(types).sort(([a], [b]) => a.localeCompare(b))), errors };
 }
 
 /** One sentence per difference, e.g. "GenerateParams.rollouts: protocol.py has it, protocol.ts does not". */
@@ -124,6 +132,10 @@ export function differences(py: ContractDump, tsc: ContractDump): string[] {
     for (const side of ["params", "result"] as const) {
       if (py.methods[m]![side] !== tsc.methods[m]![side]) out.push(`method ${m}'s ${side}: ${py.methods[m]![side]} in protocol.py, ${tsc.methods[m]![side]} in protocol.ts`);
     }
+  }
+  for (const n of keys(py.notifications, tsc.notifications)) {
+    if (!presence(`notification ${n}`, n in py.notifications, n in tsc.notifications)) continue;
+    if (py.notifications[n] !== tsc.notifications[n]) out.push(`notification ${n}'s params: ${py.notifications[n]} in protocol.py, ${tsc.notifications[n]} in protocol.ts`);
   }
   for (const t of keys(py.types, tsc.types)) {
     if (!presence(`type ${t}`, t in py.types, t in tsc.types)) continue;
@@ -153,7 +165,7 @@ test("protocol.py and protocol.ts declare the same methods, fields, types and er
   assert.deepEqual(differences(py, tsc), []);
 });
 
-test("engine/PROTOCOL.md lists every error code and every method's parameters", { skip: missingVenv }, () => {
+test("engine/PROTOCOL.md lists every error code, every method's parameters and every notification", { skip: missingVenv }, () => {
   const doc = readFileSync(path.resolve("engine/PROTOCOL.md"), "utf8");
   const py = pythonContract();
   const errorsSection = doc.slice(doc.indexOf("## Errors"));
@@ -164,10 +176,12 @@ test("engine/PROTOCOL.md lists every error code and every method's parameters", 
   const named = (f: string) => spans.some((span) => new RegExp(`\\b${f}\\b`).test(span));
   const undocumented = Object.values(py.methods).flatMap(({ params }) => Object.keys(py.types[params]!).filter((f) => !named(f)).map((f) => `${params}.${f}`));
   assert.deepEqual(undocumented, []);
+  const notices = Object.entries(py.notifications).flatMap(([method, params]) => [method, ...Object.keys(py.types[params]!)].filter((f) => !named(f)).map((f) => `${method}: ${f}`));
+  assert.deepEqual(notices, [], "notifications or their fields that engine/PROTOCOL.md does not name");
 });
 
 // Fields of the engine's parameters that carry no run setting: request plumbing and derived values.
-const ENGINE_ONLY_FIELDS = new Set(["messages", "prompts", "keep_for_training", "batch_id", "advantages", "optimizer", "train", "reference_model", "resume_state", "revision", "path", "include_state"]);
+const ENGINE_ONLY_FIELDS = new Set(["messages", "prompts", "keep_for_training", "batch_id", "advantages", "optimizer", "train", "reference_model", "resume_state", "revision", "path", "include_state", "stream_outputs"]);
 
 // Settings whose `auto` the controller resolves before the engine sees them (src/core/train/).
 const RESOLVED_AUTO = new Set(["optimizer_state"]);
@@ -194,7 +208,13 @@ test("a field renamed on one side only is a difference the contract test names",
   const { clip_ratio_low, ...rest } = renamed.types.TrainStepParams!;
   renamed.types.TrainStepParams = { ...rest, clip_eps_low: clip_ratio_low! };
   renamed.errors.NO_BATCH = -32099;
+  const { index, ...streamed } = renamed.types.StreamedOutput!;
+  renamed.types.StreamedOutput = { ...streamed, row: index! };
+  delete renamed.notifications.outputs;
   assert.deepEqual(differences(renamed, tsc), [
+    "notification outputs: protocol.ts has it, protocol.py does not",
+    "StreamedOutput.index: protocol.ts has it, protocol.py does not",
+    "StreamedOutput.row: protocol.py has it, protocol.ts does not",
     "TrainStepParams.clip_eps_low: protocol.py has it, protocol.ts does not",
     "TrainStepParams.clip_ratio_low: protocol.ts has it, protocol.py does not",
     "error code NO_BATCH: -32099 in errors.py, -32004 in protocol.ts",

@@ -51,3 +51,10 @@ test("no gain before a second evaluation or without a step-0 score; unknown tota
   assert.equal(runRowDescription(row({ status: "running", headline: headline({ step: 3, totalSteps: 0 }) })), "running · step 3/? · 12-02 03:58");
   assert.equal(runRowDescription(row({ problem: "events.jsonl is a directory" })), "unreadable: events.jsonl is a directory");
 });
+
+test("a starting run's row names its start-up phase instead of step 0/?", () => {
+  const h = headline({ step: 0, totalSteps: 0, phase: { phase: "loading", detail: "Qwen/Qwen2.5-Math-1.5B", done: 1, total: 2, unit: "files" } });
+  assert.equal(runRowDescription(row({ status: "running", headline: h })), "running · loading Qwen/Qwen2.5-Math-1.5B 1/2 files · 12-02 03:58");
+  // Once the run is stopped the phase is history: the row shows the step again.
+  assert.equal(runRowDescription(row({ status: "stopped", headline: h })), "stopped · step 0/? · 12-02 03:58");
+});

@@ -1,7 +1,7 @@
 // The planner's arithmetic for one known shape (Qwen2.5-1.5B), each part worked out by hand here.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { activationBytesPerToken, cacheColumns, engineCheckpointLayers, GIB, peakOf, phaseTotal, stateBytes, stepMemory, type StepShape } from "../../../src/core/plan/memory";
+import { activationBytesPerToken, cacheColumns, engineCheckpointLayers, engineTraining, GIB, layerMatmulParams, peakOf, phaseTotal, RELEASE_MIN_FLOPS, stateBytes, stepMemory, type StepShape } from "../../../src/core/plan/memory";
 import { kvBytesPerToken, matmulParams, paramCount, shapeFromConfig } from "../../../src/core/plan/shape";
 import { shape } from "./helpers";
 
@@ -67,11 +67,34 @@ test("checkpointed layers keep their input only, and one layer is recomputed", (
 test("the engine's leading-layer rule: none when the micro-batch fits, the fewest that make it fit otherwise", () => {
   const x: StepShape = { shape: s15, elem: 2, optimizerState: "fp32", reference: false, rows: 128, promptCopies: 16, waveRows: 128, promptTokens: 64, responseTokens: 2048, microBatch: 2, checkpointLayers: 0, triton: true };
   assert.equal(engineCheckpointLayers(x, 140 * GIB), 0);
-  // On 40 GiB: allocated = 14 N + KV + decode state; reserve = 1 GiB of logits chunks + 4 N + 1 GiB.
+  // On 40 GiB: allocated = 14 N + KV + decode state; reserve = 1 GiB of logits chunks + 4 N + 1 GiB,
+  // plus the plan's own slack (5% of the card + 0.5 GiB), which the engine's rule also leaves free.
   const allocated = 14 * N + 128 * 2112 * 28_672 + 128 * (151_936 * 4 + 2112 * 10);
-  const budget = 40 * GIB - allocated - (2 ** 30 + 4 * N + GIB);
+  const budget = 40 * GIB - allocated - (2 ** 30 + 4 * N + GIB) - (0.05 * 40 * GIB + 0.5 * GIB);
   const tokens = 2 * 2112;
   const expected = Math.ceil((tokens * 76_288 * 28 - budget) / (tokens * (76_288 - 3072)));
   assert.ok(expected > 0 && expected < 28);
   assert.equal(engineCheckpointLayers(x, 40 * GIB), expected);
+});
+
+test("the engine frees the rollout's KV cache before training when that saves enough recomputation", () => {
+  // The paper step on an H200: 1,024 rows of 90 + 3,072 tokens, all decoded at once (87.5 GB of cache).
+  const paper: StepShape = { shape: s15, elem: 2, optimizerState: "fp32", reference: true, rows: 1024, promptCopies: 128, waveRows: 1024, promptTokens: 90, responseTokens: 3072, microBatch: 4, checkpointLayers: 0, triton: true };
+  assert.ok(engineCheckpointLayers(paper, 141 * GIB) > 10, "beside the cache, many layers are recomputed");
+  // With the cache freed there is room to keep each micro-batch's logits too (4 × 3,072 × 151,936 bf16).
+  assert.deepEqual(engineTraining(paper, 141 * GIB), { checkpointLayers: 0, releasesKv: true, keepsLogits: true });
+  assert.equal(stepMemory({ ...paper, releasesKv: true, keepsLogits: true }).training.logits, 4 * 3072 * 151_936 * 2 + 151_936 * 1536 * 2, "the kept logits and the output embedding's gradient");
+  const m = stepMemory({ ...paper, releasesKv: true });
+  assert.equal(m.training.kv_cache, 0);
+  assert.equal(m.training.decode_buffers, 0);
+  assert.equal(m.optimizer_step.kv_cache, 0);
+  assert.ok(m.rollout.kv_cache > 87 * GIB, "the rollout still holds it");
+  // 24 layers (1,536 x (1,536 + 2 x 256 + 1,536 + 3 x 8,960) weights each) over 64 x 2,112 tokens: ~3e14 FLOPs,
+  // less than new graphs cost: the cache stays and the layers are recomputed.
+  const local: StepShape = { ...paper, optimizerState: "compact", reference: false, rows: 64, promptCopies: 8, waveRows: 64, promptTokens: 64, responseTokens: 2048, microBatch: 16 };
+  const held = engineCheckpointLayers(local, 24 * GIB);
+  assert.ok(held > 0);
+  assert.ok(2 * layerMatmulParams(s15) * 64 * 2112 * held < RELEASE_MIN_FLOPS);
+  assert.deepEqual(engineTraining(local, 24 * GIB), { checkpointLayers: held, releasesKv: false, keepsLogits: false });
+  assert.equal(layerMatmulParams(s15), 1536 * (1536 + 2 * 256 + 1536 + 3 * 8960));
 });

@@ -58,19 +58,24 @@ test("7B local at 1,024 tokens fits 80 GB with the compact state, in waves; 24 a
   }
 });
 
-test("1.5B paper fits one 80 GB card in waves (fp32 state), a 40 GB card with the compact state and smaller waves", () => {
+test("1.5B paper fits one 80 GB card in waves (fp32 state, no layer recomputed), a 40 GB card with smaller waves", () => {
   const p80 = plan("paper", "qwen2.5-1.5b", 80);
   assert.equal(p80.fits, true);
   assert.equal(p80.resolved.optimizer_state, "fp32");
   assert.ok(p80.resolved.rollout_wave_size >= 64 && p80.resolved.rollout_wave_size < 1024, String(p80.resolved.rollout_wave_size));
   assert.ok(peak(p80) <= 0.95 * 80);
   assert.match(p80.notes.join("\n"), new RegExp(`rollout_wave_size auto → ${p80.resolved.rollout_wave_size}: 1,024 rollouts in \\d+ waves`));
+  // The engine frees the waves' KV cache before training, so the micro-batches need no recomputation.
+  assert.equal(p80.resolved.checkpoint_layers, 0);
+  assert.match(p80.notes.join("\n"), /the engine frees the rollouts' KV cache \(4\d\.\d GB\) before training/);
+  assert.equal(p80.memory.training.kv_cache, 0);
   const p40 = plan("paper", "qwen2.5-1.5b", 40);
   assert.equal(p40.fits, true);
-  assert.equal(p40.resolved.optimizer_state, "compact");
   assert.ok(p40.resolved.rollout_wave_size < p80.resolved.rollout_wave_size);
-  // On the H200 the whole paper step fits at once.
-  assert.equal(plan("paper", "qwen2.5-1.5b", 139.8).resolved.rollout_wave_size, 1024);
+  // On the H200 the whole paper step fits at once, and its training recomputes no layer.
+  const h = plan("paper", "qwen2.5-1.5b", 139.8);
+  assert.equal(h.resolved.rollout_wave_size, 1024);
+  assert.equal(h.resolved.checkpoint_layers, 0);
 });
 
 test("a fixed optimizer_state or wave size is planned as given, and refused when it does not fit", () => {
@@ -95,7 +100,7 @@ test("the editor's tooltip: card, summary, what auto chose, and the refusal when
   const lines = planTooltip(p).split("\n");
   assert.match(lines[0], /^Plan on NVIDIA H200: peak (1\d|2[01])\.\d GB of 24 GB \(fits\) · compact optimizer state, all rollouts at once · ~\d+(\.\d)? s\/step$/);
   assert.ok(lines.some((l) => l.startsWith("optimizer_state auto → compact")));
-  const refused = plan("paper", "qwen2.5-1.5b", 24);
+  const refused = plan("paper", "qwen2.5-1.5b", 24, { micro_batch_size: 16, gradient_checkpointing: true });
   const text = planTooltip(refused, refusal(refused, "M"));
   assert.match(text.split("\n").at(-1) ?? "", /^M does not fit in 24 GB/);
   assert.match(text, /\(does not fit\)/);

@@ -6,9 +6,11 @@ import { planRun, type PlanSettings } from "../../../src/core/plan/plan";
 import { fittingChanges, refusal } from "../../../src/core/plan/refusal";
 import { h200, shape } from "./helpers";
 
-const paper24 = (over: Partial<PlanSettings> = {}) => planRun({ settings: { ...PRESETS.paper, ...over }, shape: shape("qwen2.5-1.5b"), card: h200(24), promptTokens: 80 });
+// The paper's recipe as verl ran it (micro-batches of 16, every layer checkpointed), which 24 GB cannot hold.
+const VERL = { micro_batch_size: 16, gradient_checkpointing: true };
+const paper24 = (over: Partial<PlanSettings> = {}) => planRun({ settings: { ...PRESETS.paper, ...VERL, ...over }, shape: shape("qwen2.5-1.5b"), card: h200(24), promptTokens: 80 });
 
-test("paper on 24 GB is refused, naming the largest response length, copies and micro-batch that fit", () => {
+test("paper (verl's micro-batches) on 24 GB is refused, naming the largest response length, copies and micro-batch that fit", () => {
   const p = paper24();
   assert.equal(p.fits, false);
   const sentence = refusal(p, "Qwen/Qwen2.5-Math-1.5B") ?? "";
