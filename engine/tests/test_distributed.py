@@ -196,6 +196,13 @@ def test_a_killed_rank_ends_the_launch(qwen2_dir: Path) -> None:
     assert err["code"] == -32003 and "number of processes (2)" in err["message"]
     out = e.result("generate", {**GREEDY, "rollouts": 1, "prompts": PROMPTS, "keep_for_training": False})
     assert [o["prompt_index"] for o in out["outputs"]] == [0, 1]  # rank 0 sampled both, rank 1 nothing
+    # streamed rows: rank 0's own, each at its place in the whole call's outputs
+    e.notifications.clear()
+    sampled = {**GREEDY, "temperature": 1.0, "max_response_tokens": 32, "stop": [" ", "a", "e"]}
+    out = e.result("generate", {**sampled, "prompts": PROMPTS, "keep_for_training": True, "stream_outputs": True})
+    streamed = [o for n in e.notifications if n["method"] == "outputs" for o in n["params"]["outputs"]]
+    assert streamed and all({**out["outputs"][o["index"]], "index": o["index"]} == o for o in streamed)
+    assert {o["index"] for o in streamed} <= {0, 1, 3, 4}  # rank 0 holds rollouts 0-1 of each prompt
 
     ranks = _wait_for_ranks(e.proc, 2)
     t0 = time.monotonic()
