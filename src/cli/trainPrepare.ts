@@ -20,6 +20,7 @@ import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
 import type { CliContext } from "./command";
 import { UsageError, UserError } from "./command";
+import { topologyProblem, type LaunchFlags } from "./launchArgs";
 import { stepsSet } from "./trainArgs";
 
 export interface NewRunRequest {
@@ -32,6 +33,8 @@ export interface NewRunRequest {
   skipVerifierCheck?: boolean;
   /** --gpu-memory GB: plan (and cap the engine) as if the GPU had this much memory. */
   gpuMemoryGb?: number;
+  /** --devices (a setting like --set devices=N) and the machines (checked against this machine's GPUs). */
+  launch?: LaunchFlags;
 }
 
 export type MakeVerifier = (spec: VerifierSpec, options: VerifierOptions) => Verifier;
@@ -80,12 +83,15 @@ export async function resolveNewRun(
 ) {
   const exampleFile = path.resolve(ctx.cwd, r.file);
   const example = readExampleFile(r.file, ctx);
-  const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
+  const devices = r.launch?.devices;
+  const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : []), ...(devices !== undefined ? [`devices=${devices}`] : [])];
   const runId = runIdFor() ?? newRunId(exampleFile);
   const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
   if (!resolved.config) throw settingsErrors(resolved.errors);
   const config = resolved.config;
   const problems = await preflightProblems(config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) });
+  const devicesProblem = r.launch ? topologyProblem(config.settings, r.launch, ctx.env) : undefined;
+  if (devicesProblem) problems.push(devicesProblem);
   if (problems.length && machineProblems) machineProblems(problems);
   else if (problems.length) throw settingsErrors(problems);
   const plan = planBeforeRun(config, r.gpuMemoryGb, ctx);

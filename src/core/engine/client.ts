@@ -5,7 +5,9 @@
 // EngineError that says how it ended and what to try.
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
 import { Child, type ChildExit } from "../process/child";
+import type { Marker } from "../process/sweep";
 import { defaultHint, EngineError, exitedError, outOfMemoryHint } from "./errors";
+import { rankFailureError } from "./torchrunFailure";
 import { EngineErrorCode, type EngineMethod, type EngineMethods, type EngineNotification, type EngineErrorData } from "./protocol";
 
 export interface EngineLaunch {
@@ -13,6 +15,8 @@ export interface EngineLaunch {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Started by torchrun (launch.ts): its ranks carry the marker, its stderr a rank's failure. */
+  torchrun?: { marker: Marker };
 }
 
 export interface EngineClientOptions {
@@ -25,6 +29,11 @@ export interface EngineClientOptions {
 
 export type EngineExit = ChildExit;
 
+/** How long a failed request of a torchrun engine waits for torchrun to report a failed rank. */
+const RANK_FAILURE_WAIT_MS = 3000;
+/** Errors the engine answers on purpose (facts about the request), which no failed rank explains. */
+const DELIBERATE: ReadonlySet<number> = new Set([EngineErrorCode.ModelNotFound, EngineErrorCode.BadConfig, EngineErrorCode.NoBatch, EngineErrorCode.Offline, EngineErrorCode.BadCheckpoint, EngineErrorCode.InvalidParams]);
+
 export class EngineClient {
   private readonly connection: MessageConnection;
   private expectingExit = false;
@@ -35,7 +44,8 @@ export class EngineClient {
   private constructor(
     private readonly child: Child,
     command: string,
-    opts: EngineClientOptions,
+    private readonly opts: EngineClientOptions,
+    private readonly torchrun: boolean,
   ) {
     this.exited = child.exited;
     // Rejects once the process is gone (or never started): every pending request races it.
@@ -48,7 +58,8 @@ export class EngineClient {
           "Create the engine environment with `oneshot setup`, or pass --python (or set ONESHOT_PYTHON) to a Python that has the engine's packages.",
         );
       }
-      throw this.expectingExit ? new EngineError("The engine was shut down", "exited") : exitedError(info.code, info.signal, [...child.stderrTail], opts.logHint ?? "");
+      if (this.expectingExit) throw new EngineError("The engine was shut down", "exited");
+      throw this.rankFailure() ?? exitedError(info.code, info.signal, [...child.stderrTail], opts.logHint ?? "");
     });
     this.failed.catch(() => {});
 
@@ -59,8 +70,9 @@ export class EngineClient {
   }
 
   static start(launch: EngineLaunch, opts: EngineClientOptions = {}): EngineClient {
-    const child = Child.spawn({ ...launch, stderr: { lines: 40, onLine: opts.onStderr } });
-    return new EngineClient(child, launch.command, opts);
+    // torchrun's summary of a failed rank follows the ranks' own output: a longer tail keeps both.
+    const child = Child.spawn({ ...launch, stderr: { lines: launch.torchrun ? 200 : 40, onLine: opts.onStderr }, sweep: launch.torchrun?.marker });
+    return new EngineClient(child, launch.command, opts, !!launch.torchrun);
   }
 
   get pid(): number | undefined {
@@ -83,6 +95,10 @@ export class EngineClient {
       return await Promise.race([call, this.failed]);
     } catch (e) {
       if (e instanceof ResponseError) {
+        // A rank that died mid-collective makes rank 0's request fail first (gloo notices at once);
+        // torchrun then ends rank 0 and says which rank failed, which is the failure to report.
+        const rank = this.torchrun && !DELIBERATE.has(e.code) ? await this.rankFailureWithin(RANK_FAILURE_WAIT_MS) : undefined;
+        if (rank) throw rank;
         const data = e.data as EngineErrorData | undefined;
         // Advice is the controller's to word (in settings' names); the engine sends facts.
         const hint = e.code === EngineErrorCode.OutOfMemory ? outOfMemoryHint(data?.phase) : defaultHint(e.code, data?.reason);
@@ -90,6 +106,19 @@ export class EngineClient {
       }
       throw e;
     }
+  }
+
+  /** A failed rank named by torchrun once the engine has ended (waiting up to `ms` for it to end). */
+  private async rankFailureWithin(ms: number): Promise<EngineError | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+    await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    return this.running ? undefined : this.rankFailure();
+  }
+
+  private rankFailure(): EngineError | undefined {
+    return this.torchrun ? rankFailureError(this.child.stderrTail, this.opts.logHint ?? "") : undefined;
   }
 
   /** Ends the engine politely, then firmly: shutdown request, stdin EOF, SIGTERM, SIGKILL. */

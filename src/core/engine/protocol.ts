@@ -54,6 +54,8 @@ export interface HelloResult {
   options: EngineOptions;
   /** null without CUDA. */
   gpu_memory: GpuMemory | null;
+  /** Engine processes (torchrun ranks) of the run, all machines together; absent from older engines: 1. */
+  world_size?: number;
 }
 
 /** The engine's optimizer state (the example's `auto` is resolved before load). */
