@@ -2,7 +2,7 @@
 // oneshot_engine package (fixtures/torchrun-engine): rank 0 is the fake JSON-RPC engine, rank 1
 // waits. What is tested is the controller's side: world size, a failed rank named, no process left.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -10,8 +10,8 @@ import { EngineClient } from "../../../src/core/engine/client";
 import { EngineError } from "../../../src/core/engine/errors";
 import { engineLaunch } from "../../../src/core/engine/launch";
 import { ONE_MACHINE } from "../../../src/core/engine/topology";
+import { alive, rankPids, TORCHRUN_PYTHON } from "./torchrunHelpers";
 
-export const TORCHRUN_PYTHON = path.resolve("test/unit/engine/fixtures/torchrun-python");
 const skip = process.platform !== "linux";
 
 function start(env: Record<string, string> = {}) {
@@ -20,28 +20,13 @@ function start(env: Record<string, string> = {}) {
   return { engine: EngineClient.start(launch, { logHint: "See engine.log." }), pids };
 }
 
-/** The pids the ranks wrote, once both have. */
-export async function rankPids(dir: string, n = 2): Promise<number[]> {
-  for (let i = 0; i < 200 && readdirSync(dir).length < n; i++) await new Promise((r) => setTimeout(r, 50));
-  return readdirSync(dir).map((f) => Number(readFileSync(path.join(dir, f), "utf8")));
-}
-
-/** Alive, and not a zombie waiting for a parent that does not reap it. */
-export function alive(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(")").at(-1)!.trim()[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 test("torchrun's rank 0 answers with the world size; a stop ends every rank and torchrun", { skip }, async () => {
   const { engine, pids } = start();
   const hello = await engine.request("hello", {});
   assert.equal(hello.world_size, 2);
   const ranks = await rankPids(pids);
   assert.equal(ranks.length, 2);
-  const exit = await engine.stop(2000);
+  const exit = await engine.stop();
   assert.equal(exit.code, 0, engine.stderr.join("\n"));
   assert.deepEqual(ranks.filter(alive), []);
 });
