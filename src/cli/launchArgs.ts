@@ -1,7 +1,7 @@
 // `oneshot train`'s options for where the engine runs: --devices (this machine's engine
 // processes, overriding the `devices` setting) and --nnodes/--node-rank/--rdzv-endpoint for several
 // machines. Checked as they are read, before any run directory exists; the GPUs are counted then too.
-import { ONE_MACHINE, parseDevices, parseNodes, resolveTopology, type DevicesSetting, type Nodes, type Topology } from "../core/engine/topology";
+import { ONE_MACHINE, parseDevices, parseNnodes, parseNodes, resolveTopology, type DevicesSetting, type Nodes, type Topology } from "../core/engine/topology";
 import { visibleGpus } from "../core/engine/visibleGpus";
 import type { TrainSettings } from "../core/example/config";
 import { UsageError, UserError } from "./command";
@@ -21,11 +21,16 @@ export const LAUNCH_OPTIONS = {
 } as const;
 
 export function launchFlags(values: { devices?: string; nnodes?: string; "node-rank"?: string; "rdzv-endpoint"?: string }): LaunchFlags {
-  const devices = values.devices === undefined ? undefined : parseDevices(values.devices);
-  if (typeof devices === "string" && devices !== "auto") throw new UsageError(devices);
+  const devices = devicesFlag(values.devices);
   const nodes = parseNodes({ nnodes: values.nnodes, nodeRank: values["node-rank"], rdzvEndpoint: values["rdzv-endpoint"] });
   if (typeof nodes === "string") throw new UsageError(nodes);
   return { ...(devices !== undefined ? { devices } : {}), nodes };
+}
+
+function devicesFlag(raw: string | undefined): DevicesSetting | undefined {
+  const devices = raw === undefined ? undefined : parseDevices(raw);
+  if (typeof devices === "string" && devices !== "auto") throw new UsageError(devices);
+  return devices;
 }
 
 /** The flags again, for the background child of --detach. */
@@ -48,6 +53,24 @@ export function topologyFor(settings: Pick<TrainSettings, "devices" | "device">,
   const t = resolve(settings, f, env);
   if (typeof t === "string") throw new UserError(t);
   return t;
+}
+
+/**
+ * The engine processes a plan is for: devices × machines, a number of devices taken as given
+ * (a plan may be for another machine), auto as this machine's visible GPUs.
+ */
+export function planRanks(settings: Pick<TrainSettings, "devices" | "device">, f: Pick<LaunchFlags, "devices"> & { nnodes: number }, env: NodeJS.ProcessEnv): number {
+  const devices = f.devices ?? settings.devices;
+  const local = devices === "auto" ? (resolve(settings, { nodes: ONE_MACHINE }, env) as Topology).devices : devices;
+  return local * f.nnodes;
+}
+
+/** `oneshot plan`'s --devices and --nnodes (a plan counts machines; it needs no rendezvous). */
+export function planFlags(values: { devices?: string; nnodes?: string }): Pick<LaunchFlags, "devices"> & { nnodes: number } {
+  const devices = devicesFlag(values.devices);
+  const nnodes = parseNnodes(values.nnodes);
+  if (typeof nnodes === "string") throw new UsageError(nnodes);
+  return { ...(devices !== undefined ? { devices } : {}), nnodes };
 }
 
 function resolve(settings: Pick<TrainSettings, "devices" | "device">, f: LaunchFlags, env: NodeJS.ProcessEnv): Topology | string {

@@ -20,7 +20,7 @@ import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
 import type { CliContext } from "./command";
 import { UsageError, UserError } from "./command";
-import { topologyProblem, type LaunchFlags } from "./launchArgs";
+import { planRanks, SINGLE, topologyProblem, type LaunchFlags } from "./launchArgs";
 import { stepsSet } from "./trainArgs";
 
 export interface NewRunRequest {
@@ -94,7 +94,7 @@ export async function resolveNewRun(
   if (devicesProblem) problems.push(devicesProblem);
   if (problems.length && machineProblems) machineProblems(problems);
   else if (problems.length) throw settingsErrors(problems);
-  const plan = planBeforeRun(config, r.gpuMemoryGb, ctx);
+  const plan = devicesProblem ? undefined : planBeforeRun(config, r.gpuMemoryGb, ctx, planRanks(config.settings, { devices: r.launch?.devices, nnodes: (r.launch ?? SINGLE).nodes.nnodes }, ctx.env));
   if (plan) config.plan = plan;
   if (!r.skipVerifierCheck) {
     const s = config.settings;
@@ -113,10 +113,10 @@ export async function resolveNewRun(
  * is not planned unless --gpu-memory asks for it; a model whose config.json is not on this
  * machine yet (a hub model the engine will download) trains unplanned, with a note.
  */
-function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx: CliContext): RunPlan | undefined {
+function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx: CliContext, ranks: number): RunPlan | undefined {
   const s = config.settings;
   if (gpuMemoryGb === undefined && s.device === "cpu") return undefined;
-  const out = planForSettings({ settings: s, problem: config.example.problem, gpuMemoryGb, env: ctx.env });
+  const out = planForSettings({ settings: s, problem: config.example.problem, gpuMemoryGb, env: ctx.env, ranks });
   if (!out.ok) {
     ctx.stderr.write(`note: no memory plan before the run: ${out.error}\n`);
     return undefined;

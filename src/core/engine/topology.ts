@@ -30,11 +30,17 @@ export function parseDevices(raw: string): DevicesSetting | string {
   return `--devices must be auto or a whole number of at least 1, not '${raw}'`;
 }
 
+const whole = (v: string | undefined, min: number) => (v !== undefined && /^\s*\d+\s*$/.test(v) && Number(v) >= min ? Number(v) : undefined);
+
+/** `--nnodes` (default 1), or the sentence that says what is wrong with it. */
+export function parseNnodes(raw: string | undefined): number | string {
+  return raw === undefined ? 1 : (whole(raw, 1) ?? `--nnodes must be a whole number of at least 1, not '${raw}'`);
+}
+
 /** --nnodes, --node-rank and --rdzv-endpoint checked together; a sentence when they do not fit. */
 export function parseNodes(raw: { nnodes?: string; nodeRank?: string; rdzvEndpoint?: string }): Nodes | string {
-  const whole = (v: string | undefined, min: number) => (v !== undefined && /^\s*\d+\s*$/.test(v) && Number(v) >= min ? Number(v) : undefined);
-  const nnodes = raw.nnodes === undefined ? 1 : whole(raw.nnodes, 1);
-  if (nnodes === undefined) return `--nnodes must be a whole number of at least 1, not '${raw.nnodes}'`;
+  const nnodes = parseNnodes(raw.nnodes);
+  if (typeof nnodes === "string") return nnodes;
   const nodeRank = raw.nodeRank === undefined ? 0 : whole(raw.nodeRank, 0);
   if (nodeRank === undefined) return `--node-rank must be a whole number (0 for the machine that runs the controller), not '${raw.nodeRank}'`;
   if (nodeRank >= nnodes) {

@@ -45,6 +45,12 @@ export interface StepShape {
   checkpointLayers: number;
   /** The GPU's fused Triton log-prob (else the torch path's fp32 chunks: the CPU). */
   triton: boolean;
+  /**
+   * Engine processes under torchrun (default 1). Above 1 each keeps the full weights for decoding
+   * and 1/ranks of the FSDP2-sharded fp32 weights, gradients and moments (sharded.py); `rows` are
+   * then one process's share.
+   */
+  ranks?: number;
 }
 
 /** Bytes per parameter of what stays between steps, and of what the update adds. */
@@ -73,6 +79,13 @@ export function stateBytes(elem: 2 | 4, state: OptimizerState): StateBytes {
   return { weights: 2, state: 5 + 4 / 256, grads: 2, update: 0 };
 }
 
+/** One process's share of the state when `ranks` processes shard it (FSDP2 keeps an fp32 copy beside fp32 weights too). */
+function shardedBytes(b: StateBytes, elem: 2 | 4, ranks: number): StateBytes {
+  if (ranks <= 1) return b;
+  const state = b.state + (elem === 4 ? 4 : 0);
+  return { weights: b.weights, state: state / ranks, grads: b.grads / ranks, update: b.update / ranks };
+}
+
 /** optim.CHUNK (2^24 elements) × the fp32 temporaries of one chunk's update (gradient, moments, weights, delta, noise ≈ 8). */
 export const COMPACT_UPDATE_BYTES = 2 ** 24 * 4 * 8;
 
@@ -96,7 +109,7 @@ export interface StepMemory {
 /** What is resident in every phase: weights, optimizer state, the reference, the decode runner's buffers. */
 function resident(x: StepShape) {
   const n = paramCount(x.shape);
-  const b = stateBytes(x.elem, x.optimizerState);
+  const b = shardedBytes(stateBytes(x.elem, x.optimizerState), x.elem, x.ranks ?? 1);
   const cols = cacheColumns(x.promptTokens, x.responseTokens);
   return {
     n,
