@@ -24,13 +24,15 @@ import torch
 
 from . import __version__, protocol
 from .checkpoint import save_checkpoint
+from .distributed import Dist, call_rows, rollout_shares
 from .errors import BAD_CONFIG, MODEL_NOT_FOUND, NO_BATCH, EngineError, bad_config, invalid_params
-from .generate import RolloutBatch, SamplingParams, generate
+from .generate import Rollout, RolloutBatch, SamplingParams, generate
 from .hub import resolve_model_dir
 from .loading import DTYPES, damaged, load_model
 from .model import Transformer
 from .options import EngineOptions
 from .runtime import ModelRuntime
+from .sharded import SHARDED_DIR, Placement, restore_state, save_state, sharded_trainer
 from .tokenizer import TextTokenizer, format_prompt
 from .train import Trainer, peak_memory_gb
 
@@ -53,8 +55,11 @@ class Engine:
         notify: Notify,
         check_abort: Callable[[], None] = lambda: None,
         options: EngineOptions | None = None,
+        dist: Dist | None = None,
     ) -> None:
-        """options: read from the environment once by the caller (server.serve); the defaults otherwise."""
+        """options: read from the environment once by the caller (server.serve); the defaults otherwise.
+        dist: this process's place among several engines under torchrun (distributed.py), or None."""
+        self.dist = dist
         self.notify = notify
         self.check_abort = check_abort
         self.options = options or EngineOptions()
@@ -67,6 +72,8 @@ class Engine:
         self.raw_config: dict[str, Any] = {}
         self.reference_source: dict[str, Any] | None = None
         self.batches: OrderedDict[str, RolloutBatch] = OrderedDict()
+        # Under torchrun: the rows of each kept batch's generate call that this rank's batch holds.
+        self.batch_rows: dict[str, Placement] = {}
 
     def progress(self, phase: str, done: int, total: int) -> None:
         self.check_abort()
@@ -87,6 +94,7 @@ class Engine:
             "cuda_available": cuda,
             "options": self.options.report(),
             "gpu_memory": gpu_memory(self.options.memory_limit_gb) if cuda else None,
+            "world_size": self.dist.size if self.dist is not None else 1,
         }
 
     # -- load ------------------------------------------------------------------------------------------
@@ -97,6 +105,7 @@ class Engine:
         self.model = self.tok = self.trainer = self.runtime = None
         self.reference_source = None
         self.batches.clear()
+        self.batch_rows.clear()
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -109,7 +118,8 @@ class Engine:
             raise bad_config("load with train=true needs optimizer settings.")
         state_file = _state_file(p.resume_state) if p.resume_state else None
         state = _read_state(state_file) if state_file else None
-        torch.manual_seed(p.seed)
+        # Each rank its own random stream (unseeded rollouts must differ between ranks); rank 0 keeps p.seed.
+        torch.manual_seed((p.seed + (self.dist.rank if self.dist else 0)) % 2**64)
         self.progress("load", 0, 2)
         with _resumed_files(state_file, p.model):
             model_dir = resolve_model_dir(p.model, p.revision)
@@ -129,7 +139,10 @@ class Engine:
             self.reference_source = (state or {}).get("reference") or {"model": p.model, "revision": p.revision}
         if p.train:
             assert p.optimizer is not None
-            self.trainer = Trainer(model, p.optimizer, reference, runtime)
+            if self.dist is not None and (self.dist.size > 1 or p.optimizer.optimizer_state == "fp32"):
+                self.trainer = sharded_trainer(model, runtime, p.optimizer, reference, self.dist)
+            else:
+                self.trainer = Trainer(model, p.optimizer, reference, runtime)
             self.log("info", f"optimizer state: {self.trainer.optimizer_state}, {self.trainer.state_gb():.2f} GB")
             if state is not None:
                 assert state_file is not None
@@ -178,6 +191,15 @@ class Engine:
             raise bad_config(
                 f"resume_state was saved with optimizer_state: {saved_kind} but this run asks for "
                 f"{trainer.optimizer_state}; resume with optimizer_state: {saved_kind}."
+            )
+        if trainer.shard is not None:
+            restore_state(trainer, state, state_file.parent)
+            trainer.steps = state["steps"]
+            return
+        if "sharded" in state:
+            raise bad_config(
+                f"resume_state was saved by {state['sharded']['world_size']} engine processes under torchrun; "
+                "resume it under torchrun."
             )
         if trainer.use_master:
             if master is None or len(master) != len(trainer.master):
@@ -255,15 +277,30 @@ class Engine:
         device = next(model.parameters()).device
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        rollouts, batch, seconds = generate(
-            model,
-            tok,
-            prompts,
-            sp,
-            on_step=lambda d, t: self.progress("generate", d, t),
-            runtime=self.runtime,
-            wave_rows=p.rollout_wave_size,
-        )
+
+        def run(sp: SamplingParams) -> tuple[list[Rollout], RolloutBatch, float]:
+            return generate(
+                model,
+                tok,
+                prompts,
+                sp,
+                on_step=lambda d, t: self.progress("generate", d, t),
+                runtime=self.runtime,
+                wave_rows=p.rollout_wave_size,
+            )
+
+        rows = None
+        if self.dist is None:
+            rollouts, batch, seconds = run(sp)
+        else:
+            shares = rollout_shares(sp.rollouts, self.dist.size)
+            if p.keep_for_training and 0 in shares:
+                raise bad_config(
+                    f"rollouts ({sp.rollouts}) must be at least the number of processes ({self.dist.size}) "
+                    "to train on the rollouts: each trains on its own."
+                )
+            rows = Placement(call_rows(len(prompts), shares, self.dist.rank), len(prompts) * sp.rollouts)
+            rollouts, batch, seconds = self.dist.generate(run, sp, len(prompts), shares)
         tokens = sum(r.tokens for r in rollouts)
         result: protocol.GenerateResult = {
             "outputs": [
@@ -275,11 +312,17 @@ class Engine:
             "tokens_per_s": tokens / seconds if seconds > 0 else 0.0,
             "peak_mem_gb": peak_memory_gb(device),
         }
-        if p.keep_for_training:
+        if self.dist is not None:
+            batch_id = self.dist.broadcast(uuid.uuid4().hex[:12])
+            result["peak_mem_gb"] = max(self.dist.all_gather(result["peak_mem_gb"]))
+        else:
             batch_id = uuid.uuid4().hex[:12]
+        if p.keep_for_training:
             self.batches[batch_id] = batch
+            if rows is not None:
+                self.batch_rows[batch_id] = rows
             while len(self.batches) > KEPT_BATCHES:
-                self.batches.popitem(last=False)
+                self.batch_rows.pop(self.batches.popitem(last=False)[0], None)
             result["batch_id"] = batch_id
         return result
 
@@ -296,7 +339,8 @@ class Engine:
                 f"no rollout batch '{p.batch_id}' is kept (the engine keeps the last {KEPT_BATCHES} generate "
                 "calls made with keep_for_training, and load clears them).",
             )
-        result = self.trainer.step(batch, p, on_progress=lambda d, t: self.progress("train", d, t))
+        placement = self.batch_rows.get(p.batch_id)
+        result = self.trainer.step(batch, p, lambda d, t: self.progress("train", d, t), placement)
         if result["grad_norm"] != result["grad_norm"] or abs(result["grad_norm"]) == float("inf"):
             self.log("warn", "the gradient norm is not finite; the optimizer step was skipped.")
         return result
@@ -307,26 +351,34 @@ class Engine:
         model, _ = self._loaded()
         t0 = time.perf_counter()
         out = Path(p.path).expanduser()
-        files = save_checkpoint(model, self.raw_config, self.source_dir, out)
+        leader = self.dist is None or self.dist.leader  # under torchrun rank 0 writes the whole weights
+        files = save_checkpoint(model, self.raw_config, self.source_dir, out) if leader else []
         if p.include_state:
             if self.trainer is None:
                 raise bad_config("include_state needs a model loaded with train=true.")
-            _write_state(out / STATE_FILE, self._state())
-            files.append(STATE_FILE)
+            state = self._state(out)
+            if leader:
+                _write_state(out / STATE_FILE, state)
+                files += [SHARDED_DIR, STATE_FILE] if "sharded" in state else [STATE_FILE]
         return {"path": str(out), "files": files, "time_s": time.perf_counter() - t0}
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self, out: Path) -> dict[str, Any]:
         trainer = self.trainer
         assert trainer is not None
         cuda = torch.cuda.is_available()
-        return {
+        common = {
             "version": 1,
-            "optimizer": trainer.optimizer.state_dict(),
             "optimizer_state": trainer.optimizer_state,
-            "master": [m.detach() for m in trainer.master] if trainer.use_master else None,
             "steps": trainer.steps,
             "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},
             "reference": self.reference_source if trainer.reference is not None else None,
+        }
+        if trainer.shard is not None:  # the weights and moments go to out/SHARDED_DIR, each rank its shards
+            return {**common, **save_state(trainer, out)}
+        return {
+            **common,
+            "optimizer": trainer.optimizer.state_dict(),
+            "master": [m.detach() for m in trainer.master] if trainer.use_master else None,
         }
 
 
@@ -379,8 +431,7 @@ def _read_state(path: Path) -> dict[str, Any]:
     complete = (
         isinstance(state, dict)
         and state.get("version") == 1
-        and isinstance(optimizer, dict)
-        and {"state", "param_groups"} <= optimizer.keys()
+        and (isinstance(state.get("sharded"), dict) or (isinstance(optimizer, dict) and {"state", "param_groups"} <= optimizer.keys()))
         and isinstance(state.get("steps"), int)
         and isinstance(state.get("rng"), dict)
     )

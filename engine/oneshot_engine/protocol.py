@@ -145,6 +145,7 @@ class HelloResult(TypedDict):
     cuda_available: bool
     options: EngineOptions  # as JSON: the dataclass's fields (EngineOptions.report)
     gpu_memory: GpuMemory | None  # None without CUDA
+    world_size: int  # engine processes under torchrun (rank 0 answers); 1 for a single engine
 
 
 class LoadResult(TypedDict):

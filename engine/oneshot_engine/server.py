@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 import torch
 
 from . import errors, protocol
+from .distributed import Dist, LostRank, World
 from .engine import Engine
 from .errors import Abandoned, EngineError
 from .options import EngineOptions
@@ -55,16 +56,24 @@ def _release_memory() -> None:
 
 
 class Server:
-    def __init__(self, reader: MessageReader, writer: MessageWriter, options: EngineOptions | None = None) -> None:
+    def __init__(
+        self, reader: MessageReader | None, writer: MessageWriter | None, options: EngineOptions | None = None, dist: Dist | None = None
+    ) -> None:
         self.reader = reader
         self.writer = writer
         self.terminating = False
         self.stopping = threading.Event()
         self.inbox: queue.Queue[Any] = queue.Queue()
-        self.engine = Engine(self._notify, self._check_abort, options)
+        # Under torchrun: rank 0's link to the other ranks, which run each call with it (distributed.py).
+        self.dist = dist
+        self.busy = False  # inside a call the other ranks run too
+        self.followers_ended = False  # told to end by a shutdown request
+        self.exit_code = 0
+        self.engine = Engine(self._notify, self._check_abort, options, dist)
 
     def _notify(self, method: str, params: dict[str, Any]) -> None:
-        self.writer.notify(method, params)
+        if self.writer is not None:  # a follower (rank > 0) has no client to tell
+            self.writer.notify(method, params)
 
     def _check_abort(self) -> None:
         if self.terminating:
@@ -92,15 +101,16 @@ class Server:
                 return
 
     def serve(self) -> int:
+        assert self.reader is not None and self.writer is not None
         threading.Thread(target=self._pump, name="stdin-reader", daemon=True).start()
         while True:
             item = self.inbox.get()
             if item is _STOP or self.terminating:
-                return 0
+                return self.exit_code
             if isinstance(item, FramingError):
                 self.writer.error(None, item.code, item.message)
             elif self.handle(item) == "exit":
-                return 0
+                return self.exit_code
 
     def handle(self, message: Any) -> str | None:
         if not isinstance(message, dict):
@@ -114,6 +124,9 @@ class Server:
                 self.writer.error(id_, errors.INVALID_REQUEST, "not a JSON-RPC 2.0 request (jsonrpc/method missing).")
             return None  # a stray response: nothing to answer
         if method == "shutdown":
+            if self.dist is not None and not self.followers_ended:
+                self.dist.broadcast(("call", "shutdown", None))
+                self.followers_ended = True
             if is_request:
                 self.writer.result(id_, {"ok": True})
             return "exit"
@@ -145,6 +158,23 @@ class Server:
 
     def _call(self, method: str, entry: tuple[type, type], params: Any) -> Any:
         parsed = protocol.parse(entry[0], params)
+        if self.dist is None:
+            return self.run(method, parsed)
+        self.busy = True
+        try:
+            result = self.dist.lead(method, params, lambda: self.run(method, parsed))
+        except LostRank:
+            self.terminating = True  # the process group is broken: answer, then exit
+            self.exit_code = 1
+            raise
+        except EngineError:
+            self.busy = False  # every rank has ended the call (an Abandoned one leaves them busy)
+            raise
+        self.busy = False
+        return result
+
+    def run(self, method: str, parsed: Any) -> Any:
+        """This process's part of a call: its result, or an EngineError for any failure."""
         handler: Callable[[Any], Any] = getattr(self.engine, method)
         try:
             return handler(parsed)
@@ -215,18 +245,34 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
 
 
+def _follow(dist: Dist, options: EngineOptions) -> int:
+    """A rank other than 0: runs each call rank 0 broadcasts; never reads stdin, never writes stdout."""
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    _die_with_parent()  # torchrun's agent
+    server = Server(None, None, options, dist)
+    try:
+        return dist.follow(lambda method, params: server.run(method, protocol.parse(protocol.METHODS[method][0], params)))
+    finally:
+        dist.close()
+
+
 def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
-    # The one place the engine reads its options from the environment.
+    # The one place the engine reads its options (and its place in a torchrun launch) from the environment.
     try:
         options = EngineOptions.from_env()
+        world = World.from_env(os.environ)
     except ValueError as e:
         print(f"oneshot_engine: {e}", file=sys.stderr)
         return 2
+    dist = Dist(world) if world is not None else None
+    if dist is not None and not dist.leader:
+        return _follow(dist, options)
     writer = MessageWriter(_protocol_stdout())
     # A private reader of fd 0: the reader thread may be blocked inside it at exit, and interpreter
     # shutdown aborts on a locked sys.stdin (a file only that thread references is left alone).
     stdin = os.fdopen(os.dup(0), "rb")
-    server = Server(MessageReader(stdin, max_message_bytes), writer, options)
+    server = Server(MessageReader(stdin, max_message_bytes), writer, options, dist)
 
     def show_warning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
         text = f"{category.__name__}: {message} ({os.path.basename(filename)}:{lineno})"
@@ -237,8 +283,19 @@ def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
     warnings.showwarning = show_warning
     _die_with_parent()
     _watch_signals(server)
-    threading.Thread(target=_lifeline, args=(server, STOP_GRACE_S, lambda: os._exit(0)), name="lifeline", daemon=True).start()
+
+    def hard_exit() -> None:
+        if server.dist is not None:
+            server.dist.end(busy=True)
+        os._exit(0)
+
+    threading.Thread(target=_lifeline, args=(server, STOP_GRACE_S, hard_exit), name="lifeline", daemon=True).start()
     try:
         return server.serve()
     except (BrokenPipeError, ConnectionResetError):
         return 0  # the controller closed our stdout: nobody is listening any more
+    finally:
+        if server.dist is not None and server.exit_code == 0:  # (with a rank lost, nobody is left to tell)
+            if not server.followers_ended:
+                server.dist.end(server.busy)
+            server.dist.close()

@@ -13,6 +13,7 @@ import math
 import resource
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -24,6 +25,9 @@ from .model import Transformer
 from .optim import CompactAdamW, grad_norm
 from .protocol import OptimizerParams, TrainStepParams, TrainStepResult
 from .runtime import ModelRuntime
+
+if TYPE_CHECKING:
+    from .sharded import Placement, Shard
 
 # Bytes of one fp32 [chunk, vocab] logits block; backward holds a few of them.
 LOGITS_CHUNK_BYTES = 1 << 28
@@ -152,22 +156,33 @@ def accumulate_gradients(
     after_micro: Callable[[], None] | None = None,
     train_layers: Sequence[nn.Module] | None = None,
     triton: bool = True,
+    shard: Shard | None = None,
+    passes: int = 0,
 ) -> dict[str, float]:
     """Backward of one mini-batch's loss, micro-batch by micro-batch; returns its loss parts.
 
     The loss parts are summed on the device and read once at the end: a host read per micro-batch
     would stall the GPU until the host had queued the next forward.
+
+    shard (under torchrun): `rows` are this rank's part of the mini-batch; the aggregation divides by
+    the whole mini-batch's counts, the parts returned are the whole one's, and `passes` micro-batch
+    passes run (those past this rank's rows, on a row of the batch, weigh 0).
     """
     rows = rows.tolist() if isinstance(rows, torch.Tensor) else list(rows)
     lens = batch.host_lengths()[1]
     tokens = sum(lens[r] for r in rows)
     seqs = len(rows)
+    if shard is not None:
+        tokens, seqs = (int(x) for x in shard.sum([tokens, seqs]))
     device = batch.tokens.device
     sums = torch.zeros(4, dtype=torch.float32, device=device)  # pg_loss, entropy, kl, clipped tokens
-    for i in range(0, seqs, micro_batch_size):
-        micro = rows[i : i + micro_batch_size]
-        if sum(lens[r] for r in micro) == 0:
+    micros = [rows[i : i + micro_batch_size] for i in range(0, len(rows), micro_batch_size)]
+    micros += [[]] * (passes - len(micros))
+    for micro in micros:
+        weight = 1.0 if micro else 0.0
+        if shard is None and sum(lens[r] for r in micro) == 0:
             continue  # empty responses add nothing to the loss
+        micro = micro or [max(range(batch.rows), key=lambda r: lens[r])]
         logp, ent, mask = response_logp_entropy(model, batch, micro, train_layers, triton)
         width = logp.shape[1]
         sel = _row_slice(micro)
@@ -184,11 +199,13 @@ def accumulate_gradients(
         if ref_logp is not None:
             kl = aggregate(kl_penalty(logp, ref_logp[sel, :width], lp.kl_type), mask, lp.loss_agg, tokens, seqs)
             loss = loss + lp.kl_coef * kl
-        loss.backward()
+        (loss * (weight * shard.loss_scale if shard else weight)).backward()
         clipped = ((pg_clipped > pg_plain) & mask).sum()
-        sums += torch.stack([pg_loss.detach(), entropy.detach(), kl.detach(), clipped.float()])
+        sums += weight * torch.stack([pg_loss.detach(), entropy.detach(), kl.detach(), clipped.float()])
         if after_micro is not None:
             after_micro()
+    if shard is not None:
+        shard.reduce_(sums)
     pg_sum, ent_sum, kl_sum, clipped_sum = sums.tolist()
     return {
         "pg_loss": pg_sum,
@@ -273,8 +290,12 @@ class Trainer:
         opt: OptimizerParams,
         reference: Transformer | None,
         runtime: ModelRuntime | None = None,
+        shard: Shard | None = None,
     ) -> None:
+        """shard: under torchrun, `model` is the FSDP-sharded fp32 copy (sharded.py) and `shard` its
+        link to the other ranks and to the full-weight decode model."""
         self.model = model
+        self.shard = shard
         # The engine's runtime of `model` (compiled training layers, activation sizes, options).
         self.runtime = runtime or ModelRuntime(model)
         self.reference = reference
@@ -348,7 +369,9 @@ class Trainer:
                     if p.grad is not None:
                         p.grad.mul_(coef)
         else:
-            norm = float(torch.nn.utils.clip_grad_norm_(self.master, max_norm))
+            total = torch.nn.utils.clip_grad_norm_(self.master, max_norm)
+            # Sharded gradients give a DTensor: the global norm once gathered.
+            norm = float(total.full_tensor() if hasattr(total, "full_tensor") else total)
         if math.isfinite(norm):
             self.optimizer.step()
             if self.use_master:
@@ -361,12 +384,21 @@ class Trainer:
         return norm
 
     def step(
-        self, batch: RolloutBatch, p: TrainStepParams, on_progress: Callable[[int, int], None] | None = None
+        self,
+        batch: RolloutBatch,
+        p: TrainStepParams,
+        on_progress: Callable[[int, int], None] | None = None,
+        placement: Placement | None = None,
     ) -> TrainStepResult:
-        """One policy update on `batch` (p.batch_id is the caller's business: it picked the batch)."""
+        """One policy update on `batch` (p.batch_id is the caller's business: it picked the batch).
+        placement: with a shard, which rows of the generate call `batch` holds (p.advantages are all
+        the call's)."""
         t0 = time.perf_counter()
         device = batch.tokens.device
-        _validate(batch, p, self.reference is not None)
+        shard = self.shard
+        _validate(batch, p, self.reference is not None, placement.total if placement else batch.rows)
+        if shard is not None and shard.tokens(batch) == 0:
+            raise bad_config("the batch has no response tokens to train on.")
         mini_batches, micro_batch_size = p.mini_batches, p.micro_batch_size
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
@@ -374,18 +406,29 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = p.lr
         adv = torch.tensor(p.advantages, dtype=torch.float32, device=device)
+        if placement is not None:
+            adv = adv[placement.rows]
         triton, train_layers = self.runtime.options.triton, self.runtime.training_layers()
         ref_logp = old_logp = None
         if self.reference is not None and p.kl_coef != 0:
             ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
         self.model.train()
         self.model.checkpoint_layers = layers_to_checkpoint(
-            self.runtime, batch, micro_batch_size, 4 if self.use_master else self.params[0].element_size()
+            shard.decode_runtime if shard else self.runtime,
+            batch,
+            micro_batch_size,
+            4 if self.use_master else self.params[0].element_size(),
         )
         if mini_batches > 1:
-            old_logp = batch_logp(self.model, batch, micro_batch_size, triton)
-        splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]
-        total_micro = sum(math.ceil(len(s) / micro_batch_size) for s in splits)
+            # Sharded: the decode model holds the same weights, whole (no collectives to pair up).
+            old_logp = batch_logp(shard.decode if shard else self.model, batch, micro_batch_size, triton)
+        if shard is not None and placement is not None:
+            splits = shard.splits(placement, mini_batches)
+            passes = shard.all_passes(splits, micro_batch_size)
+        else:
+            splits = [s.tolist() for s in torch.arange(batch.rows).tensor_split(mini_batches)]
+            passes = [math.ceil(len(s) / micro_batch_size) for s in splits]
+        total_micro = sum(passes)
         done = 0
 
         def after_micro() -> None:
@@ -396,12 +439,15 @@ class Trainer:
                 on_progress(done, total_micro)
 
         parts: list[dict[str, float]] = []
-        for rows in splits:
+        for rows, n in zip(splits, passes, strict=True):
             m = accumulate_gradients(
-                self.model, batch, rows, adv, p, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton
-            )
+                self.model, batch, rows, adv, p, micro_batch_size, old_logp, ref_logp, after_micro, train_layers, triton,
+                shard, n,
+            )  # fmt: skip
             m["grad_norm"] = self._optimizer_step()
             parts.append(m)
+        if shard is not None:
+            shard.refresh(self.model)
         self.steps += 1
         mean = {k: sum(m[k] for m in parts) / len(parts) for k in parts[0]}
         return {
@@ -411,22 +457,23 @@ class Trainer:
             "entropy": mean["entropy"],
             "clip_fraction": mean["clip_fraction"],
             "grad_norm": mean["grad_norm"],
-            "tokens": int(batch.resp_len.sum()),
+            "tokens": shard.tokens(batch) if shard else int(batch.resp_len.sum()),
             "time_s": time.perf_counter() - t0,
             "peak_mem_gb": peak_memory_gb(device),
         }
 
 
-def _validate(batch: RolloutBatch, p: TrainStepParams, has_ref: bool) -> None:
+def _validate(batch: RolloutBatch, p: TrainStepParams, has_ref: bool, rows: int) -> None:
     """What protocol.parse cannot check: the fit with the batch and the loaded model (the allowed
-    values and ranges of each field are protocol.py's)."""
-    if len(p.advantages) != batch.rows:
-        raise bad_config(f"train_step got {len(p.advantages)} advantages for a batch of {batch.rows} rollouts.")
+    values and ranges of each field are protocol.py's). rows: the generate call's (batch.rows on one
+    process)."""
+    if len(p.advantages) != rows:
+        raise bad_config(f"train_step got {len(p.advantages)} advantages for a batch of {rows} rollouts.")
     if not all(math.isfinite(a) for a in p.advantages):
         raise bad_config("train_step got an advantage that is not a finite number.")
-    if not 1 <= p.mini_batches <= batch.rows:
-        raise bad_config(f"mini_batches must be between 1 and the batch's {batch.rows} rollouts.")
+    if not 1 <= p.mini_batches <= rows:
+        raise bad_config(f"mini_batches must be between 1 and the batch's {rows} rollouts.")
     if p.kl_coef != 0 and not has_ref:
         raise bad_config("kl_coef is not 0 but the model was loaded without a reference copy.", "no_reference")
-    if int(batch.resp_len.sum()) == 0:
+    if rows == batch.rows and int(batch.resp_len.sum()) == 0:  # sharded: Trainer.step counts all ranks'
         raise bad_config("the batch has no response tokens to train on.")

@@ -54,8 +54,8 @@ export interface HelloResult {
   options: EngineOptions;
   /** null without CUDA. */
   gpu_memory: GpuMemory | null;
-  /** Engine processes (torchrun ranks) of the run, all machines together; absent from older engines: 1. */
-  world_size?: number;
+  /** Engine processes working together under torchrun (rank 0 answers); 1 for a single engine. */
+  world_size: number;
 }
 
 /** The engine's optimizer state (the example's `auto` is resolved before load). */

@@ -1,0 +1,243 @@
+"""The engine under torchrun: 2 CPU processes on gloo against 1 plain process, over stdio.
+
+Equivalence: greedy rollouts (so both launches train on the same tokens) and the same advantages;
+one train step on 2 processes (FSDP2-sharded fp32 weights, each rank its share of the rows) gives
+the loss, entropy, KL and gradient norm of 1 process within a relative 1e-5 (fp32: only the order of
+the sums differs), and the saved weights within 1e-5 absolute.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+from rpc_client import EngineProcess
+from safetensors.torch import load_file
+from test_server import load_params
+
+from oneshot_engine.distributed import Dist, World
+from oneshot_engine.errors import BAD_CONFIG, INTERNAL, EngineError
+
+pytestmark = pytest.mark.skipif(
+    not (dist.is_available() and dist.is_gloo_available()), reason="torch.distributed with gloo is unavailable"
+)
+
+ENV = {"HF_HUB_OFFLINE": "1"}
+PROMPTS = ["hi", "there you go"]
+GREEDY = {"rollouts": 3, "temperature": 0, "top_p": 1.0, "top_k": 0, "max_response_tokens": 8, "stop": [], "seed": 1}
+STEP = {
+    "advantages": [1.0, -0.5, 0.25, -1.0, 0.5, 0.75],
+    "clip_ratio_low": 0.2,
+    "clip_ratio_high": 0.28,
+    "kl_coef": 0.01,
+    "kl_type": "low_var_kl",
+    "entropy_coef": 0.001,
+    "mini_batches": 2,
+    "micro_batch_size": 2,
+}
+REL = 1e-5
+
+
+def engine(processes: int | None) -> EngineProcess:
+    """`processes` engines under torchrun (gloo, this machine), or None for one plain engine."""
+    if processes is None:
+        return EngineProcess(env=ENV)
+    run = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes)]
+    return EngineProcess(command=[*run, "-m", "oneshot_engine", "serve"], env=ENV)
+
+
+def train_twice(e: EngineProcess, model: Path, out: Path, **load) -> list[dict]:
+    """Loads, samples greedily, takes a token-mean and a seq-mean-token-sum step and saves to `out`."""
+    e.result("load", load_params(model, **load))
+    steps = []
+    for agg in ("token-mean", "seq-mean-token-sum"):
+        batch = e.result("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": True})
+        assert [o["prompt_index"] for o in batch["outputs"]] == [0, 0, 0, 1, 1, 1]
+        steps.append(e.result("train_step", {**STEP, "batch_id": batch["batch_id"], "loss_agg": agg}))
+    e.result("save", {"path": str(out), "include_state": True})
+    return steps
+
+
+def close(e: EngineProcess) -> None:
+    e.result("shutdown")
+    assert e.proc.wait(timeout=60) == 0, e.stderr_text()
+
+
+@pytest.fixture(scope="module")
+def one_process(qwen2_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], Path]:
+    out = tmp_path_factory.mktemp("one") / "ckpt"
+    e = engine(None)
+    steps = train_twice(e, qwen2_dir, out)
+    close(e)
+    return steps, out
+
+
+def test_two_processes_take_the_step_of_one(one_process, qwen2_dir: Path, tmp_path: Path) -> None:
+    want, want_dir = one_process
+    e = engine(2)
+    assert e.result("hello")["world_size"] == 2
+    got = train_twice(e, qwen2_dir, tmp_path / "ckpt")
+    close(e)
+    for g, w in zip(got, want, strict=True):
+        for key in ("loss", "pg_loss", "entropy", "kl", "grad_norm", "clip_fraction"):
+            assert g[key] == pytest.approx(w[key], rel=REL, abs=1e-7), key
+        assert g["tokens"] == w["tokens"]
+    a, b = load_file(str(want_dir / "model.safetensors")), load_file(str(tmp_path / "ckpt" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5
+    # rank 0 wrote the whole weights once; every rank its shards of the training state
+    assert (tmp_path / "ckpt" / "engine_state.pt").is_file()
+    assert (tmp_path / "ckpt" / "engine_state_sharded" / ".metadata").is_file()
+
+
+def test_a_sharded_run_resumes_where_it_stopped(qwen2_dir: Path, tmp_path: Path) -> None:
+    """Save after one step, then: a second step in the same launch equals the first step of a launch
+    resumed from the save (weights and AdamW moments restored from the shards)."""
+    e = engine(2)
+    e.result("load", load_params(qwen2_dir))
+    batch = e.result("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": True})
+    e.result("train_step", {**STEP, "batch_id": batch["batch_id"], "loss_agg": "token-mean"})
+    e.result("save", {"path": str(tmp_path / "ckpt"), "include_state": True})
+    batch = e.result("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": True})
+    want = e.result("train_step", {**STEP, "batch_id": batch["batch_id"], "loss_agg": "token-mean"})
+    close(e)
+
+    e = engine(2)
+    e.result("load", load_params(tmp_path / "ckpt", resume_state=str(tmp_path / "ckpt")))
+    batch = e.result("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": True})
+    got = e.result("train_step", {**STEP, "batch_id": batch["batch_id"], "loss_agg": "token-mean"})
+    close(e)
+    for key in ("loss", "entropy", "kl", "grad_norm"):
+        assert got[key] == pytest.approx(want[key], rel=REL, abs=1e-7), key
+
+    # A plain engine cannot take the sharded state: one sentence, not a traceback.
+    e = engine(None)
+    err = e.call("load", load_params(tmp_path / "ckpt", resume_state=str(tmp_path / "ckpt")))["error"]
+    close(e)
+    assert err["code"] == -32003 and "under torchrun" in err["message"]
+
+
+def _ranks(torchrun: subprocess.Popen) -> dict[int, int]:
+    """pid of each rank torchrun started (from their environment)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) != torchrun.pid:
+                continue
+            env = dict(
+                kv.split("=", 1) for kv in (entry / "environ").read_bytes().decode(errors="replace").split("\0") if "=" in kv
+            )
+        except OSError:
+            continue
+        if "RANK" in env:
+            found[int(env["RANK"])] = int(entry.name)
+    return found
+
+
+def _wait_for_ranks(torchrun: subprocess.Popen, n: int) -> dict[int, int]:
+    for _ in range(200):
+        ranks = _ranks(torchrun)
+        if len(ranks) == n:
+            return ranks
+        time.sleep(0.1)
+    raise AssertionError(f"torchrun did not start {n} ranks")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_rank_ends_the_launch(qwen2_dir: Path) -> None:
+    """kill -9 of rank 1, then a call: rank 0 does not hang; the answer it can still give (before
+    torchrun's agent stops it) names rank 1; torchrun ends with a failure, no rank is left behind."""
+    e = engine(2)
+    e.result("load", load_params(qwen2_dir, train=False, reference_model=False))
+    # (first, on the way: fewer rollouts than processes can be sampled, not trained on)
+    err = e.call("generate", {**GREEDY, "rollouts": 1, "prompts": PROMPTS, "keep_for_training": True})["error"]
+    assert err["code"] == -32003 and "number of processes (2)" in err["message"]
+    out = e.result("generate", {**GREEDY, "rollouts": 1, "prompts": PROMPTS, "keep_for_training": False})
+    assert [o["prompt_index"] for o in out["outputs"]] == [0, 1]  # rank 0 sampled both, rank 1 nothing
+
+    ranks = _wait_for_ranks(e.proc, 2)
+    t0 = time.monotonic()
+    os.kill(ranks[1], signal.SIGKILL)
+    try:
+        answer = e.call("generate", {**GREEDY, "prompts": PROMPTS, "keep_for_training": False}, timeout_s=90)
+    except AssertionError:
+        answer = None  # torchrun stopped rank 0 first: the controller reports torchrun's exit
+    if answer is not None:
+        assert "rank 1 stopped" in answer["error"]["message"], answer
+    code = e.proc.wait(timeout=90)
+    assert code != 0
+    assert time.monotonic() - t0 < 60
+    assert all(_gone(pid) for pid in ranks.values())
+    e.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_closing_stdin_ends_every_rank(qwen2_dir: Path) -> None:
+    e = engine(2)
+    e.result("hello")
+    ranks = _wait_for_ranks(e.proc, 2)
+    assert e.close() == 0
+    assert all(_gone(pid) for pid in ranks.values())
+
+
+def _settle_on_two_ranks(rank: int, port: int, out: dict) -> None:
+    """A call that fails on rank 1 only, once outright and once inside a part where the ranks meet."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
+    d = Dist(World(rank, 2, rank))
+
+    def outright() -> str:
+        if rank == 1:
+            raise EngineError(BAD_CONFIG, "the weights of rank one are missing.")
+        return "fine"
+
+    def midway() -> str:
+        def part() -> str:
+            if rank == 1:
+                raise RuntimeError("a kernel failed")
+            return "fine"
+
+        return d.exchange(part, "generate")[0]
+
+    calls = {"outright": outright, "midway": midway}
+    if rank == 0:
+        for name, run in calls.items():
+            try:
+                out[name] = d.lead(name, None, run)
+            except EngineError as e:
+                out[name] = (e.code, e.message)
+        d.end(busy=False)
+    else:
+        d.follow(lambda method, _params: calls[method]())
+    d.close()
+
+
+def test_an_error_on_another_rank_is_the_calls_error_naming_the_rank() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with torch.multiprocessing.Manager() as manager:
+        out = manager.dict()
+        torch.multiprocessing.spawn(_settle_on_two_ranks, args=(port, out), nprocs=2, join=True)
+        got = dict(out)
+    assert got["outright"] == (BAD_CONFIG, "rank 1: the weights of rank one are missing.")
+    assert got["midway"] == (INTERNAL, "rank 1: generate failed: RuntimeError: a kernel failed.")
