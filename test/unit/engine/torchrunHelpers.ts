@@ -19,3 +19,21 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** The live processes whose environment has NAME=VALUE, with their RANK (torchrun's) when they have one. */
+export function processesTagged(name: string, value: string): { pid: number; rank?: number }[] {
+  const out: { pid: number; rank?: number }[] = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    let env: string[];
+    try {
+      env = readFileSync(`/proc/${e}/environ`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (!env.includes(`${name}=${value}`) || !alive(Number(e))) continue;
+    const rank = env.find((v) => v.startsWith("RANK="));
+    out.push({ pid: Number(e), ...(rank ? { rank: Number(rank.slice(5)) } : {}) });
+  }
+  return out;
+}
