@@ -2,7 +2,7 @@
 // processes, overriding the `devices` setting) and --nnodes/--node-rank/--rdzv-endpoint for several
 // machines. Checked as they are read, before any run directory exists; the GPUs are counted then too.
 import { ONE_MACHINE, parseDevices, parseNnodes, parseNodes, resolveTopology, type DevicesSetting, type Nodes, type Topology } from "../core/engine/topology";
-import { visibleGpus } from "../core/engine/visibleGpus";
+import { visibleGpus } from "../core/plan/visibleGpus";
 import type { TrainSettings } from "../core/example/config";
 import { UsageError, UserError } from "./command";
 

@@ -2,7 +2,6 @@
 // CPU processes on gloo), on how many machines, and which machine this is. One process on one
 // machine is the engine started directly; anything more is started by PyTorch's own launcher,
 // torchrun (`python -m torch.distributed.run`), whose rank 0 speaks JSON-RPC to the controller.
-import type { VisibleGpus } from "./visibleGpus";
 
 /** The `devices` setting: every visible GPU, or a number of engine processes on this machine. */
 export type DevicesSetting = "auto" | number;
@@ -21,6 +20,12 @@ export interface Topology extends Nodes {
 }
 
 export const ONE_MACHINE: Nodes = { nnodes: 1, nodeRank: 0 };
+
+/** The GPUs this machine shows a run (plan/visibleGpus.ts counts them) and where the count came from. */
+export interface GpuCount {
+  count: number;
+  source: string;
+}
 
 /** `--devices` as given: "auto" or a whole number ≥ 1; else the sentence that says what is wrong. */
 export function parseDevices(raw: string): DevicesSetting | string {
@@ -61,7 +66,7 @@ export function parseNodes(raw: { nnodes?: string; nodeRank?: string; rdzvEndpoi
  * every visible GPU (1 without a GPU, or with `device: cpu`); a number on a machine without GPUs
  * (or with `device: cpu`) is that many CPU processes on gloo; more than the visible GPUs is refused.
  */
-export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nodes: Nodes, gpus: VisibleGpus): Topology | string {
+export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nodes: Nodes, gpus: GpuCount): Topology | string {
   const onGpus = device !== "cpu" && gpus.count > 0;
   if (devices === "auto") return { ...nodes, devices: onGpus ? gpus.count : 1 };
   if (onGpus && devices > gpus.count) {

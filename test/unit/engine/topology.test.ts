@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { engineLaunch, ENGINE_GROUP_ENV } from "../../../src/core/engine/launch";
 import { expectedWorldSize, ONE_MACHINE, parseDevices, parseNodes, resolveTopology, torchrunArgs } from "../../../src/core/engine/topology";
-import { visibleGpus } from "../../../src/core/engine/visibleGpus";
+import { visibleGpus } from "../../../src/core/plan/visibleGpus";
 
 const gpus = (count: number) => ({ count, source: "nvidia-smi" });
 

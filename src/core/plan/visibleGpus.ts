@@ -2,19 +2,14 @@
 // comes too late: the number decides how many engine processes torchrun starts). nvidia-smi lists
 // every GPU of the machine whatever CUDA_VISIBLE_DEVICES says, so the variable is honoured here.
 import { execFileSync } from "node:child_process";
-import { queryGpus } from "../plan/gpu";
-
-export interface VisibleGpus {
-  count: number;
-  /** Where the count came from, for messages: "nvidia-smi" or "CUDA_VISIBLE_DEVICES=0,1". */
-  source: string;
-}
+import type { GpuCount } from "../engine/topology";
+import { queryGpus } from "./gpu";
 
 /**
  * The GPUs CUDA would use: nvidia-smi's list, narrowed by CUDA_VISIBLE_DEVICES when it is set
  * (CUDA reads its entries up to the first invalid one, so "-1" or an empty entry ends the list).
  */
-export function visibleGpus(env: NodeJS.ProcessEnv, smiCount: () => number = () => smiGpus(env)): VisibleGpus {
+export function visibleGpus(env: NodeJS.ProcessEnv, smiCount: () => number = () => smiGpus(env)): GpuCount {
   const found = smiCount();
   const cvd = env.CUDA_VISIBLE_DEVICES;
   if (cvd === undefined) return { count: found, source: "nvidia-smi" };
