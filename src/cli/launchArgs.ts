@@ -1,7 +1,7 @@
 // `oneshot train`'s options for where the engine runs: --devices (this machine's engine
 // processes, overriding the `devices` setting) and --nnodes/--node-rank/--rdzv-endpoint for several
 // machines. Checked as they are read, before any run directory exists; the GPUs are counted then too.
-import { ONE_MACHINE, parseDevices, parseNnodes, parseNodes, resolveTopology, type DevicesSetting, type Nodes, type Topology } from "../core/engine/topology";
+import { ONE_MACHINE, parseDevices, parseNnodes, parseNodes, planRanks, resolveTopology, type DevicesSetting, type Nodes, type Topology } from "../core/engine/topology";
 import { visibleGpus } from "../core/plan/visibleGpus";
 import type { TrainSettings } from "../core/example/config";
 import { UsageError, UserError } from "./command";
@@ -55,14 +55,9 @@ export function topologyFor(settings: Pick<TrainSettings, "devices" | "device">,
   return t;
 }
 
-/**
- * The engine processes a plan is for: devices × machines, a number of devices taken as given
- * (a plan may be for another machine), auto as this machine's visible GPUs.
- */
-export function planRanks(settings: Pick<TrainSettings, "devices" | "device">, f: Pick<LaunchFlags, "devices"> & { nnodes: number }, env: NodeJS.ProcessEnv): number {
-  const devices = f.devices ?? settings.devices;
-  const local = devices === "auto" ? (resolve(settings, { nodes: ONE_MACHINE }, env) as Topology).devices : devices;
-  return local * f.nnodes;
+/** The engine processes a plan is for (planRanks), with this machine's GPUs counted for `auto`. */
+export function runPlanRanks(settings: Pick<TrainSettings, "devices" | "device">, f: Pick<LaunchFlags, "devices"> & { nnodes: number }, env: NodeJS.ProcessEnv): number {
+  return planRanks(f.devices ?? settings.devices, settings.device, f.nnodes, visibleGpus(env));
 }
 
 /** `oneshot plan`'s --devices and --nnodes (a plan counts machines; it needs no rendezvous). */

@@ -20,7 +20,7 @@ import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
 import type { CliContext } from "./command";
 import { UsageError, UserError } from "./command";
-import { planRanks, SINGLE, topologyProblem, type LaunchFlags } from "./launchArgs";
+import { runPlanRanks, SINGLE, topologyProblem, type LaunchFlags } from "./launchArgs";
 import { stepsSet } from "./trainArgs";
 
 export interface NewRunRequest {
@@ -94,7 +94,7 @@ export async function resolveNewRun(
   if (devicesProblem) problems.push(devicesProblem);
   if (problems.length && machineProblems) machineProblems(problems);
   else if (problems.length) throw settingsErrors(problems);
-  const plan = devicesProblem ? undefined : planBeforeRun(config, r.gpuMemoryGb, ctx, planRanks(config.settings, { devices: r.launch?.devices, nnodes: (r.launch ?? SINGLE).nodes.nnodes }, ctx.env));
+  const plan = devicesProblem ? undefined : planBeforeRun(config, r.gpuMemoryGb, ctx, runPlanRanks(config.settings, { devices: r.launch?.devices, nnodes: (r.launch ?? SINGLE).nodes.nnodes }, ctx.env));
   if (plan) config.plan = plan;
   if (!r.skipVerifierCheck) {
     const s = config.settings;

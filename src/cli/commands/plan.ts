@@ -4,7 +4,7 @@ import { PLAN_REFUSED_EXIT_CODE, planForSettings } from "../../core/plan/index";
 import type { Command } from "../command";
 import { UsageError, UserError } from "../command";
 import { projectRoot } from "../paths";
-import { LAUNCH_OPTIONS, planFlags, planRanks } from "../launchArgs";
+import { LAUNCH_OPTIONS, planFlags, runPlanRanks } from "../launchArgs";
 import { glueNegativeValues, gpuMemoryOption } from "../trainArgs";
 import { readExampleFile } from "../trainPrepare";
 
@@ -54,7 +54,7 @@ export const planCommand: Command = {
     const example = readExampleFile(positionals[0], ctx);
     const resolved = resolveConfig({ example, runId: "plan", projectRoot: projectRoot(ctx.installDir), cwd: ctx.cwd, preset: values.preset, sets: values.set });
     if (!resolved.config) throw new UserError(resolved.errors.length === 1 ? resolved.errors[0] : `the settings have ${resolved.errors.length} errors:\n  ${resolved.errors.join("\n  ")}`);
-    const ranks = planRanks(resolved.config.settings, launch, ctx.env);
+    const ranks = runPlanRanks(resolved.config.settings, launch, ctx.env);
     const out = planForSettings({ settings: resolved.config.settings, problem: resolved.config.example.problem, gpuMemoryGb, env: ctx.env, ranks });
     if (!out.ok) throw new UserError(out.error);
     ctx.stdout.write(values.json ? JSON.stringify(out.json, null, 2) + "\n" : out.text + "\n");

@@ -75,6 +75,14 @@ export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" 
   return { ...nodes, devices };
 }
 
+/**
+ * The engine processes a plan is for: devices × machines, a number of devices taken as given (a
+ * plan may be for another machine), `auto` as the GPUs counted here.
+ */
+export function planRanks(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nnodes: number, gpus: GpuCount): number {
+  return (devices === "auto" ? (resolveTopology(devices, device, ONE_MACHINE, gpus) as Topology).devices : devices) * nnodes;
+}
+
 /** devices × nnodes: the ranks of the run when every machine starts the same number of processes. */
 export function expectedWorldSize(t: Topology): number {
   return t.devices * t.nnodes;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { engineLaunch, ENGINE_GROUP_ENV } from "../../../src/core/engine/launch";
-import { expectedWorldSize, ONE_MACHINE, parseDevices, parseNodes, resolveTopology, torchrunArgs } from "../../../src/core/engine/topology";
+import { expectedWorldSize, ONE_MACHINE, parseDevices, parseNodes, planRanks, resolveTopology, torchrunArgs } from "../../../src/core/engine/topology";
 import { visibleGpus } from "../../../src/core/plan/visibleGpus";
 
 const gpus = (count: number) => ({ count, source: "nvidia-smi" });
@@ -57,4 +57,11 @@ test("one process on one machine starts the engine directly; more start it under
   assert.deepEqual(other.args.slice(0, -3), ["-m", "torch.distributed.run", "--nproc-per-node", "1", "--nnodes", "2", "--node-rank", "1", "--rdzv-endpoint", "10.0.0.1:29500"]);
   assert.notEqual(local.torchrun?.marker.value, other.torchrun?.marker.value, "each launch is marked apart");
   assert.deepEqual(torchrunArgs({ ...ONE_MACHINE, devices: 8 }), ["-m", "torch.distributed.run", "--nproc-per-node", "8", "--standalone"]);
+});
+
+test("a plan is for devices × machines processes: auto counts this machine's GPUs, a number is taken as given", () => {
+  assert.equal(planRanks("auto", "auto", 2, gpus(4)), 8);
+  assert.equal(planRanks(3, "auto", 1, gpus(0)), 3, "a plan may be for another machine");
+  assert.equal(planRanks("auto", "cpu", 1, gpus(8)), 1);
+  assert.equal(planRanks("auto", "auto", 1, gpus(0)), 1);
 });
