@@ -18,9 +18,10 @@ export async function runEngineRanks(launch: LaunchFlags, python: string | undef
   const topology = topologyFor({ devices: "auto", device: "auto" }, launch, ctx.env);
   const spec = engineLaunch(choice.python, engineDir(root), ctx.env, topology);
   const { nodeRank, nnodes, rdzvEndpoint } = topology;
-  ctx.stdout.write(`Machine ${nodeRank} of ${nnodes}: starting ${topology.devices} engine ${topology.devices === 1 ? "rank" : "ranks"}; they join the run at ${rdzvEndpoint} and end with it.\n`);
+  const one = topology.devices === 1;
+  ctx.stdout.write(`Machine ${nodeRank} of ${nnodes}: starting ${topology.devices} engine ${one ? "rank" : "ranks"} for the run at ${rdzvEndpoint} (${one ? "it ends" : "they end"} with the run).\n`);
   // No rank here speaks to a controller: nothing reads their stdout.
-  const child = Child.spawn({ ...spec, stdout: "ignore", stderr: { lines: 200, onLine: (l) => ctx.stderr.write(`${l}\n`) }, sweep: spec.torchrun?.marker });
+  const child = Child.spawn({ ...spec, cwd: ctx.cwd, stdout: "ignore", stderr: { lines: 200, onLine: (l) => ctx.stderr.write(`${l}\n`) }, sweep: spec.torchrun?.marker });
   const stop = () => void child.stop();
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of signals) process.on(s, stop);
