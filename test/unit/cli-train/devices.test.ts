@@ -48,6 +48,10 @@ test("bad --devices, machines or more devices than visible GPUs: one sentence, n
   writeFileSync(path.join(root, "four.rlvr.md"), "---\nanswer: 4\ndevices: 4\ndevice: auto\n---\nWhat is 2+2?\n");
   await assert.rejects(train.run(["four.rlvr.md", ...fake.slice(2)], ctx(root, gpus)), /devices 4 asks for more GPUs than this machine shows: 2/);
   assert.equal(existsSync(path.join(root, ".oneshot")), false);
+  // A dry run says how many processes would train.
+  const dry = ctx(root);
+  assert.equal(await train.run(["two.rlvr.md", "--dry-run", "--devices", "2", ...fake], dry), 0, dry.err());
+  assert.match(dry.out(), /\n {2}model {7}fake \(float32 on cpu, 2 processes\)\n/);
   // Another machine of the run takes no example.
   await assert.rejects(train.run(["two.rlvr.md", "--nnodes", "2", "--node-rank", "1", "--rdzv-endpoint", "h:1"], ctx(root)), /--node-rank 1 starts only this machine's engine ranks: give no example/);
 });

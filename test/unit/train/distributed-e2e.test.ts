@@ -95,4 +95,5 @@ test("kill -9 of rank 1 mid-run: the run ends failed within seconds naming rank 
   assert.equal(await resumed, 0, r.err());
   const again = eventsOf(runDir).filter((e) => e.type === "run_started").at(-1);
   assert.ok(again?.type === "run_started" && again.resumed && again.start_step === checkpoint.step && again.world_size === 2, JSON.stringify(again));
+  assert.deepEqual(processesTagged("ONESHOT_TEST_TAG", tag), [], "a stop ends every rank");
 });
