@@ -166,7 +166,7 @@ class Dist:
 
         try:
             before = beats()
-            time.sleep(4 * _POLL_S)
+            time.sleep(3 * _POLL_S)
             gone = [r + 1 for r, (a, b) in enumerate(zip(before, beats(), strict=True)) if a == b]
         except Exception:  # noqa: BLE001 - the store went down with torchrun's agent
             return "the other engine processes are gone"
@@ -204,11 +204,22 @@ class Dist:
         until the end. Returns the exit status."""
         threading.Thread(target=self._watch_stop, name="stop-watch", daemon=True).start()
         while True:
-            kind, method, params = self.broadcast(None)
-            if kind == "end" or method == "shutdown":
-                return 0
-            with contextlib.suppress(EngineError):
-                self.settle(_attempt(lambda m=method, p=params: call(m, p)))
+            try:
+                kind, method, params = self.broadcast(None)
+                if kind == "end" or method == "shutdown":
+                    return 0
+                with contextlib.suppress(EngineError):
+                    self.settle(_attempt(lambda m=method, p=params: call(m, p)))
+            except RuntimeError:
+                if self.rank0_stopped():  # it left the call this rank was in: a normal end
+                    return 0
+                raise
+
+    def rank0_stopped(self) -> bool:
+        try:
+            return self.store.check([_STOP_KEY])
+        except Exception:  # noqa: BLE001 - the store went away with torchrun's agent
+            return False
 
     def _watch_stop(self) -> None:
         """Beats (rank 0 names the ranks that stopped beating) and exits the follower once rank 0
@@ -218,10 +229,9 @@ class Dist:
             time.sleep(_POLL_S)
             try:
                 self.store.add(f"{_BEAT_KEY}/{self.rank}", 1)
-                stopped = self.store.check([_STOP_KEY])
             except Exception:  # noqa: BLE001 - the store went away with torchrun's agent: so must we
-                stopped = True
-            if stopped:
+                os._exit(1)
+            if self.rank0_stopped():
                 time.sleep(2 * _POLL_S)
                 print(f"oneshot_engine: rank {self.rank}: rank 0 stopped; exiting.", file=sys.stderr)
                 os._exit(0)

@@ -139,7 +139,7 @@ class Engine:
             self.reference_source = (state or {}).get("reference") or {"model": p.model, "revision": p.revision}
         if p.train:
             assert p.optimizer is not None
-            if self.dist is not None and (self.dist.size > 1 or p.optimizer.optimizer_state == "fp32"):
+            if self.dist is not None:
                 self.trainer = sharded_trainer(model, runtime, p.optimizer, reference, self.dist)
             else:
                 self.trainer = Trainer(model, p.optimizer, reference, runtime)

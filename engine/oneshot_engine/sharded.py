@@ -1,16 +1,21 @@
-"""Training under torchrun: the policy's fp32 weights sharded by FSDP2, a full copy for the rollouts.
+"""Training under torchrun: the policy's weights sharded by FSDP2, a full copy for the rollouts.
 
 Each rank holds two models. The training model is an fp32 copy of the loaded one, sharded with
-torch.distributed.fsdp.fully_shard (each decoder layer a unit, the embeddings, final norm and lm_head
-the root's): its shards are the master weights the AdamW state sits beside (fp32 state sharded, the
-optimizer_state fp32 of one process), it computes in the loaded dtype (bf16: MixedPrecisionPolicy)
-and reduces gradients in fp32. FSDP averages the ranks' gradients; each rank's loss is its share of
-the global batch's aggregate, so it is scaled by the world size first (gloo has no pre-scaled sum). The decode model is the loaded model itself, full and in the
-loaded dtype: the rollouts, the old policy's log-probs and the Hugging Face checkpoint read it, and
-after each update its weights are refreshed from the shards (DTensor.full_tensor: one all-gather of the
-model per step, one parameter at a time). Memory per rank: the full copy (2 bytes a parameter in bf16)
-plus 16 / world_size bytes a parameter (fp32 weights, gradients, two moments), plus one fp32
-parameter gathered at a time; on one process that is what the unsharded trainer holds (18 bytes).
+torch.distributed.fsdp.fully_shard (each decoder layer a unit, the embeddings, final norm and
+lm_head the root's): its shards are the master weights the AdamW state sits beside (optimizer_state
+fp32, sharded); with the compact state the copy stays bf16 and CompactAdamW updates each
+parameter's local shard in place. It computes in the loaded dtype (MixedPrecisionPolicy) and
+reduces gradients in fp32. FSDP averages the ranks' gradients; each rank's loss is its share of the
+global batch's aggregate, so it is scaled by the world size first (gloo has no pre-scaled sum).
+
+The decode model is the loaded model itself, full and in the loaded dtype: the rollouts, the old
+policy's log-probs and the Hugging Face checkpoint read it, and after each update its weights are
+refreshed from the shards (DTensor.full_tensor: one all-gather of the model per step, one
+parameter at a time). Memory per rank (fp32 state): the full copy (2 bytes a parameter in bf16)
+plus 16 / world_size bytes a parameter (fp32 weights, gradients, two moments), plus the gathered
+bf16 weights of the layers being computed and one fp32 parameter gathered at a time. One process
+keeps every layer's gathered weights from forward to backward (a gather less per pass), 2 bytes
+more: 20 bytes a parameter against the unsharded trainer's 18.
 
 A step meets across ranks: the batch's token and sequence counts are summed first, so `token-mean`
 and the other aggregations divide by the global batch's, and every rank runs as many micro-batch
@@ -59,18 +64,24 @@ class Placement:
     total: int
 
 
-def shard_model(model: Transformer, compile_layers: bool) -> Transformer:
-    """The fp32 training copy of `model`, sharded over the default process group."""
-    train = copy.deepcopy(model).float()
-    train.tie()  # .float() replaced the tied tensors one by one
+def shard_model(model: Transformer, compile_layers: bool, master: bool = True) -> Transformer:
+    """The training copy of `model`, sharded over the default process group: in fp32 (the master
+    weights), or in the model's dtype when not `master` (the compact optimizer state's)."""
+    train = copy.deepcopy(model)
+    if master:
+        train.float()
+        train.tie()  # .float() replaced the tied tensors one by one
     train.requires_grad_(True)
     policy = MixedPrecisionPolicy(param_dtype=next(model.parameters()).dtype, reduce_dtype=torch.float32)
     layers = train.model.layers
+    # One process holds every shard anyway: keeping a layer's gathered weights from forward to
+    # backward saves a gather (a copy and a cast) per layer and pass.
+    reshard = dist.get_world_size() > 1
     for i in range(len(layers)):
         if compile_layers:
             # Compiled inside, hooks outside: FSDP's all-gathers stay out of the compiled graph.
             layers[i] = torch.compile(layers[i])
-        fully_shard(layers[i], mp_policy=policy)
+        fully_shard(layers[i], mp_policy=policy, reshard_after_forward=reshard)
     fully_shard(train, mp_policy=policy)
     # The trainer calls Transformer.hidden, not forward: the root's all-gather must run for it too.
     register_fsdp_forward_method(train, "hidden")
@@ -131,17 +142,15 @@ class Shard:
 def sharded_trainer(
     model: Transformer, runtime: ModelRuntime, opt: OptimizerParams, reference: Transformer | None, dist_: Dist
 ) -> Trainer:
-    """The trainer of a torchrun launch: on the sharded fp32 copy of `model` (the decode model from
-    now on, which no longer needs gradients); `runtime` is the decode model's."""
+    """The trainer of a torchrun launch: on the sharded copy of `model` (the decode model from now
+    on); `runtime` is the decode model's. The decode model keeps requires_grad: nothing computes
+    gradients through it, and the activation planner (train.layers_to_checkpoint) counts the
+    gradients' bytes from it (whole, where the shards' are a world_size-th: on the safe side)."""
     from .train import Trainer
 
-    if opt.optimizer_state == "compact" and next(model.parameters()).dtype != torch.float32:
-        raise bad_config(
-            f"optimizer_state: compact does not run sharded across {dist_.size} processes; use optimizer_state: fp32."
-        )
     options = runtime.options
-    train = shard_model(model, options.compiles_training and dist_.device.type == "cuda")
-    model.requires_grad_(False)
+    compact = opt.optimizer_state == "compact" and next(model.parameters()).dtype != torch.float32
+    train = shard_model(model, options.compiles_training and dist_.device.type == "cuda", master=not compact)
     # The layers were compiled (or not) before sharding: the trainer's runtime must not compile them again.
     plain = ModelRuntime(train, dataclasses.replace(options, compile_train=False))
     return Trainer(train, opt, reference, plain, Shard(dist_, model, runtime))
@@ -153,11 +162,25 @@ def save_state(trainer: Trainer, out: Path) -> dict[str, Any]:
     state file holds besides (every rank's random generator states among it)."""
     shard = trainer.shard
     assert shard is not None
-    model_sd, optim_sd = get_state_dict(trainer.model, trainer.optimizer)
-    dcp.save({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(out / SHARDED_DIR))
+    size = shard.dist.size
+    if trainer.optimizer_state == "compact":
+        # The compact state's tensors are each rank's own (not DTensors): one file a rank. The weights
+        # are the bf16 ones of the Hugging Face files.
+        folder = out / SHARDED_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        mine = folder / _rank_file(shard.dist.rank, size)
+        torch.save(trainer.optimizer.state_dict(), mine.with_name(mine.name + ".tmp"))
+        mine.with_name(mine.name + ".tmp").replace(mine)
+    else:
+        model_sd, optim_sd = get_state_dict(trainer.model, trainer.optimizer)
+        dcp.save({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(out / SHARDED_DIR))
     cuda = shard.dist.device.type == "cuda"
     rng = {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state() if cuda else None}
-    return {"sharded": {"world_size": shard.dist.size, "dir": SHARDED_DIR}, "rank_rng": shard.dist.all_gather(rng)}
+    return {"sharded": {"world_size": size, "dir": SHARDED_DIR}, "rank_rng": shard.dist.all_gather(rng)}
+
+
+def _rank_file(rank: int, size: int) -> str:
+    return f"compact-rank-{rank}-of-{size}.pt"
 
 
 def restore_state(trainer: Trainer, state: dict[str, Any], folder: Path) -> None:
@@ -170,16 +193,44 @@ def restore_state(trainer: Trainer, state: dict[str, Any], folder: Path) -> None
         raise bad_config(
             "resume_state was saved by a single engine process; resume it with one process, not under torchrun."
         )
+    if trainer.optimizer_state == "compact":
+        _restore_compact(trainer, sharded, folder)
+        _restore_rng(shard.dist, state.get("rank_rng"))
+        return
     model_sd, optim_sd = get_state_dict(trainer.model, trainer.optimizer)
     try:
         dcp.load({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(folder / sharded["dir"]))
     except Exception as e:  # noqa: BLE001 - a missing or torn shard is damage, whichever file it is
         raise damaged(folder, f"its sharded training state in {sharded['dir']} cannot be read ({type(e).__name__})") from None
     set_state_dict(trainer.model, trainer.optimizer, model_state_dict=model_sd, optim_state_dict=optim_sd)
-    rngs = state.get("rank_rng")
-    if isinstance(rngs, list) and len(rngs) == shard.dist.size:
-        rng = rngs[shard.dist.rank]
-        torch.set_rng_state(rng["cpu"])
-        if shard.dist.device.type == "cuda" and rng.get("cuda") is not None:
-            torch.cuda.set_rng_state(rng["cuda"])
+    _restore_rng(shard.dist, state.get("rank_rng"))
     shard.refresh(trainer.model)
+
+
+def _restore_compact(trainer: Trainer, sharded: dict[str, Any], folder: Path) -> None:
+    """The compact state of this rank's shards: only for as many processes as saved it."""
+    shard = trainer.shard
+    assert shard is not None
+    size, saved = shard.dist.size, sharded.get("world_size")
+    if saved != size:
+        raise bad_config(
+            f"resume_state holds the compact optimizer state of {saved} processes; resume it with {saved}, not {size}."
+        )
+    path = folder / sharded["dir"] / _rank_file(shard.dist.rank, size)
+    try:
+        optimizer_sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - missing or torn: damage either way
+        raise damaged(folder, f"{sharded['dir']}/{path.name} is missing or cannot be read") from None
+    try:
+        trainer.optimizer.load_state_dict(optimizer_sd)
+    except (ValueError, KeyError) as e:
+        raise bad_config(f"resume_state's optimizer state does not fit this model: {e}.") from None
+
+
+def _restore_rng(d: Dist, rngs: Any) -> None:
+    """Each rank's random generators as saved, when the number of processes is the same."""
+    if isinstance(rngs, list) and len(rngs) == d.size:
+        rng = rngs[d.rank]
+        torch.set_rng_state(rng["cpu"])
+        if d.device.type == "cuda" and rng.get("cuda") is not None:
+            torch.cuda.set_rng_state(rng["cuda"])
