@@ -140,11 +140,6 @@ export function planRun(p: PlanInput): Plan {
   if (stateSetting !== "auto") {
     state = stateSetting;
     wave = waveFor(state);
-  } else if ((p.ranks ?? 1) > 1) {
-    // The engine shards only the fp32 state (sharded.py refuses the compact one under torchrun).
-    state = "fp32";
-    wave = waveFor(state);
-    notes.push(`optimizer_state auto → fp32: sharded over ${p.ranks} processes (FSDP2), 16/${p.ranks} bytes a parameter each beside the full weights`);
   } else if (fp32Weights) {
     state = "fp32";
     wave = waveFor(state);

@@ -30,15 +30,18 @@ test("8 processes: 16/8 bytes of sharded state a parameter beside the full bf16 
   assert.equal(planJson(one, { model: "m", source: "s" }).ranks, undefined, "a one-process plan's JSON is as before");
 });
 
-test("auto keeps the fp32 state when sharded (the engine shards no compact state), and fp32 weights get a sharded fp32 copy", () => {
-  const two = plan(2, {}, 24);
-  assert.equal(plan(undefined, {}, 24).resolved.optimizer_state, "compact", "one process alone takes the compact state");
-  assert.equal(two.resolved.optimizer_state, "fp32");
-  assert.match(two.notes.join("\n"), /optimizer_state auto → fp32: sharded over 2 processes \(FSDP2\)/);
+test("the compact state and fp32 weights shard a training copy of their own; auto decides per process", () => {
   const n = paramCount(shape("qwen2.5-1.5b"));
+  const compact = plan(2, { optimizer_state: "compact" });
+  assert.equal(compact.memory.training.weights, n * 2);
+  assert.equal(compact.memory.training.optimizer_state, (n * (2 + 5 + 4 / 256)) / 2, "the bf16 shard beside the compensation and moments");
+  assert.equal(compact.memory.training.gradients, (n * 2) / 2);
   const fp32 = plan(4, { dtype: "float32" });
   assert.equal(fp32.memory.training.weights, n * 4);
   assert.equal(fp32.memory.training.optimizer_state, (n * (8 + 4)) / 4);
+  // On 40 GB one process needs the compact state; sharded over 2 the fp32 state fits.
+  assert.equal(plan(undefined, {}, 40).resolved.optimizer_state, "compact");
+  assert.equal(plan(2, {}, 40).resolved.optimizer_state, "fp32");
   // A process's rows: its share of each prompt copy's rollouts, rounded up.
   assert.equal(plan(3).rows, 128 * 3);
 });
