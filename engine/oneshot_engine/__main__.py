@@ -28,6 +28,8 @@ stdout carries protocol bytes only; logs and warnings go to stderr. The process 
 `shutdown`, and when stdin closes, the parent process exits, or on SIGTERM/SIGINT: at once when idle,
 else at the running call's next progress point, abandoning it (a call that reaches none
 within 2 s is cut short).
+Under torchrun (python -m torch.distributed.run --nproc-per-node N … -m oneshot_engine serve) rank 0
+serves as above and broadcasts each call to the other ranks, which run it too and never touch stdio.
 HF_HUB_OFFLINE=1 keeps model loading to the local cache. ONESHOT_COMPILE, ONESHOT_COMPILE_TRAIN,
 ONESHOT_FAST_DECODE, ONESHOT_TRITON (each off when "0"), ONESHOT_DECODE_ATTN (triton|sdpa|bmm) and
 ONESHOT_MEMORY_LIMIT_GB choose kernels and the training memory budget: read once at start (a value

@@ -107,20 +107,28 @@ class Dist:
     def exchange(self, run: Callable[[], Any], what: str) -> list[Any]:
         """Every rank's result of `run` on every rank (for the parts of a call that meet midway): a
         failure on any rank fails the call on all of them, the failing rank's message first."""
+        return self._meet(run, what, share=True)
+
+    def agree(self, run: Callable[[], Any], what: str) -> Any:
+        """This rank's result of `run` once every rank's has succeeded (as exchange; the results
+        themselves stay where they are): before a collective that a failed rank would not reach."""
+        return self._meet(run, what, share=False)
+
+    def _meet(self, run: Callable[[], Any], what: str, share: bool) -> Any:
         try:
-            outcome: tuple[Any, tuple[Any, ...] | None] = (run(), None)
+            result, fields = run(), None
         except EngineError as e:
-            outcome = (None, _error_fields(e))
+            result, fields = None, _error_fields(e)
         except Exception as e:  # noqa: BLE001 - reported as the call's error below, on every rank
-            outcome = (None, (INTERNAL, f"{what} failed: {type(e).__name__}: {e}".rstrip(".") + ".", None, what))
+            result, fields = None, (INTERNAL, f"{what} failed: {type(e).__name__}: {e}".rstrip(".") + ".", None, what)
             if _is_oom(e):
-                outcome = (None, (OUT_OF_MEMORY, f"rank {self.rank} ran out of memory during {what}.", None, what))
-        outcomes = self.all_gather(outcome)
-        for rank, (_, fields) in enumerate(outcomes):
-            if fields is not None:
-                code, message, reason, phase = fields
+                fields = (OUT_OF_MEMORY, f"rank {self.rank} ran out of memory during {what}.", None, what)
+        outcomes = self.all_gather((result if share else None, fields))
+        for rank, (_, theirs) in enumerate(outcomes):
+            if theirs is not None:
+                code, message, reason, phase = theirs
                 raise EngineError(code, message if rank == 0 else f"rank {rank}: {message}", reason, phase)
-        return [result for result, _ in outcomes]
+        return [r for r, _ in outcomes] if share else result
 
     def generate(
         self, run: Callable[[Any], tuple[list[Any], Any, float]], sp: Any, prompts: int, shares: list[int]

@@ -113,18 +113,26 @@ class Engine:
     def load(self, p: protocol.LoadParams) -> protocol.LoadResult:
         self._release()
         device = _pick_device(p.device)
+        if self.dist is not None and device.type != self.dist.device.type:
+            raise bad_config(f"under torchrun each engine process computes on {self.dist.device}, not {device}.")
         dtype = DTYPES[p.dtype]
         if p.train and p.optimizer is None:
             raise bad_config("load with train=true needs optimizer settings.")
         state_file = _state_file(p.resume_state) if p.resume_state else None
-        state = _read_state(state_file) if state_file else None
         # Each rank its own random stream (unseeded rollouts must differ between ranks); rank 0 keeps p.seed.
         torch.manual_seed((p.seed + (self.dist.rank if self.dist else 0)) % 2**64)
         self.progress("load", 0, 2)
-        with _resumed_files(state_file, p.model):
-            model_dir = resolve_model_dir(p.model, p.revision)
-            model, raw = load_model(model_dir, dtype, device, lambda d, t: self.progress("load_weights", d, t))
-            tok = TextTokenizer(model_dir)
+
+        def read() -> tuple[dict[str, Any] | None, Path, Transformer, dict[str, Any], TextTokenizer]:
+            state = _read_state(state_file) if state_file else None
+            with _resumed_files(state_file, p.model):
+                model_dir = resolve_model_dir(p.model, p.revision)
+                model, raw = load_model(model_dir, dtype, device, lambda d, t: self.progress("load_weights", d, t))
+                tok = TextTokenizer(model_dir)
+            return state, model_dir, model, raw, tok
+
+        # Under torchrun every rank reads its files; all must have them before sharding meets.
+        state, model_dir, model, raw, tok = self.dist.agree(read, "load") if self.dist else read()
         if tok.vocab_size > model.cfg.vocab_size:
             raise bad_config(
                 f"the tokenizer has {tok.vocab_size} tokens but the model only {model.cfg.vocab_size} embeddings."

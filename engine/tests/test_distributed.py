@@ -23,7 +23,7 @@ from safetensors.torch import load_file
 from test_server import load_params
 
 from oneshot_engine.distributed import Dist, World
-from oneshot_engine.errors import BAD_CONFIG, INTERNAL, EngineError
+from oneshot_engine.errors import BAD_CONFIG, INTERNAL, MODEL_NOT_FOUND, EngineError
 
 pytestmark = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()), reason="torch.distributed with gloo is unavailable"
@@ -67,7 +67,7 @@ def train_twice(e: EngineProcess, model: Path, out: Path, **load) -> list[dict]:
 
 def close(e: EngineProcess) -> None:
     e.result("shutdown")
-    assert e.proc.wait(timeout=60) == 0, e.stderr_text()
+    assert e.proc.wait(timeout=120) == 0, e.stderr_text()
 
 
 # (dtype, optimizer_state): fp32 weights, then bf16 weights with the compact state, whose stochastic
@@ -220,7 +220,8 @@ def test_closing_stdin_ends_every_rank(qwen2_dir: Path) -> None:
 
 
 def _settle_on_two_ranks(rank: int, port: int, out: dict) -> None:
-    """A call that fails on rank 1 only, once outright and once inside a part where the ranks meet."""
+    """A call that fails on rank 1 only: outright, inside a part where the ranks meet (exchange) and
+    before a collective (agree)."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2")
     d = Dist(World(rank, 2, rank))
 
@@ -237,7 +238,15 @@ def _settle_on_two_ranks(rank: int, port: int, out: dict) -> None:
 
         return d.exchange(part, "generate")[0]
 
-    calls = {"outright": outright, "midway": midway}
+    def agreed() -> str:
+        def part() -> str:
+            if rank == 1:
+                raise EngineError(MODEL_NOT_FOUND, "no model folder here.")
+            return f"model of rank {rank}"
+
+        return d.agree(part, "load")
+
+    calls = {"outright": outright, "midway": midway, "agreed": agreed}
     if rank == 0:
         for name, run in calls.items():
             try:
@@ -262,6 +271,7 @@ def test_an_error_on_another_rank_is_the_calls_error_naming_the_rank() -> None:
         got = dict(out)
     assert got["outright"] == (BAD_CONFIG, "rank 1: the weights of rank one are missing.")
     assert got["midway"] == (INTERNAL, "rank 1: generate failed: RuntimeError: a kernel failed.")
+    assert got["agreed"] == (MODEL_NOT_FOUND, "rank 1: no model folder here.")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
