@@ -39,5 +39,7 @@ export function engineLaunch(python: string, engineDir: string, env: NodeJS.Proc
   // the synthetic-data work: 69 s instead of 5 s for one generation); waiting passively costs nothing on GPU runs.
   const launch = { command: python, args: ["-m", "oneshot_engine", "serve"], env: { OMP_WAIT_POLICY: "PASSIVE", ...engineEnv(engineDir, env) } };
   if (!topology || !needsTorchrun(topology)) return launch;
-  return { ...launch, args: [...torchrunArgs(topology), ...launch.args], torchrun: { marker: { name: ENGINE_GROUP_ENV, value: `${process.pid}-${randomUUID()}` } } };
+  // Under torchrun a rank computes where CUDA is: a CPU run hides the GPUs (gloo then).
+  const rankEnv = topology.cpuOnly ? { ...launch.env, CUDA_VISIBLE_DEVICES: "" } : launch.env;
+  return { ...launch, env: rankEnv, args: [...torchrunArgs(topology), ...launch.args], torchrun: { marker: { name: ENGINE_GROUP_ENV, value: `${process.pid}-${randomUUID()}` } } };
 }

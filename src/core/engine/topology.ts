@@ -17,6 +17,8 @@ export interface Nodes {
 export interface Topology extends Nodes {
   /** Engine processes on this machine. */
   devices: number;
+  /** `device: cpu`: the processes must not see the GPUs (under torchrun a rank computes where CUDA is). */
+  cpuOnly?: true;
 }
 
 export const ONE_MACHINE: Nodes = { nnodes: 1, nodeRank: 0 };
@@ -68,11 +70,12 @@ export function parseNodes(raw: { nnodes?: string; nodeRank?: string; rdzvEndpoi
  */
 export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nodes: Nodes, gpus: GpuCount): Topology | string {
   const onGpus = device !== "cpu" && gpus.count > 0;
-  if (devices === "auto") return { ...nodes, devices: onGpus ? gpus.count : 1 };
+  const cpu = device === "cpu" ? { cpuOnly: true as const } : {};
+  if (devices === "auto") return { ...nodes, devices: onGpus ? gpus.count : 1, ...cpu };
   if (onGpus && devices > gpus.count) {
     return `devices ${devices} asks for more GPUs than this machine shows: ${gpus.count} (${gpus.source}); use ${gpus.count === 1 ? "1" : `at most ${gpus.count}`}, or auto`;
   }
-  return { ...nodes, devices };
+  return { ...nodes, devices, ...cpu };
 }
 
 /**

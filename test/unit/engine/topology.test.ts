@@ -31,7 +31,10 @@ test("devices: auto is every visible GPU (1 without one), a number may not excee
   assert.equal((resolveTopology("auto", "cpu", ONE_MACHINE, gpus(8)) as { devices: number }).devices, 1);
   assert.equal(resolveTopology(3, "auto", ONE_MACHINE, gpus(2)), "devices 3 asks for more GPUs than this machine shows: 2 (nvidia-smi); use at most 2, or auto");
   assert.equal((resolveTopology(2, "auto", ONE_MACHINE, gpus(0)) as { devices: number }).devices, 2, "no GPU: N CPU processes (gloo)");
-  assert.equal((resolveTopology(4, "cpu", ONE_MACHINE, gpus(1)) as { devices: number }).devices, 4, "device: cpu: N CPU processes");
+  const cpu = resolveTopology(4, "cpu", ONE_MACHINE, gpus(1));
+  assert.deepEqual(cpu, { ...ONE_MACHINE, devices: 4, cpuOnly: true }, "device: cpu: N CPU processes");
+  assert.equal(engineLaunch("py", "/e", { CUDA_VISIBLE_DEVICES: "0" }, cpu as Exclude<typeof cpu, string>).env?.CUDA_VISIBLE_DEVICES, "", "which see no GPU");
+  assert.equal(engineLaunch("py", "/e", { CUDA_VISIBLE_DEVICES: "0" }, { ...ONE_MACHINE, devices: 2 }).env?.CUDA_VISIBLE_DEVICES, "0");
   const two = resolveTopology(4, "cuda", { nnodes: 2, nodeRank: 1, rdzvEndpoint: "h:1" }, gpus(4));
   assert.ok(typeof two !== "string");
   assert.equal(expectedWorldSize(two), 8);
