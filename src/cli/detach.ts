@@ -1,7 +1,8 @@
 // `oneshot train --detach`: the run directory is ready (config.json written, or a run to resume);
 // a detached child runs its controller, writing RUN_DIR/controller.log, and this process returns
 // once the child holds the directory. The child gets the directory alone (`train --start DIR` or
-// `train --resume DIR`), never the example file: what it trains is what config.json says.
+// `train --resume DIR`, with where the engine runs: --devices, --nnodes …), never the example
+// file: what it trains is what config.json says.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -14,13 +15,13 @@ export const DETACHED_ENV = "ONESHOT_DETACHED";
 
 const START_TIMEOUT_MS = 60_000;
 
-export async function detachRun(runDir: string, resume: boolean, python: string, ctx: CliContext): Promise<number> {
+export async function detachRun(runDir: string, resume: boolean, python: string, ctx: CliContext, launchArgs: string[] = []): Promise<number> {
   // The bundle (dist/cli.js) runs on plain node; from sources, keep the loader flags (e.g. tsx).
   const bundled = path.join(ctx.installDir, "cli.js");
   const [script, execArgv] = existsSync(bundled) ? [bundled, []] : [process.argv[1], process.execArgv];
   const files = runFiles(runDir);
   const logFd = openSync(files.controllerLog, "a");
-  const child = spawn(process.execPath, [...execArgv, script, "train", resume ? "--resume" : "--start", runDir, "--python", python], {
+  const child = spawn(process.execPath, [...execArgv, script, "train", resume ? "--resume" : "--start", runDir, "--python", python, ...launchArgs], {
     cwd: ctx.cwd,
     env: { ...ctx.env, [DETACHED_ENV]: "1" },
     detached: true,

@@ -19,7 +19,7 @@ export async function dryRun(r: NewRunRequest, ctx: CliContext, root: string, ma
   const lines = [
     `Dry run of ${r.file}: the example and its settings check out${r.skipVerifierCheck ? "" : ", and the verifier gives the reference answer reward 1"}. Nothing was written; no engine started.`,
     `  preset      ${config.preset}${from.length ? `; from elsewhere: ${from.join(", ")}` : ""}`,
-    `  model       ${s.model} (${s.dtype} on ${s.device})`,
+    `  model       ${s.model} (${s.dtype} on ${s.device}${s.devices === "auto" ? "" : `, ${s.devices} ${s.devices === 1 ? "process" : "processes"}`})`,
     `  steps       ${s.steps} × ${s.prompt_copies} prompt copies × ${s.rollouts} rollouts = ${s.prompt_copies * s.rollouts} rollouts per step, up to ${s.max_response_tokens} tokens each, temperature ${s.temperature}`,
     `  optimizer   lr ${s.lr}, kl_coef ${s.kl_coef}, entropy_coef ${s.entropy_coef}`,
     `  evaluation  ${s.eval_every > 0 ? `${s.eval_benchmarks.join(", ")} every ${s.eval_every} steps` : "none (eval_every 0)"}`,

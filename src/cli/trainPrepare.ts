@@ -20,6 +20,7 @@ import { TRAIN_ANYWAY_ADVICE, VERIFIER_REFUSED_EXIT_CODE, verifierRefusal } from
 import type { Verifier, VerifierOptions, VerifierSpec } from "../core/verifier/api";
 import type { CliContext } from "./command";
 import { UsageError, UserError } from "./command";
+import { runPlanRanks, SINGLE, topologyProblem, type LaunchFlags } from "./launchArgs";
 import { stepsSet } from "./trainArgs";
 
 export interface NewRunRequest {
@@ -32,6 +33,8 @@ export interface NewRunRequest {
   skipVerifierCheck?: boolean;
   /** --gpu-memory GB: plan (and cap the engine) as if the GPU had this much memory. */
   gpuMemoryGb?: number;
+  /** --devices (a setting like --set devices=N) and the machines (checked against this machine's GPUs). */
+  launch?: LaunchFlags;
 }
 
 export type MakeVerifier = (spec: VerifierSpec, options: VerifierOptions) => Verifier;
@@ -80,15 +83,18 @@ export async function resolveNewRun(
 ) {
   const exampleFile = path.resolve(ctx.cwd, r.file);
   const example = readExampleFile(r.file, ctx);
-  const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : [])];
+  const devices = r.launch?.devices;
+  const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : []), ...(devices !== undefined ? [`devices=${devices}`] : [])];
   const runId = runIdFor() ?? newRunId(exampleFile);
   const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
   if (!resolved.config) throw settingsErrors(resolved.errors);
   const config = resolved.config;
   const problems = await preflightProblems(config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) });
+  const devicesProblem = r.launch ? topologyProblem(config.settings, r.launch, ctx.env) : undefined;
+  if (devicesProblem) problems.push(devicesProblem);
   if (problems.length && machineProblems) machineProblems(problems);
   else if (problems.length) throw settingsErrors(problems);
-  const plan = planBeforeRun(config, r.gpuMemoryGb, ctx);
+  const plan = devicesProblem ? undefined : planBeforeRun(config, r.gpuMemoryGb, ctx, runPlanRanks(config.settings, { devices: r.launch?.devices, nnodes: (r.launch ?? SINGLE).nodes.nnodes }, ctx.env));
   if (plan) config.plan = plan;
   if (!r.skipVerifierCheck) {
     const s = config.settings;
@@ -107,10 +113,10 @@ export async function resolveNewRun(
  * is not planned unless --gpu-memory asks for it; a model whose config.json is not on this
  * machine yet (a hub model the engine will download) trains unplanned, with a note.
  */
-function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx: CliContext): RunPlan | undefined {
+function planBeforeRun(config: TrainConfig, gpuMemoryGb: number | undefined, ctx: CliContext, ranks: number): RunPlan | undefined {
   const s = config.settings;
   if (gpuMemoryGb === undefined && s.device === "cpu") return undefined;
-  const out = planForSettings({ settings: s, problem: config.example.problem, gpuMemoryGb, env: ctx.env });
+  const out = planForSettings({ settings: s, problem: config.example.problem, gpuMemoryGb, env: ctx.env, ranks });
   if (!out.ok) {
     ctx.stderr.write(`note: no memory plan before the run: ${out.error}\n`);
     return undefined;

@@ -3,8 +3,10 @@
 // with the same --preset/--set the editor passes), planned by the same core function.
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { planRanks } from "../core/engine/topology";
 import { resolveConfig } from "../core/example";
 import { AUTO_SHARE, planForSettings, queryGpus, type PlanOutcome, type SmiGpu } from "../core/plan";
+import { visibleGpus } from "../core/plan/visibleGpus";
 import { parsed } from "./exampleDocs";
 import { runChoices } from "./runChoices";
 import { settings } from "./settings";
@@ -41,7 +43,10 @@ function plan(doc: vscode.TextDocument, extensionPath: string): Planned | undefi
   // As `oneshot train` decides: a CPU run is planned only for a given card size.
   if (!resolved.config || (resolved.config.settings.device === "cpu" && gpuMemoryGb === undefined)) return undefined;
   gpus ??= queryGpus();
-  const out = planForSettings({ settings: resolved.config.settings, problem: resolved.config.example.problem, gpus, gpuMemoryGb });
+  const s = resolved.config.settings;
+  // As `oneshot train` plans it: one of `devices` processes (auto: every visible GPU).
+  const ranks = planRanks(s.devices, s.device, 1, visibleGpus(process.env, () => gpus?.length ?? 0));
+  const out = planForSettings({ settings: s, problem: resolved.config.example.problem, gpus, gpuMemoryGb, ranks });
   return out.ok && out.plan.input.card.kind === "gpu" ? out : undefined;
 }
 

@@ -18,14 +18,17 @@ import type { CliContext, Command } from "../command";
 import { UsageError, UserError } from "../command";
 import { DETACHED_ENV, detachRun } from "../detach";
 import { defaultVenvDir, engineDir, projectRoot } from "../paths";
+import { runEngineRanks } from "../engineRanks";
+import { LAUNCH_OPTIONS, launchArgv, launchFlags, topologyFor, type LaunchFlags } from "../launchArgs";
 import { glueNegativeValues, gpuMemoryOption } from "../trainArgs";
 import { dryRun } from "../trainDryRun";
 import { checkRunDirAlone, prepareNewRun, prepareRetry, preparedRun } from "../trainPrepare";
 
 const USAGE = `Usage: oneshot train EXAMPLE.rlvr.md [options]
-       oneshot train --resume RUN_DIR [--python PATH] [--detach]
+       oneshot train --resume RUN_DIR [--python PATH] [--detach] [--devices N]
        oneshot train --start RUN_DIR [--python PATH]
        oneshot train --retry RUN_DIR [--runs-root DIR] [--python PATH] [--detach]
+       oneshot train --nnodes M --node-rank R --rdzv-endpoint HOST:PORT [--devices N]
 
 Trains a model on the one example in EXAMPLE with GRPO, writing a run directory:
 config.json, events.jsonl, summary.json, checkpoints/step-N (Hugging Face format).
@@ -49,6 +52,17 @@ the run trains with, and later edits of the file do not change them.
   --runs-root DIR    where new run directories go (default .oneshot/runs)
   --python PATH      Python of the engine (default: $ONESHOT_PYTHON, then the .venv
                      created by \`oneshot setup\`)
+  --devices N|auto   engine processes on this machine, one per GPU (default: the
+                     \`devices\` setting, auto = every visible GPU, honouring
+                     CUDA_VISIBLE_DEVICES); above 1 the engine runs under torchrun;
+                     without GPUs (or with device: cpu) N CPU processes on gloo
+  --nnodes M         machines of the run (default 1); each runs \`oneshot train\`
+  --node-rank R      this machine's place, 0 … M-1: node-rank 0 gives the example
+                     and runs the controller, which alone writes the run directory;
+                     the others give no example and start only their engine ranks
+  --rdzv-endpoint HOST:PORT
+                     node-rank 0's address and a free port, reachable from every
+                     machine (needed with --nnodes 2 or more)
   --detach           keep training in the background; prints the run directory
                      (output goes to RUN_DIR/controller.log)
   --resume RUN_DIR   continue a stopped or failed run from its last checkpoint,
@@ -82,7 +96,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
     usage: USAGE,
     async run(args, ctx) {
       const { values, positionals } = parseArgs({
-        args: glueNegativeValues(args, ["--steps", "--set", "--gpu-memory"]),
+        args: glueNegativeValues(args, ["--steps", "--set", "--gpu-memory", "--devices", "--nnodes", "--node-rank"]),
         allowPositionals: true,
         options: {
           preset: { type: "string" },
@@ -98,13 +112,20 @@ export function createTrainCommand(deps: TrainDeps): Command {
           "skip-verifier-check": { type: "boolean", default: false },
           "dry-run": { type: "boolean", default: false },
           "gpu-memory": { type: "string" },
+          ...LAUNCH_OPTIONS,
         },
       });
       const root = projectRoot(ctx.installDir);
+      const launch = launchFlags(values);
+      if (launch.nodes.nodeRank > 0) {
+        const others = [positionals.length > 0, values.preset, values.set, values.steps, values["run-dir"], values["runs-root"], values.resume, values.start, values.retry, values.detach, values["dry-run"], values["gpu-memory"], values["skip-verifier-check"]];
+        if (others.some((v) => v !== undefined && v !== false)) throw new UsageError(`--node-rank ${launch.nodes.nodeRank} starts only this machine's engine ranks: give no example, run directory or settings (the node-rank 0 machine's \`oneshot train\` has them)`);
+        return runEngineRanks(launch, values.python, root, ctx);
+      }
       if (values["dry-run"]) {
         if (values.resume !== undefined || values.start !== undefined || values.detach) throw new UsageError("--dry-run checks a new run: it takes an example file, not --resume, --start or --detach");
         if (positionals.length !== 1) throw new UsageError("give exactly one example file to --dry-run");
-        const r = { file: positionals[0], preset: values.preset, set: values.set, steps: values.steps, skipVerifierCheck: values["skip-verifier-check"], gpuMemoryGb: gpuMemoryOption(values["gpu-memory"]) };
+        const r = { file: positionals[0], preset: values.preset, set: values.set, steps: values.steps, skipVerifierCheck: values["skip-verifier-check"], gpuMemoryGb: gpuMemoryOption(values["gpu-memory"]), launch };
         return dryRun(r, ctx, root, verifierFactory(ctx, deps));
       }
       const choice = choosePython(values.python, ctx.env, defaultVenvDir(root), ctx.cwd);
@@ -119,6 +140,7 @@ export function createTrainCommand(deps: TrainDeps): Command {
         runsRoot: values["runs-root"],
         skipVerifierCheck: values["skip-verifier-check"],
         gpuMemoryGb: gpuMemoryOption(values["gpu-memory"]),
+        launch,
       };
       let runDir: string;
       const resume = values.resume !== undefined;
@@ -137,10 +159,10 @@ export function createTrainCommand(deps: TrainDeps): Command {
       if (values.detach) {
         // The child checks the directory itself; a resume is refused here already when it cannot run.
         if (resume) preparedRun(runDir, given!, true, ctx);
-        return detachRun(runDir, resume, choice.python, ctx);
+        return detachRun(runDir, resume, choice.python, ctx, launchArgv(launch));
       }
       const p = preparedRun(runDir, given ?? runDir, resume, ctx);
-      return attached(p, choice.python, root, ctx, deps);
+      return attached(p, choice.python, root, ctx, deps, launch);
     },
   };
 }
@@ -152,13 +174,15 @@ function verifierFactory(ctx: CliContext, deps: TrainDeps): TrainDeps["createVer
   return (spec, o) => deps.createVerifier(spec, { sandboxPath: ctx.env.ONESHOT_VERIFIER_SANDBOX ?? path.join(ctx.installDir, "verifier-sandbox.cjs"), ...o });
 }
 
-async function attached(p: Prepared, python: string, root: string, ctx: CliContext, deps: TrainDeps): Promise<number> {
+async function attached(p: Prepared, python: string, root: string, ctx: CliContext, deps: TrainDeps, launch: LaunchFlags): Promise<number> {
+  // This machine's GPUs are counted again: a resumed or detached run may start on another machine.
+  const topology = topologyFor(p.config.settings, launch, ctx.env);
   const progress = createProgress(ctx.stdout as NodeJS.WritableStream & { isTTY?: boolean });
   if (!ctx.env[DETACHED_ENV]) ctx.stdout.write(`Run directory: ${p.runDir}\n`);
   const controller = new RunController({
     config: p.config,
     runDir: p.runDir,
-    engine: engineLaunch(python, engineDir(root), { ...ctx.env, ...memoryLimitEnv(p.config.plan) }),
+    engine: engineLaunch(python, engineDir(root), { ...ctx.env, ...memoryLimitEnv(p.config.plan) }, topology),
     createVerifier: verifierFactory(ctx, deps),
     projectRoot: root,
     resume: p.resume,

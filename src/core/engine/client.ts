@@ -5,7 +5,9 @@
 // EngineError that says how it ended and what to try.
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter, type Message, type MessageConnection } from "vscode-jsonrpc/node";
 import { Child, type ChildExit } from "../process/child";
+import type { Marker } from "../process/sweep";
 import { defaultHint, EngineError, exitedError, outOfMemoryHint } from "./errors";
+import { rankFailureError } from "./torchrunFailure";
 import { EngineErrorCode, type EngineMethod, type EngineMethods, type EngineNotification, type EngineErrorData } from "./protocol";
 
 export interface EngineLaunch {
@@ -13,6 +15,8 @@ export interface EngineLaunch {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Started by torchrun (launch.ts): its ranks carry the marker, its stderr a rank's failure. */
+  torchrun?: { marker: Marker };
 }
 
 export interface EngineClientOptions {
@@ -36,6 +40,13 @@ class TrackedWriter extends StreamMessageWriter {
   }
 }
 
+/**
+ * How long a failed request of a torchrun engine waits for torchrun to report a failed rank: the
+ * engine takes a few seconds to name the lost rank and exit (6.7 s from kill -9 to the run's end
+ * on the 2-core CPU test machine).
+ */
+const RANK_FAILURE_WAIT_MS = 10_000;
+
 export class EngineClient {
   private readonly connection: MessageConnection;
   private expectingExit = false;
@@ -47,7 +58,8 @@ export class EngineClient {
   private constructor(
     private readonly child: Child,
     command: string,
-    opts: EngineClientOptions,
+    private readonly opts: EngineClientOptions,
+    private readonly torchrun: boolean,
   ) {
     this.exited = child.exited;
     // Rejects once the process is gone (or never started): every pending request races it.
@@ -60,7 +72,8 @@ export class EngineClient {
           "Create the engine environment with `oneshot setup`, or pass --python (or set ONESHOT_PYTHON) to a Python that has the engine's packages.",
         );
       }
-      throw this.expectingExit ? new EngineError("The engine was shut down", "exited") : exitedError(info.code, info.signal, [...child.stderrTail], opts.logHint ?? "");
+      if (this.expectingExit) throw new EngineError("The engine was shut down", "exited");
+      throw this.rankFailure() ?? exitedError(info.code, info.signal, [...child.stderrTail], opts.logHint ?? "");
     });
     this.failed.catch(() => {});
 
@@ -72,8 +85,9 @@ export class EngineClient {
   }
 
   static start(launch: EngineLaunch, opts: EngineClientOptions = {}): EngineClient {
-    const child = Child.spawn({ ...launch, stderr: { lines: 40, onLine: opts.onStderr } });
-    return new EngineClient(child, launch.command, opts);
+    // torchrun's summary of a failed rank follows the ranks' own output: a longer tail keeps both.
+    const child = Child.spawn({ ...launch, stderr: { lines: launch.torchrun ? 200 : 40, onLine: opts.onStderr }, sweep: launch.torchrun?.marker });
+    return new EngineClient(child, launch.command, opts, !!launch.torchrun);
   }
 
   get pid(): number | undefined {
@@ -96,6 +110,11 @@ export class EngineClient {
       return await Promise.race([call, this.failed]);
     } catch (e) {
       if (e instanceof ResponseError) {
+        // A rank that died mid-collective fails rank 0's request first: the engine answers an
+        // Internal error naming the rank, then exits, and torchrun's summary says how that rank
+        // ended (killed by which signal), which is the failure to report.
+        const rank = this.torchrun && e.code === EngineErrorCode.Internal ? await this.rankFailureWithin(RANK_FAILURE_WAIT_MS) : undefined;
+        if (rank) throw rank;
         const data = e.data as EngineErrorData | undefined;
         // Advice is the controller's to word (in settings' names); the engine sends facts.
         const hint = e.code === EngineErrorCode.OutOfMemory ? outOfMemoryHint(data?.phase) : defaultHint(e.code, data?.reason);
@@ -112,6 +131,19 @@ export class EngineClient {
    */
   written(): Promise<void> {
     return this.writer.written;
+  }
+
+  /** A failed rank named by torchrun once the engine has ended (waiting up to `ms` for it to end). */
+  private async rankFailureWithin(ms: number): Promise<EngineError | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+    await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    return this.running ? undefined : this.rankFailure();
+  }
+
+  private rankFailure(): EngineError | undefined {
+    return this.torchrun ? rankFailureError(this.child.stderrTail, this.opts.logHint ?? "") : undefined;
   }
 
   /** Ends the engine politely, then firmly: shutdown request, stdin EOF, SIGTERM, SIGKILL. */

@@ -24,7 +24,7 @@ export class EngineError extends Error {
   }
 }
 
-const MEMORY_HINT =
+export const MEMORY_HINT =
   "Lower prompt_copies, rollouts, max_response_tokens or micro_batch_size (or turn on gradient_checkpointing) and resume with `oneshot train --resume`.";
 
 /** What to lower when a phase runs out of GPU memory, in the settings' names. */
@@ -81,12 +81,17 @@ export function defaultHint(code: number, reason?: ErrorReason): string | undefi
 
 /** Explains an engine process that ended while the controller still needed it. */
 export function exitedError(code: number | null, signal: NodeJS.Signals | null, stderrTail: string[], logHint: string): EngineError {
-  const lastError = [...stderrTail].reverse().find((l) => /^\w*(Error|Exception|Interrupt)\b.*:/.test(l.trim()) || /^\w+Error$/.test(l.trim()));
+  const lastError = lastErrorLine(stderrTail);
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-  const message = `The engine process ${how}${lastError ? `: ${lastError.trim()}` : ""}`;
+  const message = `The engine process ${how}${lastError ? `: ${lastError}` : ""}`;
   let hint: string;
   if (signal === "SIGKILL") hint = `The system may have run out of memory (the kernel's OOM killer sends SIGKILL). ${MEMORY_HINT}`;
   else if (lastError && /out of memory/i.test(lastError)) hint = MEMORY_HINT;
   else hint = `${logHint} Resume from the last checkpoint with \`oneshot train --resume\`.`;
   return new EngineError(message, "exited", hint);
+}
+
+/** The last line of a Python error ("RuntimeError: …") in `lines`, trimmed. */
+export function lastErrorLine(lines: readonly string[]): string | undefined {
+  return [...lines].reverse().find((l) => /^\w*(Error|Exception|Interrupt)\b.*:/.test(l.trim()) || /^\w+Error$/.test(l.trim()))?.trim();
 }

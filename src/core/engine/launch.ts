@@ -1,9 +1,16 @@
 // How the controller starts the engine: `python -m oneshot_engine serve` from the engine sources,
-// with the Python chosen as --python, then $ONESHOT_PYTHON, then the project's venv.
+// with the Python chosen as --python, then $ONESHOT_PYTHON, then the project's venv; several
+// processes (GPUs, machines: topology.ts) under torchrun, `python -m torch.distributed.run … -m
+// oneshot_engine serve`, whose rank 0 serves the controller on stdio.
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { EngineLaunch } from "./client";
 import { engineEnv, venvPython } from "./pythonEnv";
+import { needsTorchrun, torchrunArgs, type Topology } from "./topology";
+
+/** Marks every process of one torchrun launch, so none outlives a stop (core/process/sweep.ts). */
+export const ENGINE_GROUP_ENV = "ONESHOT_ENGINE_GROUP";
 
 export interface PythonChoice {
   python: string;
@@ -27,8 +34,12 @@ export function missingPython(choice: PythonChoice): string | undefined {
   return `The engine's Python environment does not exist yet (${choice.python}): create it with \`oneshot setup\`, or pass --python (or set ONESHOT_PYTHON) to a Python that has the engine's packages`;
 }
 
-export function engineLaunch(python: string, engineDir: string, env: NodeJS.ProcessEnv = process.env): EngineLaunch {
+export function engineLaunch(python: string, engineDir: string, env: NodeJS.ProcessEnv = process.env, topology?: Topology): EngineLaunch {
   // Spinning OpenMP threads make torch 10-20x slower on a CPU shared with other work (measured by
   // the synthetic-data work: 69 s instead of 5 s for one generation); waiting passively costs nothing on GPU runs.
-  return { command: python, args: ["-m", "oneshot_engine", "serve"], env: { OMP_WAIT_POLICY: "PASSIVE", ...engineEnv(engineDir, env) } };
+  const launch = { command: python, args: ["-m", "oneshot_engine", "serve"], env: { OMP_WAIT_POLICY: "PASSIVE", ...engineEnv(engineDir, env) } };
+  if (!topology || !needsTorchrun(topology)) return launch;
+  // Under torchrun a rank computes where CUDA is: a CPU run hides the GPUs (gloo then).
+  const rankEnv = topology.cpuOnly ? { ...launch.env, CUDA_VISIBLE_DEVICES: "" } : launch.env;
+  return { ...launch, env: rankEnv, args: [...torchrunArgs(topology), ...launch.args], torchrun: { marker: { name: ENGINE_GROUP_ENV, value: `${process.pid}-${randomUUID()}` } } };
 }

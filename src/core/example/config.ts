@@ -38,6 +38,8 @@ export interface TrainSettings {
   rollout_wave_size: "auto" | number;
   dtype: Dtype;
   device: "auto" | "cpu" | "cuda";
+  /** Engine processes on this machine (one per GPU; torchrun when more than one): "auto" = every visible GPU. */
+  devices: "auto" | number;
   gradient_checkpointing: boolean;
   seed: number;
   system_prompt: string;
@@ -79,4 +81,6 @@ export interface TrainConfig {
   overrides: Partial<Record<SettingKey, Exclude<SettingSource, "preset">>>;
   /** The memory plan `oneshot train` made for a GPU run (src/core/plan), with its --gpu-memory cap. */
   plan?: RunPlan;
+  /** Engine processes of the run's latest start, all machines together (the engine's `hello`). */
+  world_size?: number;
 }

@@ -17,6 +17,8 @@ export interface PlanRequest {
   env?: NodeJS.ProcessEnv;
   /** nvidia-smi's answer, for tests (else it is asked). */
   gpus?: SmiGpu[];
+  /** Engine processes of the run (devices × machines); the plan is per process. */
+  ranks?: number;
 }
 
 export type PlanOutcome =
@@ -35,7 +37,7 @@ export function planForSettings(r: PlanRequest): PlanOutcome {
   }
   const card = chooseCard({ gpuMemoryGb: r.gpuMemoryGb, device: s.device, gpus: r.gpus, systemMemoryGb: totalmem() / 1024 ** 3 });
   const promptTokens = estimatePromptTokens(`${s.system_prompt}\n${r.problem}`, s.max_prompt_tokens);
-  const plan = planRun({ settings: s, shape: found.shape, card, promptTokens });
+  const plan = planRun({ settings: s, shape: found.shape, card, promptTokens, ranks: r.ranks });
   const why = refusal(plan, s.model);
   const labels = { model: s.model, source: found.source, refusal: why };
   return { ok: true, plan, json: planJson(plan, labels), text: planText(plan, labels), summary: planSummary(plan), refusal: why };

@@ -31,6 +31,8 @@ export interface PlanJson {
   step_time: { rollout_s: number; training_s: number; optimizer_s: number };
   notes: string[];
   refusal: string | null;
+  /** Engine processes the plan is for (absent: 1); phases and `rollouts` are then one process's. */
+  ranks?: number;
 }
 
 export interface RunPlan extends PlanJson {

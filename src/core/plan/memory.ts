@@ -49,6 +49,12 @@ export interface StepShape {
   releasesKv?: boolean;
   /** Micro-batches keep their logits for backward instead of recomputing them (engineTraining). */
   keepsLogits?: boolean;
+  /**
+   * Engine processes under torchrun (default 1). Above 1 each keeps the full weights for decoding
+   * and 1/ranks of the FSDP2-sharded training copy, its gradients and optimizer state (sharded.py);
+   * `rows` are then one process's share.
+   */
+  ranks?: number;
 }
 
 /** Bytes per parameter of what stays between steps, and of what the update adds. */
@@ -77,6 +83,17 @@ export function stateBytes(elem: 2 | 4, state: OptimizerState): StateBytes {
   return { weights: 2, state: 5 + 4 / 256, grads: 2, update: 0 };
 }
 
+/**
+ * One process's share when `ranks` processes shard the training copy (FSDP2, sharded.py): the full
+ * weights stay for decoding, and the sharded copy adds its own weights where the state holds none
+ * (the fp32 state's master weights are that copy; fp32 weights and the compact state add theirs).
+ */
+function shardedBytes(b: StateBytes, elem: 2 | 4, state: OptimizerState, ranks: number): StateBytes {
+  if (ranks <= 1) return b;
+  const copy = elem === 2 && state === "fp32" ? 0 : elem;
+  return { weights: b.weights, state: (b.state + copy) / ranks, grads: b.grads / ranks, update: b.update / ranks };
+}
+
 /** optim.CHUNK (2^24 elements) × the fp32 temporaries of one chunk's update (gradient, moments, weights, delta, noise ≈ 8). */
 export const COMPACT_UPDATE_BYTES = 2 ** 24 * 4 * 8;
 
@@ -100,7 +117,7 @@ export interface StepMemory {
 /** What is resident in every phase: weights, optimizer state, the reference, the decode runner's buffers. */
 function resident(x: StepShape) {
   const n = paramCount(x.shape);
-  const b = stateBytes(x.elem, x.optimizerState);
+  const b = shardedBytes(stateBytes(x.elem, x.optimizerState), x.elem, x.optimizerState, x.ranks ?? 1);
   const cols = cacheColumns(x.promptTokens, x.responseTokens);
   return {
     n,

@@ -33,6 +33,8 @@ export interface PlanInput {
   card: Card;
   /** The prompt's tokens (estimatePromptTokens). */
   promptTokens: number;
+  /** Engine processes of the run (devices × machines, default 1); the plan is then per process. */
+  ranks?: number;
 }
 
 export interface Plan {
@@ -63,9 +65,12 @@ export function estimatePromptTokens(text: string, maxPromptTokens: number): num
 
 export const rowsOf = (s: PlanSettings) => s.prompt_copies * s.rollouts;
 
+/** One process's rows: every process generates its share of each prompt copy's rollouts (distributed.py). */
+export const rankRowsOf = (s: PlanSettings, ranks = 1) => s.prompt_copies * Math.ceil(s.rollouts / ranks);
+
 function stepShape(p: PlanInput, state: OptimizerState, wave: number): StepShape {
   const s = p.settings;
-  const rows = rowsOf(s);
+  const rows = rankRowsOf(s, p.ranks);
   const gpu = p.card.kind === "gpu";
   const x: StepShape = {
     shape: p.shape,
@@ -80,6 +85,7 @@ function stepShape(p: PlanInput, state: OptimizerState, wave: number): StepShape
     microBatch: Math.min(s.micro_batch_size, rows),
     checkpointLayers: 0,
     triton: gpu,
+    ranks: p.ranks ?? 1,
   };
   // gradient_checkpointing checkpoints every layer; without it the engine's rule picks leading layers
   // (GPU only), after freeing the rollout's KV cache when that saves enough of them.
@@ -100,7 +106,7 @@ function evaluate(p: PlanInput, state: OptimizerState, wave: number, share = 1) 
  * card when no wave does), or 0 when not even one rollout at a time fits.
  */
 function largestWave(p: PlanInput, state: OptimizerState): number {
-  const rows = rowsOf(p.settings);
+  const rows = rankRowsOf(p.settings, p.ranks);
   for (const share of [AUTO_SHARE, 1]) {
     if (evaluate(p, state, rows, share).fits) return rows;
     let lo = 0;
@@ -124,7 +130,7 @@ const n = (v: number) => v.toLocaleString("en-US");
 
 export function planRun(p: PlanInput): Plan {
   const s = p.settings;
-  const rows = rowsOf(s);
+  const rows = rankRowsOf(s, p.ranks);
   const stateSetting = s.optimizer_state ?? "auto";
   const waveSetting = s.rollout_wave_size ?? "auto";
   const notes: string[] = [];

@@ -41,6 +41,8 @@ export function planJson(plan: Plan, l: PlanLabels): PlanJson {
     step_time: { rollout_s: s(t.rollout_s), training_s: s(t.training_s), optimizer_s: s(t.optimizer_s) },
     notes: plan.notes,
     refusal: l.refusal ?? null,
+    // Several processes: the memory and `rollouts` above are one process's.
+    ...((plan.input.ranks ?? 1) > 1 ? { ranks: plan.input.ranks } : {}),
   };
 }
 
@@ -81,7 +83,8 @@ export function planText(plan: Plan, l: PlanLabels): string {
   const lines = [
     `Plan for ${l.model} (${plan.params >= 1e9 ? `${(plan.params / 1e9).toFixed(2)}B` : `${(plan.params / 1e6).toFixed(1)}M`} parameters; shape from ${l.source})`,
     `on ${c.name}: ${fmtGb(c.memoryGb)} (${c.memorySource})`,
-    `${n(plan.rows)} rollouts (${n(s.prompt_copies)} copies × ${n(s.rollouts)}) × up to ${n(s.max_response_tokens)} tokens, prompt ≈ ${n(plan.input.promptTokens)} tokens`,
+    `${n(s.prompt_copies * s.rollouts)} rollouts (${n(s.prompt_copies)} copies × ${n(s.rollouts)}) × up to ${n(s.max_response_tokens)} tokens, prompt ≈ ${n(plan.input.promptTokens)} tokens`,
+    ...((plan.input.ranks ?? 1) > 1 ? [`${plan.input.ranks} processes (FSDP2), one GPU each: the memory below is one process's, with ${n(plan.rows)} of the rollouts`] : []),
     "",
     `  optimizer_state     ${r.optimizer_state}`,
     `  rollout_wave_size   ${n(r.rollout_wave_size)}${r.rollout_wave_size >= plan.rows ? " (all at once)" : ` (${Math.ceil(plan.rows / r.rollout_wave_size)} waves)`}`,

@@ -2,10 +2,12 @@
 // custom-verifier sandbox). A child runs in a process group of its own, so a Ctrl-C in the
 // terminal reaches only the controller, which then ends the child in order; a stop climbs the
 // ladder shutdown request → stdin EOF → SIGTERM → SIGKILL, signals going to the whole group so
-// nothing the child started outlives it. Its stderr is kept as a bounded tail for error messages.
+// nothing the child started outlives it (a launcher's workers in sessions of their own are found
+// by a marker in their environment: sweep.ts). Its stderr is kept as a bounded tail for error messages.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { StderrTail, type StderrTailOptions } from "./stderrTail";
+import { killMarked, type Marker } from "./sweep";
 
 export interface ChildSpec {
   command: string;
@@ -17,6 +19,12 @@ export interface ChildSpec {
   /** Pipes after stderr, as file descriptors 3, 4, … of the child (default none). */
   extraPipes?: number;
   stderr?: StderrTailOptions;
+  /**
+   * The environment variable that marks every process this child starts (a launcher such as
+   * torchrun puts its workers in sessions of their own): they are killed with the group's SIGKILL
+   * and once the child has ended (sweep.ts).
+   */
+  sweep?: Marker;
 }
 
 export interface ChildExit {
@@ -45,7 +53,10 @@ export class Child {
   private exitInfo: ChildExit | undefined;
   private readonly tail: StderrTail;
 
+  private readonly sweep: Marker | undefined;
+
   private constructor(private readonly proc: ChildProcess, spec: ChildSpec) {
+    this.sweep = spec.sweep;
     this.tail = new StderrTail(spec.stderr);
     proc.stderr?.setEncoding("utf8");
     proc.stderr?.on("data", (chunk: string) => this.tail.write(chunk));
@@ -67,6 +78,8 @@ export class Child {
       proc.once("exit", (code, signal) => {
         const info: ChildExit = { code, signal };
         this.exitInfo = info;
+        // Whatever the child left behind (a worker of a launcher that was killed) ends with it.
+        if (this.sweep) killMarked(this.sweep);
         const drained = new Promise((r) => setTimeout(r, STDERR_DRAIN_MS).unref());
         void Promise.race([stderrEnded, drained]).then(() => resolve(info));
       });
@@ -75,9 +88,10 @@ export class Child {
 
   static spawn(spec: ChildSpec): Child {
     const extra = Array.from({ length: spec.extraPipes ?? 0 }, () => "pipe" as const);
+    const env = spec.env ?? process.env;
     const proc = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
-      env: spec.env ?? process.env,
+      env: spec.sweep ? { ...env, [spec.sweep.name]: spec.sweep.value } : env,
       stdio: ["pipe", spec.stdout ?? "pipe", "pipe", ...extra],
       detached: OWN_GROUP,
       windowsHide: true,
@@ -139,6 +153,7 @@ export class Child {
     } catch {
       this.proc.kill(sig);
     }
+    if (sig === "SIGKILL" && this.sweep) killMarked(this.sweep);
   }
 
   /** True when `p` settles (or the process ends) within `ms`; a rejection counts as settled. */

@@ -43,6 +43,8 @@ export interface RunStartedEvent extends EventBase {
   prompt?: { text: string; tokens: number };
   /** The memory plan the run was started with (config.json's `plan`), when one was made. */
   plan?: RunPlan;
+  /** Engine processes of this start, all machines together (1: the engine alone; absent in older runs). */
+  world_size?: number;
 }
 
 /** Metrics of one optimizer step. Fractions are in [0, 1]; times in seconds. */

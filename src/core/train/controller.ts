@@ -250,7 +250,7 @@ export class RunController {
   /** run_started, and the line that says what trains on what. */
   private announce(
     run: RunState,
-    hello: { engine_version: string },
+    hello: { engine_version: string; world_size?: number },
     point: Awaited<ReturnType<RunController["loadModel"]>>,
     prompt: { text: string; tokens: number },
     log: ReturnType<RunController["logger"]>,
@@ -258,6 +258,12 @@ export class RunController {
     const { config, startStep } = run;
     const s = run.settings;
     const { from: resumeFrom, loaded } = point;
+    const worldSize = hello.world_size ?? 1;
+    // config.json says where the run trains, as of its latest start.
+    if (config.world_size !== worldSize) {
+      config.world_size = worldSize;
+      writeJsonAtomic(run.files.config, config);
+    }
     run.emit({
       type: "run_started",
       run_id: config.run_id,
@@ -271,9 +277,11 @@ export class RunController {
       engine: { device: loaded.device, dtype: loaded.dtype, params: loaded.params, version: hello.engine_version, options: loaded.options },
       prompt: { text: prompt.text, tokens: prompt.tokens },
       ...(config.plan ? { plan: config.plan } : {}),
+      world_size: worldSize,
     });
     const verb = this.o.resume ? (resumeFrom ? `Resuming at step ${startStep}` : "Starting over (no checkpoint to resume from):") : "Training";
-    log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${loaded.device} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
+    const where = worldSize > 1 ? `${loaded.device} × ${worldSize} processes` : loaded.device;
+    log("info", `${verb} ${path.basename(config.example.file)}: ${s.model} on ${where} (${formatCount(loaded.params)} parameters), ${s.steps} steps`);
   }
 
   /** The evaluation and checkpoint schedules after a trained step, then summary.json. */

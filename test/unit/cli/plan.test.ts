@@ -69,3 +69,19 @@ test("oneshot plan: bad input is one sentence with its exit code", async () => {
   assert.equal(await main(["--help"], cli), 0);
   assert.match(cli.out(), /\n {2}plan +Estimate a run's GPU memory and step time before it starts\n/);
 });
+
+test("oneshot plan --devices 8: the paper preset planned per process, its state sharded eight ways", async () => {
+  const { c } = project();
+  const cli = c();
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--preset", "paper", "--gpu-memory", "80", "--devices", "8", "--json"], cli), 0, cli.err());
+  const plan = JSON.parse(cli.out()) as { ranks: number; rollouts: number; resolved: { optimizer_state: string } };
+  assert.equal(plan.ranks, 8);
+  assert.equal(plan.rollouts, 128);
+  assert.equal(plan.resolved.optimizer_state, "fp32");
+  const two = c();
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--preset", "paper", "--gpu-memory", "80", "--devices", "4", "--nnodes", "2"], two), 0, two.err());
+  assert.match(two.out(), /\n8 processes \(FSDP2\), one GPU each: the memory below is one process's, with 128 of the rollouts\n/);
+  const bad = c();
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--devices", "0"], bad), 2);
+  assert.match(bad.err(), /--devices must be auto or a whole number of at least 1, not '0'/);
+});
