@@ -39,9 +39,9 @@ test("the compact state and fp32 weights shard a training copy of their own; aut
   const fp32 = plan(4, { dtype: "float32" });
   assert.equal(fp32.memory.training.weights, n * 4);
   assert.equal(fp32.memory.training.optimizer_state, (n * (8 + 4)) / 4);
-  // On 40 GB one process needs the compact state; sharded over 2 the fp32 state fits.
-  assert.equal(plan(undefined, {}, 40).resolved.optimizer_state, "compact");
-  assert.equal(plan(2, {}, 40).resolved.optimizer_state, "fp32");
+  // On 32 GB one process needs the compact state; sharded over 2 the fp32 state fits.
+  assert.equal(plan(undefined, {}, 32).resolved.optimizer_state, "compact");
+  assert.equal(plan(2, {}, 32).resolved.optimizer_state, "fp32");
   // A process's rows: its share of each prompt copy's rollouts, rounded up.
   assert.equal(plan(3).rows, 128 * 3);
 });
