@@ -2,6 +2,9 @@
 
 A rollout result counts when it compares against a warm HF generate (`hf_warmup.mode` "full"); a
 step result when it has TRL's step beside ours. The newest such file per batch size / per step wins.
+The paper step's row (when both exist): the newest `memory` result that measured the `paper` preset
+on a whole card through `oneshot train`, against the floors of the newest `paper_step` result
+(the rollout's KV reads at the measured copy bandwidth plus training at the measured matmul rate).
 
     python3 bench/perf_table.py                   # print the table
     python3 bench/perf_table.py --write README.md  # replace the table between its markers
@@ -25,7 +28,7 @@ def _load() -> list[tuple[str, dict[str, Any]]]:
     out = []
     for f in sorted(RESULTS.glob("*.json")):
         d = json.loads(f.read_text())
-        if isinstance(d, dict) and d.get("bench") in ("rollout", "step"):
+        if isinstance(d, dict) and d.get("bench") in ("rollout", "step", "memory", "paper_step"):
             out.append((f.name, d))
     return out
 
@@ -52,6 +55,35 @@ def pick() -> tuple[dict[int, tuple[str, dict[str, Any]]], tuple[str, dict[str, 
     return rollouts, _newest(steps)
 
 
+def paper_step() -> tuple[tuple[str, dict[str, Any]], tuple[str, dict[str, Any]]] | None:
+    """(file, measured case) of the newest whole-card `paper` run and (file, record) of the newest floors."""
+    results = _load()
+    runs = [
+        (f, dict(c, date=d["date"], commit=d["commit"], device=d["device"]))
+        for f, d in results if d["bench"] == "memory"
+        for c in d["cases"] if c["case"] == "1.5b:paper:card" and c.get("run", {}).get("end") == "measured"
+    ]  # fmt: skip
+    floors = [r for r in results if r[1]["bench"] == "paper_step" and r[1].get("train")]
+    if not runs or not floors:
+        return None
+    return _newest(runs), _newest(floors)
+
+
+def _paper_row(run: dict[str, Any], floors: dict[str, Any]) -> str:
+    train_floor = min(t["floor_s"] for t in floors["train"] if t.get("floor_s"))
+    rollout_floor = floors["rollout"]["floor_s"]
+    floor = rollout_floor + train_floor
+    r = run["run"]
+    step, ph = r["step_time_s"], r["phases_s"]
+    last = r.get("last_step", {})
+    return (
+        f"| `paper` step, 1,024 rollouts × up to 3,072 tokens, through `oneshot train` "
+        f"| this card's floor: {floor:.0f} s (rollout {rollout_floor:.0f} s of KV reads, training {train_floor:.0f} s of matmuls) "
+        f"| {step:.1f} s (rollout {ph['rollout']:.1f}, train {ph['train']:.1f}), {r['peak_gb']:.1f} GB, "
+        f"{last.get('response_len_mean', 0):,.0f} tokens a rollout on average | {100 * floor / step:.0f}% of floor |"
+    )
+
+
 def table() -> str:
     rollouts, (step_file, step) = pick()
     lines = ["| | peer | ours | ratio |", "|---|---|---|---|"]
@@ -69,9 +101,15 @@ def table() -> str:
         f"| {step['ours_step_s']:.2f} s, {step['peak_mem_gb']:.1f} GB; training at {100 * step['train_mfu']:.0f}% MFU "
         f"| {step['speedup_vs_trl']:.1f}× |"
     )
-    files = [f for f, _ in rollouts.values()] + [step_file]
-    devices = sorted({d["device"] for _, d in [*rollouts.values(), (step_file, step)]})
-    commits = sorted({d["commit"] for _, d in [*rollouts.values(), (step_file, step)]})
+    used = [*rollouts.values(), (step_file, step)]
+    paper = paper_step()
+    if paper is not None:
+        (run_file, run), (floor_file, floors) = paper
+        lines.append(_paper_row(run, floors))
+        used += [(run_file, run), (floor_file, floors)]
+    files = [f for f, _ in used]
+    devices = sorted({d["device"] for _, d in used})
+    commits = sorted({d["commit"] for _, d in used})
     lines += ["", f"From {', '.join(f'`{f}`' for f in files)} ({', '.join(devices)}; commit {', '.join(commits)})."]
     return "\n".join(lines)
 
