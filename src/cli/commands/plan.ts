@@ -43,7 +43,7 @@ export const planCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? "give exactly one example file" : "give the example file to plan, e.g. oneshot plan examples/pipe.rlvr.md");
     const gpuMemoryGb = gpuMemoryOption(values["gpu-memory"]);
     const example = readExampleFile(positionals[0], ctx);
-    const resolved = resolveConfig({ example, runId: "plan", projectRoot: projectRoot(ctx.installDir), cwd: ctx.cwd, preset: values.preset, sets: values.set });
+    const resolved = resolveConfig({ example, runId: "plan", projectRoot: projectRoot(ctx.installDir), cwd: ctx.cwd, preset: values.preset, sets: values.set, env: ctx.env });
     if (!resolved.config) throw new UserError(resolved.errors.length === 1 ? resolved.errors[0] : `the settings have ${resolved.errors.length} errors:\n  ${resolved.errors.join("\n  ")}`);
     const out = planForSettings({ settings: resolved.config.settings, problem: resolved.config.example.problem, gpuMemoryGb, env: ctx.env });
     if (!out.ok) throw new UserError(out.error);

@@ -1,0 +1,106 @@
+// LoRA in a run's settings: which layers `lora_targets` names, the `lora` field of the engine's
+// `load` (null: full fine-tuning), the learning-rate rule of a LoRA run, and the checks that need
+// more than one setting or the model's shape (schema.json bounds each key alone). No Node imports:
+// the webview's Config tab words a run's LoRA settings with loraSummary.
+import type { ModelShape } from "../plan/shape";
+
+/** The decoder's linear layers LoRA can adapt, by their Hugging Face module names. */
+export const LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+
+/** `lora_targets`' shorthand for every one of LORA_TARGETS (PEFT's name for the same set). */
+export const ALL_LINEAR = "all-linear";
+
+/**
+ * A LoRA run's learning rate, unless lr is set explicitly: this many times the preset's (full
+ * fine-tuning) lr. LoRA's update is scaled down by its low rank, and "LoRA Without Regret"
+ * (Thinking Machines, 2025) found the best LoRA lr about 10× the full one across model sizes; TRL
+ * reproduced its matching GRPO reward curves at rank 1 with lr 1e-5 against full fine-tuning's 1e-6.
+ */
+export const LORA_LR_MULTIPLIER = 10;
+
+export interface LoraSettings {
+  lora_rank: number;
+  lora_alpha: number;
+  lora_targets: LoraTarget[] | typeof ALL_LINEAR;
+  lora_dropout: number;
+}
+
+/** The engine's `load` field: adapters on `targets`, or null for full fine-tuning. */
+export interface LoraParams {
+  rank: number;
+  alpha: number;
+  targets: string[];
+  dropout: number;
+}
+
+export const usesLora = (s: Pick<LoraSettings, "lora_rank">): boolean => s.lora_rank > 0;
+
+/** The layers adapted, each once, in the model's order. */
+export function loraTargets(s: Pick<LoraSettings, "lora_targets">): LoraTarget[] {
+  if (s.lora_targets === ALL_LINEAR) return [...LORA_TARGETS];
+  return LORA_TARGETS.filter((t) => s.lora_targets.includes(t));
+}
+
+export function loraParams(s: LoraSettings): LoraParams | null {
+  if (!usesLora(s)) return null;
+  return { rank: s.lora_rank, alpha: s.lora_alpha, targets: loraTargets(s), dropout: s.lora_dropout };
+}
+
+/** [in, out] features of each target layer of one decoder layer. */
+export function targetShapes(shape: ModelShape): Record<LoraTarget, [number, number]> {
+  const q = shape.heads * shape.headDim;
+  const kv = shape.kvHeads * shape.headDim;
+  const h = shape.hidden;
+  const i = shape.intermediate;
+  return { q_proj: [h, q], k_proj: [h, kv], v_proj: [h, kv], o_proj: [q, h], gate_proj: [h, i], up_proj: [h, i], down_proj: [i, h] };
+}
+
+/** Adapter parameters of the whole model: r·(in + out) for A and B of each target, in every layer. */
+export function adapterParams(shape: ModelShape, s: Pick<LoraSettings, "lora_rank" | "lora_targets">): number {
+  if (!usesLora(s)) return 0;
+  const shapes = targetShapes(shape);
+  const perLayer = loraTargets(s).reduce((sum, t) => sum + shapes[t][0] + shapes[t][1], 0);
+  return shape.layers * s.lora_rank * perLayer;
+}
+
+/** A problem of a setting with the key it is about (the editor underlines that key). */
+export interface SettingProblem {
+  key: "lora_rank" | "lora_targets" | "optimizer_state";
+  message: string;
+}
+
+/**
+ * What LoRA cannot serve: a rank above a targeted layer's width (the model's shape, when known: a
+ * low-rank update of rank ≥ min(in, out) is no longer low-rank, only bigger), and the compact
+ * optimizer state, which stores full fine-tuning's bf16 weights compactly while adapters train in
+ * fp32 with plain AdamW.
+ */
+export function loraProblems(s: LoraSettings & { optimizer_state: string }, shape?: ModelShape): SettingProblem[] {
+  if (!usesLora(s)) return [];
+  const out: SettingProblem[] = [];
+  if (s.optimizer_state === "compact") {
+    out.push({ key: "optimizer_state", message: "optimizer_state compact is for full fine-tuning (lora_rank 0); LoRA adapters train in fp32 with plain AdamW: remove optimizer_state or set it to auto" });
+  }
+  if (shape) {
+    const shapes = targetShapes(shape);
+    const narrow = loraTargets(s)
+      .map((t) => ({ t, width: Math.min(...shapes[t]) }))
+      .filter((x) => s.lora_rank > x.width);
+    if (narrow.length) {
+      const smallest = Math.min(...narrow.map((x) => x.width));
+      out.push({
+        key: "lora_rank",
+        message: `lora_rank ${s.lora_rank} is larger than ${narrow.map((x) => `${x.t} (width ${x.width})`).join(", ")} of this model: use lora_rank ≤ ${smallest}${narrow.length < loraTargets(s).length ? " or leave those layers out of lora_targets" : ""}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** One line for a run's settings: "LoRA rank 32, alpha 32 on all linear layers (dropout 0)" or "full fine-tuning". */
+export function loraSummary(s: Partial<LoraSettings>): string {
+  if (!s.lora_rank) return "full fine-tuning";
+  const targets = s.lora_targets === undefined || s.lora_targets === ALL_LINEAR ? "all linear layers" : s.lora_targets.join(", ");
+  return `LoRA rank ${s.lora_rank}, alpha ${s.lora_alpha ?? "?"} on ${targets} (dropout ${s.lora_dropout ?? 0})`;
+}
