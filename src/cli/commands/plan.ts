@@ -15,7 +15,7 @@ memory per phase (rollouts, training, optimizer step), the peak, the step time, 
 checkpointed. Nothing is loaded: the model's shape comes from its config.json (its folder, the
 Hugging Face cache, or a built-in table of the Qwen2.5 models).
 
-  --preset P         paper | local | cpu-demo (as oneshot train)
+  --preset P         paper | local | lora | cpu-demo (as oneshot train)
   --set KEY=VALUE    override a setting (repeatable), as oneshot train
   --gpu-memory GB    plan for a card of GB gigabytes (default: the first GPU nvidia-smi
                      lists, else the CPU with this machine's memory)

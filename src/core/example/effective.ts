@@ -98,7 +98,7 @@ function loraLr(settings: TrainSettings, overrides: TrainConfig["overrides"]): T
   const base = settings.lr;
   // toPrecision: 10 × 1e-6 is 9.999999999999999e-6 in binary floating point.
   settings.lr = Number((LORA_LR_MULTIPLIER * base).toPrecision(12));
-  return { lr: `LoRA: ${LORA_LR_MULTIPLIER} × the preset's lr ${base} (set lr to choose another)` };
+  return { lr: `LoRA: ${LORA_LR_MULTIPLIER} × the preset's lr ${base}; set lr to choose another` };
 }
 
 // Text settings take the value verbatim (a system prompt like "yes" must stay a string).
