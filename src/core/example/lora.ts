@@ -104,3 +104,11 @@ export function loraSummary(s: Partial<LoraSettings>): string {
   const targets = s.lora_targets === undefined || s.lora_targets === ALL_LINEAR ? "all linear layers" : s.lora_targets.join(", ");
   return `LoRA rank ${s.lora_rank}, alpha ${s.lora_alpha ?? "?"} on ${targets} (dropout ${s.lora_dropout ?? 0})`;
 }
+
+/** The dashboard's Config tab line: the training method and the lr, with the rule that set it. */
+export function trainingLine(config: unknown): string | undefined {
+  const c = config as { settings?: Partial<LoraSettings> & { lr?: unknown }; derived?: { lr?: unknown } } | undefined;
+  if (!c?.settings || typeof c.settings.lr !== "number") return undefined;
+  const rule = typeof c.derived?.lr === "string" ? ` (${c.derived.lr})` : "";
+  return `${loraSummary(c.settings)}; lr ${c.settings.lr}${rule}`;
+}

@@ -3,13 +3,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { mergeSettings } from "../../../src/core/example/effective";
-import { ALL_LINEAR, adapterParams, LORA_TARGETS, loraParams, loraProblems } from "../../../src/core/example/lora";
+import { ALL_LINEAR, adapterParams, LORA_TARGETS, loraParams, loraProblems, trainingLine } from "../../../src/core/example/lora";
 import { parseExample } from "../../../src/core/example/parse";
 import { PRESETS } from "../../../src/core/example/presets";
 import { resolveConfig } from "../../../src/core/example/resolve";
 import { checkRunConfig } from "../../../src/core/example/configCheck";
 import { shapeFromConfig } from "../../../src/core/plan/shape";
 import { KNOWN_CONFIGS } from "../../../src/core/plan/knownShapes";
+import { keyDocs, type ExampleSchema } from "../../../src/core/authoring/keyDocs";
+import schema from "../../../src/core/example/schema.json";
 
 const merged = (...args: Parameters<typeof mergeSettings>) => {
   const m = mergeSettings(...args);
@@ -99,7 +101,7 @@ test("the engine's lora field: null for full fine-tuning, all-linear spelled out
   assert.equal(loraParams({ ...PRESETS.local }), null);
   assert.deepEqual(loraParams({ ...PRESETS.lora }), { rank: 32, alpha: 32, targets: [...LORA_TARGETS], dropout: 0 });
   assert.deepEqual(loraParams({ ...PRESETS.lora, lora_rank: 1, lora_alpha: 2, lora_dropout: 0.05, lora_targets: ["v_proj", "q_proj", "v_proj"] }), { rank: 1, alpha: 2, targets: ["q_proj", "v_proj"], dropout: 0.05 });
-  // 2·r·(in + out) summed over the seven targets of 28 layers: (3072 + 1792 + 1792 + 3072 + 3 × 10496) = 41,216 per rank.
+  // r·(in + out) (A is r × in, B is out × r) summed over the seven targets of 28 layers: (3072 + 1792 + 1792 + 3072 + 3 × 10496) = 41,216 per rank.
   assert.equal(adapterParams(s15, { lora_rank: 32, lora_targets: ALL_LINEAR }), 28 * 32 * 41_216);
   assert.equal(adapterParams(s15, { lora_rank: 0, lora_targets: ALL_LINEAR }), 0);
 });
@@ -112,4 +114,24 @@ test("a config.json from before LoRA resumes as full fine-tuning (its preset's l
   assert.deepEqual(problems, []);
   assert.deepEqual(filled, ["lora_rank", "lora_alpha", "lora_targets", "lora_dropout"]);
   assert.equal(settings.lora_rank, 0);
+});
+
+test("completion and hover document the LoRA keys: all-linear is offered, the names are listed, each preset's default shown", () => {
+  const docs = keyDocs(schema as ExampleSchema, PRESETS as unknown as Record<string, Record<string, unknown>>);
+  const targets = docs.find((d) => d.key === "lora_targets")!;
+  assert.equal(targets.typeText, "all-linear or list of one of: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
+  assert.deepEqual(targets.values, ["all-linear"]);
+  const rank = docs.find((d) => d.key === "lora_rank")!;
+  assert.equal(rank.typeText, "integer ≥ 0, ≤ 65536");
+  assert.deepEqual(rank.defaults, { paper: "0", local: "0", lora: "32", "cpu-demo": "0" });
+  for (const key of ["lora_alpha", "lora_dropout"]) assert.ok(docs.find((d) => d.key === key)?.description, key);
+});
+
+test("the dashboard's Config tab line names the training method and where a LoRA run's lr came from", () => {
+  const example = parseExample("---\nanswer: 4\npreset: lora\n---\nWhat is 2+2?\n", "/tmp/x/e.rlvr.md").example!;
+  const lora = resolveConfig({ example, runId: "r", projectRoot: process.cwd(), cwd: process.cwd() }).config!;
+  assert.equal(trainingLine(lora), "LoRA rank 32, alpha 32 on all linear layers (dropout 0); lr 0.00001 (LoRA: 10 × the preset's lr 0.000001; set lr to choose another)");
+  const full = resolveConfig({ example, runId: "r", projectRoot: process.cwd(), cwd: process.cwd(), sets: ["lora_rank=0"] }).config!;
+  assert.equal(trainingLine(full), "full fine-tuning; lr 0.000001");
+  assert.equal(trainingLine(undefined), undefined);
 });
