@@ -83,8 +83,6 @@ export interface LoadParams {
   /** Keep a frozen copy for the KL term; false when the KL coefficient is 0. */
   reference_model: boolean;
   gradient_checkpointing: boolean;
-  /** LoRA adapters on these linear layers (Hugging Face module names), base weights frozen; null: full fine-tuning. */
-  lora: { rank: number; alpha: number; targets: string[]; dropout: number } | null;
   /** Restore optimizer state and RNG saved by `save` (resume). */
   resume_state?: string;
 }

@@ -39,7 +39,7 @@ test("an engine error becomes an EngineError with its code and the controller's 
 
 test("an engine error's reason picks the controller's advice for that case", async () => {
   const e = start();
-  const load = { dtype: "float32", device: "cpu", seed: 0, train: false, reference_model: false, gradient_checkpointing: false, lora: null } as const;
+  const load = { dtype: "float32", device: "cpu", seed: 0, train: false, reference_model: false, gradient_checkpointing: false } as const;
   const err = await e.request("load", { model: "gated-model", ...load }).catch((x: unknown) => x);
   await e.stop();
   assert.ok(err instanceof EngineError);
