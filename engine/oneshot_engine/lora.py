@@ -169,7 +169,8 @@ def settings(p: LoraParams) -> dict[str, Any]:
 def describe(s: dict[str, Any] | None) -> str:
     if s is None:
         return "full fine-tuning (no lora)"
-    return f"lora rank {s['rank']}, alpha {s['alpha']:g}, targets {','.join(s['targets'])}"
+    targets = "all-linear" if set(s["targets"]) == set(TARGETS) else ",".join(s["targets"])
+    return f"lora rank {s['rank']}, alpha {s['alpha']:g}, targets {targets}"
 
 
 def check_resume(saved: dict[str, Any] | None, p: LoraParams | None) -> None:
