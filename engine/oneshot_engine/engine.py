@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from . import __version__, protocol
+from . import __version__, lora, protocol
 from .checkpoint import save_checkpoint
 from .errors import BAD_CONFIG, MODEL_NOT_FOUND, NO_BATCH, EngineError, bad_config, invalid_params
 from .generate import RolloutBatch, SamplingParams, generate
@@ -66,6 +66,10 @@ class Engine:
         self.source_dir: Path | None = None
         self.raw_config: dict[str, Any] = {}
         self.reference_source: dict[str, Any] | None = None
+        # A LoRA run's adapters and the source of its base weights (which a resume loads again: the
+        # checkpoint folder holds merged weights).
+        self.lora: protocol.LoraParams | None = None
+        self.base_source: dict[str, Any] = {}
         self.batches: OrderedDict[str, RolloutBatch] = OrderedDict()
 
     def progress(self, phase: str, done: int, total: int) -> None:
@@ -95,7 +99,7 @@ class Engine:
         if self.runtime is not None:
             self.runtime.release_decoder()
         self.model = self.tok = self.trainer = self.runtime = None
-        self.reference_source = None
+        self.reference_source = self.lora = None
         self.batches.clear()
         gc.collect()
         if torch.cuda.is_available():
@@ -109,10 +113,16 @@ class Engine:
             raise bad_config("load with train=true needs optimizer settings.")
         state_file = _state_file(p.resume_state) if p.resume_state else None
         state = _read_state(state_file) if state_file else None
+        lora_params = p.lora if p.train and lora.active(p.lora) else None
+        if lora_params is not None:
+            lora.check_settings(lora_params)
+        if state is not None and p.train:
+            lora.check_resume(state.get("lora"), lora_params)
+        source = lora.base_source(state, p.model, p.revision)
         torch.manual_seed(p.seed)
         self.progress("load", 0, 2)
-        with _resumed_files(state_file, p.model):
-            model_dir = resolve_model_dir(p.model, p.revision)
+        with _resumed_files(state_file, source["model"]):
+            model_dir = resolve_model_dir(source["model"], source["revision"])
             model, raw = load_model(model_dir, dtype, device, lambda d, t: self.progress("load_weights", d, t))
             tok = TextTokenizer(model_dir)
         if tok.vocab_size > model.cfg.vocab_size:
@@ -122,11 +132,16 @@ class Engine:
         self.progress("load", 1, 2)
         model.requires_grad_(p.train)
         model.gradient_checkpointing = p.gradient_checkpointing
+        n_params = sum(t.numel() for t in model.parameters())
+        if lora_params is not None:
+            trainable = lora.attach(model, lora_params)
+            self.log("info", f"LoRA rank {lora_params.rank}: {trainable:,} trainable parameters ({trainable / n_params:.2%} of {n_params:,})")
         runtime = ModelRuntime(model, self.options)
         reference = None
         if p.reference_model and p.train:
-            reference = self._reference(model, state, p, dtype, device)
-            self.reference_source = (state or {}).get("reference") or {"model": p.model, "revision": p.revision}
+            # LoRA: the policy with its adapters off is the base model (train.py switches them off).
+            reference = model if lora_params is not None else self._reference(model, state, p, dtype, device)
+            self.reference_source = (state or {}).get("reference") or source
         if p.train:
             assert p.optimizer is not None
             self.trainer = Trainer(model, p.optimizer, reference, runtime)
@@ -137,10 +152,11 @@ class Engine:
         elif state is not None:
             raise bad_config("resume_state needs train=true (it restores the optimizer).")
         self.model, self.runtime, self.tok, self.source_dir, self.raw_config = model, runtime, tok, model_dir, raw
+        self.lora, self.base_source = lora_params, source
         self.progress("load", 2, 2)
         return {
             "model_type": model.cfg.model_type,
-            "params": sum(t.numel() for t in model.parameters()),
+            "params": n_params,
             "device": device_label(device),
             "dtype": p.dtype,
             "vocab_size": model.cfg.vocab_size,
@@ -171,6 +187,8 @@ class Engine:
     def _restore(self, state: dict[str, Any], device: torch.device, state_file: Path) -> None:
         trainer = self.trainer
         assert trainer is not None
+        if state.get("lora"):
+            lora.restore(trainer.model, state["lora"])
         master = state.get("master")
         # Checkpoints from before optimizer_state existed: fp32 masters, or none on an fp32 model.
         saved_kind = state.get("optimizer_state", "fp32")
@@ -308,6 +326,8 @@ class Engine:
         t0 = time.perf_counter()
         out = Path(p.path).expanduser()
         files = save_checkpoint(model, self.raw_config, self.source_dir, out)
+        if self.lora is not None:
+            files += lora.write_peft_adapter(model, self.lora, self.base_source["model"], out)
         if p.include_state:
             if self.trainer is None:
                 raise bad_config("include_state needs a model loaded with train=true.")
@@ -327,6 +347,7 @@ class Engine:
             "steps": trainer.steps,
             "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},
             "reference": self.reference_source if trainer.reference is not None else None,
+            "lora": lora.state(trainer.model, self.lora, self.base_source) if self.lora is not None else None,
         }
 
 

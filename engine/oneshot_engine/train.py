@@ -20,6 +20,7 @@ from torch.utils.checkpoint import checkpoint
 
 from .errors import bad_config
 from .generate import RolloutBatch, padded_causal_mask
+from .lora import adapters_disabled
 from .model import Transformer
 from .optim import CompactAdamW, grad_norm
 from .protocol import OptimizerParams, TrainStepParams, TrainStepResult
@@ -377,7 +378,9 @@ class Trainer:
         triton, train_layers = self.runtime.options.triton, self.runtime.training_layers()
         ref_logp = old_logp = None
         if self.reference is not None and p.kl_coef != 0:
-            ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
+            # A LoRA run's reference is the policy itself with its adapters off (no copy of the model).
+            with adapters_disabled(self.reference):
+                ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton)
         self.model.train()
         self.model.checkpoint_layers = layers_to_checkpoint(
             self.runtime, batch, micro_batch_size, 4 if self.use_master else self.params[0].element_size()
