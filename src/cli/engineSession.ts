@@ -32,8 +32,6 @@ export const openEngineSession: OpenSession = async (o) => {
       train: false,
       reference_model: false,
       gradient_checkpointing: false,
-      // A LoRA run's checkpoints hold merged weights: evaluation loads them as any model.
-      lora: null,
     });
     device = loaded.device;
   } catch (e) {

@@ -2,6 +2,7 @@
 // `load` (null: full fine-tuning), the learning-rate rule of a LoRA run, and the checks that need
 // more than one setting or the model's shape (schema.json bounds each key alone). No Node imports:
 // the webview's Config tab words a run's LoRA settings with loraSummary.
+import type { LoraParams } from "../engine/protocol";
 import type { ModelShape } from "../plan/shape";
 
 /** The decoder's linear layers LoRA can adapt, by their Hugging Face module names. */
@@ -26,14 +27,6 @@ export interface LoraSettings {
   lora_dropout: number;
 }
 
-/** The engine's `load` field: adapters on `targets`, or null for full fine-tuning. */
-export interface LoraParams {
-  rank: number;
-  alpha: number;
-  targets: string[];
-  dropout: number;
-}
-
 export const usesLora = (s: Pick<LoraSettings, "lora_rank">): boolean => s.lora_rank > 0;
 
 /** The layers adapted, each once, in the model's order. */
@@ -42,8 +35,9 @@ export function loraTargets(s: Pick<LoraSettings, "lora_targets">): LoraTarget[]
   return LORA_TARGETS.filter((t) => s.lora_targets.includes(t));
 }
 
-export function loraParams(s: LoraSettings): LoraParams | null {
-  if (!usesLora(s)) return null;
+/** The engine's `load` field: adapters on `targets`, or undefined for full fine-tuning (no field). */
+export function loraParams(s: LoraSettings): LoraParams | undefined {
+  if (!usesLora(s)) return undefined;
   return { rank: s.lora_rank, alpha: s.lora_alpha, targets: loraTargets(s), dropout: s.lora_dropout };
 }
 

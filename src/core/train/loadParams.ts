@@ -1,13 +1,13 @@
 // The engine's `load` for a training run, built from config.json's settings: the optimizer, the
 // KL reference, LoRA's adapters, and on resume the checkpoint to continue from. A LoRA checkpoint
 // holds merged weights (for evaluation and every later tool) and the adapter in PEFT's layout in
-// its `adapter/` folder; a resumed LoRA run loads the frozen base model again and restores the
-// adapters and their optimizer state from the checkpoint, so the base stays exactly the original.
+// its `adapter/` folder; resumed from it, the engine loads the base weights from the model the run
+// started from (recorded in its engine_state.pt) and restores the adapters and their AdamW state.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { LoadParams } from "../engine/protocol";
 import type { TrainConfig } from "../example/config";
-import { loraParams, loraSummary } from "../example/lora";
+import { ALL_LINEAR, LORA_TARGETS, loraParams, loraSummary } from "../example/lora";
 import { resolveOptimizerState } from "./optimizerState";
 
 /** The folder of a checkpoint that holds its PEFT adapter (adapter_config.json + adapter_model.safetensors). */
@@ -17,7 +17,7 @@ export function trainLoadParams(config: Pick<TrainConfig, "settings" | "plan">, 
   const s = config.settings;
   const lora = loraParams(s);
   return {
-    model: resumeDir && !lora ? resumeDir : s.model,
+    model: resumeDir ?? s.model,
     dtype: s.dtype,
     device: s.device,
     seed: s.seed,
@@ -26,7 +26,7 @@ export function trainLoadParams(config: Pick<TrainConfig, "settings" | "plan">, 
     // With LoRA the engine's reference is the base model with the adapters switched off (no copy).
     reference_model: s.kl_coef > 0,
     gradient_checkpointing: s.gradient_checkpointing,
-    lora,
+    ...(lora ? { lora } : {}),
     ...(resumeDir ? { resume_state: resumeDir } : {}),
   };
 }
@@ -56,7 +56,12 @@ export function loraResumeMismatch(dir: string, s: TrainConfig["settings"]): str
   const name = path.basename(dir);
   const now = `config.json now says ${loraSummary(s)}`;
   if (!saved) return want ? `Checkpoint ${name} was trained with full fine-tuning (it has no ${ADAPTER_DIR}/adapter_config.json), but ${now}` : undefined;
-  const targets = Array.isArray(saved.target_modules) ? (saved.target_modules as unknown[]).map(String).sort() : [String(saved.target_modules)];
+  // PEFT writes a list (the engine: sorted) or a string such as "all-linear".
+  const targets = Array.isArray(saved.target_modules)
+    ? (saved.target_modules as unknown[]).map(String).sort()
+    : saved.target_modules === ALL_LINEAR
+      ? [...LORA_TARGETS].sort()
+      : [String(saved.target_modules)];
   const had = `LoRA rank ${String(saved.r)}, alpha ${String(saved.lora_alpha)} on ${targets.join(", ")}`;
   if (!want) return `Checkpoint ${name} was trained with ${had}, but ${now}`;
   const same = saved.r === want.rank && saved.lora_alpha === want.alpha && targets.join(",") === [...want.targets].sort().join(",");

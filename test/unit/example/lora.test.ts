@@ -97,8 +97,8 @@ test("resolveConfig refuses a rank wider than the tiny model's k_proj (64) befor
   assert.equal(ok.config?.derived?.lr, "LoRA: 10 × the preset's lr 0.0001; set lr to choose another");
 });
 
-test("the engine's lora field: null for full fine-tuning, all-linear spelled out, each layer once in the model's order", () => {
-  assert.equal(loraParams({ ...PRESETS.local }), null);
+test("the engine's lora field: none for full fine-tuning, all-linear spelled out, each layer once in the model's order", () => {
+  assert.equal(loraParams({ ...PRESETS.local }), undefined);
   assert.deepEqual(loraParams({ ...PRESETS.lora }), { rank: 32, alpha: 32, targets: [...LORA_TARGETS], dropout: 0 });
   assert.deepEqual(loraParams({ ...PRESETS.lora, lora_rank: 1, lora_alpha: 2, lora_dropout: 0.05, lora_targets: ["v_proj", "q_proj", "v_proj"] }), { rank: 1, alpha: 2, targets: ["q_proj", "v_proj"], dropout: 0.05 });
   // r·(in + out) (A is r × in, B is out × r) summed over the seven targets of 28 layers: (3072 + 1792 + 1792 + 3072 + 3 × 10496) = 41,216 per rank.

@@ -1,5 +1,5 @@
 // A LoRA run through the controller and the fake engine: what `load` receives (the lora field, the
-// 10× lr, the base model again on resume with the adapters' checkpoint as resume_state), and a
+// 10× lr; on resume the checkpoint, whose engine_state.pt names the base model to load), and a
 // resume refused with the reason when config.json's LoRA settings no longer match the checkpoint.
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -35,7 +35,7 @@ function writeAdapter(dir: string, r: number, alpha = 32, targets: readonly stri
   writeFileSync(path.join(dir, ADAPTER_DIR, "adapter_config.json"), JSON.stringify({ peft_type: "LORA", r, lora_alpha: alpha, target_modules: [...targets].reverse(), lora_dropout: 0 }));
 }
 
-test("a LoRA run loads with the lora field and 10 × the preset's lr; a full run with lora null", async () => {
+test("a LoRA run loads with the lora field and 10 × the preset's lr; a full run without it", async () => {
   const { root, example } = project();
   const lora = await runOnce(config(root, example, ["lora_rank=4", "eval_every=0"]), root, path.join(root, "runs", "lora"));
   assert.equal(lora.out.status, "completed");
@@ -43,17 +43,17 @@ test("a LoRA run loads with the lora field and 10 × the preset's lr; a full run
   assert.deepEqual(lora.loads[0].params.lora, { rank: 4, alpha: 32, targets: [...LORA_TARGETS], dropout: 0 });
   assert.equal(lora.loads[0].params.optimizer.lr, 1e-3); // cpu-demo's 1e-4 × 10
   const full = await runOnce(config(root, example, ["eval_every=0"]), root, path.join(root, "runs", "full"));
-  assert.equal(full.loads[0].params.lora, null);
+  assert.equal("lora" in full.loads[0].params, false);
   assert.equal(full.loads[0].params.optimizer.lr, 1e-4);
 });
 
-test("resume: a LoRA run reloads the base model with the checkpoint as resume_state; a full run loads the checkpoint itself", () => {
+test("resume loads the checkpoint as model and resume_state, with LoRA's field when the run has one", () => {
   const { root, example } = project();
   const ck = path.join(root, "runs", "r", "checkpoints", "step-2");
-  const lora = trainLoadParams(config(root, example, ["lora_rank=4"]), ck);
-  assert.deepEqual([lora.model, lora.resume_state], ["fake-model", ck]);
+  const lora = trainLoadParams(config(root, example, ["lora_rank=4", "lora_alpha=8"]), ck);
+  assert.deepEqual([lora.model, lora.resume_state, lora.lora], [ck, ck, { rank: 4, alpha: 8, targets: [...LORA_TARGETS], dropout: 0 }]);
   const full = trainLoadParams(config(root, example), ck);
-  assert.deepEqual([full.model, full.resume_state, full.lora], [ck, ck, null]);
+  assert.deepEqual([full.model, full.resume_state, full.lora], [ck, ck, undefined]);
 });
 
 test("resuming with another rank, alpha or layers than the checkpoint's, or switching between LoRA and full, is refused with the reason", async () => {
@@ -76,10 +76,10 @@ test("resuming with another rank, alpha or layers than the checkpoint's, or swit
   );
   assert.match(refused.out.hint ?? "", /Put lora_rank, lora_alpha and lora_targets in the run's config\.json back/);
 
-  // The same settings resume: the base model again, the adapters from the checkpoint.
+  // The same settings resume from the last checkpoint.
   const resumed = await runOnce(cfg, root, runDir, {}, true);
   assert.deepEqual(resumed.out, { status: "completed", steps_done: 5 });
-  assert.deepEqual(resumed.loads.map((l) => [l.params.model, path.basename(l.params.resume_state ?? "")]), [["fake-model", "step-3"]]);
+  assert.deepEqual(resumed.loads.map((l) => [path.basename(l.params.model), path.basename(l.params.resume_state ?? ""), l.params.lora]), [["step-3", "step-3", { rank: 4, alpha: 32, targets: [...LORA_TARGETS], dropout: 0 }]]);
 });
 
 test("loraResumeMismatch: alpha, layers, and LoRA against full fine-tuning either way", () => {
@@ -92,6 +92,10 @@ test("loraResumeMismatch: alpha, layers, and LoRA against full fine-tuning eithe
   assert.match(loraResumeMismatch(dir, lora) ?? "", /^Checkpoint ck was trained with full fine-tuning \(it has no adapter\/adapter_config\.json\), but config\.json now says LoRA rank 4/);
   writeAdapter(dir, 4);
   assert.equal(loraResumeMismatch(dir, lora), undefined);
+  // PEFT may write all seven as "all-linear".
+  writeFileSync(path.join(dir, ADAPTER_DIR, "adapter_config.json"), JSON.stringify({ r: 4, lora_alpha: 32, target_modules: "all-linear" }));
+  assert.equal(loraResumeMismatch(dir, lora), undefined);
+  writeAdapter(dir, 4);
   assert.match(loraResumeMismatch(dir, full) ?? "", /^Checkpoint ck was trained with LoRA rank 4, alpha 32 on .*, but config\.json now says full fine-tuning$/);
   assert.match(loraResumeMismatch(dir, { ...lora, lora_alpha: 64 }) ?? "", /alpha 64/);
   assert.match(loraResumeMismatch(dir, { ...lora, lora_targets: ["q_proj", "v_proj"] }) ?? "", /now says LoRA rank 4, alpha 32 on q_proj, v_proj/);
