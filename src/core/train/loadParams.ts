@@ -62,7 +62,8 @@ export function loraResumeMismatch(dir: string, s: TrainConfig["settings"]): str
     : saved.target_modules === ALL_LINEAR
       ? [...LORA_TARGETS].sort()
       : [String(saved.target_modules)];
-  const had = `LoRA rank ${String(saved.r)}, alpha ${String(saved.lora_alpha)} on ${targets.join(", ")}`;
+  const all = targets.join(",") === [...LORA_TARGETS].sort().join(",");
+  const had = `LoRA rank ${String(saved.r)}, alpha ${String(saved.lora_alpha)} on ${all ? "all linear layers" : targets.join(", ")}`;
   if (!want) return `Checkpoint ${name} was trained with ${had}, but ${now}`;
   const same = saved.r === want.rank && saved.lora_alpha === want.alpha && targets.join(",") === [...want.targets].sort().join(",");
   return same ? undefined : `Checkpoint ${name} was trained with ${had}, but ${now}`;

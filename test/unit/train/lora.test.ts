@@ -72,7 +72,7 @@ test("resuming with another rank, alpha or layers than the checkpoint's, or swit
   assert.deepEqual(refused.loads, []);
   assert.equal(
     refused.out.error,
-    "Checkpoint step-3 was trained with LoRA rank 4, alpha 32 on down_proj, gate_proj, k_proj, o_proj, q_proj, up_proj, v_proj, but config.json now says LoRA rank 8, alpha 32 on all linear layers (dropout 0)",
+    "Checkpoint step-3 was trained with LoRA rank 4, alpha 32 on all linear layers, but config.json now says LoRA rank 8, alpha 32 on all linear layers (dropout 0)",
   );
   assert.match(refused.out.hint ?? "", /Put lora_rank, lora_alpha and lora_targets in the run's config\.json back/);
 
@@ -99,6 +99,8 @@ test("loraResumeMismatch: alpha, layers, and LoRA against full fine-tuning eithe
   assert.match(loraResumeMismatch(dir, full) ?? "", /^Checkpoint ck was trained with LoRA rank 4, alpha 32 on .*, but config\.json now says full fine-tuning$/);
   assert.match(loraResumeMismatch(dir, { ...lora, lora_alpha: 64 }) ?? "", /alpha 64/);
   assert.match(loraResumeMismatch(dir, { ...lora, lora_targets: ["q_proj", "v_proj"] }) ?? "", /now says LoRA rank 4, alpha 32 on q_proj, v_proj/);
+  writeAdapter(dir, 4, 32, ["v_proj", "q_proj"]);
+  assert.match(loraResumeMismatch(dir, lora) ?? "", /^Checkpoint ck was trained with LoRA rank 4, alpha 32 on q_proj, v_proj, but config\.json now says LoRA rank 4, alpha 32 on all linear layers/);
   // Dropout does not change the adapters' shape: a resume may change it.
   assert.equal(loraResumeMismatch(dir, { ...lora, lora_dropout: 0.1 }), undefined);
 });
