@@ -101,6 +101,7 @@ test("loraResumeMismatch: alpha, layers, and LoRA against full fine-tuning eithe
   assert.match(loraResumeMismatch(dir, { ...lora, lora_targets: ["q_proj", "v_proj"] }) ?? "", /now says LoRA rank 4, alpha 32 on q_proj, v_proj/);
   writeAdapter(dir, 4, 32, ["v_proj", "q_proj"]);
   assert.match(loraResumeMismatch(dir, lora) ?? "", /^Checkpoint ck was trained with LoRA rank 4, alpha 32 on q_proj, v_proj, but config\.json now says LoRA rank 4, alpha 32 on all linear layers/);
+  writeAdapter(dir, 4);
   // Dropout does not change the adapters' shape: a resume may change it.
   assert.equal(loraResumeMismatch(dir, { ...lora, lora_dropout: 0.1 }), undefined);
 });
