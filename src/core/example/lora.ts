@@ -1,16 +1,13 @@
 // LoRA in a run's settings: which layers `lora_targets` names, the `lora` field of the engine's
-// `load` (null: full fine-tuning), the learning-rate rule of a LoRA run, and the checks that need
-// more than one setting or the model's shape (schema.json bounds each key alone). No Node imports:
+// `load` (none: full fine-tuning), the learning-rate rule of a LoRA run, and the checks that need
+// more than one setting or the model's shape (schema.json bounds each key alone); the layers and
+// their adapters' size are the planner's (../plan/lora.ts). No Node imports:
 // the webview's Config tab words a run's LoRA settings with loraSummary.
 import type { LoraParams } from "../engine/protocol";
+import { ALL_LINEAR, LORA_TARGETS, targetShapes, type LoraTarget } from "../plan/lora";
 import type { ModelShape } from "../plan/shape";
 
-/** The decoder's linear layers LoRA can adapt, by their Hugging Face module names. */
-export const LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
-export type LoraTarget = (typeof LORA_TARGETS)[number];
-
-/** `lora_targets`' shorthand for every one of LORA_TARGETS (PEFT's name for the same set). */
-export const ALL_LINEAR = "all-linear";
+export { ALL_LINEAR, LORA_TARGETS, adapterParams, targetShapes, type LoraTarget } from "../plan/lora";
 
 /**
  * A LoRA run's learning rate, unless lr is set explicitly: this many times the preset's (full
@@ -39,23 +36,6 @@ export function loraTargets(s: Pick<LoraSettings, "lora_targets">): LoraTarget[]
 export function loraParams(s: LoraSettings): LoraParams | undefined {
   if (!usesLora(s)) return undefined;
   return { rank: s.lora_rank, alpha: s.lora_alpha, targets: loraTargets(s), dropout: s.lora_dropout };
-}
-
-/** [in, out] features of each target layer of one decoder layer. */
-export function targetShapes(shape: ModelShape): Record<LoraTarget, [number, number]> {
-  const q = shape.heads * shape.headDim;
-  const kv = shape.kvHeads * shape.headDim;
-  const h = shape.hidden;
-  const i = shape.intermediate;
-  return { q_proj: [h, q], k_proj: [h, kv], v_proj: [h, kv], o_proj: [q, h], gate_proj: [h, i], up_proj: [h, i], down_proj: [i, h] };
-}
-
-/** Adapter parameters of the whole model: r·(in + out) for A and B of each target, in every layer. */
-export function adapterParams(shape: ModelShape, s: Pick<LoraSettings, "lora_rank" | "lora_targets">): number {
-  if (!usesLora(s)) return 0;
-  const shapes = targetShapes(shape);
-  const perLayer = loraTargets(s).reduce((sum, t) => sum + shapes[t][0] + shapes[t][1], 0);
-  return shape.layers * s.lora_rank * perLayer;
 }
 
 /** A problem of a setting with the key it is about (the editor underlines that key). */

@@ -5,7 +5,7 @@ import { fmtGb, type Card } from "./gpu";
 import type { Resolved } from "./json";
 import { engineCheckpointLayers, GIB, peakOf, stepMemory, type OptimizerState, type Peak, type StepMemory, type StepShape } from "./memory";
 import { paramCount, type ModelShape } from "./shape";
-import { adapterParams, type LoraSettings } from "../example/lora";
+import { adapterParams, type ALL_LINEAR, type LoraTarget } from "./lora";
 import { stepTime, type StepTime } from "./time";
 
 export type { Resolved } from "./json";
@@ -28,7 +28,7 @@ export interface PlanSettings {
   rollout_wave_size?: WaveSetting;
   /** LoRA (absent or 0: full fine-tuning). */
   lora_rank?: number;
-  lora_targets?: LoraSettings["lora_targets"];
+  lora_targets?: LoraTarget[] | typeof ALL_LINEAR;
 }
 
 export interface PlanInput {
