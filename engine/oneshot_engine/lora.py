@@ -142,19 +142,16 @@ def adapters_disabled(model: nn.Module | None) -> Iterator[None]:
             m.lora_on = True
 
 
-def delta(m: LoraLinear) -> torch.Tensor:
-    """scale * B A, fp32 [out, in]: what merging adds to the weight."""
-    return (m.lora_B.detach() @ m.lora_A.detach()) * m.scale
-
-
+@torch.no_grad()
 def merged_state_dict(model: Transformer) -> dict[str, torch.Tensor]:
-    """The model's state under Hugging Face names with every adapter merged into its weight (in the
-    weight's dtype); the model's own state_dict when it has none."""
-    layers = lora_layers(model)
+    """The model's state under Hugging Face names with every adapter merged into its weight
+    (W + scale B A, summed in fp32, stored in the weight's dtype); the model's own state_dict when it
+    has none. Merged weights go to host memory one by one: a 7B model's would not fit beside
+    training on its card."""
     state = {k: v.detach() for k, v in model.state_dict().items() if not k.endswith((".lora_A", ".lora_B"))}
-    for name, m in layers.items():
-        w = m.weight.detach()
-        state[f"{name}.weight"] = (w.float() + delta(m)).to(w.dtype)
+    for name, m in lora_layers(model).items():
+        w = m.weight
+        state[f"{name}.weight"] = torch.addmm(w.float(), m.lora_B, m.lora_A, alpha=m.scale).to(w.dtype).cpu()
     return state
 
 
