@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import torch
-from common import SHAPES, record_header, sync, write_record
+from common import SHAPES, model_arguments, record_header, sync, write_record
 from oneshot_engine import lora
 from oneshot_engine.decode import LEN_BUCKET, DecodeRunner, Sampler
 from oneshot_engine.loading import build_model
@@ -58,10 +58,7 @@ def time_variant(model: Transformer, args: argparse.Namespace, options: EngineOp
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--shape", default="qwen2.5-1.5b", choices=sorted(SHAPES))
-    ap.add_argument("--device", default="cuda")
-    ap.add_argument("--dtype", default="bfloat16")
+    model_arguments(ap)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lora-rank", type=int, default=32)
     ap.add_argument("--targets", default=",".join(lora.TARGETS))

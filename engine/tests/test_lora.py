@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_resume import _step, assert_continues_exactly
 from test_server import GEN, STEP, load_params
 
 from oneshot_engine import lora, protocol
@@ -34,12 +35,6 @@ def _load(params: dict, logs: list[str] | None = None) -> Engine:
     engine = _engine(logs)
     engine.load(protocol.parse(protocol.LoadParams, params))
     return engine
-
-
-def _step(engine: Engine, seed: int, kl_coef: float = 0.1) -> dict:
-    gen = engine.generate(protocol.parse(protocol.GenerateParams, {**GEN, "prompts": ["Solve x"], "seed": seed}))
-    params = {**STEP, "batch_id": gen["batch_id"], "advantages": [1.0, -1.0, 0.5, -0.5], "kl_coef": kl_coef}
-    return engine.train_step(protocol.parse(protocol.TrainStepParams, params))
 
 
 def _save(engine: Engine, path: Path) -> dict:
@@ -183,13 +178,7 @@ def test_resume_restores_adapters_and_optimizer_state_exactly_on_the_original_ba
     want = original.state_dict()
     for k, v in _base_weights(resumed.model).items():
         assert torch.equal(v, want[k]), k
-    got = _step(resumed, seed=2)
-    for key in ("loss", "kl", "entropy", "grad_norm"):
-        assert got[key] == expected[key], key
-    for a, b in zip(straight.trainer.params, resumed.trainer.params, strict=True):
-        assert torch.equal(a, b)
-        for key, t in straight.trainer.optimizer.state[a].items():
-            assert torch.equal(t, resumed.trainer.optimizer.state[b][key]), key
+    assert_continues_exactly(straight, resumed, expected, _step(resumed, seed=2))
     # A resume of the resumed run still finds the original base.
     _save(resumed, tmp_path / "ckpt2")
     again = _load({**params, "model": str(tmp_path / "ckpt2"), "resume_state": str(tmp_path / "ckpt2")})
