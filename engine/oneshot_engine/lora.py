@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from .errors import bad_config
+from .errors import EngineError, bad_config
 from .model import Transformer
 from .protocol import LoraParams
 
@@ -186,6 +186,20 @@ def base_source(saved: dict[str, Any] | None, model: str, revision: str | None) 
     started from (the checkpoint folder holds merged weights, which are not the base)."""
     base = ((saved or {}).get("lora") or {}).get("base")
     return dict(base) if base else {"model": model, "revision": revision}
+
+
+@contextlib.contextmanager
+def loading_base(saved: dict[str, Any] | None) -> Iterator[None]:
+    """On resuming a LoRA run, an error loading the model says it is the run's base model (the one in
+    `resume_state`, not load's `model`) that failed."""
+    if not (saved or {}).get("lora"):
+        yield
+        return
+    try:
+        yield
+    except EngineError as e:
+        message = f"resuming this LoRA run loads its base model again, which failed: {e.message}"
+        raise EngineError(e.code, message, e.reason) from None
 
 
 def state(model: Transformer, p: LoraParams, base: dict[str, Any]) -> dict[str, Any]:

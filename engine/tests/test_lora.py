@@ -3,6 +3,7 @@ merged and PEFT checkpoints, exact resume, refusals."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,21 @@ def test_resume_restores_adapters_and_optimizer_state_exactly_on_the_original_ba
     _save(resumed, tmp_path / "ckpt2")
     again = _load({**params, "model": str(tmp_path / "ckpt2"), "resume_state": str(tmp_path / "ckpt2")})
     assert again.base_source["model"] == str(qwen2_dir)
+
+
+def test_resume_names_the_base_model_when_it_is_gone(family_dirs, tmp_path):
+    base = tmp_path / "base"
+    shutil.copytree(family_dirs["llama"], base)
+    params = lora_params(base)
+    engine = _load(params)
+    _step(engine, seed=1)
+    _save(engine, tmp_path / "ckpt")
+    shutil.rmtree(base)
+    with pytest.raises(EngineError) as e:
+        _load({**params, "model": str(tmp_path / "ckpt"), "resume_state": str(tmp_path / "ckpt")})
+    assert e.value.message.startswith(
+        f"resuming this LoRA run loads its base model again, which failed: model '{base}' is neither"
+    ), e.value.message
 
 
 def test_resume_with_other_lora_settings_is_refused_naming_both(qwen2_dir, tmp_path):
