@@ -2,8 +2,9 @@
 
 Two copies of a random-init model of --shape (bf16), one DecodeRunner each at --batch rows: the
 captured decode step (CUDA graph on a GPU; the eager step elsewhere) run --reps steps at a time from
-each cache column in --cols, the two runners taking turns, median of --trials. The LoRA copy attaches rank --lora-rank adapters (alpha 2 r) to --targets with random non-zero B's (a fresh
-B is zero; the cost is the same either way) and decodes through lora.DecodeAdapters. Sampling at
+each cache column in --cols, the two runners taking turns, median of --trials. The LoRA copy
+attaches rank --lora-rank adapters (alpha 2 r) to --targets with random non-zero B's (a fresh B is
+zero; the cost is the same either way) and decodes through lora.DecodeAdapters. Sampling at
 temperature 1, as rollouts do. The record holds ms per step of both variants per column and their
 ratio, and on CUDA each variant's kernels per step by kind at the middle column (where the time goes).
 
