@@ -261,3 +261,24 @@ def test_dropout_acts_only_where_gradients_flow(qwen2_dir):
         assert torch.equal(model(ids), model(ids))
     a, b = model(ids), model(ids)
     assert not torch.allclose(a, b)
+
+
+def test_compiled_training_layers_trace_the_adapters(qwen2_dir):
+    """runtime.training_layers compiles each layer on CUDA; the adapters must trace into that graph
+    (no graph break) and give the eager layer's gradients. aot_eager runs the same tracing on the CPU."""
+    model, _ = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
+    lora.attach(model, protocol.LoraParams(rank=4, alpha=8.0, targets=ALL, dropout=0.0))
+    _randomise_adapters(model, std=0.1)
+    model.train()
+    layer = model.model.layers[0]
+    compiled = torch.compile(layer, backend="aot_eager", fullgraph=True)
+    x = torch.randn(2, 5, model.cfg.hidden_size)
+    cos, sin = model.rope(torch.arange(5).expand(2, 5), torch.float32)
+    grads = []
+    for run in (layer, compiled):
+        model.zero_grad()
+        run(x, cos, sin, None).square().sum().backward()
+        grads.append([m.lora_A.grad.clone() for m in lora.lora_layers(layer).values()])
+    assert all(g is not None for g in grads[1])
+    for eager, traced in zip(*grads, strict=True):
+        assert torch.allclose(eager, traced, rtol=1e-4, atol=1e-6)
