@@ -4,16 +4,20 @@ merged and PEFT checkpoints, exact resume, refusals."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import torch
 from test_resume import _step, assert_continues_exactly
 from test_server import GEN, STEP, load_params
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from oneshot_engine import lora, protocol
+from oneshot_engine.decode import DecodeRunner, Sampler
 from oneshot_engine.engine import Engine
 from oneshot_engine.errors import BAD_CONFIG, EngineError
+from oneshot_engine.fused_weights import GROUPS
 from oneshot_engine.generate import SamplingParams, generate
 from oneshot_engine.loading import load_model
 from oneshot_engine.runtime import ModelRuntime
@@ -134,6 +138,55 @@ def test_fast_decode_with_adapters_matches_merged_weights(family_dirs, targets):
     assert runtime.decoder is runner and runner.adapters.pointers() == pointers  # captured graphs stay valid
     assert torch.equal(again, generate(_merged_model(d, model), tok, prompts, sp, fast=True)[1].tokens)
     assert not torch.equal(again, fast)
+
+
+class _OpCounter(TorchDispatchMode):
+    """Counts the aten ops that run kernels (views excluded), by name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: Counter[str] = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        if not func.is_view:
+            self.ops[str(func)] += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("targets", [ALL, ["q_proj", "v_proj", "down_proj"]])
+def test_adapters_ride_the_decode_gemms(qwen2_dir, targets):
+    """The adapters' A's are extra rows of the decode's fused weight buffers (the projections' weights
+    stay views into them; the A rows are all the memory added), so a decode step with adapters runs
+    the step without them plus one addmm_ per adapted GEMM and layer: no casts, adds or copies."""
+    ops = {}
+    for name in ("base", "lora"):
+        model, _ = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
+        if name == "lora":
+            lora.attach(model, protocol.LoraParams(rank=4, alpha=8.0, targets=targets, dropout=0.0))
+            _randomise_adapters(model)
+        runner = DecodeRunner(model, rows_max=2, max_len=64, use_graphs=False)
+        with _OpCounter() as counter:
+            runner._step(2, 64, Sampler(greedy=True, top_k=0, top_p=1.0))
+        ops[name] = counter.ops
+    adapted = {g for g, (_, names) in GROUPS.items() if set(names) & set(targets)}
+    extra = ops["lora"] - ops["base"]
+    assert extra == Counter({"aten.addmm_.default": len(adapted) * model.cfg.num_layers})
+    assert not ops["base"] - ops["lora"]
+
+    assert runner.adapters is not None
+    for block, weights, adapters in zip(model.model.layers, runner.weights, runner.adapters.layers, strict=True):
+        for group, (part, names) in GROUPS.items():
+            gemm, linears = weights[group], [getattr(getattr(block, part), n) for n in names]
+            rank_rows = 4 * sum(n in targets for n in names)
+            assert gemm.w.shape[0] == gemm.out + rank_rows == sum(m.out_features for m in linears) + rank_rows
+            row = gemm.w.data_ptr()
+            for m in linears:  # the parameters are the buffer's slices, not copies
+                assert m.weight.data_ptr() == row or rank_rows == 0
+                row += m.weight.numel() * m.weight.element_size()
+            g = adapters[group]
+            assert (g is None) == (rank_rows == 0)
+            if g is not None:
+                assert g.a.data_ptr() == row
 
 
 def _hf_logits(model, ids: torch.Tensor) -> torch.Tensor:

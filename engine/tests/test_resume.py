@@ -8,7 +8,7 @@ from test_server import GEN, STEP, load_params
 
 from oneshot_engine import protocol
 from oneshot_engine.engine import Engine
-from oneshot_engine.errors import EngineError
+from oneshot_engine.errors import BAD_CONFIG, EngineError
 
 
 def _engine() -> Engine:
@@ -79,5 +79,6 @@ def test_resume_restores_the_compact_state_exactly(qwen2_dir, tmp_path):
 
     # The other state cannot continue this one: refused in one sentence naming the setting.
     other = _engine()
-    with pytest.raises(EngineError, match="saved with optimizer_state: compact but this run asks for fp32"):
+    with pytest.raises(EngineError, match="saved with optimizer_state: compact but this run asks for fp32") as refused:
         other.load(protocol.parse(protocol.LoadParams, _with_state(resume, "fp32")))
+    assert refused.value.code == BAD_CONFIG  # engine/PROTOCOL.md's resume_state row says -32003
