@@ -4,9 +4,12 @@ Two copies of a random-init model of --shape (bf16), one DecodeRunner each at --
 captured decode step (CUDA graph on a GPU; the eager step elsewhere) run --reps steps at a time from
 each cache column in --cols, the two runners taking turns, median of --trials. The LoRA copy
 attaches rank --lora-rank adapters (alpha 2 r) to --targets with random non-zero B's (a fresh B is
-zero; the cost is the same either way) and decodes through lora.DecodeAdapters. Sampling at
-temperature 1, as rollouts do. The record holds ms per step of both variants per column and their
-ratio, and on CUDA each variant's kernels per step by kind at the middle column (where the time goes).
+zero; the cost is the same either way) and decodes through lora.DecodeAdapters. Where the runner
+adds gate|up's B term inside the SiLU-gate kernel (triton_lora.py, with Triton's attention), a third
+copy decodes with that kernel off (an addmm_ instead) for comparison. Sampling at temperature 1, as
+rollouts do. The record holds ms per step of each variant per column and their ratio to the step
+without LoRA, and on CUDA each variant's kernels per step by kind at the middle column (where the
+time goes).
 
     python3 bench/lora_decode.py --out bench/results/lora-decode-<date>.json
     python3 bench/lora_decode.py --shape tiny --device cpu --dtype float32 --batch 8 --cols 100 --out /tmp/l.json
@@ -114,28 +117,39 @@ def main() -> int:
     max_len = max(cols) + args.reps + LEN_BUCKET
     runners = {name: DecodeRunner(m, args.batch, max_len, options=options) for name, m in (("base", base_model), ("lora", lora_model))}
     assert runners["base"].adapters is None and runners["lora"].adapters is not None
+    if runners["lora"].lora_kernels:
+        addmm_model = random_model(args)
+        lora.attach(addmm_model, spec)
+        addmm_model.load_state_dict(lora_model.state_dict())
+        runners["lora_addmm"] = DecodeRunner(addmm_model, args.batch, max_len, options=options, lora_kernels=False)
     timed_ms = compare(runners, args)
-    base, adapted = timed_ms["base"], timed_ms["lora"]
+    base = timed_ms["base"]
     profiles = {}
     if device.type == "cuda":
         profiles = {name: kernels_by_kind(r, args.batch, cols[len(cols) // 2], args.reps) for name, r in runners.items()}
 
     rec: dict[str, Any] = record_header("lora_decode", device, "python3 " + " ".join(sys.argv), args.commit)
-    rows = [
-        {"col": c, "base_ms": round(base[c], 3), "lora_ms": round(adapted[c], 3), "ratio": round(adapted[c] / base[c], 3)}
-        for c in base
-    ]
+    rows = []
+    for c in base:
+        row = {"col": c, "base_ms": round(base[c], 3)}
+        for name in ("lora", "lora_addmm"):
+            if name in timed_ms:
+                row[f"{name}_ms"] = round(timed_ms[name][c], 3)
+                row["ratio" if name == "lora" else "addmm_ratio"] = round(timed_ms[name][c] / base[c], 3)
+        rows.append(row)
     rec.update(
         shape=args.shape, dtype=args.dtype, batch=args.batch, lora_rank=args.lora_rank, targets=spec.targets,
         adapter_params=trainable, reps=args.reps, trials=args.trials, graphs=device.type == "cuda", steps=rows,
+        lora_kernels=runners["lora"].lora_kernels,
         mean_ratio=round(sum(r["ratio"] for r in rows) / len(rows), 3),
-        base_profile=profiles.get("base"), lora_profile=profiles.get("lora"),
+        mean_addmm_ratio=round(sum(r["addmm_ratio"] for r in rows) / len(rows), 3) if "lora_addmm" in runners else None,
+        base_profile=profiles.get("base"), lora_profile=profiles.get("lora"), lora_addmm_profile=profiles.get("lora_addmm"),
     )  # fmt: skip
     write_record(args.out, rec)
-    print("| cache column | without LoRA ms/step | with LoRA ms/step | ratio |\n|---|---|---|---|")
+    print("| cache column | without LoRA ms/step | with LoRA ms/step | ratio | gate-up B by addmm_ ms/step | ratio |\n|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['col']} | {r['base_ms']} | {r['lora_ms']} | {r['ratio']} |")
-    print(f"mean ratio {rec['mean_ratio']} (goal <= 1.15), rank {args.lora_rank}, {trainable:,} adapter parameters")
+        print(f"| {r['col']} | {r['base_ms']} | {r['lora_ms']} | {r['ratio']} | {r.get('lora_addmm_ms', '-')} | {r.get('addmm_ratio', '-')} |")
+    print(f"mean ratio {rec['mean_ratio']} (goal <= 1.15; gate-up B by addmm_: {rec['mean_addmm_ratio']}), rank {args.lora_rank}, {trainable:,} adapter parameters")
     return 0
 
 

@@ -103,8 +103,11 @@ class DecodeRunner:
         use_graphs: bool | None = None,
         attention: str | None = None,
         options: EngineOptions | None = None,
+        lora_kernels: bool | None = None,
     ) -> None:
-        """attention: overrides options.decode_attention (tests and benchmarks compare them)."""
+        """attention: overrides options.decode_attention (tests and benchmarks compare them).
+        lora_kernels: whether the LoRA adapters' B term of gate|up is added inside the SiLU-gate kernel
+        (triton_lora.py) rather than by an addmm_; by default where the attention is Triton's."""
         options = options or EngineOptions()
         p = next(model.parameters())
         self.model, self.device, self.dtype = model, p.device, p.dtype
@@ -140,6 +143,9 @@ class DecodeRunner:
                 "decode attention 'triton' needs Triton on CUDA (or TRITON_INTERPRET=1 on the CPU); "
                 "set ONESHOT_DECODE_ATTN=sdpa"
             )
+        self.lora_kernels = self.attention == "triton" if lora_kernels is None else lora_kernels
+        if self.lora_kernels and not triton_available(self.device, options.triton):
+            raise ValueError("lora_kernels needs Triton on CUDA (or TRITON_INTERPRET=1 on the CPU)")
         self.weights: list[LayerWeights] = []
         self.adapters: DecodeAdapters | None = None
         self.signature: tuple[int, ...] = ()
@@ -193,6 +199,17 @@ class DecodeRunner:
         g = self.weights[layer][group]
         y = F.linear(x, g.w, g.b)
         return y if self.adapters is None else self.adapters.add_(y, layer, group)
+
+    def _silu_mul(self, layer: int, h: torch.Tensor) -> torch.Tensor:
+        """SiLU(gate) * up of the gate|up GEMM of h. With LoRA adapters on it and lora_kernels, one
+        Triton kernel adds their B term and applies the gate: no addmm_ over the GEMM's whole output."""
+        a = self.adapters.layers[layer]["gate_up"] if self.adapters is not None and self.lora_kernels else None
+        if a is None:
+            return self.k_.silu_mul(self._gemm(layer, "gate_up", h))
+        from . import triton_lora
+
+        g = self.weights[layer]["gate_up"]
+        return triton_lora.silu_mul_low_rank(F.linear(h, g.w, g.b), a.b)
 
     def _attention_triton(
         self, i: int, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, length: int
@@ -259,7 +276,7 @@ class DecodeRunner:
                 y = self._attention_torch(i, h, rope, length, bias)
             mlp_norm = layer.post_attention_layernorm
             x, h = kf.add_rms_norm(x, y, mlp_norm.weight, mlp_norm.eps)
-            y = self._gemm(i, "down", kf.silu_mul(self._gemm(i, "gate_up", h)))
+            y = self._gemm(i, "down", self._silu_mul(i, h))
             nxt_norm = layers[i + 1].input_layernorm if i + 1 < len(layers) else m.model.norm
             x, h = kf.add_rms_norm(x, y, nxt_norm.weight, nxt_norm.eps)
         logits = m.lm_head(h)
