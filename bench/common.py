@@ -245,6 +245,8 @@ def kernel_kind(name: str) -> str:
         return "attention"
     if any(k in name for k in ("gemm", "cutlass", "sm90", "xmma", "matmul", "nvjet")):
         return "gemm"
+    if "low_rank" in name:
+        return "lora (triton)"  # triton_lora.py's kernels
     if "triton" in name:
         return "fused (triton)"
     if "exponential" in name or "philox" in name:
