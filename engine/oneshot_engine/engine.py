@@ -121,7 +121,7 @@ class Engine:
         source = lora.base_source(state, p.model, p.revision)
         torch.manual_seed(p.seed)
         self.progress("load", 0, 2)
-        with _resumed_files(state_file, source["model"]):
+        with _resumed_files(state_file, source["model"]), lora.loading_base(state):
             model_dir = resolve_model_dir(source["model"], source["revision"])
             model, raw = load_model(model_dir, dtype, device, lambda d, t: self.progress("load_weights", d, t))
             tok = TextTokenizer(model_dir)

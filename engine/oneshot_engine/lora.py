@@ -12,11 +12,13 @@ Modules keep the Hugging Face names (model.layers.N.self_attn.q_proj…): a targ
 replaced by a LoraLinear sharing its weight and bias Parameters. Switching the adapters off
 (`adapters_disabled`) gives the base model back, which is the KL reference of a LoRA run: no copy.
 
-The CUDA-graph decode (decode.py) reads DecodeAdapters: per layer and per fused GEMM (q|k|v, o,
-gate|up, down) the group's A's stacked [k r, in] and its B's block-diagonal [out, k r], in the
-model's dtype. They are fixed buffers refreshed in place from the parameters at every generate call
-(DecodeRunner.refresh_weights), so captured graphs stay valid after optimizer steps and each group
-costs two small GEMMs a step: x A^T, then y += scale * t B^T into the base GEMM's output.
+The CUDA-graph decode (decode.py) reads DecodeAdapters: per layer and per decode GEMM (q|k|v, o,
+gate|up, down; fused_weights.py) the group's A's are extra rows of the GEMM's fused weight buffer, so
+the base GEMM also yields t = x A^T, and its B's are one block-diagonal [out, k r] buffer with the
+scale folded in; both in the model's dtype. One more small GEMM adds t B^T in place into the base
+output (a row-strided view of the GEMM's output): one extra kernel per adapted group and step, no
+casts, no adds, no allocation. The buffers are refreshed in place from the parameters at every
+generate call (DecodeRunner.refresh_weights), so captured graphs stay valid after optimizer steps.
 
 Checkpoints: `merged_state_dict` (W + scale B A, in the model's dtype) is what save writes as the
 model; `write_peft_adapter` writes the adapter in PEFT's layout beside it.
@@ -38,18 +40,12 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
 
-from .errors import bad_config
+from .errors import EngineError, bad_config
+from .fused_weights import GROUPS, Gemm, LayerWeights
 from .model import Transformer
 from .protocol import LoraParams
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-# The decode step's GEMMs: (submodule of the block, the projections one GEMM computes, in buffer order).
-GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "qkv": ("self_attn", ("q_proj", "k_proj", "v_proj")),
-    "o": ("self_attn", ("o_proj",)),
-    "gate_up": ("mlp", ("gate_proj", "up_proj")),
-    "down": ("mlp", ("down_proj",)),
-}
 ADAPTER_DIR = "adapter"
 PEFT_PREFIX = "base_model.model."
 
@@ -142,19 +138,16 @@ def adapters_disabled(model: nn.Module | None) -> Iterator[None]:
             m.lora_on = True
 
 
-def delta(m: LoraLinear) -> torch.Tensor:
-    """scale * B A, fp32 [out, in]: what merging adds to the weight."""
-    return (m.lora_B.detach() @ m.lora_A.detach()) * m.scale
-
-
+@torch.no_grad()
 def merged_state_dict(model: Transformer) -> dict[str, torch.Tensor]:
-    """The model's state under Hugging Face names with every adapter merged into its weight (in the
-    weight's dtype); the model's own state_dict when it has none."""
-    layers = lora_layers(model)
+    """The model's state under Hugging Face names with every adapter merged into its weight
+    (W + scale B A, summed in fp32, stored in the weight's dtype); the model's own state_dict when it
+    has none. Merged weights go to host memory one by one: a 7B model's would not fit beside
+    training on its card."""
     state = {k: v.detach() for k, v in model.state_dict().items() if not k.endswith((".lora_A", ".lora_B"))}
-    for name, m in layers.items():
-        w = m.weight.detach()
-        state[f"{name}.weight"] = (w.float() + delta(m)).to(w.dtype)
+    for name, m in lora_layers(model).items():
+        w = m.weight
+        state[f"{name}.weight"] = torch.addmm(w.float(), m.lora_B, m.lora_A, alpha=m.scale).to(w.dtype).cpu()
     return state
 
 
@@ -189,6 +182,20 @@ def base_source(saved: dict[str, Any] | None, model: str, revision: str | None) 
     started from (the checkpoint folder holds merged weights, which are not the base)."""
     base = ((saved or {}).get("lora") or {}).get("base")
     return dict(base) if base else {"model": model, "revision": revision}
+
+
+@contextlib.contextmanager
+def loading_base(saved: dict[str, Any] | None) -> Iterator[None]:
+    """On resuming a LoRA run, an error loading the model says it is the run's base model (the one in
+    `resume_state`, not load's `model`) that failed."""
+    if not (saved or {}).get("lora"):
+        yield
+        return
+    try:
+        yield
+    except EngineError as e:
+        message = f"resuming this LoRA run loads its base model again, which failed: {e.message}"
+        raise EngineError(e.code, message, e.reason) from None
 
 
 def state(model: Transformer, p: LoraParams, base: dict[str, Any]) -> dict[str, Any]:
@@ -251,68 +258,82 @@ def write_peft_adapter(model: Transformer, p: LoraParams, base_model: str, out: 
 # -- the decode step's view of the adapters ---------------------------------------------------------
 
 
+def decode_rows(m: nn.Linear) -> int:
+    """The rows a projection adds to its decode GEMM (fused_weights.fused_projections): its A's."""
+    return m.lora_A.shape[0] if isinstance(m, LoraLinear) else 0
+
+
 @dataclass(frozen=True)
 class GroupAdapter:
-    """One fused GEMM's adapters: its projections' A's stacked and B's block-diagonal, model dtype."""
+    """One decode GEMM's adapters: its A's are the GEMM's extra rows (so the GEMM gives t = x A^T
+    beside the projections' outputs), its B's block-diagonal with the scale folded in, model dtype."""
 
-    a: torch.Tensor  # [k r, in]
-    b: torch.Tensor  # [out of the whole GEMM, k r]
-    scale: float
+    a: torch.Tensor  # [k r, in]: a view of the fused weight buffer's extra rows
+    b: torch.Tensor  # [out of the whole GEMM, k r]: scale * B per projection, zeros elsewhere
     parts: tuple[tuple[LoraLinear, int, int], ...]  # (layer, first output row, first adapter column)
 
     def refresh(self) -> None:
-        r = self.a.shape[0] // len(self.parts)
         with torch.no_grad():
             for m, row, col in self.parts:
+                r = m.lora_A.shape[0]
                 self.a[col : col + r].copy_(m.lora_A)
-                self.b[row : row + m.out_features, col : col + r].copy_(m.lora_B)
+                self.b[row : row + m.out_features, col : col + r].copy_(m.lora_B * m.scale)
 
-    def add_(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """y += scale * (x A^T) B^T, in place on the GEMM's output y [b, out]."""
-        return y.addmm_(F.linear(x, self.a), self.b.t(), alpha=self.scale)
+    def add_(self, y: torch.Tensor) -> torch.Tensor:
+        """The projections' outputs of the GEMM's output y [b, out + k r] with t B^T added in place
+        (a row-strided view of y: one more GEMM, no copy)."""
+        out = self.b.shape[0]
+        return y[:, :out].addmm_(y[:, out:], self.b.t())
 
 
-def _group(block: nn.Module, group: str, dtype: torch.dtype) -> GroupAdapter | None:
+def _group(block: nn.Module, group: str, gemm: Gemm) -> GroupAdapter | None:
     part_name, names = GROUPS[group]
     part = getattr(block, part_name)
-    linears = [getattr(part, n) for n in names]
     parts, row, col = [], 0, 0
-    for m in linears:
+    for m in (getattr(part, n) for n in names):
         if isinstance(m, LoraLinear):
             parts.append((m, row, col))
             col += m.lora_A.shape[0]
         row += m.out_features
     if not parts:
         return None
-    first = parts[0][0]
-    a = torch.zeros(col, first.in_features, dtype=dtype, device=first.weight.device)
-    b = torch.zeros(row, col, dtype=dtype, device=first.weight.device)
-    return GroupAdapter(a, b, first.scale, tuple(parts))
+    a = gemm.extra
+    if a.shape[0] != col or row != gemm.out:
+        raise ValueError(f"the decode GEMM {group} has {a.shape[0]} extra rows for {col} adapter rows")
+    return GroupAdapter(a, torch.zeros(row, col, dtype=a.dtype, device=a.device), tuple(parts))
 
 
 class DecodeAdapters:
-    """Per layer, per fused GEMM (GROUPS), the adapters the decode step adds; None where none."""
+    """Per layer, per decode GEMM (fused_weights.GROUPS), the adapters the decode step adds; None
+    where a GEMM has none."""
 
-    def __init__(self, model: Transformer) -> None:
-        dtype = model.model.embed_tokens.weight.dtype
-        self.layers = [{g: _group(block, g, dtype) for g in GROUPS} for block in model.model.layers]
+    def __init__(self, model: Transformer, weights: list[LayerWeights]) -> None:
+        blocks = model.model.layers
+        self.layers = [{g: _group(block, g, w[g]) for g in GROUPS} for block, w in zip(blocks, weights, strict=True)]
         self.refresh()
 
     @staticmethod
-    def build(model: Transformer, old: DecodeAdapters | None) -> DecodeAdapters | None:
-        """The model's adapters, reusing `old`'s buffers (captured graphs read them) when they still
-        cover the same layers; None when the model has no adapters."""
+    def build(model: Transformer, weights: list[LayerWeights], old: DecodeAdapters | None) -> DecodeAdapters | None:
+        """The model's adapters over the decode GEMMs `weights` (fused with decode_rows), reusing
+        `old`'s buffers (captured graphs read them) when they still cover the same layers and rows;
+        None when the model has no adapters."""
         layers = lora_layers(model)
         if not layers:
             return None
-        if old is not None and old.covers(layers):
+        if old is not None and old.covers(layers, weights):
             old.refresh()
             return old
-        return DecodeAdapters(model)
+        return DecodeAdapters(model, weights)
 
-    def covers(self, layers: dict[str, LoraLinear]) -> bool:
+    def covers(self, layers: dict[str, LoraLinear], weights: list[LayerWeights]) -> bool:
         mine = {id(m) for groups in self.layers for g in groups.values() if g for m, _, _ in g.parts}
-        return mine == {id(m) for m in layers.values()}
+        rows = [
+            g.a.data_ptr() == w[name].extra.data_ptr()
+            for groups, w in zip(self.layers, weights, strict=True)
+            for name, g in groups.items()
+            if g is not None
+        ]
+        return mine == {id(m) for m in layers.values()} and all(rows)
 
     def refresh(self) -> None:
         for groups in self.layers:
@@ -323,6 +344,7 @@ class DecodeAdapters:
     def pointers(self) -> tuple[int, ...]:
         return tuple(t.data_ptr() for groups in self.layers for g in groups.values() if g for t in (g.a, g.b))
 
-    def add_(self, y: torch.Tensor, x: torch.Tensor, layer: int, group: str) -> torch.Tensor:
+    def add_(self, y: torch.Tensor, layer: int, group: str) -> torch.Tensor:
+        """GEMM `group`'s projections' outputs from its output y, adapters added (y itself without)."""
         g = self.layers[layer][group]
-        return y if g is None else g.add_(y, x)
+        return y if g is None else g.add_(y)

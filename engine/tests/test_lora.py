@@ -3,15 +3,21 @@ merged and PEFT checkpoints, exact resume, refusals."""
 
 from __future__ import annotations
 
+import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import torch
+from test_resume import _step, assert_continues_exactly
 from test_server import GEN, STEP, load_params
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from oneshot_engine import lora, protocol
+from oneshot_engine.decode import DecodeRunner, Sampler
 from oneshot_engine.engine import Engine
 from oneshot_engine.errors import BAD_CONFIG, EngineError
+from oneshot_engine.fused_weights import GROUPS
 from oneshot_engine.generate import SamplingParams, generate
 from oneshot_engine.loading import load_model
 from oneshot_engine.runtime import ModelRuntime
@@ -34,12 +40,6 @@ def _load(params: dict, logs: list[str] | None = None) -> Engine:
     engine = _engine(logs)
     engine.load(protocol.parse(protocol.LoadParams, params))
     return engine
-
-
-def _step(engine: Engine, seed: int, kl_coef: float = 0.1) -> dict:
-    gen = engine.generate(protocol.parse(protocol.GenerateParams, {**GEN, "prompts": ["Solve x"], "seed": seed}))
-    params = {**STEP, "batch_id": gen["batch_id"], "advantages": [1.0, -1.0, 0.5, -0.5], "kl_coef": kl_coef}
-    return engine.train_step(protocol.parse(protocol.TrainStepParams, params))
 
 
 def _save(engine: Engine, path: Path) -> dict:
@@ -140,6 +140,55 @@ def test_fast_decode_with_adapters_matches_merged_weights(family_dirs, targets):
     assert not torch.equal(again, fast)
 
 
+class _OpCounter(TorchDispatchMode):
+    """Counts the aten ops that run kernels (views excluded), by name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: Counter[str] = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        if not func.is_view:
+            self.ops[str(func)] += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("targets", [ALL, ["q_proj", "v_proj", "down_proj"]])
+def test_adapters_ride_the_decode_gemms(qwen2_dir, targets):
+    """The adapters' A's are extra rows of the decode's fused weight buffers (the projections' weights
+    stay views into them; the A rows are all the memory added), so a decode step with adapters runs
+    the step without them plus one addmm_ per adapted GEMM and layer: no casts, adds or copies."""
+    ops = {}
+    for name in ("base", "lora"):
+        model, _ = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
+        if name == "lora":
+            lora.attach(model, protocol.LoraParams(rank=4, alpha=8.0, targets=targets, dropout=0.0))
+            _randomise_adapters(model)
+        runner = DecodeRunner(model, rows_max=2, max_len=64, use_graphs=False)
+        with _OpCounter() as counter:
+            runner._step(2, 64, Sampler(greedy=True, top_k=0, top_p=1.0))
+        ops[name] = counter.ops
+    adapted = {g for g, (_, names) in GROUPS.items() if set(names) & set(targets)}
+    extra = ops["lora"] - ops["base"]
+    assert extra == Counter({"aten.addmm_.default": len(adapted) * model.cfg.num_layers})
+    assert not ops["base"] - ops["lora"]
+
+    assert runner.adapters is not None
+    for block, weights, adapters in zip(model.model.layers, runner.weights, runner.adapters.layers, strict=True):
+        for group, (part, names) in GROUPS.items():
+            gemm, linears = weights[group], [getattr(getattr(block, part), n) for n in names]
+            rank_rows = 4 * sum(n in targets for n in names)
+            assert gemm.w.shape[0] == gemm.out + rank_rows == sum(m.out_features for m in linears) + rank_rows
+            row = gemm.w.data_ptr()
+            for m in linears:  # the parameters are the buffer's slices, not copies
+                assert m.weight.data_ptr() == row or rank_rows == 0
+                row += m.weight.numel() * m.weight.element_size()
+            g = adapters[group]
+            assert (g is None) == (rank_rows == 0)
+            if g is not None:
+                assert g.a.data_ptr() == row
+
+
 def _hf_logits(model, ids: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         return model(input_ids=ids).logits
@@ -183,17 +232,26 @@ def test_resume_restores_adapters_and_optimizer_state_exactly_on_the_original_ba
     want = original.state_dict()
     for k, v in _base_weights(resumed.model).items():
         assert torch.equal(v, want[k]), k
-    got = _step(resumed, seed=2)
-    for key in ("loss", "kl", "entropy", "grad_norm"):
-        assert got[key] == expected[key], key
-    for a, b in zip(straight.trainer.params, resumed.trainer.params, strict=True):
-        assert torch.equal(a, b)
-        for key, t in straight.trainer.optimizer.state[a].items():
-            assert torch.equal(t, resumed.trainer.optimizer.state[b][key]), key
+    assert_continues_exactly(straight, resumed, expected, _step(resumed, seed=2))
     # A resume of the resumed run still finds the original base.
     _save(resumed, tmp_path / "ckpt2")
     again = _load({**params, "model": str(tmp_path / "ckpt2"), "resume_state": str(tmp_path / "ckpt2")})
     assert again.base_source["model"] == str(qwen2_dir)
+
+
+def test_resume_names_the_base_model_when_it_is_gone(family_dirs, tmp_path):
+    base = tmp_path / "base"
+    shutil.copytree(family_dirs["llama"], base)
+    params = lora_params(base)
+    engine = _load(params)
+    _step(engine, seed=1)
+    _save(engine, tmp_path / "ckpt")
+    shutil.rmtree(base)
+    with pytest.raises(EngineError) as e:
+        _load({**params, "model": str(tmp_path / "ckpt"), "resume_state": str(tmp_path / "ckpt")})
+    assert e.value.message.startswith(
+        f"resuming this LoRA run loads its base model again, which failed: model '{base}' is neither"
+    ), e.value.message
 
 
 def test_resume_with_other_lora_settings_is_refused_naming_both(qwen2_dir, tmp_path):
@@ -256,3 +314,24 @@ def test_dropout_acts_only_where_gradients_flow(qwen2_dir):
         assert torch.equal(model(ids), model(ids))
     a, b = model(ids), model(ids)
     assert not torch.allclose(a, b)
+
+
+def test_compiled_training_layers_trace_the_adapters(qwen2_dir):
+    """runtime.training_layers compiles each layer on CUDA; the adapters must trace into that graph
+    (no graph break) and give the eager layer's gradients. aot_eager runs the same tracing on the CPU."""
+    model, _ = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
+    lora.attach(model, protocol.LoraParams(rank=4, alpha=8.0, targets=ALL, dropout=0.0))
+    _randomise_adapters(model, std=0.1)
+    model.train()
+    layer = model.model.layers[0]
+    compiled = torch.compile(layer, backend="aot_eager", fullgraph=True)
+    x = torch.randn(2, 5, model.cfg.hidden_size)
+    cos, sin = model.rope(torch.arange(5).expand(2, 5), torch.float32)
+    grads = []
+    for run in (layer, compiled):
+        model.zero_grad()
+        run(x, cos, sin, None).square().sum().backward()
+        grads.append([m.lora_A.grad.clone() for m in lora.lora_layers(layer).values()])
+    assert all(g is not None for g in grads[1])
+    for eager, traced in zip(*grads, strict=True):
+        assert torch.allclose(eager, traced, rtol=1e-4, atol=1e-6)
