@@ -125,6 +125,8 @@ class Engine:
         state_file = _state_file(p.resume_state) if p.resume_state else None
         lora_params = p.lora if p.train and lora.active(p.lora) else None
         if lora_params is not None:
+            if self.dist is not None:
+                raise bad_config("LoRA does not run under torchrun yet; use --devices 1.")
             lora.check_settings(lora_params)
         # Each rank its own random stream (unseeded rollouts must differ between ranks); rank 0 keeps p.seed.
         torch.manual_seed((p.seed + (self.dist.rank if self.dist else 0)) % 2**64)
