@@ -335,3 +335,33 @@ def test_compiled_training_layers_trace_the_adapters(qwen2_dir):
     assert all(g is not None for g in grads[1])
     for eager, traced in zip(*grads, strict=True):
         assert torch.allclose(eager, traced, rtol=1e-4, atol=1e-6)
+
+
+def test_the_compiled_reference_pass_runs_the_policy_with_adapters_off(qwen2_dir, monkeypatch):
+    """The KL reference's log-prob pass runs compiled layers (ModelRuntime.reference_layers, on a GPU;
+    here aot_eager on the CPU). A LoRA run's reference is the policy itself: its compiled layers, used
+    first with the adapters on, must give the base model's log-probs inside the step."""
+    from oneshot_engine import train
+
+    engine = _load(lora_params(qwen2_dir))
+    model = engine.model
+    _randomise_adapters(model)
+    compiled = [torch.compile(layer, backend="aot_eager") for layer in model.model.layers]
+    monkeypatch.setattr(engine.trainer.runtime, "reference_layers", lambda reference: compiled)
+    gen = engine.generate(protocol.parse(protocol.GenerateParams, {**GEN, "prompts": ["Solve x"], "seed": 3}))
+    batch = engine.batches[gen["batch_id"]]
+    policy = batch_logp(model, batch, 2, layers=compiled)  # traced with the adapters on
+    assert torch.allclose(policy, batch_logp(model, batch, 2), atol=1e-5)
+    passes: list[torch.Tensor] = []
+
+    def recorded(*args, **kwargs) -> torch.Tensor:
+        passes.append(batch_logp(*args, **kwargs))
+        return passes[-1]
+
+    monkeypatch.setattr(train, "batch_logp", recorded)
+    params = {**STEP, "batch_id": gen["batch_id"], "advantages": [1.0, -1.0, 0.5, -0.5], "kl_coef": 0.1}
+    engine.train_step(protocol.parse(protocol.TrainStepParams, params))
+    base, _ = load_model(qwen2_dir, torch.float32, torch.device("cpu"))
+    assert len(passes) == 1  # one mini-batch: the reference pass alone
+    assert torch.allclose(passes[0], batch_logp(base, batch, 2), atol=1e-5)
+    assert not torch.allclose(passes[0], policy, atol=1e-3)

@@ -303,3 +303,42 @@ def test_decode_runner_with_triton_attention_adds_lora_adapters(family_dirs, fam
         assert torch.equal(runs["kernels"], runs["merged"]) and torch.equal(runs["kernels"], runs["addmm"])
     else:  # low-rank products round differently from merged weights: allow a rare near-tie flip
         assert (runs["kernels"] == runs["merged"]).float().mean().item() > 0.95
+
+
+@pytest.mark.parametrize("attention", ["triton", "sdpa"])
+def test_lora_decode_on_shared_prompt_columns_and_a_runner_rebuilt_after_a_kv_release(family_dirs, attention):
+    """One prompt copied to every row (shared cache columns on the Triton path) with adapters on every
+    linear layer: the decode equals merged weights; after the adapters move and the trainer frees the
+    runner (kv_release), the rebuilt runner adds the new adapters, as the reused one does."""
+    d = family_dirs["qwen2"]
+    model, _ = load_model(d, torch.float32, DEV)
+    lora.attach(model, LoraParams(rank=4, alpha=8.0, targets=list(lora.TARGETS), dropout=0.0))
+    tok = TextTokenizer(d)
+    tok.eos_ids = []
+    prompt = tok.encode("What is 12 + 30?")
+    sp = SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=10)
+    runtime = ModelRuntime(model, EngineOptions(decode_attention=attention))
+
+    def agrees_with_merged(seed: int) -> None:
+        gen = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for m in lora.lora_layers(model).values():
+                m.lora_B.copy_(torch.randn(m.lora_B.shape, generator=gen) * 0.5)
+        merged, _ = load_model(d, torch.float32, DEV)
+        merged.load_state_dict(lora.merged_state_dict(model))
+        got = generate(model, tok, [prompt, prompt], sp, fast=True, runtime=runtime)[1].tokens
+        assert int(runtime.decoder.shared) == len(prompt)
+        want = generate(merged, tok, [prompt, prompt], sp, fast=False)[1].tokens
+        if DEV.type == "cpu":
+            assert torch.equal(got, want), seed
+        else:
+            assert (got == want).float().mean().item() > 0.95, seed
+
+    agrees_with_merged(0)
+    first = runtime.decoder
+    agrees_with_merged(1)  # the same runner, its adapter buffers refreshed in place
+    assert runtime.decoder is first
+    runtime.release_decoder()  # what kv_release does before a training pass
+    agrees_with_merged(2)
+    assert runtime.decoder is not first and runtime.decoder.adapters is not None
+    runtime.release_decoder()
