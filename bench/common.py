@@ -118,6 +118,14 @@ def twin_models(shape: str, dtype: torch.dtype, device: torch.device) -> tuple[T
     return ours, hf
 
 
+def model_arguments(ap: Any) -> None:
+    """The options every random-model bench takes: --out, --shape, --device, --dtype."""
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--shape", default="qwen2.5-1.5b", choices=sorted(SHAPES))
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--dtype", default="bfloat16")
+
+
 def weight_bytes(model: torch.nn.Module) -> int:
     seen, total = set(), 0
     for p in model.parameters():
@@ -237,6 +245,8 @@ def kernel_kind(name: str) -> str:
         return "attention"
     if any(k in name for k in ("gemm", "cutlass", "sm90", "xmma", "matmul", "nvjet")):
         return "gemm"
+    if "low_rank" in name:
+        return "lora (triton)"  # triton_lora.py's kernels
     if "triton" in name:
         return "fused (triton)"
     if "exponential" in name or "philox" in name:

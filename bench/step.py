@@ -29,6 +29,7 @@ from common import (
     kernel_kind,
     matmul_params,
     measure_ceilings,
+    model_arguments,
     record_header,
     sync,
     time_optimizer_steps,
@@ -284,10 +285,7 @@ def run_trl(args: argparse.Namespace, hf: Any, hf_tok: Any, prompt_text: str, ce
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--shape", default="qwen2.5-1.5b", choices=sorted(SHAPES))
-    ap.add_argument("--device", default="cuda")
-    ap.add_argument("--dtype", default="bfloat16")
+    model_arguments(ap)
     ap.add_argument("--rollouts", type=int, default=64)
     ap.add_argument("--prompt-len", type=int, default=128)
     ap.add_argument("--new-tokens", type=int, default=1024)

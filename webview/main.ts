@@ -13,6 +13,7 @@ import "@vscode-elements/elements/dist/vscode-tabs/index.js";
 import "./style.css";
 import { applyDelta, emptySeries, type SeriesData } from "../src/protocol/series";
 import type { ExtensionToWebview, RunChoice } from "../src/protocol/messages";
+import { trainingLine } from "../src/core/example/lora";
 import { getState, post, saveState } from "./api";
 import { ChartGrid, type Overlay } from "./charts";
 import { el } from "./dom";
@@ -159,8 +160,11 @@ function setConfig(config: unknown, trainingPrompt: string | undefined): void {
     trainingPrompt === undefined
       ? el("p", { class: "empty" }, ["Shown once the engine has formatted it (at the start of the run)."])
       : el("pre", { class: "training-prompt" }, [trainingPrompt]),
-    el("h3", {}, ["config.json"]),
   ];
+  // Full fine-tuning or LoRA, and the lr with the rule that derived it (a LoRA run's 10×).
+  const training = trainingLine(config);
+  if (training) prompt.push(el("h3", {}, ["Training"]), el("p", { class: "training-method" }, [training]));
+  prompt.push(el("h3", {}, ["config.json"]));
   configRoot.replaceChildren(
     ...prompt,
     config === undefined

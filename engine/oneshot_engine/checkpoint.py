@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import save_file
 
 from .loading import DTYPES, INDEX_FILE
+from .lora import merged_state_dict
 from .model import Transformer
 
 # Files copied next to the weights so the checkpoint is complete for transformers and vLLM.
@@ -51,9 +52,10 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def save_checkpoint(model: Transformer, raw_config: dict[str, Any], source_dir: Path | None, out: Path) -> list[str]:
-    """Writes a checkpoint transformers loads unchanged; returns the file names written."""
+    """Writes a checkpoint transformers loads unchanged (LoRA adapters merged into their weights);
+    returns the file names written."""
     out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach() for k, v in model.state_dict().items()}
+    state = merged_state_dict(model)
     if model.cfg.tie_word_embeddings:
         state.pop("lm_head.weight", None)
     dtype_name = next(k for k, v in DTYPES.items() if v == next(model.parameters()).dtype)

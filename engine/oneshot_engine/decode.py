@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from .fused import argmax, kernels
 from .fused_weights import LayerWeights, fused_projections
+from .lora import DecodeAdapters, decode_rows
 from .model import Transformer
 from .options import ATTENTIONS, EngineOptions
 
@@ -106,8 +107,11 @@ class DecodeRunner:
         use_graphs: bool | None = None,
         attention: str | None = None,
         options: EngineOptions | None = None,
+        lora_kernels: bool | None = None,
     ) -> None:
-        """attention: overrides options.decode_attention (tests and benchmarks compare them)."""
+        """attention: overrides options.decode_attention (tests and benchmarks compare them).
+        lora_kernels: whether the LoRA adapters' B term of gate|up is added inside the SiLU-gate kernel
+        (triton_lora.py) rather than by an addmm_; by default where the attention is Triton's."""
         options = options or EngineOptions()
         p = next(model.parameters())
         self.model, self.device, self.dtype = model, p.device, p.dtype
@@ -146,15 +150,23 @@ class DecodeRunner:
                 "decode attention 'triton' needs Triton on CUDA (or TRITON_INTERPRET=1 on the CPU); "
                 "set ONESHOT_DECODE_ATTN=sdpa"
             )
+        self.lora_kernels = self.attention == "triton" if lora_kernels is None else lora_kernels
+        if self.lora_kernels and not triton_available(self.device, options.triton):
+            raise ValueError("lora_kernels needs Triton on CUDA (or TRITON_INTERPRET=1 on the CPU)")
         self.weights: list[LayerWeights] = []
+        self.adapters: DecodeAdapters | None = None
         self.signature: tuple[int, ...] = ()
         self.refresh_weights()
 
     def refresh_weights(self) -> None:
-        """Fuses q|k|v and gate|up (again) and drops the captured graphs when any parameter's storage
-        moved since they were captured (a graph replays the addresses it was captured with)."""
-        self.weights = fused_projections(self.model)
+        """Fuses q|k|v and gate|up (again) with rows for the LoRA adapters' A's, copies the adapters into
+        the decode's buffers (lora.DecodeAdapters) and drops the captured graphs when any parameter's
+        or buffer's storage moved since they were captured (a graph replays the addresses it was
+        captured with)."""
+        self.weights = fused_projections(self.model, decode_rows)
+        self.adapters = DecodeAdapters.build(self.model, self.weights, self.adapters)
         signature = tuple(p.data_ptr() for p in self.model.parameters())
+        signature += self.adapters.pointers() if self.adapters is not None else ()
         if signature != self.signature:
             self.graphs.clear()
             self.signature = signature
@@ -187,10 +199,29 @@ class DecodeRunner:
         return y.reshape(b, cfg.num_heads * cfg.head_dim)
 
     def _qkv(self, layer_index: int, h: torch.Tensor) -> torch.Tensor:
-        """The layer's q | k | v projections of h as one [b, (heads + 2 kv_heads) * d] tensor: one GEMM
-        on the fused buffer whose slices are the three projections' parameters."""
-        lw = self.weights[layer_index]
-        return F.linear(h, lw.qkv_w, lw.qkv_b)
+        """The layer's q | k | v projections of h as one [b, (heads + 2 kv_heads) * d] tensor (row-strided
+        when LoRA adapters ride the GEMM): one GEMM on the fused buffer whose slices are the three
+        projections' parameters."""
+        return self._gemm(layer_index, "qkv", h)
+
+    def _gemm(self, layer: int, group: str, x: torch.Tensor) -> torch.Tensor:
+        """Decode GEMM `group` (fused_weights.GROUPS) of x, not the modules (whose adapter math is the
+        training path's). With LoRA adapters the GEMM's extra rows give x A^T and one more GEMM adds
+        the B term in place; the result is then a row-strided view of the GEMM's output."""
+        g = self.weights[layer][group]
+        y = F.linear(x, g.w, g.b)
+        return y if self.adapters is None else self.adapters.add_(y, layer, group)
+
+    def _silu_mul(self, layer: int, h: torch.Tensor) -> torch.Tensor:
+        """SiLU(gate) * up of the gate|up GEMM of h. With LoRA adapters on it and lora_kernels, one
+        Triton kernel adds their B term and applies the gate: no addmm_ over the GEMM's whole output."""
+        a = self.adapters.layers[layer]["gate_up"] if self.adapters is not None and self.lora_kernels else None
+        if a is None:
+            return self.k_.silu_mul(self._gemm(layer, "gate_up", h))
+        from . import triton_lora
+
+        g = self.weights[layer]["gate_up"]
+        return triton_lora.silu_mul_low_rank(F.linear(h, g.w, g.b), a.b)
 
     def _attention_triton(
         self, i: int, h: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, length: int
@@ -206,10 +237,12 @@ class DecodeRunner:
             q_norm=a.q_norm.weight if norm else None, k_norm=a.k_norm.weight if norm else None,
             eps=a.q_norm.eps if norm else 1e-6,
         )  # fmt: skip
-        return a.o_proj(
+        return self._gemm(
+            i,
+            "o",
             td.decode_attention(
                 q, self.k[i], self.v[i], self.pad_bias, self.col, length, shared=self.shared, **td.launch_for(length)
-            )
+            ),
         )
 
     def _attention_torch(
@@ -236,7 +269,7 @@ class DecodeRunner:
         q, k = kf.rope(q, cos_q, sin_q), kf.rope(k, cos_q, sin_q)
         self.k[i][:b].index_copy_(2, self.col, k.unsqueeze(2))
         self.v[i][:b].index_copy_(2, self.col, v.unsqueeze(2))
-        return a.o_proj(self._attend(q, i, b, length, bias))
+        return self._gemm(i, "o", self._attend(q, i, b, length, bias))
 
     def _step(self, b: int, length: int, sampler: Sampler) -> None:
         """One decode step of rows [0, b): reads tok/pos/col, writes the cache column, the next token
@@ -255,15 +288,13 @@ class DecodeRunner:
         layers = m.model.layers
         h = kf.rms_norm(x, layers[0].input_layernorm.weight, layers[0].input_layernorm.eps)
         for i, layer in enumerate(layers):
-            lw = self.weights[i]
             if triton_path:
                 y = self._attention_triton(i, h, cos, sin, length)
             else:
                 y = self._attention_torch(i, h, rope, length, bias)
             mlp_norm = layer.post_attention_layernorm
             x, h = kf.add_rms_norm(x, y, mlp_norm.weight, mlp_norm.eps)
-            mlp = layer.mlp
-            y = mlp.down_proj(kf.silu_mul(F.linear(h, lw.gate_up_w)))
+            y = self._gemm(i, "down", self._silu_mul(i, h))
             nxt_norm = layers[i + 1].input_layernorm if i + 1 < len(layers) else m.model.norm
             x, h = kf.add_rms_norm(x, y, nxt_norm.weight, nxt_norm.eps)
         logits = m.lm_head(h)

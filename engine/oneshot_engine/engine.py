@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from . import __version__, protocol
+from . import __version__, lora, protocol
 from .checkpoint import save_checkpoint
 from .distributed import Dist, call_rows, rollout_shares
 from .errors import BAD_CONFIG, MODEL_NOT_FOUND, NO_BATCH, EngineError, bad_config, invalid_params
@@ -71,6 +71,10 @@ class Engine:
         self.source_dir: Path | None = None
         self.raw_config: dict[str, Any] = {}
         self.reference_source: dict[str, Any] | None = None
+        # A LoRA run's adapters and the source of its base weights (which a resume loads again: the
+        # checkpoint folder holds merged weights).
+        self.lora: protocol.LoraParams | None = None
+        self.base_source: dict[str, Any] = {}
         self.batches: OrderedDict[str, RolloutBatch] = OrderedDict()
         # Under torchrun: the rows of each kept batch's generate call that this rank's batch holds.
         self.batch_rows: dict[str, Placement] = {}
@@ -103,7 +107,7 @@ class Engine:
         if self.runtime is not None:
             self.runtime.release_decoder()
         self.model = self.tok = self.trainer = self.runtime = None
-        self.reference_source = None
+        self.reference_source = self.lora = None
         self.batches.clear()
         self.batch_rows.clear()
         gc.collect()
@@ -119,20 +123,28 @@ class Engine:
         if p.train and p.optimizer is None:
             raise bad_config("load with train=true needs optimizer settings.")
         state_file = _state_file(p.resume_state) if p.resume_state else None
+        lora_params = p.lora if p.train and lora.active(p.lora) else None
+        if lora_params is not None:
+            if self.dist is not None:
+                raise bad_config("LoRA does not run under torchrun yet; use --devices 1.")
+            lora.check_settings(lora_params)
         # Each rank its own random stream (unseeded rollouts must differ between ranks); rank 0 keeps p.seed.
         torch.manual_seed((p.seed + (self.dist.rank if self.dist else 0)) % 2**64)
         self.progress("load", 0, 2)
 
-        def read() -> tuple[dict[str, Any] | None, Path, Transformer, dict[str, Any], TextTokenizer]:
+        def read() -> tuple[dict[str, Any] | None, dict[str, Any], Path, Transformer, dict[str, Any], TextTokenizer]:
             state = _read_state(state_file) if state_file else None
-            with _resumed_files(state_file, p.model):
-                model_dir = resolve_model_dir(p.model, p.revision)
+            if state is not None and p.train:
+                lora.check_resume(state.get("lora"), lora_params)
+            source = lora.base_source(state, p.model, p.revision)
+            with _resumed_files(state_file, source["model"]), lora.loading_base(state):
+                model_dir = resolve_model_dir(source["model"], source["revision"])
                 model, raw = load_model(model_dir, dtype, device, lambda d, t: self.progress("load_weights", d, t))
                 tok = TextTokenizer(model_dir)
-            return state, model_dir, model, raw, tok
+            return state, source, model_dir, model, raw, tok
 
         # Under torchrun every rank reads its files; all must have them before sharding meets.
-        state, model_dir, model, raw, tok = self.dist.agree(read, "load") if self.dist else read()
+        state, source, model_dir, model, raw, tok = self.dist.agree(read, "load") if self.dist else read()
         if tok.vocab_size > model.cfg.vocab_size:
             raise bad_config(
                 f"the tokenizer has {tok.vocab_size} tokens but the model only {model.cfg.vocab_size} embeddings."
@@ -140,11 +152,16 @@ class Engine:
         self.progress("load", 1, 2)
         model.requires_grad_(p.train)
         model.gradient_checkpointing = p.gradient_checkpointing
+        n_params = sum(t.numel() for t in model.parameters())
+        if lora_params is not None:
+            trainable = lora.attach(model, lora_params)
+            self.log("info", f"LoRA rank {lora_params.rank}: {trainable:,} trainable parameters ({trainable / n_params:.2%} of {n_params:,})")
         runtime = ModelRuntime(model, self.options)
         reference = None
         if p.reference_model and p.train:
-            reference = self._reference(model, state, p, dtype, device)
-            self.reference_source = (state or {}).get("reference") or {"model": p.model, "revision": p.revision}
+            # LoRA: the policy with its adapters off is the base model (train.py switches them off).
+            reference = model if lora_params is not None else self._reference(model, state, p, dtype, device)
+            self.reference_source = (state or {}).get("reference") or source
         if p.train:
             assert p.optimizer is not None
             if self.dist is not None:
@@ -158,10 +175,11 @@ class Engine:
         elif state is not None:
             raise bad_config("resume_state needs train=true (it restores the optimizer).")
         self.model, self.runtime, self.tok, self.source_dir, self.raw_config = model, runtime, tok, model_dir, raw
+        self.lora, self.base_source = lora_params, source
         self.progress("load", 2, 2)
         return {
             "model_type": model.cfg.model_type,
-            "params": sum(t.numel() for t in model.parameters()),
+            "params": n_params,
             "device": device_label(device),
             "dtype": p.dtype,
             "vocab_size": model.cfg.vocab_size,
@@ -192,6 +210,8 @@ class Engine:
     def _restore(self, state: dict[str, Any], device: torch.device, state_file: Path) -> None:
         trainer = self.trainer
         assert trainer is not None
+        if state.get("lora"):
+            lora.restore(trainer.model, state["lora"])
         master = state.get("master")
         # Checkpoints from before optimizer_state existed: fp32 masters, or none on an fp32 model.
         saved_kind = state.get("optimizer_state", "fp32")
@@ -374,6 +394,8 @@ class Engine:
         out = Path(p.path).expanduser()
         leader = self.dist is None or self.dist.leader  # under torchrun rank 0 writes the whole weights
         files = save_checkpoint(model, self.raw_config, self.source_dir, out) if leader else []
+        if self.lora is not None:
+            files += lora.write_peft_adapter(model, self.lora, self.base_source["model"], out)
         if p.include_state:
             if self.trainer is None:
                 raise bad_config("include_state needs a model loaded with train=true.")
@@ -393,6 +415,7 @@ class Engine:
             "steps": trainer.steps,
             "rng": {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if cuda else None},
             "reference": self.reference_source if trainer.reference is not None else None,
+            "lora": lora.state(trainer.model, self.lora, self.base_source) if self.lora is not None else None,
         }
         if trainer.shard is not None:  # the weights and moments go to out/SHARDED_DIR, each rank its shards
             return {**common, **save_state(trainer, out)}

@@ -53,6 +53,17 @@ class OptimizerParams:
 
 
 @dataclass
+class LoraParams:
+    """Low-rank adapters (lora.py): rank 0 is full fine-tuning, like no lora object."""
+
+    rank: int
+    alpha: float
+    # Hugging Face module names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.
+    targets: list[str]
+    dropout: float
+
+
+@dataclass
 class LoadParams:
     model: str
     dtype: Dtype
@@ -64,6 +75,8 @@ class LoadParams:
     revision: str | None = None
     optimizer: OptimizerParams | None = None
     resume_state: str | None = None
+    # Train low-rank adapters on a frozen base instead of every weight; None: full fine-tuning.
+    lora: LoraParams | None = None
 
 
 @dataclass
@@ -297,6 +310,8 @@ RANGES: dict[str, Range] = {
     "OptimizerParams.adam_eps": _POSITIVE,
     "OptimizerParams.grad_clip": Range(0),
     "LoadParams.seed": _SEED,
+    "LoraParams.alpha": _POSITIVE,
+    "LoraParams.dropout": Range(0, 1, high_open=True),
     "FormatPromptParams.max_prompt_tokens": Range(1),
     "GenerateParams.rollouts": Range(1),
     "GenerateParams.top_p": Range(0, 1, low_open=True),

@@ -22,6 +22,7 @@ from torch.utils.checkpoint import checkpoint
 from .errors import bad_config
 from .generate import RolloutBatch, padded_causal_mask
 from .kv_release import release_decoder_if_it_pays
+from .lora import adapters_disabled
 from .model import Transformer
 from .optim import CompactAdamW, grad_norm
 from .protocol import OptimizerParams, TrainStepParams, TrainStepResult
@@ -459,7 +460,12 @@ class Trainer:
         ref_logp = old_logp = None
         if self.reference is not None and p.kl_coef != 0:
             ref_runtime = shard.decode_runtime if shard else self.runtime  # compiles as the single engine's
-            ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton, ref_runtime.reference_layers(self.reference))
+            # A LoRA run's reference is the policy itself with its adapters off (no copy of the model):
+            # its compiled layers are the policy's, which guard on the adapters' switch.
+            with adapters_disabled(self.reference):
+                ref_logp = batch_logp(
+                    self.reference, batch, micro_batch_size, triton, ref_runtime.reference_layers(self.reference)
+                )
         self.model.train()
         grad_bytes = 4 if self.use_master else self.params[0].element_size()
         # Sharded, memory is planned on the decode model's runtime: it holds the decode runner and

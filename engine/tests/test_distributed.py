@@ -226,6 +226,16 @@ def test_closing_stdin_ends_every_rank(qwen2_dir: Path) -> None:
     assert all(_gone(pid) for pid in ranks.values())
 
 
+def test_lora_is_refused_under_torchrun(qwen2_dir: Path) -> None:
+    """LoRA has no FSDP2 path yet: load says so in one sentence and the launch goes on serving."""
+    e = engine(2)
+    lora = {"rank": 4, "alpha": 8.0, "targets": ["q_proj", "v_proj"], "dropout": 0.0}
+    err = e.call("load", load_params(qwen2_dir, lora=lora))["error"]
+    assert err["code"] == BAD_CONFIG and err["message"] == "LoRA does not run under torchrun yet; use --devices 1.", err
+    assert e.result("hello")["world_size"] == 2
+    close(e)
+
+
 def _settle_on_two_ranks(rank: int, port: int, out: dict) -> None:
     """A call that fails on rank 1 only: outright, inside a part where the ranks meet (exchange) and
     before a collective (agree)."""

@@ -183,7 +183,7 @@ def test_fast_decode_samples_from_the_weights_being_trained(qwen2_dir: Path, tmp
     generate(model, tok, prompt, sp, fast=True, runtime=runtime)
     layer = model.model.layers[0]
     fused = fused_projections(model)
-    assert layer.self_attn.k_proj.weight.data_ptr() > fused[0].qkv_w.data_ptr()  # a view, not a copy
+    assert layer.self_attn.k_proj.weight.data_ptr() > fused[0]["qkv"].w.data_ptr()  # a view, not a copy
 
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
@@ -195,7 +195,7 @@ def test_fast_decode_samples_from_the_weights_being_trained(qwen2_dir: Path, tmp
     assert torch.equal(fast, eager)
     # A random tiny model's greedy tokens barely move with its weights, so check what the decode reads.
     assert runtime.decoder is not None
-    gate_up = runtime.decoder.weights[0].gate_up_w
+    gate_up = runtime.decoder.weights[0]["gate_up"].w
     gate_rows = layer.mlp.gate_proj.weight.shape[0]
     assert torch.equal(gate_up[gate_rows:], layer.mlp.up_proj.weight)  # the swapped parameter, fused again
     assert layer.mlp.up_proj.weight.data_ptr() == gate_up[gate_rows:].data_ptr()

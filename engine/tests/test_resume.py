@@ -8,7 +8,7 @@ from test_server import GEN, STEP, load_params
 
 from oneshot_engine import protocol
 from oneshot_engine.engine import Engine
-from oneshot_engine.errors import EngineError
+from oneshot_engine.errors import BAD_CONFIG, EngineError
 
 
 def _engine() -> Engine:
@@ -47,6 +47,16 @@ def test_resume_reproduces_uninterrupted_training(qwen2_dir, tmp_path):
         assert torch.equal(a, b)
 
 
+def assert_continues_exactly(straight: Engine, resumed: Engine, expected: dict, got: dict) -> None:
+    """The resumed step's results, trained tensors and their optimizer state equal the uninterrupted run's."""
+    for key in ("loss", "kl", "entropy", "grad_norm"):
+        assert got[key] == expected[key], key
+    for a, b in zip(straight.trainer.params, resumed.trainer.params, strict=True):
+        assert torch.equal(a, b)
+        for key, t in straight.trainer.optimizer.state[a].items():
+            assert torch.equal(t, resumed.trainer.optimizer.state[b][key]), key
+
+
 def _with_state(params: dict, state: str) -> dict:
     return {**params, "optimizer": {**params["optimizer"], "optimizer_state": state}}
 
@@ -65,15 +75,10 @@ def test_resume_restores_the_compact_state_exactly(qwen2_dir, tmp_path):
     resume = {**params, "model": str(tmp_path / "ckpt"), "resume_state": str(tmp_path / "ckpt")}
     resumed.load(protocol.parse(protocol.LoadParams, resume))
     assert resumed.trainer.optimizer_state == "compact"
-    got = _step(resumed, seed=2)
-    for key in ("loss", "kl", "entropy", "grad_norm"):
-        assert got[key] == expected[key], key
-    for a, b in zip(straight.trainer.params, resumed.trainer.params, strict=True):
-        assert torch.equal(a, b)
-        for key, t in straight.trainer.optimizer.state[a].items():
-            assert torch.equal(t, resumed.trainer.optimizer.state[b][key]), key
+    assert_continues_exactly(straight, resumed, expected, _step(resumed, seed=2))
 
     # The other state cannot continue this one: refused in one sentence naming the setting.
     other = _engine()
-    with pytest.raises(EngineError, match="saved with optimizer_state: compact but this run asks for fp32"):
+    with pytest.raises(EngineError, match="saved with optimizer_state: compact but this run asks for fp32") as refused:
         other.load(protocol.parse(protocol.LoadParams, _with_state(resume, "fp32")))
+    assert refused.value.code == BAD_CONFIG  # engine/PROTOCOL.md's resume_state row says -32003

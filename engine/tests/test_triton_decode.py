@@ -1,7 +1,7 @@
 """The decode kernels of triton_decode.py against plain PyTorch: the attention math of
 DecodeRunner._attend ("bmm") and the model's RoPE plus an index_copy_ into the cache. Last, a whole
-greedy decode with attention="triton" against the SDPA one. On a GPU they run compiled; on the CPU in
-Triton's interpreter."""
+greedy decode with attention="triton" against the SDPA one, and with LoRA adapters (triton_lora.py's
+kernel) against merged weights. On a GPU they run compiled; on the CPU in Triton's interpreter."""
 
 from __future__ import annotations
 
@@ -18,11 +18,15 @@ if not torch.cuda.is_available():
 
 pytest.importorskip("triton")
 
+from oneshot_engine import lora, triton_lora
 from oneshot_engine import triton_decode as td
+from oneshot_engine.decode import DecodeRunner
+from oneshot_engine.fused import EAGER
 from oneshot_engine.generate import SamplingParams, generate
 from oneshot_engine.loading import load_model
 from oneshot_engine.model import rotate_half
 from oneshot_engine.options import EngineOptions
+from oneshot_engine.protocol import LoraParams
 from oneshot_engine.runtime import ModelRuntime
 from oneshot_engine.tokenizer import TextTokenizer
 
@@ -243,3 +247,98 @@ def test_triton_graphs_use_coarse_length_buckets_with_their_launch_settings(fami
         out = td.decode_attention(q, k, v, bias, col, 320, **launch)
         assert torch.allclose(out, ref, atol=1e-5, rtol=0), launch
     assert td.launch_for(3200)["min_splits"] == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "inter", "rank_cols", "gate_adapted"),
+    [(5, 72, 8, True), (70, 128, 64, True), (3, 40, 4, False)],  # ragged blocks, rank < 16, up only
+)
+def test_silu_mul_low_rank_is_the_addmm_then_the_gate(rows, inter, rank_cols, gate_adapted):
+    """triton_lora's SiLU-gate kernel with the LoRA B term equals the addmm_ of that term into the
+    gate|up GEMM's output followed by the SiLU gate."""
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(rows, 2 * inter + rank_cols, generator=g).to(DEV)
+    b = torch.randn(2 * inter, rank_cols, generator=g).to(DEV)
+    if not gate_adapted:
+        b[:inter] = 0
+    expected = EAGER.silu_mul(y[:, : 2 * inter] + y[:, 2 * inter :] @ b.t())
+    got = triton_lora.silu_mul_low_rank(y, b)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="does not fit"):
+        triton_lora.silu_mul_low_rank(y[:, 1:], b)
+
+
+@pytest.mark.parametrize(
+    ("family", "targets"),
+    [("qwen3", list(lora.TARGETS)), ("qwen2", ["v_proj", "up_proj"]), ("qwen2", ["o_proj"])],  # qwen3: q/k norms after the adapters
+)
+def test_decode_runner_with_triton_attention_adds_lora_adapters(family_dirs, family, targets):
+    """The Triton path's decode GEMMs carry the adapters too (lora.DecodeAdapters), gate|up's B term
+    inside triton_lora's SiLU-gate kernel by default: its greedy tokens equal those of the merged
+    weights and of the addmm_ path (on a GPU: captured graphs, compiled kernels)."""
+    model, _ = load_model(family_dirs[family], torch.float32, DEV)
+    lora.attach(model, LoraParams(rank=4, alpha=8.0, targets=targets, dropout=0.0))
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in lora.lora_layers(model).values():
+            m.lora_B.copy_(torch.randn(m.lora_B.shape, generator=gen) * 0.5)
+    merged, _ = load_model(family_dirs[family], torch.float32, DEV)
+    merged.load_state_dict(lora.merged_state_dict(model))
+    tok = TextTokenizer(family_dirs[family])
+    tok.eos_ids = []
+    prompts = [tok.encode("What is 12 + 30?"), tok.encode("x")]
+    sp = SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=10)
+    runs = {}
+    for name, m, kernels in (("kernels", model, None), ("addmm", model, False), ("merged", merged, None)):
+        options = EngineOptions(decode_attention="triton")
+        runtime = ModelRuntime(m, options)
+        runtime.decoder = DecodeRunner(m, 4, 64, options=options, lora_kernels=kernels)
+        runs[name] = generate(m, tok, prompts, sp, fast=True, runtime=runtime)[1].tokens
+        assert runtime.decoder.lora_kernels == (kernels is None)  # on by default with Triton's attention
+        runtime.release_decoder()
+    with lora.adapters_disabled(model):
+        base = generate(model, tok, prompts, sp, fast=False)[1].tokens
+    assert not torch.equal(runs["kernels"], base)
+    if DEV.type == "cpu":
+        assert torch.equal(runs["kernels"], runs["merged"]) and torch.equal(runs["kernels"], runs["addmm"])
+    else:  # low-rank products round differently from merged weights: allow a rare near-tie flip
+        assert (runs["kernels"] == runs["merged"]).float().mean().item() > 0.95
+
+
+@pytest.mark.parametrize("attention", ["triton", "sdpa"])
+def test_lora_decode_on_shared_prompt_columns_and_a_runner_rebuilt_after_a_kv_release(family_dirs, attention):
+    """One prompt copied to every row (shared cache columns on the Triton path) with adapters on every
+    linear layer: the decode equals merged weights; after the adapters move and the trainer frees the
+    runner (kv_release), the rebuilt runner adds the new adapters, as the reused one does."""
+    d = family_dirs["qwen2"]
+    model, _ = load_model(d, torch.float32, DEV)
+    lora.attach(model, LoraParams(rank=4, alpha=8.0, targets=list(lora.TARGETS), dropout=0.0))
+    tok = TextTokenizer(d)
+    tok.eos_ids = []
+    prompt = tok.encode("What is 12 + 30?")
+    sp = SamplingParams(rollouts=2, temperature=0.0, max_response_tokens=10)
+    runtime = ModelRuntime(model, EngineOptions(decode_attention=attention))
+
+    def agrees_with_merged(seed: int) -> None:
+        gen = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for m in lora.lora_layers(model).values():
+                m.lora_B.copy_(torch.randn(m.lora_B.shape, generator=gen) * 0.5)
+        merged, _ = load_model(d, torch.float32, DEV)
+        merged.load_state_dict(lora.merged_state_dict(model))
+        got = generate(model, tok, [prompt, prompt], sp, fast=True, runtime=runtime)[1].tokens
+        assert int(runtime.decoder.shared) == len(prompt)
+        want = generate(merged, tok, [prompt, prompt], sp, fast=False)[1].tokens
+        if DEV.type == "cpu":
+            assert torch.equal(got, want), seed
+        else:
+            assert (got == want).float().mean().item() > 0.95, seed
+
+    agrees_with_merged(0)
+    first = runtime.decoder
+    agrees_with_merged(1)  # the same runner, its adapter buffers refreshed in place
+    assert runtime.decoder is first
+    runtime.release_decoder()  # what kv_release does before a training pass
+    agrees_with_merged(2)
+    assert runtime.decoder is not first and runtime.decoder.adapters is not None
+    runtime.release_decoder()

@@ -6,6 +6,9 @@ import { visibleGpus } from "../core/plan/visibleGpus";
 import type { TrainSettings } from "../core/example/config";
 import { UsageError, UserError } from "./command";
 
+/** The settings that place a run's engine processes (a LoRA run: one process). */
+type RunPlace = Pick<TrainSettings, "devices" | "device"> & Partial<Pick<TrainSettings, "lora_rank">>;
+
 export interface LaunchFlags {
   /** --devices; undefined: the run's `devices` setting decides. */
   devices?: DevicesSetting;
@@ -43,21 +46,21 @@ export function launchArgv(f: LaunchFlags): string[] {
 }
 
 /** The sentence that refuses the run's devices on this machine (more than its visible GPUs), or undefined. */
-export function topologyProblem(settings: Pick<TrainSettings, "devices" | "device">, f: LaunchFlags, env: NodeJS.ProcessEnv): string | undefined {
+export function topologyProblem(settings: RunPlace, f: LaunchFlags, env: NodeJS.ProcessEnv): string | undefined {
   const t = resolve(settings, f, env);
   return typeof t === "string" ? t : undefined;
 }
 
 /** This machine's engine processes for the run, refused in one sentence (a UserError). */
-export function topologyFor(settings: Pick<TrainSettings, "devices" | "device">, f: LaunchFlags, env: NodeJS.ProcessEnv): Topology {
+export function topologyFor(settings: RunPlace, f: LaunchFlags, env: NodeJS.ProcessEnv): Topology {
   const t = resolve(settings, f, env);
   if (typeof t === "string") throw new UserError(t);
   return t;
 }
 
 /** The engine processes a plan is for (planRanks), with this machine's GPUs counted for `auto`. */
-export function runPlanRanks(settings: Pick<TrainSettings, "devices" | "device">, f: Pick<LaunchFlags, "devices"> & { nnodes: number }, env: NodeJS.ProcessEnv): number {
-  return planRanks(f.devices ?? settings.devices, settings.device, f.nnodes, visibleGpus(env));
+export function runPlanRanks(settings: RunPlace, f: Pick<LaunchFlags, "devices"> & { nnodes: number }, env: NodeJS.ProcessEnv): number {
+  return planRanks(f.devices ?? settings.devices, settings.device, f.nnodes, visibleGpus(env), (settings.lora_rank ?? 0) > 0);
 }
 
 /** `oneshot plan`'s --devices and --nnodes (a plan counts machines; it needs no rendezvous). */
@@ -68,8 +71,8 @@ export function planFlags(values: { devices?: string; nnodes?: string }): Pick<L
   return { ...(devices !== undefined ? { devices } : {}), nnodes };
 }
 
-function resolve(settings: Pick<TrainSettings, "devices" | "device">, f: LaunchFlags, env: NodeJS.ProcessEnv): Topology | string {
-  return resolveTopology(f.devices ?? settings.devices, settings.device, f.nodes, visibleGpus(env));
+function resolve(settings: RunPlace, f: LaunchFlags, env: NodeJS.ProcessEnv): Topology | string {
+  return resolveTopology(f.devices ?? settings.devices, settings.device, f.nodes, visibleGpus(env), (settings.lora_rank ?? 0) > 0);
 }
 
 export const SINGLE: LaunchFlags = { nodes: ONE_MACHINE };

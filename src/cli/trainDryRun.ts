@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { cachedFile } from "../core/engine/hubCache";
 import type { TrainConfig } from "../core/example/config";
+import { loraSummary } from "../core/example/lora";
 import { trainingMessages } from "../core/train/runEngine";
 import { ModelTokenizer } from "../core/try/tokenizer";
 import { TryError } from "../core/try/errors";
@@ -21,7 +22,8 @@ export async function dryRun(r: NewRunRequest, ctx: CliContext, root: string, ma
     `  preset      ${config.preset}${from.length ? `; from elsewhere: ${from.join(", ")}` : ""}`,
     `  model       ${s.model} (${s.dtype} on ${s.device}${s.devices === "auto" ? "" : `, ${s.devices} ${s.devices === 1 ? "process" : "processes"}`})`,
     `  steps       ${s.steps} × ${s.prompt_copies} prompt copies × ${s.rollouts} rollouts = ${s.prompt_copies * s.rollouts} rollouts per step, up to ${s.max_response_tokens} tokens each, temperature ${s.temperature}`,
-    `  optimizer   lr ${s.lr}, kl_coef ${s.kl_coef}, entropy_coef ${s.entropy_coef}`,
+    `  training    ${loraSummary(s)}`,
+    `  optimizer   lr ${s.lr}${config.derived?.lr ? ` (${config.derived.lr})` : ""}, kl_coef ${s.kl_coef}, entropy_coef ${s.entropy_coef}`,
     `  evaluation  ${s.eval_every > 0 ? `${s.eval_benchmarks.join(", ")} every ${s.eval_every} steps` : "none (eval_every 0)"}`,
     "",
     ...promptLines(config, ctx.env),

@@ -86,7 +86,7 @@ export async function resolveNewRun(
   const devices = r.launch?.devices;
   const sets = [...(r.set ?? []), ...(r.steps !== undefined ? [stepsSet(r.steps)] : []), ...(devices !== undefined ? [`devices=${devices}`] : [])];
   const runId = runIdFor() ?? newRunId(exampleFile);
-  const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets });
+  const resolved = resolveConfig({ example, runId, projectRoot: root, cwd: ctx.cwd, preset: r.preset, sets, env: ctx.env });
   if (!resolved.config) throw settingsErrors(resolved.errors);
   const config = resolved.config;
   const problems = await preflightProblems(config, { projectRoot: root, env: ctx.env, ...(hub ? { hub } : {}) });

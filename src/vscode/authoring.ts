@@ -20,7 +20,7 @@ import { disposeVerifiers, initVerifierRunner } from "./verifierRunner";
 export function registerAuthoring(ctx: vscode.ExtensionContext): void {
   initVerifierRunner(ctx.extensionPath);
   const verdicts = new Verdicts();
-  const diagnostics = new ExampleDiagnostics(verdicts);
+  const diagnostics = new ExampleDiagnostics(verdicts, ctx.extensionPath);
   const command = vscode.commands.registerCommand;
   ctx.subscriptions.push(
     verdicts,

@@ -8,6 +8,7 @@ import { loadFailureOf, referenceRejection } from "../core/authoring/verifierChe
 import { verifierSpecOf } from "../core/example";
 import { documentOf, isExample, parsed } from "./exampleDocs";
 import { log } from "./log";
+import { loraDiagnostics } from "./loraDiagnostics";
 import { runReferenceCheck } from "./verifierRunner";
 import { verdictKey, type Verdicts } from "./verdicts";
 
@@ -20,7 +21,11 @@ export class ExampleDiagnostics implements vscode.Disposable {
   private readonly checking = new Map<string, string>();
   private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly verdicts: Verdicts) {
+  constructor(
+    private readonly verdicts: Verdicts,
+    /** Where presets' relative models resolve (the extension's folder), for LoRA's layer-width check. */
+    private readonly projectRoot: string,
+  ) {
     this.subscriptions = [
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document, DEBOUNCE_MS)),
@@ -55,7 +60,7 @@ export class ExampleDiagnostics implements vscode.Disposable {
       this.collection.delete(doc.uri);
       return [];
     }
-    const diagnostics = [...parserDiagnostics(doc), ...verifierSyntax(doc)];
+    const diagnostics = [...parserDiagnostics(doc), ...verifierSyntax(doc), ...loraDiagnostics(doc, this.projectRoot).map((d) => withSource(d, "lora"))];
     const ref = this.verdicts.reference(doc);
     if (ref && !ref.ok) diagnostics.push(referenceDiagnostic(doc, ref));
     const untrusted = untrustedNotice(doc);

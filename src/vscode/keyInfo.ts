@@ -26,5 +26,5 @@ export const modelOf = (doc: vscode.TextDocument): string => effectiveOf(doc).se
 /** A one-line description of a preset from its settings, e.g. "Qwen/… · 500 steps · 16×8 rollouts · auto". */
 export function presetSummary(name: PresetName): string {
   const s = PRESETS[name];
-  return `${s.model} · ${s.steps} steps · ${s.prompt_copies}×${s.rollouts} rollouts/step · device ${s.device}`;
+  return `${s.model} · ${s.steps} steps · ${s.prompt_copies}×${s.rollouts} rollouts/step${s.lora_rank > 0 ? ` · LoRA rank ${s.lora_rank}` : ""} · device ${s.device}`;
 }

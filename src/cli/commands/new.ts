@@ -30,7 +30,7 @@ verifier, the preset, and the dataset row it came from.
   --row N        the problem on row N (1-based, as --list shows it)
   --id ID        the problem with this id (an id column such as verl's extra_info.index)
   --out FILE     where to write (default: a new file named after the problem, here)
-  --preset P     paper | local | cpu-demo (default local, the editor's oneshot.defaultPreset)
+  --preset P     paper | local | lora | cpu-demo (default local, the editor's oneshot.defaultPreset)
   --answer A     the reference answer, for a row that has none (or to replace it)
   --force        overwrite --out FILE when it exists
   --list         list the problems instead: row, id, answer and the problem's first words

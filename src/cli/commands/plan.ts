@@ -16,7 +16,7 @@ memory per phase (rollouts, training, optimizer step), the peak, the step time, 
 checkpointed. Nothing is loaded: the model's shape comes from its config.json (its folder, the
 Hugging Face cache, or a built-in table of the Qwen2.5 models).
 
-  --preset P         paper | local | cpu-demo (as oneshot train)
+  --preset P         paper | local | lora | cpu-demo (as oneshot train)
   --set KEY=VALUE    override a setting (repeatable), as oneshot train
   --gpu-memory GB    plan for a card of GB gigabytes (default: the first GPU nvidia-smi
                      lists, else the CPU with this machine's memory)
@@ -52,7 +52,7 @@ export const planCommand: Command = {
     const gpuMemoryGb = gpuMemoryOption(values["gpu-memory"]);
     const launch = planFlags(values);
     const example = readExampleFile(positionals[0], ctx);
-    const resolved = resolveConfig({ example, runId: "plan", projectRoot: projectRoot(ctx.installDir), cwd: ctx.cwd, preset: values.preset, sets: values.set });
+    const resolved = resolveConfig({ example, runId: "plan", projectRoot: projectRoot(ctx.installDir), cwd: ctx.cwd, preset: values.preset, sets: values.set, env: ctx.env });
     if (!resolved.config) throw new UserError(resolved.errors.length === 1 ? resolved.errors[0] : `the settings have ${resolved.errors.length} errors:\n  ${resolved.errors.join("\n  ")}`);
     const ranks = runPlanRanks(resolved.config.settings, launch, ctx.env);
     const out = planForSettings({ settings: resolved.config.settings, problem: resolved.config.example.problem, gpuMemoryGb, env: ctx.env, ranks });

@@ -35,7 +35,7 @@ config.json, events.jsonl, summary.json, checkpoints/step-N (Hugging Face format
 The example is read once, when the command starts: config.json holds the settings
 the run trains with, and later edits of the file do not change them.
 
-  --preset P         paper | local | cpu-demo (default: the file's \`preset:\`, else local)
+  --preset P         paper | local | lora | cpu-demo (default: the file's \`preset:\`, else local)
   --set KEY=VALUE    override a setting, e.g. --set lr=2e-6 (repeatable; YAML values)
   --steps N          shorthand for --set steps=N
   --run-dir DIR      write the run here (new or empty); default RUNS_ROOT/<run id>

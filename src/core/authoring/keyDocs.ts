@@ -15,6 +15,8 @@ export interface JsonSchemaProperty {
   maxItems?: number;
   items?: JsonSchemaProperty;
   const?: unknown;
+  /** `^word$`: the one string allowed besides a list (lora_targets' all-linear). */
+  pattern?: string;
   /** A value of any of these (e.g. `auto` or an integer). */
   anyOf?: JsonSchemaProperty[];
 }
@@ -48,7 +50,7 @@ export function keyDocs(schema: ExampleSchema, presets: Record<string, Record<st
       description: p.description ?? "",
       required: required.has(key),
       typeText: typeText(p),
-      values: p.enum?.map(String) ?? (types(p).includes("boolean") ? ["true", "false"] : undefined),
+      values: p.enum?.map(String) ?? (types(p).includes("boolean") ? ["true", "false"] : literal(p) ? [literal(p)!] : undefined),
       defaults,
     };
   });
@@ -57,6 +59,9 @@ export function keyDocs(schema: ExampleSchema, presets: Record<string, Record<st
 function types(p: JsonSchemaProperty): string[] {
   return p.type === undefined ? [] : Array.isArray(p.type) ? p.type : [p.type];
 }
+
+/** The word a `^word$` pattern allows, if that is what it is. */
+const literal = (p: JsonSchemaProperty): string | undefined => /^\^([\w-]+)\$$/.exec(p.pattern ?? "")?.[1];
 
 export function typeText(p: JsonSchemaProperty): string {
   if (p.anyOf) return p.anyOf.map(typeText).join(" or ");
@@ -67,7 +72,7 @@ export function typeText(p: JsonSchemaProperty): string {
   if (p.exclusiveMinimum !== undefined) bounds.push(`> ${p.exclusiveMinimum}`);
   if (p.maximum !== undefined) bounds.push(`≤ ${p.maximum}`);
   if (p.exclusiveMaximum !== undefined) bounds.push(`< ${p.exclusiveMaximum}`);
-  let t = types(p).join(" or ") || "any";
+  let t = types(p).map((x) => (x === "string" && literal(p)) || x).join(" or ") || "any";
   if (types(p).includes("array")) {
     const item = p.items ? typeText(p.items) : "any";
     const count = p.minItems !== undefined && p.minItems === p.maxItems ? `${p.minItems} ` : "";

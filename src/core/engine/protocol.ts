@@ -87,6 +87,17 @@ export interface LoadParams {
   gradient_checkpointing: boolean;
   /** Restore optimizer state and RNG saved by `save` (resume). */
   resume_state?: string;
+  /** Train low-rank adapters on the frozen base instead of every weight; absent: full fine-tuning. */
+  lora?: LoraParams;
+}
+
+/** LoRA adapters of a train load (engine/oneshot_engine/lora.py); rank 0 is full fine-tuning. */
+export interface LoraParams {
+  rank: number;
+  alpha: number;
+  /** Hugging Face module names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj. */
+  targets: string[];
+  dropout: number;
 }
 
 export interface LoadResult {

@@ -63,14 +63,23 @@ export function parseNodes(raw: { nnodes?: string; nodeRank?: string; rdzvEndpoi
   return { nnodes, nodeRank, rdzvEndpoint: raw.rdzvEndpoint.trim() };
 }
 
+/** The sentence that refuses LoRA on several engine processes (the engine's own at load, said before launch). */
+export const LORA_ONE_PROCESS = "LoRA does not run under torchrun yet; use --devices 1";
+
 /**
  * The engine processes of this machine for a run's `devices` and `device` settings. `auto` is
- * every visible GPU (1 without a GPU, or with `device: cpu`); a number on a machine without GPUs
- * (or with `device: cpu`) is that many CPU processes on gloo; more than the visible GPUs is refused.
+ * every visible GPU (1 without a GPU, or with `device: cpu`; 1 for a LoRA run, which refuses more);
+ * a number on a machine without GPUs (or with `device: cpu`) is that many CPU processes on gloo;
+ * more than the visible GPUs is refused.
  */
-export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nodes: Nodes, gpus: GpuCount): Topology | string {
+export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nodes: Nodes, gpus: GpuCount, lora = false): Topology | string {
   const onGpus = device !== "cpu" && gpus.count > 0;
   const cpu = device === "cpu" ? { cpuOnly: true as const } : {};
+  if (lora) {
+    // The engine's LoRA has no FSDP2 path yet (it refuses a LoRA load under torchrun): one process.
+    if (devices === "auto" && nodes.nnodes === 1) return { ...nodes, devices: 1, ...cpu };
+    if (devices !== 1 || nodes.nnodes > 1) return LORA_ONE_PROCESS;
+  }
   if (devices === "auto") return { ...nodes, devices: onGpus ? gpus.count : 1, ...cpu };
   if (onGpus && devices > gpus.count) {
     return `devices ${devices} asks for more GPUs than this machine shows: ${gpus.count} (${gpus.source}); use ${gpus.count === 1 ? "1" : `at most ${gpus.count}`}, or auto`;
@@ -82,8 +91,8 @@ export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" 
  * The engine processes a plan is for: devices × machines, a number of devices taken as given (a
  * plan may be for another machine), `auto` as the GPUs counted here.
  */
-export function planRanks(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nnodes: number, gpus: GpuCount): number {
-  return (devices === "auto" ? (resolveTopology(devices, device, ONE_MACHINE, gpus) as Topology).devices : devices) * nnodes;
+export function planRanks(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nnodes: number, gpus: GpuCount, lora = false): number {
+  return (devices === "auto" ? (resolveTopology(devices, device, ONE_MACHINE, gpus, lora) as Topology).devices : devices) * nnodes;
 }
 
 /** devices × nnodes: the ranks of the run when every machine starts the same number of processes. */

@@ -2,11 +2,12 @@
 // (problem, answer, verifier) plus every setting, each filled from the preset, the example's front
 // matter or a --set override (in that order of precedence, last wins).
 import type { Dtype, KlType, LossAgg, OptimizerState } from "../engine/protocol";
+import type { LoraSettings } from "./lora";
 import type { RunPlan } from "../plan/record";
 import type { VerifierSpec } from "../verifier/api";
 
-export type PresetName = "paper" | "local" | "cpu-demo";
-export const PRESET_NAMES: readonly PresetName[] = ["paper", "local", "cpu-demo"];
+export type PresetName = "paper" | "local" | "lora" | "cpu-demo";
+export const PRESET_NAMES: readonly PresetName[] = ["paper", "local", "lora", "cpu-demo"];
 
 /** Run settings: every key is also a front matter key (see schema.json for their meaning). */
 export interface TrainSettings {
@@ -26,6 +27,11 @@ export interface TrainSettings {
   adam_eps: number;
   grad_clip: number;
   optimizer_state: OptimizerState | "auto";
+  /** 0: full fine-tuning; > 0: frozen base weights and adapters of this rank (./lora.ts). */
+  lora_rank: number;
+  lora_alpha: number;
+  lora_targets: LoraSettings["lora_targets"];
+  lora_dropout: number;
   clip_ratio_low: number;
   clip_ratio_high: number;
   kl_type: KlType;
@@ -79,6 +85,11 @@ export interface TrainConfig {
   settings: TrainSettings;
   /** Settings that did not come from the preset, and where they came from. */
   overrides: Partial<Record<SettingKey, Exclude<SettingSource, "preset">>>;
+  /**
+   * Settings a documented rule derived rather than the preset, and the rule in words: a LoRA
+   * run's lr when lr was not set (./lora.ts, LORA_LR_MULTIPLIER).
+   */
+  derived?: Partial<Record<SettingKey, string>>;
   /** The memory plan `oneshot train` made for a GPU run (src/core/plan), with its --gpu-memory cap. */
   plan?: RunPlan;
   /** Engine processes of the run's latest start, all machines together (the engine's `hello`). */

@@ -7,6 +7,7 @@ import { PRESET_NAMES } from "./config";
 import { PRESETS } from "./presets";
 import { closest } from "../text/closest";
 import { replacedKey, validate } from "./validate";
+import { LORA_LR_MULTIPLIER, usesLora } from "./lora";
 
 /** What a run is started with besides the file: `oneshot train`'s --preset and --set. */
 export interface RunChoices {
@@ -23,6 +24,8 @@ export interface EffectiveSettings {
   settings: TrainSettings;
   /** Settings that did not come from the preset, and where they came from. */
   overrides: TrainConfig["overrides"];
+  /** Settings a rule derived from others (TrainConfig's `derived`); absent when none. */
+  derived?: TrainConfig["derived"];
 }
 
 export type MergeResult = (EffectiveSettings & { errors: [] }) | { errors: string[] };
@@ -84,7 +87,18 @@ export function mergeSettings(frontMatter: Record<string, unknown>, choices: Run
   if (settings.micro_batch_size > settings.prompt_copies * settings.rollouts) {
     settings.micro_batch_size = settings.prompt_copies * settings.rollouts;
   }
-  return errors.length ? { errors } : { preset, settings, overrides, errors: [] };
+  if (errors.length) return { errors };
+  const derived = loraLr(settings, overrides);
+  return { preset, settings, overrides, ...(derived ? { derived } : {}), errors: [] };
+}
+
+/** The LoRA lr rule: lr not set in the file or by --set becomes LORA_LR_MULTIPLIER × the preset's. */
+function loraLr(settings: TrainSettings, overrides: TrainConfig["overrides"]): TrainConfig["derived"] {
+  if (!usesLora(settings) || overrides.lr) return undefined;
+  const base = settings.lr;
+  // toPrecision: 10 × 1e-6 is 9.999999999999999e-6 in binary floating point.
+  settings.lr = Number((LORA_LR_MULTIPLIER * base).toPrecision(12));
+  return { lr: `LoRA: ${LORA_LR_MULTIPLIER} × the preset's lr ${base}; set lr to choose another` };
 }
 
 // Text settings take the value verbatim (a system prompt like "yes" must stay a string).

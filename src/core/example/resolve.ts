@@ -3,8 +3,9 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { PresetName, SettingSource, TrainConfig } from "./config";
-import { mergeSettings, type RunChoices } from "./effective";
+import { mergeSettings, type MergeResult, type RunChoices } from "./effective";
 import { limitProblems } from "./limits";
+import { loraSettingProblems } from "./loraCheck";
 import type { ParsedExample } from "./parse";
 import { verifierSpecOf } from "./verifierSpec";
 
@@ -18,22 +19,29 @@ export interface ResolveInput extends RunChoices {
   /** Used when neither --preset nor the front matter names one. */
   defaultPreset?: PresetName;
   now?: Date;
+  /** Where the Hugging Face cache is (LoRA's layer-width check reads the model's config.json). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type ResolveResult = { config: TrainConfig; errors: [] } | { config?: undefined; errors: string[] };
 
-export function resolveConfig(input: ResolveInput): ResolveResult {
-  const fm = input.example.frontMatter;
+/** The merged settings with models resolved to folders where they exist (no cross-setting checks). */
+export function resolveSettings(input: Omit<ResolveInput, "runId">): MergeResult {
   const exampleDir = path.dirname(input.example.file);
   const bases: Record<SettingSource, string[]> = {
     preset: [input.projectRoot],
     example: [exampleDir, input.projectRoot],
     "--set": [input.cwd, input.projectRoot],
   };
-  const merged = mergeSettings(fm, input, (model, from) => resolveModel(model, bases[from]));
+  return mergeSettings(input.example.frontMatter, input, (model, from) => resolveModel(model, bases[from]));
+}
+
+export function resolveConfig(input: ResolveInput): ResolveResult {
+  const fm = input.example.frontMatter;
+  const merged = resolveSettings(input);
   if (!("settings" in merged)) return { errors: merged.errors };
-  const { preset, settings, overrides } = merged;
-  const errors = limitProblems(settings, input.example.problem);
+  const { preset, settings, overrides, derived } = merged;
+  const errors = [...limitProblems(settings, input.example.problem), ...loraSettingProblems(settings, input.env).map((p) => p.message)];
   if (errors.length) return { errors };
 
   return {
@@ -51,6 +59,7 @@ export function resolveConfig(input: ResolveInput): ResolveResult {
       preset,
       settings,
       overrides,
+      ...(derived ? { derived } : {}),
     },
     errors: [],
   };

@@ -123,8 +123,16 @@ function toProblem(e: ErrorObject): SchemaProblem {
     case "maxLength":
       return { path, message: `${name} must be at most ${String(p.limit)} characters long (it has ${typeof e.data === "string" ? e.data.length : "more"})` };
     case "minItems":
-    case "maxItems":
-      return { path, message: `${name} must have exactly ${String(p.limit)} items` };
+    case "maxItems": {
+      const exact = (e.parentSchema as { minItems?: number; maxItems?: number }).minItems === (e.parentSchema as { maxItems?: number }).maxItems;
+      return { path, message: `${name} must have ${exact ? "exactly" : e.keyword === "minItems" ? "at least" : "at most"} ${String(p.limit)} item${p.limit === 1 ? "" : "s"}` };
+    }
+    case "pattern": {
+      // A string that must be one word, where a list is the other choice (lora_targets: all-linear or names).
+      const items = (e.parentSchema as { items?: { enum?: unknown[] } }).items?.enum;
+      const word = String(p.pattern).replace(/^\^|\$$/g, "");
+      return { path, message: `${name} must be ${word}${items ? ` or a list of ${items.join(", ")}` : ""}${got}` };
+    }
     default:
       return { path, message: `${name} ${e.message ?? "is not valid"}${got}` };
   }

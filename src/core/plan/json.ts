@@ -16,6 +16,8 @@ export interface Resolved {
 export interface PlanJson {
   version: 1;
   model: { name: string; source: string; params: number };
+  /** A LoRA run's adapters (absent: full fine-tuning). */
+  lora?: { rank: number; adapter_params: number };
   card: { name: string; memory_gb: number; memory_source: string; kind: "gpu" | "cpu"; known_rates: boolean };
   rollouts: number;
   prompt_tokens: number;

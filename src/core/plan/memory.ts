@@ -45,6 +45,8 @@ export interface StepShape {
   checkpointLayers: number;
   /** The GPU's fused Triton log-prob (else the torch path's fp32 chunks: the CPU). */
   triton: boolean;
+  /** LoRA: the adapters' parameter count (src/core/example/lora.ts, adapterParams); 0 or absent: full fine-tuning. */
+  adapterParams?: number;
   /** The engine frees the decode runner (KV cache, decode buffers) before training (engineTraining). */
   releasesKv?: boolean;
   /** Micro-batches keep their logits for backward instead of recomputing them (engineTraining). */
@@ -114,17 +116,31 @@ export interface StepMemory {
   optimizer_step: Phase;
 }
 
+/**
+ * LoRA (a run with adapterParams): the base weights stay in the model's dtype with no master copy,
+ * state or gradients; the adapters train in fp32 with plain AdamW (4 bytes of weights, 8 of moments,
+ * 4 of gradients, 4 of the foreach update's temporary, as stateBytes(4, …)); the KL reference is
+ * the base model with the adapters switched off, so it costs nothing. Activations are counted as
+ * for full fine-tuning: the adapters' own (rank-sized) intermediates are small beside them.
+ */
+const LORA_STATE = stateBytes(4, "fp32");
+
 /** What is resident in every phase: weights, optimizer state, the reference, the decode runner's buffers. */
 function resident(x: StepShape) {
-  const n = paramCount(x.shape);
-  const b = shardedBytes(stateBytes(x.elem, x.optimizerState), x.elem, x.optimizerState, x.ranks ?? 1);
+  const base = paramCount(x.shape);
+  const lora = x.adapterParams ?? 0;
+  // The parameters that train, and their bytes each: all of them, or the adapters alone.
+  const n = lora > 0 ? lora : base;
+  const b = lora > 0 ? LORA_STATE : shardedBytes(stateBytes(x.elem, x.optimizerState), x.elem, x.optimizerState, x.ranks ?? 1);
   const cols = cacheColumns(x.promptTokens, x.responseTokens);
   return {
     n,
     b,
-    weights: n * b.weights,
+    lora,
+    weights: lora > 0 ? base * x.elem : n * b.weights,
+    adapters: lora * LORA_STATE.weights,
     optimizer_state: n * b.state,
-    reference: x.reference ? n * x.elem : 0,
+    reference: x.reference && lora === 0 ? n * x.elem : 0,
     // The runner keeps its static cache between calls (runtime.decode_runner), so it stays through training.
     kv_cache: x.waveRows * cols * kvBytesPerToken(x.shape, x.elem),
     // Sampling noise [rows, vocab] fp32, tokens out [rows, cols] int64, padding bias [rows, cols].
@@ -139,7 +155,7 @@ export const microTokens = (x: Pick<StepShape, "microBatch" | "rows" | "promptTo
 export function stepMemory(x: StepShape): StepMemory {
   const r = resident(x);
   const s = x.shape;
-  const base = { weights: r.weights, optimizer_state: r.optimizer_state, reference: r.reference, kv_cache: r.kv_cache };
+  const base = { weights: r.weights, ...(r.lora > 0 ? { adapters: r.adapters } : {}), optimizer_state: r.optimizer_state, reference: r.reference, kv_cache: r.kv_cache };
   // Freed before training, the runner comes back with the next rollout.
   const trainBase = x.releasesKv ? { ...base, kv_cache: 0 } : base;
   const trainDecode = x.releasesKv ? 0 : r.decode_state;
@@ -159,12 +175,12 @@ export function stepMemory(x: StepShape): StepMemory {
   } else {
     logits = Math.min(4 * TORCH_CHUNK_BYTES, tokens * s.vocab * 4 * 4);
   }
-  // The output embedding's gradient, whole, before it moves into the optimizer's gradient buffer.
-  logits += s.vocab * s.hidden * x.elem;
+  // The output embedding's gradient, whole, before it moves into the optimizer's gradient buffer (frozen under LoRA).
+  if (r.lora === 0) logits += s.vocab * s.hidden * x.elem;
   return {
     rollout: { ...base, decode_buffers: r.decode_state + transient },
     training: { ...trainBase, decode_buffers: trainDecode, gradients: r.n * r.b.grads, activations, logits },
-    optimizer_step: { ...trainBase, decode_buffers: trainDecode, gradients: r.n * r.b.grads, update: x.elem === 2 && x.optimizerState === "compact" ? COMPACT_UPDATE_BYTES : r.n * r.b.update },
+    optimizer_step: { ...trainBase, decode_buffers: trainDecode, gradients: r.n * r.b.grads, update: r.lora === 0 && x.elem === 2 && x.optimizerState === "compact" ? COMPACT_UPDATE_BYTES : r.n * r.b.update },
   };
 }
 
@@ -198,7 +214,7 @@ export function peakOf(m: StepMemory): Peak {
 export function engineCheckpointLayers(x: StepShape, cardBytes: number, freed = 0): number {
   const r = resident(x);
   const s = x.shape;
-  const allocated = r.weights + r.optimizer_state + r.reference + r.kv_cache + r.decode_state - freed;
+  const allocated = r.weights + r.adapters + r.optimizer_state + r.reference + r.kv_cache + r.decode_state - freed;
   const reserve = 4 * TORCH_CHUNK_BYTES + r.b.grads * r.n + GIB;
   const budget = cardBytes - allocated - reserve - (SLACK_FRACTION * cardBytes + SLACK_FIXED);
   const tokens = microTokens(x);

@@ -5,6 +5,7 @@ import { fmtGb, type Card } from "./gpu";
 import type { Resolved } from "./json";
 import { engineTraining, GIB, peakOf, stepMemory, type OptimizerState, type Peak, type StepMemory, type StepShape } from "./memory";
 import { paramCount, type ModelShape } from "./shape";
+import { adapterParams, type ALL_LINEAR, type LoraTarget } from "./lora";
 import { stepTime, type StepTime } from "./time";
 
 export type { Resolved } from "./json";
@@ -25,6 +26,9 @@ export interface PlanSettings {
   gradient_checkpointing: boolean;
   optimizer_state?: OptimizerStateSetting;
   rollout_wave_size?: WaveSetting;
+  /** LoRA (absent or 0: full fine-tuning). */
+  lora_rank?: number;
+  lora_targets?: LoraTarget[] | typeof ALL_LINEAR;
 }
 
 export interface PlanInput {
@@ -40,6 +44,8 @@ export interface PlanInput {
 export interface Plan {
   input: PlanInput;
   params: number;
+  /** LoRA's trained parameters (0: full fine-tuning trains all of `params`). */
+  adapterParams: number;
   rows: number;
   resolved: Resolved;
   memory: StepMemory;
@@ -85,6 +91,7 @@ function stepShape(p: PlanInput, state: OptimizerState, wave: number): StepShape
     microBatch: Math.min(s.micro_batch_size, rows),
     checkpointLayers: 0,
     triton: gpu,
+    adapterParams: adapterParams(p.shape, { lora_rank: s.lora_rank ?? 0, lora_targets: s.lora_targets ?? "all-linear" }),
     ranks: p.ranks ?? 1,
   };
   // gradient_checkpointing checkpoints every layer; without it the engine's rule picks leading layers
@@ -142,6 +149,10 @@ export function planRun(p: PlanInput): Plan {
   if (stateSetting !== "auto") {
     state = stateSetting;
     wave = waveFor(state);
+  } else if ((s.lora_rank ?? 0) > 0) {
+    state = "fp32";
+    wave = waveFor(state);
+    notes.push("optimizer_state auto → fp32: LoRA adapters train in fp32 with plain AdamW; the frozen base weights have no optimizer state");
   } else if (fp32Weights) {
     state = "fp32";
     wave = waveFor(state);
@@ -171,6 +182,7 @@ export function planRun(p: PlanInput): Plan {
   return {
     input: p,
     params: paramCount(p.shape),
+    adapterParams: e.x.adapterParams ?? 0,
     rows,
     resolved: { optimizer_state: state, rollout_wave_size: e.x.waveRows, micro_batch_size: e.x.microBatch, checkpoint_layers: ckpt },
     memory: e.memory,

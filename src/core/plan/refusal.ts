@@ -53,7 +53,18 @@ export function refusal(plan: Plan, modelName: string): string | undefined {
   const changes = fittingChanges(plan);
   const head = `${modelName} does not fit in ${card}: the step needs about ${need} at its peak (${plan.peak.phase.replace("_", " ")} phase)`;
   if (changes.length) return `${head}; ${joinOr(changes.slice(0, 3))} would fit in ${card}.`;
-  return `${head}, and no single setting change fits it: use a card with more memory or a smaller model.`;
+  return `${head}, and no single setting change fits it: use a card with more memory or a smaller model${loraAdvice(plan)}.`;
+}
+
+/** The suggested LoRA rank (the `lora` preset's). */
+const SUGGESTED_RANK = 32;
+
+/** ", or train LoRA adapters (lora_rank 32: about 22.3 GB)" when a full fine-tuning plan would fit with them. */
+function loraAdvice(plan: Plan): string {
+  const p = plan.input;
+  if ((p.settings.lora_rank ?? 0) > 0) return "";
+  const lora = planRun({ ...p, settings: { ...p.settings, lora_rank: SUGGESTED_RANK, optimizer_state: "auto" } });
+  return lora.fits ? `, or train LoRA adapters instead (lora_rank ${SUGGESTED_RANK}: about ${fmtGb(lora.peak.bytes / GIB)})` : "";
 }
 
 function joinOr(items: string[]): string {

@@ -27,6 +27,7 @@ export function planJson(plan: Plan, l: PlanLabels): PlanJson {
   return {
     version: 1,
     model: { name: l.model, source: l.source, params: plan.params },
+    ...(plan.adapterParams ? { lora: { rank: plan.input.settings.lora_rank ?? 0, adapter_params: plan.adapterParams } } : {}),
     card: { name: c.name, memory_gb: Math.round(c.memoryGb * 100) / 100, memory_source: c.memorySource, kind: c.kind, known_rates: c.knownRates },
     rollouts: plan.rows,
     prompt_tokens: plan.input.promptTokens,
@@ -48,6 +49,7 @@ export function planJson(plan: Plan, l: PlanLabels): PlanJson {
 
 const LABELS: Record<string, string> = {
   weights: "weights",
+  adapters: "LoRA adapters (fp32)",
   optimizer_state: "optimizer state",
   reference: "reference model",
   kv_cache: "KV cache (one wave)",
@@ -76,12 +78,15 @@ export function formatSeconds(s: number): string {
   return `${(s / 60).toFixed(1)} min`;
 }
 
+const count = (v: number) => (v >= 1e9 ? `${(v / 1e9).toFixed(2)}B` : `${(v / 1e6).toFixed(1)}M`);
+
 export function planText(plan: Plan, l: PlanLabels): string {
   const c = plan.input.card;
   const r = plan.resolved;
   const s = plan.input.settings;
   const lines = [
-    `Plan for ${l.model} (${plan.params >= 1e9 ? `${(plan.params / 1e9).toFixed(2)}B` : `${(plan.params / 1e6).toFixed(1)}M`} parameters; shape from ${l.source})`,
+    `Plan for ${l.model} (${count(plan.params)} parameters; shape from ${l.source})`,
+    ...(plan.adapterParams ? [`LoRA rank ${s.lora_rank ?? 0}: ${count(plan.adapterParams)} adapter parameters train in fp32; the base weights stay frozen in ${s.dtype}`] : []),
     `on ${c.name}: ${fmtGb(c.memoryGb)} (${c.memorySource})`,
     `${n(s.prompt_copies * s.rollouts)} rollouts (${n(s.prompt_copies)} copies × ${n(s.rollouts)}) × up to ${n(s.max_response_tokens)} tokens, prompt ≈ ${n(plan.input.promptTokens)} tokens`,
     ...((plan.input.ranks ?? 1) > 1 ? [`${plan.input.ranks} processes (FSDP2), one GPU each: the memory below is one process's, with ${n(plan.rows)} of the rollouts`] : []),

@@ -42,10 +42,12 @@ export function stepTime(x: StepShape, rates: GpuRates, miniBatches: number): St
   const tokens = x.rows * (x.promptTokens + T);
   const recompute = Math.min(x.checkpointLayers, s.layers) / s.layers;
   const forwards = (x.reference ? 1 : 0) + (miniBatches > 1 ? 1 : 0);
-  const flops = (6 + 2 * recompute + 2 * forwards) * mm * tokens;
+  // LoRA: backward computes the activations' gradients only (2 of the 4 FLOPs); the adapters' are small.
+  const lora = (x.adapterParams ?? 0) > 0;
+  const flops = ((lora ? 4 : 6) + 2 * recompute + 2 * forwards) * mm * tokens;
   const micro = Math.ceil(x.rows / Math.min(x.microBatch, x.rows)) * (1 + forwards);
   const training = flops / (rates.flops * MATMUL_EFFICIENCY) + micro * s.layers * DISPATCH_S_PER_LAYER;
   // AdamW reads and writes weights, state and gradients a few times per mini-batch.
-  const optimizer = (miniBatches * 64 * n) / (rates.bandwidth * CACHE_READ_EFFICIENCY);
+  const optimizer = (miniBatches * 64 * (lora ? (x.adapterParams ?? 0) : n)) / (rates.bandwidth * CACHE_READ_EFFICIENCY);
   return { rollout_s: rollout, training_s: training, optimizer_s: optimizer, total_s: rollout + training + optimizer };
 }

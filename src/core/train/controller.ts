@@ -33,7 +33,7 @@ import type { ProgressSink } from "./progress";
 import { RunEvaluations } from "./runEvaluations";
 import { checkProtocol, formatRunPrompt, startRunEngine } from "./runEngine";
 import { RunFailure } from "./runFailure";
-import { resolveOptimizerState } from "./optimizerState";
+import { LORA_RESUME_HINT, loraResumeMismatch, trainLoadParams } from "./loadParams";
 import { RunState } from "./runState";
 import { saveCheckpoint } from "./saveCheckpoint";
 import { StartupPhases } from "./startupPhases";
@@ -227,17 +227,9 @@ export class RunController {
       this.o.progress?.phase(from ? `loading ${from.path}` : `loading ${s.model}`);
       startup.loading(from ? from.path : s.model);
       const resumeDir = from ? path.join(runDir, from.path) : undefined;
-      return engine.request("load", {
-        model: resumeDir ?? s.model,
-        dtype: s.dtype,
-        device: s.device,
-        seed: s.seed,
-        train: true,
-        optimizer: { lr: s.lr, weight_decay: s.weight_decay, adam_betas: s.adam_betas, adam_eps: s.adam_eps, grad_clip: s.grad_clip, optimizer_state: resolveOptimizerState(s, run.config.plan) },
-        reference_model: s.kl_coef > 0,
-        gradient_checkpointing: s.gradient_checkpointing,
-        ...(resumeDir ? { resume_state: resumeDir } : {}),
-      });
+      const mismatch = resumeDir && loraResumeMismatch(resumeDir, s);
+      if (mismatch) throw new RunFailure(mismatch, LORA_RESUME_HINT);
+      return engine.request("load", trainLoadParams(run.config, resumeDir));
     };
     // Without an intact checkpoint (stopped or failed before the first one, or all damaged) a
     // resumed run starts over from the base model: its last checkpoint, so to speak, is step 0.

@@ -8,7 +8,8 @@ import { estimatePromptTokens, planRun } from "../plan/plan";
 import { shapeFromConfig } from "../plan/shape";
 import { gpuNeed } from "./preflight";
 
-const CARDS_GB = [24, 40, 80];
+// 12 GB: the `lora` preset's card (full fine-tuning of a 1.5B model needs more than 13 GB for weights and state alone).
+const CARDS_GB = [12, 24, 40, 80];
 // A typical one-shot problem (the paper's π1 is about 400 characters).
 const PROBLEM_CHARS = 400;
 

@@ -103,7 +103,7 @@ describe("authoring: example files", function () {
     const { doc } = await openExample(path.join(dir, "pipe.rlvr.md"));
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", doc.uri, new vscode.Position(3, 2));
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === "string" ? c : c.value))).join("\n");
-    assert.match(text, /\*\*preset\*\* — one of: paper, local, cpu-demo/);
+    assert.match(text, /\*\*preset\*\* — one of: paper, local, lora, cpu-demo/);
   });
 
   it("shows Train, Test verifier, preset and model CodeLens; the preset lens edits the front matter", async () => {

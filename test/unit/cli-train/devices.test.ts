@@ -44,6 +44,8 @@ test("bad --devices, machines or more devices than visible GPUs: one sentence, n
   const gpus = { PATH: twoGpuPath() };
   await refused(["--devices", "3", "--set", "device=auto", ...fake.slice(2)], /devices 3 asks for more GPUs than this machine shows: 2 \(nvidia-smi\); use at most 2, or auto$/, gpus);
   await refused(["--devices", "2", "--set", "device=auto", ...fake.slice(2)], /devices 2 asks for more GPUs than this machine shows: 1 \(CUDA_VISIBLE_DEVICES=1\); use 1, or auto$/, { ...gpus, CUDA_VISIBLE_DEVICES: "1" });
+  // LoRA runs on one engine process (the engine refuses it under torchrun): said before launch.
+  await refused(["--devices", "2", "--set", "lora_rank=4", ...fake.slice(2)], /LoRA does not run under torchrun yet; use --devices 1$/);
   // The setting in the example's front matter is held to the same rule.
   writeFileSync(path.join(root, "four.rlvr.md"), "---\nanswer: 4\ndevices: 4\ndevice: auto\n---\nWhat is 2+2?\n");
   await assert.rejects(train.run(["four.rlvr.md", ...fake.slice(2)], ctx(root, gpus)), /devices 4 asks for more GPUs than this machine shows: 2/);

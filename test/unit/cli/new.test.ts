@@ -81,7 +81,7 @@ test("a row or id that is not there is one sentence with what there is", async (
   const both = await run(dir, "verl.parquet", "--id", "5", "--row", "1");
   assert.equal(both.code, 2);
   assert.match(both.err, /^oneshot new: --row and --id do not go together\. Run/);
-  assert.equal((await run(dir, "verl.parquet", "--row", "1", "--preset", "fast")).err.split(".")[0], "oneshot new: --preset must be paper, local, cpu-demo, not 'fast'");
+  assert.equal((await run(dir, "verl.parquet", "--row", "1", "--preset", "fast")).err.split(".")[0], "oneshot new: --preset must be paper, local, lora, cpu-demo, not 'fast'");
 });
 
 test("a row without an answer needs --answer", async () => {

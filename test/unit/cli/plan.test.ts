@@ -70,6 +70,23 @@ test("oneshot plan: bad input is one sentence with its exit code", async () => {
   assert.match(cli.out(), /\n {2}plan +Estimate a run's GPU memory and step time before it starts\n/);
 });
 
+test("oneshot plan --set lora_rank=32: the local preset's 1.5B step fits a 12 GB card with fp32 adapters; a too-wide rank is one sentence", async () => {
+  const { c } = project();
+  const cli = c();
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--set", "lora_rank=32", "--gpu-memory", "12", "--json"], cli), 0, cli.err());
+  const plan = JSON.parse(cli.out()) as { lora?: { rank: number; adapter_params: number }; fits: boolean; peak_gb: number; phases: Record<string, Record<string, number>> };
+  assert.deepEqual(plan.lora, { rank: 32, adapter_params: 36_929_536 });
+  assert.equal(plan.fits, true);
+  assert.ok(plan.peak_gb < 12);
+  assert.equal(plan.phases.training.reference, 0);
+  const text = c();
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--preset", "lora", "--gpu-memory", "12"], text), 0, text.err());
+  assert.match(text.out(), /^LoRA rank 32: 36\.9M adapter parameters train in fp32; the base weights stay frozen in bfloat16$/m);
+  const wide = c();
+  assert.equal(await main(["plan", "pipe.rlvr.md", "--set", "lora_rank=512"], wide), 1);
+  assert.equal(wide.err().trim(), "oneshot plan: lora_rank 512 is larger than k_proj (width 256), v_proj (width 256) of this model: use lora_rank ≤ 256 or leave those layers out of lora_targets");
+});
+
 test("oneshot plan --devices 8: the paper preset planned per process, its state sharded eight ways", async () => {
   const { c } = project();
   const cli = c();

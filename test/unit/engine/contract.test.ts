@@ -181,7 +181,10 @@ test("engine/PROTOCOL.md lists every error code, every method's parameters and e
 });
 
 // Fields of the engine's parameters that carry no run setting: request plumbing and derived values.
-const ENGINE_ONLY_FIELDS = new Set(["messages", "prompts", "keep_for_training", "batch_id", "advantages", "optimizer", "train", "reference_model", "resume_state", "revision", "path", "include_state", "stream_outputs"]);
+const ENGINE_ONLY_FIELDS = new Set(["messages", "prompts", "keep_for_training", "batch_id", "advantages", "optimizer", "train", "reference_model", "resume_state", "revision", "path", "include_state", "stream_outputs", "lora"]);
+
+// Fields of a nested params object that carry a setting under a prefix: LoraParams.rank is lora_rank.
+const SETTING_PREFIX: Record<string, string> = { LoraParams: "lora_" };
 
 // Settings whose `auto` the controller resolves before the engine sees them (src/core/train/).
 const RESOLVED_AUTO = new Set(["optimizer_state"]);
@@ -191,12 +194,13 @@ test("the engine's parameter fields carry the settings' names, with the settings
   const py = pythonContract();
   const params = Object.entries(py.types).filter(([name]) => name.endsWith("Params"));
   // A field that is neither a setting nor known plumbing is a setting under another name.
-  const renamed = params.flatMap(([t, fields]) => Object.keys(fields).filter((f) => !(f in schema.properties) && !ENGINE_ONLY_FIELDS.has(f)).map((f) => `${t}.${f}`));
+  const setting = (t: string, f: string) => (SETTING_PREFIX[t] ?? "") + f;
+  const renamed = params.flatMap(([t, fields]) => Object.keys(fields).filter((f) => !(setting(t, f) in schema.properties) && !ENGINE_ONLY_FIELDS.has(f)).map((f) => `${t}.${f}`));
   assert.deepEqual(renamed, [], "engine fields that are not a setting's name (name them as the example file does, or list them in ENGINE_ONLY_FIELDS)");
   const enums = params.flatMap(([t, fields]) =>
     Object.entries(fields)
-      .filter(([f]) => schema.properties[f]?.enum)
-      .map(([f, field]) => ({ at: `${t}.${f}`, engine: field.type, settings: schema.properties[f]!.enum!.filter((v) => !(RESOLVED_AUTO.has(f) && v === "auto")).map((v) => JSON.stringify(v)).sort().join(" | ") })),
+      .filter(([f]) => schema.properties[setting(t, f)]?.enum)
+      .map(([f, field]) => ({ at: `${t}.${f}`, engine: field.type, settings: schema.properties[setting(t, f)]!.enum!.filter((v) => !(RESOLVED_AUTO.has(f) && v === "auto")).map((v) => JSON.stringify(v)).sort().join(" | ") })),
   );
   assert.ok(enums.length >= 4, "kl_type, loss_agg, dtype and device are checked");
   for (const e of enums) assert.equal(e.engine, e.settings, `${e.at} accepts other values than the setting`);

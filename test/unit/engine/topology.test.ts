@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { engineLaunch, ENGINE_GROUP_ENV } from "../../../src/core/engine/launch";
-import { expectedWorldSize, ONE_MACHINE, parseDevices, parseNodes, planRanks, resolveTopology, torchrunArgs } from "../../../src/core/engine/topology";
+import { expectedWorldSize, LORA_ONE_PROCESS, ONE_MACHINE, parseDevices, parseNodes, planRanks, resolveTopology, torchrunArgs } from "../../../src/core/engine/topology";
 import { visibleGpus } from "../../../src/core/plan/visibleGpus";
 
 const gpus = (count: number) => ({ count, source: "nvidia-smi" });
@@ -38,6 +38,15 @@ test("devices: auto is every visible GPU (1 without one), a number may not excee
   const two = resolveTopology(4, "cuda", { nnodes: 2, nodeRank: 1, rdzvEndpoint: "h:1" }, gpus(4));
   assert.ok(typeof two !== "string");
   assert.equal(expectedWorldSize(two), 8);
+});
+
+test("a LoRA run is one engine process: auto is 1 whatever the GPUs, more processes are refused in the engine's sentence", () => {
+  assert.deepEqual(resolveTopology("auto", "auto", ONE_MACHINE, gpus(8), true), { ...ONE_MACHINE, devices: 1 });
+  assert.deepEqual(resolveTopology(1, "auto", ONE_MACHINE, gpus(8), true), { ...ONE_MACHINE, devices: 1 });
+  assert.equal(resolveTopology(2, "auto", ONE_MACHINE, gpus(8), true), LORA_ONE_PROCESS);
+  assert.equal(resolveTopology(2, "cpu", ONE_MACHINE, gpus(0), true), LORA_ONE_PROCESS);
+  assert.equal(resolveTopology("auto", "auto", { nnodes: 2, nodeRank: 0, rdzvEndpoint: "h:1" }, gpus(8), true), LORA_ONE_PROCESS);
+  assert.equal(planRanks("auto", "auto", 1, gpus(8), true), 1);
 });
 
 test("visible GPUs honour CUDA_VISIBLE_DEVICES up to its first invalid entry", () => {

@@ -37,7 +37,7 @@ test("--preset wins over the file's preset, the default only applies when neithe
   assert.equal(merged({ answer: "4", preset: "paper" }, { defaultPreset: "cpu-demo" }).preset, "paper");
   assert.equal(merged({ answer: "4" }, { defaultPreset: "cpu-demo" }).preset, "cpu-demo");
   assert.equal(merged({ answer: "4" }).preset, "local");
-  assert.deepEqual(mergeSettings({ answer: "4" }, { preset: "fast" }).errors, ["Unknown preset 'fast': valid presets are paper, local, cpu-demo"]);
+  assert.deepEqual(mergeSettings({ answer: "4" }, { preset: "fast" }).errors, ["Unknown preset 'fast': valid presets are paper, local, lora, cpu-demo"]);
 });
 
 test("models stay as written unless a resolver is given, which learns where each came from", () => {

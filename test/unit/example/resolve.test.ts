@@ -36,7 +36,7 @@ test("--preset wins over the front matter's preset; the default applies when non
   const ex = example("answer: 4\npreset: paper");
   assert.equal(resolveConfig({ ...base, example: ex, preset: "cpu-demo" }).config?.preset, "cpu-demo");
   assert.equal(resolveConfig({ ...base, example: example("answer: 4"), defaultPreset: "paper" }).config?.preset, "paper");
-  assert.match(resolveConfig({ ...base, example: ex, preset: "huge" }).errors[0], /Unknown preset 'huge': valid presets are paper, local, cpu-demo/);
+  assert.match(resolveConfig({ ...base, example: ex, preset: "huge" }).errors[0], /Unknown preset 'huge': valid presets are paper, local, lora, cpu-demo/);
 });
 
 test("the paper preset is the paper's recipe", () => {

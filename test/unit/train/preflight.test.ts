@@ -100,11 +100,13 @@ test("a GPU is needed for device cuda and for 16-bit weights on device auto (the
   assert.equal(gpuNeed(PRESETS["cpu-demo"]), undefined);
   assert.equal(gpuNeed({ device: "auto", dtype: "float32" }), undefined);
   assert.equal(gpuNeed({ device: "cpu", dtype: "bfloat16" }), undefined);
-  // The memory plan of the preset's own model: the smallest of 24, 40 and 80 GB it fits.
+  // The memory plan of the preset's own model: the smallest of 12, 24, 40 and 80 GB it fits.
   assert.match(presetNeeds("local"), /^GPU · fits 24 GB \(planned (1\d|2[01])\.\d GB\)$/);
   // paper: waves of ~100 rollouts and 24 recomputed layers on 24 GB (without checkpointing on 80 GB and up).
   assert.match(presetNeeds("paper"), /^GPU · fits (24|40|80) GB \(planned \d+\.\d GB\)$/);
   assert.equal(presetNeeds("cpu-demo"), "CPU · under 1 GB");
+  // LoRA: frozen bf16 weights and fp32 adapters, a 12 GB card.
+  assert.match(presetNeeds("lora"), /^GPU · fits 12 GB \(planned (8|9|10)\.\d GB\)$/);
 });
 
 test("preflightProblems: the local preset without a GPU and a hub model neither cached nor reachable are two sentences", async () => {
