@@ -29,7 +29,9 @@ from .options import EngineOptions
 # 3: generate takes rollout_wave_size and reports peak_mem_gb, hello reports gpu_memory, an out-of-memory
 # error names its phase; optimizer.optimizer_state (fp32 | compact) replaces
 # optimizer.fp32_master.
-PROTOCOL_VERSION = 3
+# 4: load takes lora (adapters on a frozen base), generate takes stream_outputs (finished rows in
+# `outputs` notifications while it decodes), hello reports world_size (engine processes under torchrun).
+PROTOCOL_VERSION = 4
 
 Dtype = Literal["bfloat16", "float16", "float32"]
 KlType = Literal["low_var_kl", "k1", "k2"]

@@ -7,7 +7,7 @@
 // (TrainSettings in src/core/example/config.ts): rollouts, max_response_tokens, clip_ratio_low…
 // The one hop where names change (a benchmark's `samples`) is src/core/bench/engineParams.ts.
 
-export const ENGINE_PROTOCOL_VERSION = 3;
+export const ENGINE_PROTOCOL_VERSION = 4;
 
 export type Dtype = "bfloat16" | "float16" | "float32";
 export type KlType = "low_var_kl" | "k1" | "k2";
