@@ -37,7 +37,7 @@ import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch import nn
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
-from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
+from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
 from torch.distributed.tensor import DTensor
 
 from .distributed import Dist
@@ -95,6 +95,21 @@ class Shard:
         self.dist = dist_
         self.decode = decode
         self.decode_runtime = decode_runtime  # where activation sizes are measured (plain layers)
+        # One process: a mini-batch's gradients are reduced once, after its last micro-batch, and the
+        # gathered weights stay from one micro-batch to the next. Both cost nothing there (its shards
+        # are the whole model: the accumulated fp32 gradients replace the sharded ones, the gathered
+        # bf16 weights are kept from forward to backward anyway) and save a gather, a cast and a
+        # reduce-scatter per layer and micro-batch. Several processes keep reducing and resharding
+        # after each micro-batch: whole fp32 gradients (4 bytes a parameter) and gathered weights
+        # (2) on every rank would undo what sharding saves.
+        self.accumulate_locally = dist_.size == 1
+
+    def before_backward(self, model: nn.Module, last: bool) -> None:
+        """Set before each micro-batch pass of `model` (the sharded copy): whether it is the mini-batch's
+        last, the one whose backward reduces the gradients and reshards the weights."""
+        if self.accumulate_locally and isinstance(model, FSDPModule):
+            model.set_requires_gradient_sync(last)
+            model.set_reshard_after_backward(last)
 
     @property
     def loss_scale(self) -> float:
@@ -140,7 +155,11 @@ class Shard:
 
 
 def sharded_trainer(
-    model: Transformer, runtime: ModelRuntime, opt: OptimizerParams, reference: Transformer | None, dist_: Dist
+    model: Transformer,
+    runtime: ModelRuntime,
+    opt: OptimizerParams,
+    reference: Transformer | None,
+    dist_: Dist,
 ) -> Trainer:
     """The trainer of a torchrun launch: on the sharded copy of `model` (the decode model from now
     on); `runtime` is the decode model's. The decode model keeps requires_grad: nothing computes
@@ -201,7 +220,9 @@ def restore_state(trainer: Trainer, state: dict[str, Any], folder: Path) -> None
     try:
         dcp.load({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(folder / sharded["dir"]))
     except Exception as e:  # noqa: BLE001 - a missing or torn shard is damage, whichever file it is
-        raise damaged(folder, f"its sharded training state in {sharded['dir']} cannot be read ({type(e).__name__})") from None
+        raise damaged(
+            folder, f"its sharded training state in {sharded['dir']} cannot be read ({type(e).__name__})"
+        ) from None
     set_state_dict(trainer.model, trainer.optimizer, model_state_dict=model_sd, optim_state_dict=optim_sd)
     _restore_rng(shard.dist, state.get("rank_rng"))
     shard.refresh(trainer.model)
