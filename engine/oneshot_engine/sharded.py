@@ -155,11 +155,7 @@ class Shard:
 
 
 def sharded_trainer(
-    model: Transformer,
-    runtime: ModelRuntime,
-    opt: OptimizerParams,
-    reference: Transformer | None,
-    dist_: Dist,
+    model: Transformer, runtime: ModelRuntime, opt: OptimizerParams, reference: Transformer | None, dist_: Dist
 ) -> Trainer:
     """The trainer of a torchrun launch: on the sharded copy of `model` (the decode model from now
     on); `runtime` is the decode model's. The decode model keeps requires_grad: nothing computes
@@ -220,9 +216,7 @@ def restore_state(trainer: Trainer, state: dict[str, Any], folder: Path) -> None
     try:
         dcp.load({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(folder / sharded["dir"]))
     except Exception as e:  # noqa: BLE001 - a missing or torn shard is damage, whichever file it is
-        raise damaged(
-            folder, f"its sharded training state in {sharded['dir']} cannot be read ({type(e).__name__})"
-        ) from None
+        raise damaged(folder, f"its sharded training state in {sharded['dir']} cannot be read ({type(e).__name__})") from None
     set_state_dict(trainer.model, trainer.optimizer, model_state_dict=model_sd, optim_state_dict=optim_sd)
     _restore_rng(shard.dist, state.get("rank_rng"))
     shard.refresh(trainer.model)

@@ -34,9 +34,7 @@ if TYPE_CHECKING:
 LOGITS_CHUNK_BYTES = 1 << 28
 
 
-def _logp_entropy(
-    h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _logp_entropy(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     logits = (h @ w.t()).float()  # the product in the model dtype, as lm_head computes it, then fp32
     lse = logits.logsumexp(-1)
     logp = logits.gather(-1, targets[:, None]).squeeze(-1) - lse
@@ -214,9 +212,7 @@ def accumulate_gradients(
         loss = pg_loss - lp.entropy_coef * entropy
         kl = torch.zeros((), device=device)
         if ref_logp is not None:
-            kl = aggregate(
-                kl_penalty(logp, ref_logp[sel, :width], lp.kl_type), mask, lp.loss_agg, tokens, seqs
-            )
+            kl = aggregate(kl_penalty(logp, ref_logp[sel, :width], lp.kl_type), mask, lp.loss_agg, tokens, seqs)
             loss = loss + lp.kl_coef * kl
         (loss * (weight * shard.loss_scale if shard else weight)).backward()
         clipped = ((pg_clipped > pg_plain) & mask).sum()
@@ -287,18 +283,12 @@ def layers_to_checkpoint(
     rows, width = min(micro, batch.rows), batch.tokens.shape[1]
     tokens = rows * width
     full = measured_activation_bytes(runtime, rows, width)
-    ckpt = (
-        model.model.embed_tokens.weight.element_size() * model.cfg.hidden_size
-    )  # a checkpointed layer's input
+    ckpt = model.model.embed_tokens.weight.element_size() * model.cfg.hidden_size  # a checkpointed layer's input
     layers = model.cfg.num_layers
     # Room for the logits chunks of the loss, the gradient buffers created in the first backward
     # and allocator slack.
     limit = runtime.options.memory_limit_gb
-    reserve = (
-        4 * LOGITS_CHUNK_BYTES
-        + grad_bytes * sum(p.numel() for p in model.parameters() if p.requires_grad)
-        + (1 << 30)
-    )
+    reserve = 4 * LOGITS_CHUNK_BYTES + grad_bytes * sum(p.numel() for p in model.parameters() if p.requires_grad) + (1 << 30)
     reserve += SLACK_FRACTION * memory_cap(device, limit) + SLACK_FIXED
     budget = memory_headroom(device, limit) + extra_bytes - reserve
     return layers_that_fit(tokens, full, ckpt, layers, budget)
@@ -398,12 +388,7 @@ class Trainer:
         if self.use_master:
             return [m.detach() for m in self.master]
         state = self.optimizer.state
-        return [
-            p.detach().float() + state[p]["compensation"]
-            if "compensation" in state[p]
-            else p.detach().float()
-            for p in self.params
-        ]
+        return [p.detach().float() + state[p]["compensation"] if "compensation" in state[p] else p.detach().float() for p in self.params]
 
     @staticmethod
     def _grad_to_master(p: torch.Tensor, m: torch.Tensor) -> None:
@@ -476,9 +461,7 @@ class Trainer:
         ref_logp = old_logp = None
         if self.reference is not None and p.kl_coef != 0:
             ref_runtime = shard.decode_runtime if shard else self.runtime  # compiles as the single engine's
-            ref_logp = batch_logp(
-                self.reference, batch, micro_batch_size, triton, ref_runtime.reference_layers(self.reference)
-            )
+            ref_logp = batch_logp(self.reference, batch, micro_batch_size, triton, ref_runtime.reference_layers(self.reference))
         self.model.train()
         grad_bytes = 4 if self.use_master else self.params[0].element_size()
         # Sharded, memory is planned on the decode model's runtime: it holds the decode runner and
@@ -489,14 +472,10 @@ class Trainer:
             lambda extra: layers_to_checkpoint(plan, batch, micro_batch_size, grad_bytes, extra),
         )  # fmt: skip
         self.model.checkpoint_layers = layers_to_checkpoint(plan, batch, micro_batch_size, grad_bytes)
-        keep_logits = self.model.checkpoint_layers == 0 and keep_logits_fits(
-            plan, batch, micro_batch_size, grad_bytes
-        )
+        keep_logits = self.model.checkpoint_layers == 0 and keep_logits_fits(plan, batch, micro_batch_size, grad_bytes)
         if mini_batches > 1:
             # Sharded: the decode model holds the same weights, whole (no collectives to pair up).
-            old_logp = batch_logp(
-                shard.decode if shard else self.model, batch, micro_batch_size, triton, plan.training_layers()
-            )
+            old_logp = batch_logp(shard.decode if shard else self.model, batch, micro_batch_size, triton, plan.training_layers())
         if shard is not None and placement is not None:
             splits = shard.splits(placement, mini_batches)
             passes = shard.all_passes(splits, micro_batch_size)
@@ -549,8 +528,6 @@ def _validate(batch: RolloutBatch, p: TrainStepParams, has_ref: bool, rows: int)
     if not 1 <= p.mini_batches <= rows:
         raise bad_config(f"mini_batches must be between 1 and the batch's {rows} rollouts.")
     if p.kl_coef != 0 and not has_ref:
-        raise bad_config(
-            "kl_coef is not 0 but the model was loaded without a reference copy.", "no_reference"
-        )
+        raise bad_config("kl_coef is not 0 but the model was loaded without a reference copy.", "no_reference")
     if rows == batch.rows and int(batch.resp_len.sum()) == 0:  # sharded: Trainer.step counts all ranks'
         raise bad_config("the batch has no response tokens to train on.")
