@@ -22,11 +22,13 @@ peak memory, the ratio sharded / unsharded.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -71,6 +73,9 @@ def run(args: argparse.Namespace, sharded: Dist | None, device: torch.device) ->
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
         peak = max(peak, result["peak_mem_gb"])
+    if args.profile:
+        one_more = functools.partial(trainer.step, batch, lp, placement=placement)
+        profile(args.profile, "sharded" if sharded is not None else "unsharded", device, one_more)
     figures = {
         "step_s_median": round(statistics.median(times), 3),
         "step_s": [round(t, 3) for t in times],
@@ -83,6 +88,22 @@ def run(args: argparse.Namespace, sharded: Dist | None, device: torch.device) ->
     if device.type == "cuda":
         torch.cuda.empty_cache()
     return figures
+
+
+def profile(prefix: str, name: str, device: torch.device, step: Callable[[], object]) -> None:
+    """One more step under torch.profiler: its ops by device time, and the FSDP and optimizer ranges,
+    into PREFIX-NAME.txt (what a ratio over the goal is spent on)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with torch_profile(activities=activities) as prof:
+        step()
+        sync(device)
+    sort = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
+    table = prof.key_averages().table(sort_by=sort, row_limit=40, max_name_column_width=80)
+    with open(f"{prefix}-{name}.txt", "w") as f:
+        f.write(table)
 
 
 def main() -> None:
@@ -98,6 +119,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--commit", default=None)
+    ap.add_argument("--profile", default=None, metavar="PREFIX", help="profile one more step of each trainer into PREFIX-<trainer>.txt")
     args = ap.parse_args()
     world = World.from_env(os.environ)
     if world is None:
@@ -105,7 +127,7 @@ def main() -> None:
     d = Dist(world)
     device = d.device
     rec: dict[str, Any] = record_header("sharded_step", device, "python3 " + " ".join(sys.argv), args.commit)
-    rec["settings"] = {k: v for k, v in vars(args).items() if k not in ("out", "commit")} | {"world_size": d.size}
+    rec["settings"] = {k: v for k, v in vars(args).items() if k not in ("out", "commit", "profile")} | {"world_size": d.size}
     if d.size == 1 and not args.sharded_only:
         rec["unsharded"] = run(args, None, device)
         print("unsharded", rec["unsharded"], flush=True)

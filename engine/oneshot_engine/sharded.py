@@ -11,11 +11,14 @@ global batch's aggregate, so it is scaled by the world size first (gloo has no p
 The decode model is the loaded model itself, full and in the loaded dtype: the rollouts, the old
 policy's log-probs and the Hugging Face checkpoint read it, and after each update its weights are
 refreshed from the shards (DTensor.full_tensor: one all-gather of the model per step, one
-parameter at a time). Memory per rank (fp32 state): the full copy (2 bytes a parameter in bf16)
+parameter at a time; one process: a single foreach copy of its whole shards). Memory per rank (fp32 state): the full copy (2 bytes a parameter in bf16)
 plus 16 / world_size bytes a parameter (fp32 weights, gradients, two moments), plus the gathered
 bf16 weights of the layers being computed and one fp32 parameter gathered at a time. One process
 keeps every layer's gathered weights from forward to backward (a gather less per pass), 2 bytes
-more: 20 bytes a parameter against the unsharded trainer's 18.
+more: 20 bytes a parameter against the unsharded trainer's 18. It also keeps them, and accumulates
+the gradients whole in fp32, across a mini-batch's micro-batches (Shard.before_backward): one
+gather and one reduction per layer and mini-batch, at no extra memory (its shards are the whole
+model). Several processes reduce and reshard after each micro-batch.
 
 A step meets across ranks: the batch's token and sequence counts are summed first, so `token-mean`
 and the other aggregations divide by the global batch's, and every rank runs as many micro-batch
@@ -37,7 +40,7 @@ import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch import nn
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
-from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
+from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
 from torch.distributed.tensor import DTensor
 
 from .distributed import Dist
@@ -95,6 +98,21 @@ class Shard:
         self.dist = dist_
         self.decode = decode
         self.decode_runtime = decode_runtime  # where activation sizes are measured (plain layers)
+        # One process: a mini-batch's gradients are reduced once, after its last micro-batch, and the
+        # gathered weights stay from one micro-batch to the next. Both cost nothing there (its shards
+        # are the whole model: the accumulated fp32 gradients replace the sharded ones, the gathered
+        # bf16 weights are kept from forward to backward anyway) and save a gather, a cast and a
+        # reduce-scatter per layer and micro-batch. Several processes keep reducing and resharding
+        # after each micro-batch: whole fp32 gradients (4 bytes a parameter) and gathered weights
+        # (2) on every rank would undo what sharding saves.
+        self.accumulate_locally = dist_.size == 1
+
+    def before_backward(self, model: nn.Module, last: bool) -> None:
+        """Set before each micro-batch pass of `model` (the sharded copy): whether it is the mini-batch's
+        last, the one whose backward reduces the gradients and reshards the weights."""
+        if self.accumulate_locally and isinstance(model, FSDPModule):
+            model.set_requires_gradient_sync(last)
+            model.set_reshard_after_backward(last)
 
     @property
     def loss_scale(self) -> float:
@@ -131,6 +149,11 @@ class Shard:
     def refresh(self, train: nn.Module) -> None:
         """The decode model's weights from the updated shards, one gathered parameter at a time."""
         target = dict(self.decode.named_parameters())
+        if self.dist.size == 1:
+            # One process's shards are the whole tensors: one cast-and-copy kernel, no gathers.
+            pairs = [(target[n.replace(_COMPILED, "")], p.to_local() if isinstance(p, DTensor) else p) for n, p in train.named_parameters()]
+            torch._foreach_copy_([t for t, _ in pairs], [p for _, p in pairs])
+            return
         for name, p in train.named_parameters():
             full = p.full_tensor() if isinstance(p, DTensor) else p
             target[name.replace(_COMPILED, "")].copy_(full)

@@ -192,10 +192,12 @@ def accumulate_gradients(
     sums = torch.zeros(4, dtype=torch.float32, device=device)  # pg_loss, entropy, kl, clipped tokens
     micros = [rows[i : i + micro_batch_size] for i in range(0, len(rows), micro_batch_size)]
     micros += [[]] * (passes - len(micros))
-    for micro in micros:
+    for i, micro in enumerate(micros):
         weight = 1.0 if micro else 0.0
         if shard is None and sum(lens[r] for r in micro) == 0:
             continue  # empty responses add nothing to the loss
+        if shard is not None:
+            shard.before_backward(model, last=i == len(micros) - 1)
         micro = micro or [max(range(batch.rows), key=lambda r: lens[r])]
         logp, ent, mask = response_logp_entropy(model, batch, micro, train_layers, triton, keep_logits)
         width = logp.shape[1]
