@@ -1,6 +1,6 @@
-"""The decode step at one batch size with the Triton attention's per-length launch settings tuned at
-1,024 rows (triton_decode.LAUNCH_BY_LENGTH) against the defaults (triton_decode.DEFAULT_LAUNCH), same
-model, same process: which one triton_decode.TUNED_FROM_ROWS should give a batch of this size.
+"""The decode step at one batch size with the Triton attention's per-length launch settings, swept at
+1,024 rows (triton_decode.LAUNCH_BY_LENGTH), against decode_attention's defaults (DEFAULT_LAUNCH),
+same model, same process: whether the sweep's settings also suit a batch of this size.
 
     PYTHONPATH=engine python3 bench/decode_launch.py --batch 256 --out bench/results/decode-launch-<date>.json
     PYTHONPATH=engine python3 bench/decode_launch.py --shape tiny --device cpu --dtype float32 --batch 8 --cols 100 --out /tmp/d.json
@@ -20,6 +20,10 @@ from oneshot_engine.decode import LEN_BUCKET, DecodeRunner, Sampler
 from oneshot_engine.options import EngineOptions
 
 
+# decode_attention's own defaults: what the decode step used before the per-length settings.
+DEFAULT_LAUNCH = {"block_n": 64, "num_warps": 4, "num_stages": 2, "min_splits": 1}
+
+
 class Launch:
     """A decode runner whose graphs are captured (and replayed) with the tuned settings or the defaults."""
 
@@ -28,12 +32,13 @@ class Launch:
         self.col, self.device = runner.col, runner.device
 
     def run_step(self, b: int, length: int, sampler: Sampler, gen: torch.Generator | None) -> None:
-        saved = td.TUNED_FROM_ROWS
-        td.TUNED_FROM_ROWS = 0 if self.tuned else 1 << 30
+        saved = td.launch_for
+        if not self.tuned:
+            td.launch_for = lambda _length: dict(DEFAULT_LAUNCH)
         try:
             self.runner.run_step(b, length, sampler, gen)
         finally:
-            td.TUNED_FROM_ROWS = saved
+            td.launch_for = saved
 
 
 def main() -> int:

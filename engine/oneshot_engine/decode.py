@@ -241,7 +241,7 @@ class DecodeRunner:
             i,
             "o",
             td.decode_attention(
-                q, self.k[i], self.v[i], self.pad_bias, self.col, length, shared=self.shared, **td.launch_for(length, h.shape[0])
+                q, self.k[i], self.v[i], self.pad_bias, self.col, length, shared=self.shared, **td.launch_for(length)
             ),
         )
 

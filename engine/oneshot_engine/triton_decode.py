@@ -88,15 +88,18 @@ def _attn_split_kernel(
     acc = tl.zeros([BLOCK_G, BLOCK_D], tl.float32)
     b_base = Bias + row * stride_bb
     # Columns [0, shared) hold the same keys and values in every row (one prompt copied to all rows):
-    # they are read from row 0, whose copy every program then finds in L2, not once per row from HBM.
+    # a block wholly inside them is read from row 0, whose copy every program then finds in L2, not
+    # once per row from HBM. One source row per block, not per column: a per-column row makes every
+    # load a gather (the step at 256 rows and 1,088 columns measured 12% slower with it); the block
+    # that straddles `shared` reads the row's own copy, which holds the same values.
     shared = tl.load(Shared)
     for start in range(lo, hi, BLOCK_N):
         n = start + tl.arange(0, BLOCK_N)
         n_ok = n < hi
         kv_mask = n_ok[:, None] & d_ok[None, :]
-        src = tl.where(n < shared, 0, row)
-        k_ptr = K + src[:, None] * stride_kb + kvh * stride_kh + n[:, None] * stride_kn + d[None, :]
-        v_ptr = V + src[:, None] * stride_vb + kvh * stride_vh + n[:, None] * stride_vn + d[None, :]
+        src = tl.where(start + BLOCK_N <= shared, 0, row)
+        k_ptr = K + src * stride_kb + kvh * stride_kh + n[:, None] * stride_kn + d[None, :]
+        v_ptr = V + src * stride_vb + kvh * stride_vh + n[:, None] * stride_vn + d[None, :]
         k = tl.load(k_ptr, mask=kv_mask, other=0.0)
         if F32_DOT:
             s = tl.dot(q.to(tl.float32), tl.trans(k.to(tl.float32)), input_precision="ieee")
@@ -166,18 +169,10 @@ LAUNCH_BY_LENGTH: list[tuple[int, int, int, int, int]] = [
     (2048, 64, 4, 3, 1),
     (1 << 62, 128, 4, 2, 2),
 ]
-# The sweep above ran at 1,024 rows only; below this many rows a step keeps the settings the `local`
-# figures were measured with (blocks of 64, 2 stages, splits by choose_splits). At 256 rows and 1,088
-# columns the decode step measured 5.10 ms with the tuned settings against 4.62 ms before them.
-TUNED_FROM_ROWS = 512
-DEFAULT_LAUNCH = {"block_n": 64, "num_warps": 4, "num_stages": 2, "min_splits": 1}
-
-
-def launch_for(length: int, rows: int = 1 << 30) -> dict[str, int]:
-    """decode_attention's block_n, num_warps, num_stages and min_splits for `rows` rows attending over a
-    bucket of `length` columns."""
-    if rows < TUNED_FROM_ROWS:
-        return dict(DEFAULT_LAUNCH)
+def launch_for(length: int) -> dict[str, int]:
+    """decode_attention's block_n, num_warps, num_stages and min_splits for a bucket of `length` columns.
+    Also the faster at 256 rows (2-3% against decode_attention's defaults from 192 to 1,600 columns:
+    bench/results/decode-launch-2026-12-02-b256.json), though swept at 1,024."""
     _, block_n, warps, stages, splits = next(c for c in LAUNCH_BY_LENGTH if length <= c[0])
     return {"block_n": block_n, "num_warps": warps, "num_stages": stages, "min_splits": splits}
 
