@@ -19,7 +19,6 @@ from oneshot_engine import triton_decode as td
 from oneshot_engine.decode import LEN_BUCKET, DecodeRunner, Sampler
 from oneshot_engine.options import EngineOptions
 
-
 # decode_attention's own defaults: what the decode step used before the per-length settings.
 DEFAULT_LAUNCH = {"block_n": 64, "num_warps": 4, "num_stages": 2, "min_splits": 1}
 
