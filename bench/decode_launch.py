@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 from common import model_arguments, record_header, write_record
-from lora_decode import compare, random_model
+from lora_decode import compare, random_model, timing_arguments
 from oneshot_engine import triton_decode as td
 from oneshot_engine.decode import LEN_BUCKET, DecodeRunner, Sampler
 from oneshot_engine.options import EngineOptions
@@ -44,10 +44,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     model_arguments(ap)
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--cols", default="192,640,1088,1600")
-    ap.add_argument("--reps", type=int, default=20)
-    ap.add_argument("--trials", type=int, default=5)
-    ap.add_argument("--commit", default=None)
+    timing_arguments(ap, "192,640,1088,1600")
     args = ap.parse_args()
     device = torch.device(args.device)
     options = EngineOptions.from_env()

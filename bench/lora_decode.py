@@ -83,6 +83,14 @@ def compare(runners: dict[str, DecodeRunner], args: argparse.Namespace) -> dict[
     return {name: {c: sorted(t[1:])[len(t[1:]) // 2] for c, t in by_col.items()} for name, by_col in times.items()}
 
 
+def timing_arguments(ap: argparse.ArgumentParser, cols: str) -> None:
+    """The options of compare(): the columns to time from, steps per run, runs per column; --commit."""
+    ap.add_argument("--cols", default=cols, help="cache columns to time from (prompt + tokens so far)")
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--trials", type=int, default=5)
+    ap.add_argument("--commit", default=None)
+
+
 def random_model(args: argparse.Namespace) -> Transformer:
     torch.manual_seed(0)
     model = build_model(dict(SHAPES[args.shape]), getattr(torch, args.dtype), torch.device(args.device))
@@ -97,10 +105,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lora-rank", type=int, default=32)
     ap.add_argument("--targets", default=",".join(lora.TARGETS))
-    ap.add_argument("--cols", default="192,640,1088", help="cache columns to time from (prompt + tokens so far)")
-    ap.add_argument("--reps", type=int, default=20)
-    ap.add_argument("--trials", type=int, default=5)
-    ap.add_argument("--commit", default=None)
+    timing_arguments(ap, "192,640,1088")
     args = ap.parse_args()
 
     device = torch.device(args.device)
