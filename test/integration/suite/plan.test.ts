@@ -18,7 +18,10 @@ describe("memory plan: the preset lens and Train", function () {
   before(async () => {
     await vscode.extensions.getExtension("oneshot-rlvr.oneshot-rlvr")!.activate();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "oneshot-plan-"));
-    for (const preset of ["local", "paper"]) fs.writeFileSync(path.join(dir, `${preset}.rlvr.md`), `---\nanswer: '\\frac{7}{2}'\npreset: ${preset}\n---\n${PROBLEM}`);
+    fs.writeFileSync(path.join(dir, "local.rlvr.md"), `---\nanswer: '\\frac{7}{2}'\npreset: local\n---\n${PROBLEM}`);
+    // The paper preset itself fits 24 GB since it trains 4-row micro-batches; verl's 16 rows with every
+    // layer recomputed do not.
+    fs.writeFileSync(path.join(dir, "paper.rlvr.md"), `---\nanswer: '\\frac{7}{2}'\npreset: paper\nmicro_batch_size: 16\ngradient_checkpointing: true\n---\n${PROBLEM}`);
     await vscode.workspace.getConfiguration("oneshot").update("gpuMemory", 24, vscode.ConfigurationTarget.Global);
   });
 
@@ -43,7 +46,7 @@ describe("memory plan: the preset lens and Train", function () {
     await closeWithoutSaving(doc);
   });
 
-  it("Train refuses the paper preset on 24 GB before starting, naming settings that would fit", async () => {
+  it("Train refuses the paper preset with 16-row micro-batches on 24 GB before starting, naming settings that would fit", async () => {
     const { doc } = await openExample(path.join(dir, "paper.rlvr.md"));
     assert.match((await presetLens(doc.uri)).tooltip ?? "", /\(does not fit\)/);
     const result = await vscode.commands.executeCommand<TrainResult>(COMMANDS.trainExample, doc.uri, { interactive: false });
