@@ -23,7 +23,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 import torch
 
@@ -252,9 +252,22 @@ def _follow(dist: Dist, options: EngineOptions) -> int:
     _die_with_parent()  # torchrun's agent
     server = Server(None, None, options, dist)
     try:
-        return dist.follow(lambda method, params: server.run(method, protocol.parse(protocol.METHODS[method][0], params)))
-    finally:
+        code = dist.follow(lambda method, params: server.run(method, protocol.parse(protocol.METHODS[method][0], params)))
+    except BaseException:
         dist.close()
+        raise
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Ends a torchrun rank without the interpreter's teardown: destroying gloo's process group and
+    its threads there aborted a rank now and then ("terminate called without an active exception",
+    SIGABRT, under load in CI), which torchrun then reports as the run's failure. Nothing is left to
+    do: the answer to `shutdown` is written, every collective is over."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
@@ -291,11 +304,11 @@ def serve(max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> int:
 
     threading.Thread(target=_lifeline, args=(server, STOP_GRACE_S, hard_exit), name="lifeline", daemon=True).start()
     try:
-        return server.serve()
+        code = server.serve()
     except (BrokenPipeError, ConnectionResetError):
-        return 0  # the controller closed our stdout: nobody is listening any more
-    finally:
-        if server.dist is not None and server.exit_code == 0:  # (with a rank lost, nobody is left to tell)
-            if not server.followers_ended:
-                server.dist.end(server.busy)
-            server.dist.close()
+        code = 0  # the controller closed our stdout: nobody is listening any more
+    if server.dist is None:
+        return code
+    if server.exit_code == 0 and not server.followers_ended:  # (with a rank lost, nobody is left to tell)
+        server.dist.end(server.busy)
+    _exit_now(code)

@@ -379,7 +379,7 @@ async function main() {
   console.log(`  (${((Date.now() - t0) / 1000).toFixed(0)} s; screenshots in ${path.relative(root, artifacts)})`);
 }
 
-/** The webview whose page has `selector` (with `text`, if given), among all the open ones. */
+/** The visible webview whose page has `selector` (with `text`, if given), among all the open ones. */
 async function findWebview(page, selector, what, text) {
   let found;
   await waitUntil(
@@ -388,7 +388,8 @@ async function findWebview(page, selector, what, text) {
       for (let i = 0; i < n && !found; i++) {
         const f = page.frameLocator("iframe.webview.ready").nth(i).frameLocator("#active-frame");
         const hit = text ? f.locator(selector, { hasText: text }) : f.locator(selector);
-        if (await hit.count().catch(() => 0)) found = f;
+        // Visible only: a hidden editor tab keeps its webview (retained context), and a click there waits forever.
+        if (await hit.first().isVisible().catch(() => false)) found = f;
       }
       return found !== undefined;
     },
