@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { planRanks } from "../core/engine/topology";
 import { resolveConfig } from "../core/example";
+import { usesLora } from "../core/example/lora";
 import { AUTO_SHARE, planForSettings, queryGpus, type PlanOutcome, type SmiGpu } from "../core/plan";
 import { visibleGpus } from "../core/plan/visibleGpus";
 import { parsed } from "./exampleDocs";
@@ -44,8 +45,8 @@ function plan(doc: vscode.TextDocument, extensionPath: string): Planned | undefi
   if (!resolved.config || (resolved.config.settings.device === "cpu" && gpuMemoryGb === undefined)) return undefined;
   gpus ??= queryGpus();
   const s = resolved.config.settings;
-  // As `oneshot train` plans it: one of `devices` processes (auto: every visible GPU).
-  const ranks = planRanks(s.devices, s.device, 1, visibleGpus(process.env, () => gpus?.length ?? 0));
+  // As `oneshot train` plans it: one of `devices` processes (auto: every visible GPU; one for LoRA).
+  const ranks = planRanks(s.devices, s.device, 1, visibleGpus(process.env, () => gpus?.length ?? 0), usesLora(s));
   const out = planForSettings({ settings: s, problem: resolved.config.example.problem, gpus, gpuMemoryGb, ranks });
   return out.ok && out.plan.input.card.kind === "gpu" ? out : undefined;
 }

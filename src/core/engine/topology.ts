@@ -72,7 +72,7 @@ export const LORA_ONE_PROCESS = "LoRA does not run under torchrun yet; use --dev
  * a number on a machine without GPUs (or with `device: cpu`) is that many CPU processes on gloo;
  * more than the visible GPUs is refused.
  */
-export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nodes: Nodes, gpus: GpuCount, lora = false): Topology | string {
+export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nodes: Nodes, gpus: GpuCount, lora: boolean): Topology | string {
   const onGpus = device !== "cpu" && gpus.count > 0;
   const cpu = device === "cpu" ? { cpuOnly: true as const } : {};
   if (lora) {
@@ -89,9 +89,10 @@ export function resolveTopology(devices: DevicesSetting, device: "auto" | "cpu" 
 
 /**
  * The engine processes a plan is for: devices × machines, a number of devices taken as given (a
- * plan may be for another machine), `auto` as the GPUs counted here.
+ * plan may be for another machine), `auto` as the GPUs counted here. `lora` has no default: a caller
+ * that forgot it planned a LoRA run for every GPU, which `oneshot train` runs on one process.
  */
-export function planRanks(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nnodes: number, gpus: GpuCount, lora = false): number {
+export function planRanks(devices: DevicesSetting, device: "auto" | "cpu" | "cuda", nnodes: number, gpus: GpuCount, lora: boolean): number {
   return (devices === "auto" ? (resolveTopology(devices, device, ONE_MACHINE, gpus, lora) as Topology).devices : devices) * nnodes;
 }
 

@@ -26,16 +26,16 @@ test("several machines need an endpoint and a node-rank in range", () => {
 });
 
 test("devices: auto is every visible GPU (1 without one), a number may not exceed them, CPU processes are not limited", () => {
-  assert.equal((resolveTopology("auto", "auto", ONE_MACHINE, gpus(8)) as { devices: number }).devices, 8);
-  assert.equal((resolveTopology("auto", "auto", ONE_MACHINE, gpus(0)) as { devices: number }).devices, 1);
-  assert.equal((resolveTopology("auto", "cpu", ONE_MACHINE, gpus(8)) as { devices: number }).devices, 1);
-  assert.equal(resolveTopology(3, "auto", ONE_MACHINE, gpus(2)), "devices 3 asks for more GPUs than this machine shows: 2 (nvidia-smi); use at most 2, or auto");
-  assert.equal((resolveTopology(2, "auto", ONE_MACHINE, gpus(0)) as { devices: number }).devices, 2, "no GPU: N CPU processes (gloo)");
-  const cpu = resolveTopology(4, "cpu", ONE_MACHINE, gpus(1));
+  assert.equal((resolveTopology("auto", "auto", ONE_MACHINE, gpus(8), false) as { devices: number }).devices, 8);
+  assert.equal((resolveTopology("auto", "auto", ONE_MACHINE, gpus(0), false) as { devices: number }).devices, 1);
+  assert.equal((resolveTopology("auto", "cpu", ONE_MACHINE, gpus(8), false) as { devices: number }).devices, 1);
+  assert.equal(resolveTopology(3, "auto", ONE_MACHINE, gpus(2), false), "devices 3 asks for more GPUs than this machine shows: 2 (nvidia-smi); use at most 2, or auto");
+  assert.equal((resolveTopology(2, "auto", ONE_MACHINE, gpus(0), false) as { devices: number }).devices, 2, "no GPU: N CPU processes (gloo)");
+  const cpu = resolveTopology(4, "cpu", ONE_MACHINE, gpus(1), false);
   assert.deepEqual(cpu, { ...ONE_MACHINE, devices: 4, cpuOnly: true }, "device: cpu: N CPU processes");
   assert.equal(engineLaunch("py", "/e", { CUDA_VISIBLE_DEVICES: "0" }, cpu as Exclude<typeof cpu, string>).env?.CUDA_VISIBLE_DEVICES, "", "which see no GPU");
   assert.equal(engineLaunch("py", "/e", { CUDA_VISIBLE_DEVICES: "0" }, { ...ONE_MACHINE, devices: 2 }).env?.CUDA_VISIBLE_DEVICES, "0");
-  const two = resolveTopology(4, "cuda", { nnodes: 2, nodeRank: 1, rdzvEndpoint: "h:1" }, gpus(4));
+  const two = resolveTopology(4, "cuda", { nnodes: 2, nodeRank: 1, rdzvEndpoint: "h:1" }, gpus(4), false);
   assert.ok(typeof two !== "string");
   assert.equal(expectedWorldSize(two), 8);
 });
@@ -72,8 +72,8 @@ test("one process on one machine starts the engine directly; more start it under
 });
 
 test("a plan is for devices × machines processes: auto counts this machine's GPUs, a number is taken as given", () => {
-  assert.equal(planRanks("auto", "auto", 2, gpus(4)), 8);
-  assert.equal(planRanks(3, "auto", 1, gpus(0)), 3, "a plan may be for another machine");
-  assert.equal(planRanks("auto", "cpu", 1, gpus(8)), 1);
-  assert.equal(planRanks("auto", "auto", 1, gpus(0)), 1);
+  assert.equal(planRanks("auto", "auto", 2, gpus(4), false), 8);
+  assert.equal(planRanks(3, "auto", 1, gpus(0), false), 3, "a plan may be for another machine");
+  assert.equal(planRanks("auto", "cpu", 1, gpus(8), false), 1);
+  assert.equal(planRanks("auto", "auto", 1, gpus(0), false), 1);
 });
