@@ -28,7 +28,7 @@ class Launch:
 
     def __init__(self, runner: DecodeRunner, tuned: bool) -> None:
         self.runner, self.tuned = runner, tuned
-        self.col, self.device = runner.col, runner.device
+        self.col, self.device, self.length_bucket = runner.col, runner.device, runner.length_bucket
 
     def run_step(self, b: int, length: int, sampler: Sampler, gen: torch.Generator | None) -> None:
         saved = td.launch_for

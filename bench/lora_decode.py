@@ -42,7 +42,7 @@ from oneshot_engine.protocol import LoraParams
 def steps(runner: DecodeRunner, batch: int, col: int, reps: int) -> float:
     """Runs `reps` consecutive decode steps from column `col`; returns ms per step."""
     sampler = Sampler(greedy=False, top_k=0, top_p=1.0)
-    length = -(-(col + reps + 1) // LEN_BUCKET) * LEN_BUCKET
+    length = runner.length_bucket(col + reps + 1)  # the graph the engine's decode would replay
     runner.col.fill_(col)
     sync(runner.device)
     t0 = time.perf_counter()
